@@ -1,0 +1,1 @@
+"""Billow: billing and automation for hosting and cloud providers."""

@@ -1,0 +1,5 @@
+"""Expenses, the billing run, proration, tariff change, credit limit.
+
+Placeholder so the layout of DESIGN.md section 2 and its import contracts exist from day one;
+the app is filled in by its own issue.
+"""

@@ -1,0 +1,1 @@
+"""core has no tables of its own; abstract bases other apps build on live in ``audit``."""

@@ -1,0 +1,5 @@
+"""Invoices and acts, numbering, PDF.
+
+Placeholder so the layout of DESIGN.md section 2 and its import contracts exist from day one;
+the app is filled in by its own issue.
+"""

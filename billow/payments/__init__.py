@@ -1,0 +1,5 @@
+"""Payment methods, payments, refunds, saved methods; gateways/<name>/ adapters.
+
+Placeholder so the layout of DESIGN.md section 2 and its import contracts exist from day one;
+the app is filled in by its own issue.
+"""

@@ -1,0 +1,5 @@
+"""Service instances, lifecycle, operations, manual tasks, discovery; modules/<name>/.
+
+Placeholder so the layout of DESIGN.md section 2 and its import contracts exist from day one;
+the app is filled in by its own issue.
+"""

@@ -1,0 +1,5 @@
+"""The client area (templates, views, forms) and staff admin customisations.
+
+Placeholder so the layout of DESIGN.md section 2 and its import contracts exist from day one;
+the app is filled in by its own issue.
+"""

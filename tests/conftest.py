@@ -1,0 +1,19 @@
+"""Fixtures shared by every app's tests. App-specific fixtures live in tests/<app>/conftest.py."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip ``postgres_only`` tests when the suite runs on SQLite."""
+    import django
+
+    django.setup()
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (run with DATABASE_URL=postgresql://...)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
