@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "billow.accounts",
     "billow.catalog",
     "billow.ledger",
+    "billow.demo",
 ]
 
 MIDDLEWARE = [

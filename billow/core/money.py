@@ -162,7 +162,7 @@ def allocate(amount_minor: int, ratios: Sequence[int | Decimal]) -> list[int]:
     if not ratios:
         raise ValidationError("allocate needs at least one ratio", code="invalid_ratios")
     dec_ratios = [Decimal(r) for r in ratios]
-    if any(r < 0 or not r.is_finite() for r in dec_ratios):
+    if any(not r.is_finite() or r < 0 for r in dec_ratios):
         raise ValidationError("ratios must be finite and non-negative", code="invalid_ratios")
     total = sum(dec_ratios, Decimal(0))
     if total == 0:

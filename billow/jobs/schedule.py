@@ -1,0 +1,84 @@
+"""The one table of periodic jobs (STYLE §8). Times are crontab specs in UTC.
+
+Add a row here; nothing else schedules anything. ``register_schedule()`` turns the rows into Huey
+periodic tasks; it runs in the consumer via ``billow/core/tasks.py`` (autodiscovered by
+``run_huey``), and only one consumer runs the scheduler (DESIGN §6). Each periodic task just
+enqueues its target ``@job``, which carries its own retry policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils.module_loading import import_string
+from huey import crontab
+from huey.contrib import djhuey
+
+from billow.core.errors import ConflictError, ValidationError
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodicJob:
+    """Run the job at dotted path ``target`` whenever ``cron`` ("m h dom mon dow", UTC) matches."""
+
+    name: str
+    target: str
+    cron: str
+
+    def matcher(self) -> Callable[[datetime], bool]:
+        """The crontab test function; a malformed spec raises ``invalid_crontab``."""
+        fields = self.cron.split()
+        if len(fields) != 5:
+            raise ValidationError(f"{self.name}: crontab needs 5 fields", code="invalid_crontab")
+        minute, hour, day, month, day_of_week = fields
+        try:
+            test: Callable[[datetime], bool] = crontab(minute, hour, day, month, day_of_week)
+        except ValueError as exc:
+            raise ValidationError(f"{self.name}: {exc}", code="invalid_crontab") from exc
+        return test
+
+
+#: Every periodic job of Billow. Apps add their rows here, e.g.
+#: ``PeriodicJob("billing_daily", "billow.billing.tasks.run_billing_day", "5 0 * * *")``.
+SCHEDULE: list[PeriodicJob] = []
+
+_registered: dict[str, tuple[PeriodicJob, Any]] = {}
+
+
+def _periodic_task(entry: PeriodicJob) -> Any:
+    target = import_string(entry.target)  # import now: the consumer must know the target job
+
+    def fire() -> None:
+        target()  # a @job enqueues itself when called
+
+    fire.__name__ = fire.__qualname__ = f"periodic_{entry.name}"
+    return djhuey.periodic_task(entry.matcher(), name=fire.__name__)(fire)
+
+
+def register_schedule(schedule: Sequence[PeriodicJob] | None = None) -> list[Any]:
+    """Register each row as a Huey periodic task; safe to call twice with the same rows."""
+    tasks = []
+    for entry in SCHEDULE if schedule is None else schedule:
+        known = _registered.get(entry.name)
+        if known is not None:
+            if known[0] != entry:
+                raise ConflictError(
+                    f"periodic job {entry.name!r} registered differently", code="already_registered"
+                )
+            tasks.append(known[1])
+            continue
+        task = _periodic_task(entry)
+        _registered[entry.name] = (entry, task)
+        tasks.append(task)
+    return tasks
+
+
+def unregister_schedule(names: Sequence[str]) -> None:
+    """Drop registered periodic jobs by name (tests)."""
+    for name in names:
+        known = _registered.pop(name, None)
+        if known is not None:
+            known[1].unregister()
