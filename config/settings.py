@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "billow.accounts",
     "billow.catalog",
     "billow.ledger",
+    "billow.services",
+    "billow.billing",
+    "billow.notifications",
     "billow.demo",
 ]
 
