@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billow.core.audit import AuditEvent
+
 
 class Provider(models.Model):
     """A selling brand. Tariffs, payment methods, taxes, promotions and templates belong to one."""
@@ -112,6 +114,11 @@ class Client(models.Model):
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         indexes = [models.Index(fields=["email"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ClientStatus.values), name="client_status_valid"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.name}"
@@ -134,6 +141,9 @@ class ClientGroupMembership(models.Model):
         verbose_name = _("group membership")
         constraints = [
             models.UniqueConstraint(fields=["client", "group"], name="uniq_client_group"),
+            models.CheckConstraint(
+                condition=Q(source__in=MembershipSource.values), name="membership_source_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -223,7 +233,9 @@ class Payer(models.Model):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="payers")
     kind = models.CharField(_("payer status"), max_length=20, choices=PayerKind.choices)
     name = models.CharField(
-        _("name"), max_length=300, help_text=_("Company or sole proprietor name")
+        _("name"),
+        max_length=300,
+        help_text=_("Company or sole proprietor name; for an individual, the person's name"),
     )
     contact_person = models.CharField(_("contact person"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -275,6 +287,38 @@ class Payer(models.Model):
         ordering = ["id"]
         verbose_name = _("payer")
         verbose_name_plural = _("payers")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=PayerKind.values), name="payer_kind_valid"),
+            # A verified payer says how and when; any other state carries no verification time.
+            models.CheckConstraint(
+                condition=~Q(verification_state=VerificationState.VERIFIED)
+                | (Q(verified_at__isnull=False) & ~Q(verification_method=VerificationMethod.NONE)),
+                name="payer_verified_has_method_and_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(verification_state=VerificationState.VERIFIED)
+                | Q(verified_at__isnull=True),
+                name="payer_unverified_has_no_time",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class AccountEvent(AuditEvent):
+    """One row per accounts state change (client created, user added, payer verified, ...).
+
+    Written by the actions in the same transaction as the change; never edited. ``client`` is
+    empty for provider events and once the client is deleted (the ids stay in ``data``).
+    """
+
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("account event")
+        verbose_name_plural = _("account events")
+        indexes = [models.Index(fields=["client", "created_at"])]

@@ -1,0 +1,37 @@
+"""Accounts reads. Querysets are returned unevaluated so callers can page and filter further."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from billow.accounts.models import Client, ClientGroup, ClientUser, Payer
+
+
+def get_client_user(user: Any) -> ClientUser | None:
+    """The enabled ``ClientUser`` of an active, authenticated Django user; None otherwise."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return (
+        ClientUser.objects.select_related("client").filter(user_id=user.pk, is_active=True).first()
+    )
+
+
+def get_client_for_user(user: Any) -> Client | None:
+    """The client an active user acts for (None for staff-only or disabled users)."""
+    client_user = get_client_user(user)
+    return client_user.client if client_user else None
+
+
+def list_clients_in_group(group: ClientGroup) -> QuerySet[Client]:
+    """Members of ``group`` (manual and automatic), by id."""
+    return Client.objects.filter(memberships__group=group).order_by("id")
+
+
+def list_payers_for_client(client: Client, *, active_only: bool = False) -> QuerySet[Payer]:
+    """The client's payers, by id; ``active_only`` hides deactivated payers."""
+    payers = Payer.objects.filter(client=client)
+    if active_only:
+        payers = payers.filter(is_active=True)
+    return payers.order_by("id")
