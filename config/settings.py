@@ -137,6 +137,9 @@ else:
 # --- Email ------------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@billow.localhost")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+#: Who gets staff notices (operation failed ...); empty = every active superuser with an email.
+BILLOW_STAFF_EMAILS = env.list("BILLOW_STAFF_EMAILS", default=[])
 
 # --- Auth -------------------------------------------------------------------------------------
 PASSWORD_HASHERS = [

@@ -43,7 +43,17 @@ class PeriodicJob:
 
 #: Every periodic job of Billow. Apps add their rows here, e.g.
 #: ``PeriodicJob("billing_daily", "billow.billing.tasks.run_billing_day", "5 0 * * *")``.
-SCHEDULE: list[PeriodicJob] = []
+SCHEDULE: list[PeriodicJob] = [
+    # The daily billing run (DESIGN §5): renew, suspend, resume, delete, notices.
+    PeriodicJob("billing_daily", "billow.billing.tasks.run_billing_day", "5 0 * * *"),
+    # Service operations: re-queue stuck ones, resolve unknowns, dispatch due retries.
+    PeriodicJob("services_janitor", "billow.services.tasks.janitor_operations", "* * * * *"),
+    PeriodicJob(
+        "notifications_requeue_email",
+        "billow.notifications.tasks.requeue_stuck_emails",
+        "*/10 * * * *",
+    ),
+]
 
 _registered: dict[str, tuple[PeriodicJob, Any]] = {}
 

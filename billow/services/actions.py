@@ -1,14 +1,722 @@
-"""Service actions. (Being filled in; the functions below are the agreed contract.)"""
+"""Service actions: the one transition helper, ordering, module operations and staff tasks.
+
+Every write runs in a transaction and writes a ``ServiceEvent`` in it; anything that leaves the
+database (enqueueing jobs, notifying staff) runs after commit. Refusals raise ``BillowError``
+subclasses with stable codes (``errors.py``) and change nothing.
+
+Row locks are taken in a fixed order: service, then operation, then task.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import logging
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+
+from billow.accounts.models import Client
+from billow.catalog import pricing
+from billow.catalog.choices import TariffStatus
+from billow.catalog.errors import PricingError
+from billow.catalog.models import ProductType, Tariff
+from billow.catalog.selectors import get_tariff_info
+from billow.core import clock
+from billow.core.actors import Actor
+from billow.core.audit import audit_kwargs
+from billow.services import selectors
+from billow.services.errors import (
+    InvalidTransitionError,
+    ServiceConflictError,
+    ServiceValidationError,
+)
+from billow.services.models import (
+    ModuleInstance,
+    OperationStatus,
+    Service,
+    ServiceEvent,
+    ServiceOperation,
+    Task,
+    TaskKind,
+    TaskStatus,
+)
+from billow.services.modules.base import modules, validate_config
+from billow.services.secrets import set_secrets
+from billow.services.states import (
+    CUSTOM_ACTION_FROM,
+    OPERATION_RULES,
+    SUSPENDED,
+    Operation,
+    ServiceStatus,
+    SubState,
+    can_transition,
+)
+
+logger = logging.getLogger("billow.services")
+
+S = ServiceStatus
+OS = OperationStatus
+#: Operations in these states block a new one on the same service.
+BUSY = frozenset({OS.QUEUED, OS.RUNNING, OS.PENDING, OS.UNKNOWN})
+FINISHED = frozenset({OS.SUCCEEDED, OS.CANCELLED})
+
+
+# -- the transition helper --------------------------------------------------------------------
+
+
+def transition_service(
+    *,
+    service: Service,
+    to: str,
+    sub_state: str = "",
+    actor: Actor | None,
+    reason: str = "",
+    now: datetime | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> Service:
+    """Move ``service`` to status ``to`` if ``ALLOWED_TRANSITIONS`` allows it.
+
+    Stamps ``opened_at`` (first activation), ``suspended_at`` (first suspension; cleared on
+    activation), ``deleted_at``; ``sub_state`` is kept only for in-progress. Saves just the
+    changed fields and writes one ``service.status_changed`` event in the same transaction.
+    Refusals: ``service_deleted``, ``invalid_transition``, ``invalid_sub_state``.
+    """
+    moment = clock.now(now)
+    current = service.status
+    if current == S.DELETED:
+        raise InvalidTransitionError("the service is deleted", code="service_deleted")
+    if not can_transition(current, to):
+        raise InvalidTransitionError(
+            f"a service cannot go from {current} to {to}", current=current, to=to
+        )
+    sub_state = _check_sub_state(to, sub_state)
+    fields = _stamp(service, to, moment)
+    service.status, service.sub_state, service.updated_at = to, sub_state, moment
+    with transaction.atomic():
+        service.save(update_fields=["status", "sub_state", "updated_at", *fields])
+        event_data = {"sub_state": sub_state, "reason": reason, **dict(data or {})}
+        ServiceEvent.objects.create(
+            service=service,
+            from_status=current,
+            to_status=to,
+            **audit_kwargs(actor, "service.status_changed", event_data, now=moment),
+        )
+    return service
+
+
+def _check_sub_state(to: str, sub_state: str) -> str:
+    if to != S.IN_PROGRESS:
+        return ""
+    if not sub_state or sub_state not in SubState.values:
+        raise ServiceValidationError(
+            f"in progress needs an operation sub-state, not {sub_state!r}", code="invalid_sub_state"
+        )
+    return sub_state
+
+
+def _stamp(service: Service, to: str, moment: datetime) -> list[str]:
+    fields: list[str] = []
+    if to == S.ACTIVE:
+        if service.opened_at is None:
+            service.opened_at = moment
+            fields.append("opened_at")
+        if service.suspended_at is not None:
+            service.suspended_at = None
+            fields.append("suspended_at")
+    elif to in SUSPENDED and service.suspended_at is None:
+        service.suspended_at = moment
+        fields.append("suspended_at")
+    elif to == S.DELETED:
+        service.deleted_at = moment
+        fields.append("deleted_at")
+    return fields
+
+
+def _event(
+    service: Service, type: str, actor: Actor | None, data: Mapping[str, Any], now: datetime
+):
+    return ServiceEvent.objects.create(
+        service=service,
+        from_status=service.status,
+        to_status=service.status,
+        **audit_kwargs(actor, type, data, now=now),
+    )
+
+
+# -- ordering ---------------------------------------------------------------------------------
+
+
+def create_service(
+    *,
+    client: Client,
+    tariff: Tariff,
+    period: str,
+    currency: str,
+    addon_values: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, str] | None = None,
+    auto_renew_period: str = "",
+    name: str = "",
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> Service:
+    """Order ``tariff`` for ``client``: a new service in status ``ordered``.
+
+    Guarantees: the tariff is active and sold by one of the client's providers; the period is
+    offered in ``currency``; every addon value passes the tariff's rules (range, step, enum,
+    included); parameters match the product type (``invalid_parameter``,
+    ``missing_parameter``); the per-account order limit holds. The module instance is the
+    active one of lowest priority serving the tariff (or its product type), or none yet.
+    Nothing is charged here (billing does that).
+    """
+    moment = clock.now(now)
+    addons, params = dict(addon_values or {}), dict(parameters or {})
+    if not client.providers.filter(pk=tariff.provider_id).exists():
+        raise ServiceValidationError(
+            "the tariff is sold by a provider the client does not belong to",
+            code="tariff_of_other_provider",
+        )
+    if tariff.status != TariffStatus.ACTIVE:
+        raise ServiceValidationError("the tariff is not on sale", code="tariff_not_active")
+    info = get_tariff_info(tariff.pk, currency)
+    pricing.price_tariff(info, period=period, addon_values=addons, currency=currency)
+    _check_parameters(info, params)
+    if auto_renew_period and auto_renew_period not in info.prices:
+        raise ServiceValidationError(
+            f"auto-renewal for {auto_renew_period} is not offered in {currency}",
+            code="invalid_auto_renew_period",
+        )
+    _check_order_limit(client, tariff)
+    instance = selectors.pick_module_instance(tariff)
+    with transaction.atomic():
+        service = Service.objects.create(
+            client=client, provider_id=tariff.provider_id, tariff=tariff,
+            name=name or tariff.name, period=period, currency=currency,
+            billing_mode=tariff.billing_mode, prorata_day=tariff.prorata_day,
+            anchor_day=moment.day, status=S.ORDERED, ordered_at=moment,
+            auto_renew_period=auto_renew_period, addon_values=addons, parameters=params,
+            module_instance=instance, created_at=moment, updated_at=moment,
+        )  # fmt: skip
+        ServiceEvent.objects.create(
+            service=service, from_status="", to_status=S.ORDERED,
+            **audit_kwargs(actor, "service.ordered", {"tariff_id": tariff.pk, "period": period,
+                                                      "currency": currency}, now=moment),
+        )  # fmt: skip
+    return service
+
+
+def _check_parameters(info: pricing.TariffInfo, params: Mapping[str, str]) -> None:
+    try:
+        pricing.check_parameters(info, params)
+    except PricingError as exc:
+        code = "missing_parameter" if exc.code == "missing_parameter" else "invalid_parameter"
+        raise ServiceValidationError(exc.message, code=code, reason=exc.code) from None
+
+
+def _check_order_limit(client: Client, tariff: Tariff) -> None:
+    if tariff.order_limit is None or client.groups.filter(ignore_service_limit=True).exists():
+        return
+    held = Service.objects.filter(client=client, tariff=tariff).exclude(status=S.DELETED).count()
+    if held >= tariff.order_limit:
+        raise ServiceValidationError(
+            f"at most {tariff.order_limit} services of this tariff per account",
+            code="order_limit_reached",
+        )
+
+
+# -- requesting operations ----------------------------------------------------------------------
+
+
+def request_operation(
+    *,
+    service: Service,
+    operation: str,
+    payload: Mapping[str, Any] | None = None,
+    actor: Actor | None = None,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> ServiceOperation:
+    """Queue module operation ``operation`` for ``service`` and dispatch it after commit.
+
+    Lifecycle operations move the service to in progress with the matching sub-state
+    (``states.OPERATION_RULES``); per-type actions (reboot ...) leave the status alone.
+    Idempotent by ``key``: the same key for the same service and operation returns the existing
+    row and changes nothing; for anything else it is ``idempotency_key_reused``.
+    Payloads: suspend ``{"target_status": "suspended_staff" | ...}``; set_param
+    ``{"addon_values": {...}, "parameters": {...}}`` (validated against the tariff).
+    """
+    moment = clock.now(now)
+    body = dict(payload or {})
+    with transaction.atomic():
+        svc = Service.objects.select_for_update().get(pk=service.pk)
+        existing = _existing_by_key(svc, operation, key)
+        if existing is not None:
+            return existing
+        instance = _check_request(svc, operation, body)
+        op = ServiceOperation.objects.create(
+            service=svc, module_instance=instance, operation=operation, payload=body,
+            idempotency_key=key or f"{operation}:{svc.pk}:{uuid.uuid4().hex}",
+            from_status=svc.status, created_at=moment,
+        )  # fmt: skip
+        info = {"operation_id": op.pk, "operation": operation}
+        rule = OPERATION_RULES.get(operation)
+        if rule is not None:
+            transition_service(
+                service=svc, to=S.IN_PROGRESS, sub_state=rule.sub_state, actor=actor,
+                reason=f"{operation} requested", now=moment, data=info,
+            )  # fmt: skip
+        else:
+            _event(svc, "service.action_requested", actor, info, moment)
+        transaction.on_commit(functools.partial(dispatch_operations, [op.pk]), robust=True)
+    _refresh(service, svc)
+    return op
+
+
+def _existing_by_key(svc: Service, operation: str, key: str | None) -> ServiceOperation | None:
+    if not key:
+        return None
+    existing = ServiceOperation.objects.filter(idempotency_key=key).first()
+    if existing is not None and (existing.service_id, existing.operation) != (svc.pk, operation):
+        raise ServiceConflictError(
+            "this idempotency key was used for another operation", code="idempotency_key_reused"
+        )
+    return existing
+
+
+def _check_request(svc: Service, operation: str, body: dict[str, Any]) -> ModuleInstance:
+    if svc.status == S.DELETED:
+        raise InvalidTransitionError("the service is deleted", code="service_deleted")
+    if svc.status == S.IN_PROGRESS or svc.operations.filter(status__in=BUSY).exists():
+        raise ServiceConflictError(
+            "another operation of this service is not finished", code="operation_in_progress"
+        )
+    instance = svc.module_instance
+    if instance is None:
+        raise ServiceValidationError(
+            "no processing module serves this service", code="no_module_instance"
+        )
+    rule = OPERATION_RULES.get(operation)
+    if rule is None:
+        if operation not in modules.get(instance.module).actions:
+            raise ServiceValidationError(
+                f"{instance.module} has no operation {operation!r}", code="unknown_operation"
+            )
+        allowed: frozenset[str] = CUSTOM_ACTION_FROM
+    else:
+        allowed = rule.from_statuses
+    if svc.status not in allowed:
+        raise InvalidTransitionError(
+            f"{operation} is not possible for a service in status {svc.status}",
+            code="operation_not_allowed",
+        )
+    if operation == Operation.SUSPEND:
+        _check_suspend(svc, body)
+    elif operation == Operation.SET_PARAM:
+        _check_set_param(svc, body)
+    return instance
+
+
+def _check_suspend(svc: Service, body: dict[str, Any]) -> None:
+    target = body.setdefault("target_status", S.SUSPENDED_BY_STAFF)
+    if target not in SUSPENDED or target == svc.status:
+        raise ServiceValidationError(
+            f"{target!r} is not a suspended status this service can move to",
+            code="invalid_suspend_status",
+        )
+
+
+def _check_set_param(svc: Service, body: dict[str, Any]) -> None:
+    addons = body.get("addon_values") or {}
+    params = body.get("parameters") or {}
+    if not isinstance(addons, dict) or not isinstance(params, dict) or not (addons or params):
+        raise ServiceValidationError(
+            "set_param needs addon_values and/or parameters", code="invalid_payload"
+        )
+    info = get_tariff_info(svc.tariff_id, svc.currency)
+    for name, value in addons.items():
+        pricing.check_addon_change(info, name, svc.addon_values.get(name), value)
+    merged = {**svc.addon_values, **addons}
+    pricing.price_tariff(info, period=svc.period, addon_values=merged, currency=svc.currency)
+    _check_parameters(info, {**svc.parameters, **params})
+
+
+def _refresh(target: Service, source: Service) -> None:
+    for name in ("status", "sub_state", "opened_at", "suspended_at", "deleted_at", "updated_at",
+                 "external_id", "addon_values", "parameters"):  # fmt: skip
+        setattr(target, name, getattr(source, name))
 
 
 def dispatch_operations(operation_ids: Sequence[int]) -> None:
     """Enqueue the jobs that execute these queued ServiceOperation rows.
 
     Call it from ``transaction.on_commit`` after creating the rows. Safe to call twice for the
-    same ids (the job skips operations that are no longer queued).
+    same ids (the job skips operations that are no longer queued). A failure to enqueue is
+    logged, not raised: the janitor re-dispatches queued rows that are due.
     """
-    raise NotImplementedError
+    from billow.services.tasks import run_operation  # the job module imports this one
+
+    for op_id in operation_ids:
+        try:
+            run_operation(int(op_id))
+        except Exception:  # the queue is down: the row stays queued for the janitor
+            logger.exception("could not enqueue service operation %s", op_id)
+
+
+# -- outcomes ----------------------------------------------------------------------------------
+
+
+def complete_operation(
+    *,
+    operation: ServiceOperation,
+    data: Mapping[str, Any] | None = None,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> ServiceOperation:
+    """Record that ``operation`` succeeded and apply it to the service.
+
+    open -> active (``external_id`` from ``data``), suspend -> the payload's target status,
+    resume -> active, close -> deleted, set_param -> active with the new values, prolong -> the
+    status it had. Open tasks of the operation are closed. ``operation_finished`` if it already
+    succeeded or was cancelled.
+    """
+    moment = clock.now(now)
+    result = dict(data or {})
+    with transaction.atomic():
+        svc, op = _lock(operation)
+        if op.status in FINISHED:
+            raise ServiceConflictError("the operation is finished", code="operation_finished")
+        op.status, op.result, op.finished_at = OS.SUCCEEDED, result, moment
+        op.error_code, op.error_message, op.next_attempt_at = "", "", None
+        op.save(update_fields=["status", "result", "finished_at", "error_code", "error_message",
+                               "next_attempt_at"])  # fmt: skip
+        _apply_success(svc, op, result, actor, moment)
+        _close_tasks(op, TaskStatus.DONE, "the operation succeeded", moment)
+    return op
+
+
+def _lock(operation: ServiceOperation) -> tuple[Service, ServiceOperation]:
+    svc = Service.objects.select_for_update().get(pk=operation.service_id)
+    op = ServiceOperation.objects.select_for_update().get(pk=operation.pk)
+    return svc, op
+
+
+def _apply_success(
+    svc: Service,
+    op: ServiceOperation,
+    result: dict[str, Any],
+    actor: Actor | None,
+    moment: datetime,
+) -> None:
+    fields = []
+    if op.operation == Operation.OPEN and result.get("external_id"):
+        svc.external_id = str(result["external_id"])
+        fields.append("external_id")
+    if op.operation == Operation.SET_PARAM:
+        svc.addon_values = {**svc.addon_values, **(op.payload.get("addon_values") or {})}
+        svc.parameters = {**svc.parameters, **(op.payload.get("parameters") or {})}
+        fields += ["addon_values", "parameters"]
+    if fields:
+        svc.save(update_fields=fields)
+    info = {"operation_id": op.pk, "operation": op.operation}
+    target = _success_status(svc, op)
+    if target is None or svc.status == S.DELETED or (svc.status == target and not svc.sub_state):
+        _event(svc, "service.operation_succeeded", actor, info, moment)
+    elif can_transition(svc.status, target):
+        transition_service(service=svc, to=target, actor=actor, now=moment, data=info,
+                           reason=f"{op.operation} succeeded")  # fmt: skip
+    else:
+        _event(svc, "service.outcome_not_applied", actor, {**info, "target": target}, moment)
+
+
+def _success_status(svc: Service, op: ServiceOperation) -> str | None:
+    rule = OPERATION_RULES.get(op.operation)
+    if rule is None:
+        return None
+    if rule.success_status is not None:
+        return rule.success_status
+    if op.operation == Operation.SUSPEND:
+        return str(op.payload.get("target_status") or S.SUSPENDED_BY_STAFF)
+    if op.from_status and op.from_status != S.IN_PROGRESS:
+        return op.from_status
+    return S.ACTIVE if svc.status == S.IN_PROGRESS else svc.status
+
+
+def fail_operation(
+    *,
+    operation: ServiceOperation,
+    code: str = "module_failed",
+    message: str = "",
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> ServiceOperation:
+    """Record that ``operation`` failed for good: the service goes to ``failed`` (lifecycle
+    operations), a staff Task opens in the module instance's department, and staff are
+    notified (``operation_failed``) after commit. ``operation_finished`` if already final."""
+    moment = clock.now(now)
+    with transaction.atomic():
+        svc, op = _lock(operation)
+        if op.status in FINISHED or op.status == OS.FAILED:
+            raise ServiceConflictError("the operation is finished", code="operation_finished")
+        op.status, op.finished_at, op.next_attempt_at = OS.FAILED, moment, None
+        op.error_code, op.error_message = code[:64], message
+        op.save(update_fields=["status", "finished_at", "next_attempt_at", "error_code",
+                               "error_message"])  # fmt: skip
+        info = {"operation_id": op.pk, "operation": op.operation, "code": code}
+        lifecycle = op.operation in OPERATION_RULES
+        if lifecycle and svc.status != S.FAILED and can_transition(svc.status, S.FAILED):
+            transition_service(service=svc, to=S.FAILED, actor=actor, now=moment, data=info,
+                               reason=f"{op.operation} failed: {message or code}")  # fmt: skip
+        else:
+            _event(svc, "service.operation_failed", actor, info, moment)
+        task = _open_task(op, svc, TaskKind.FAILURE, _failure_title(op, svc),
+                          _failure_instructions(op, code, message), moment)  # fmt: skip
+        _notify_staff_on_commit(
+            "operation_failed",
+            {**info, "service_id": svc.pk, "task_id": task.pk, "message": message,
+             "link": task.link},
+        )  # fmt: skip
+    return op
+
+
+def _failure_title(op: ServiceOperation, svc: Service) -> str:
+    return f"{op.operation} failed for service #{svc.pk} ({svc.name})"[:300]
+
+
+def _failure_instructions(op: ServiceOperation, code: str, message: str) -> str:
+    return (
+        f"The {op.operation} operation #{op.pk} failed after {op.attempts} attempt(s): "
+        f"{code}{': ' + message if message else ''}.\n"
+        "Fix the cause and retry the operation, or do the work by hand and complete this task "
+        "as successful (the service then gets the operation's result)."
+    )
+
+
+def _notify_staff_on_commit(event: str, context: Mapping[str, Any]) -> None:
+    def send() -> None:
+        from billow.notifications.actions import notify_staff
+
+        try:
+            notify_staff(event=event, context=context)
+        except NotImplementedError:
+            logger.warning("staff notification %s skipped: notify_staff not implemented", event)
+
+    transaction.on_commit(send, robust=True)
+
+
+def cancel_operation(
+    *,
+    operation: ServiceOperation,
+    actor: Actor | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> ServiceOperation:
+    """Give up an operation that is not running: it is cancelled, its open tasks too, and an
+    in-progress (or failed) service goes back to the status it had when it was requested."""
+    moment = clock.now(now)
+    with transaction.atomic():
+        svc, op = _lock(operation)
+        if op.status in FINISHED or op.status == OS.RUNNING:
+            raise ServiceConflictError(
+                f"an operation in status {op.status} cannot be cancelled", code="operation_finished"
+            )
+        op.status, op.finished_at, op.next_attempt_at = OS.CANCELLED, moment, None
+        op.error_message = reason or op.error_message
+        op.save(update_fields=["status", "finished_at", "next_attempt_at", "error_message"])
+        back = op.from_status or S.ACTIVE
+        info = {"operation_id": op.pk, "operation": op.operation}
+        if svc.status in (S.IN_PROGRESS, S.FAILED) and can_transition(svc.status, back):
+            transition_service(service=svc, to=back, actor=actor, now=moment, data=info,
+                               reason=f"{op.operation} cancelled: {reason}")  # fmt: skip
+        else:
+            _event(svc, "service.operation_cancelled", actor, info, moment)
+        _close_tasks(op, TaskStatus.CANCELLED, f"operation cancelled: {reason}", moment)
+    return op
+
+
+def retry_operation(
+    *, operation: ServiceOperation, actor: Actor | None = None, now: datetime | None = None
+) -> ServiceOperation:
+    """Run an operation again now (staff's "retry now"): a failed one gets fresh attempts and
+    its service goes back to in progress; a queued or unknown one becomes due at once. Its
+    failure Task stays open until the operation succeeds."""
+    moment = clock.now(now)
+    with transaction.atomic():
+        svc, op = _lock(operation)
+        if op.status not in (OS.FAILED, OS.QUEUED, OS.UNKNOWN):
+            raise ServiceConflictError(
+                f"an operation in status {op.status} cannot be retried",
+                code="operation_not_retryable",
+            )
+        if svc.status == S.DELETED and op.operation != Operation.CLOSE:
+            raise InvalidTransitionError("the service is deleted", code="service_deleted")
+        if op.status == OS.FAILED:
+            op.attempts = 0
+            rule = OPERATION_RULES.get(op.operation)
+            if rule is not None and svc.status == S.FAILED:
+                transition_service(service=svc, to=S.IN_PROGRESS, sub_state=rule.sub_state,
+                                   actor=actor, now=moment, reason=f"{op.operation} retried",
+                                   data={"operation_id": op.pk})  # fmt: skip
+        op.status, op.next_attempt_at, op.finished_at = OS.QUEUED, moment, None
+        op.save(update_fields=["status", "next_attempt_at", "finished_at", "attempts"])
+        transaction.on_commit(functools.partial(dispatch_operations, [op.pk]), robust=True)
+    return op
+
+
+# -- tasks -------------------------------------------------------------------------------------
+
+
+def _open_task(
+    op: ServiceOperation, svc: Service, kind: str, title: str, instructions: str, moment: datetime
+) -> Task:
+    instance = op.module_instance or svc.module_instance
+    return Task.objects.create(
+        department=(instance.department if instance else "") or "support",
+        kind=kind, title=title, instructions=instructions, service=svc, operation=op,
+        link=reverse("admin:services_service_change", args=[svc.pk]), created_at=moment,
+    )  # fmt: skip
+
+
+def _close_tasks(op: ServiceOperation, status: str, resolution: str, moment: datetime) -> None:
+    Task.objects.filter(operation=op, status=TaskStatus.OPEN).update(
+        status=status, resolution=resolution, completed_at=moment
+    )
+
+
+def ensure_operation_task(
+    *, operation_id: int, title: str, instructions: str = "", now: datetime | None = None
+) -> Task:
+    """The open "do it by hand" Task of an operation, created once (the manual module's call).
+    Replays with the same operation return the same task."""
+    moment = clock.now(now)
+    with transaction.atomic():
+        op = ServiceOperation.objects.select_related("service", "module_instance").get(
+            pk=operation_id
+        )
+        svc = Service.objects.select_for_update().get(pk=op.service_id)
+        task = Task.objects.filter(operation=op, kind=TaskKind.OPERATION).order_by("id").first()
+        if task is None:
+            task = _open_task(op, svc, TaskKind.OPERATION, title, instructions, moment)
+    return task
+
+
+def complete_task(
+    *,
+    task: Task,
+    actor: Actor | None = None,
+    success: bool = True,
+    data: Mapping[str, Any] | None = None,
+    resolution: str = "",
+    now: datetime | None = None,
+) -> Task:
+    """Staff finished ``task``. With an unfinished operation attached: ``success`` completes it
+    (``data`` as the module's result, e.g. ``{"external_id": ...}``); otherwise the operation
+    fails for good (service ``failed``, a failure Task). ``task_closed`` if not open."""
+    moment = clock.now(now)
+    with transaction.atomic():
+        t = _lock_open_task(task)
+        t.status, t.completed_at, t.resolution = TaskStatus.DONE, moment, resolution
+        t.save(update_fields=["status", "completed_at", "resolution"])
+        op = t.operation
+        if op is not None and op.status not in FINISHED:
+            if success:
+                complete_operation(operation=op, data=data, actor=actor, now=moment)
+            elif op.status != OS.FAILED:
+                why = resolution or "staff could not complete the task"
+                fail_operation(
+                    operation=op, code="manual_failed", message=why, actor=actor, now=moment
+                )
+    task.refresh_from_db()
+    return task
+
+
+def cancel_task(
+    *, task: Task, actor: Actor | None = None, reason: str = "", now: datetime | None = None
+) -> Task:
+    """Staff drop ``task``. A waiting (manual) operation attached to it is cancelled and the
+    service returns to where it was; a failed operation stays failed."""
+    moment = clock.now(now)
+    with transaction.atomic():
+        t = _lock_open_task(task)
+        t.status, t.completed_at, t.resolution = TaskStatus.CANCELLED, moment, reason
+        t.save(update_fields=["status", "completed_at", "resolution"])
+        op = t.operation
+        if op is not None and op.status in (OS.PENDING, OS.UNKNOWN, OS.QUEUED):
+            cancel_operation(operation=op, actor=actor, reason=reason, now=moment)
+    task.refresh_from_db()
+    return task
+
+
+def _lock_open_task(task: Task) -> Task:
+    if task.service_id is not None:
+        Service.objects.select_for_update().filter(pk=task.service_id).first()
+    t = Task.objects.select_for_update().get(pk=task.pk)
+    if t.status != TaskStatus.OPEN:
+        raise ServiceConflictError("the task is closed", code="task_closed")
+    return t
+
+
+# -- module instances --------------------------------------------------------------------------
+
+
+def create_module_instance(
+    *,
+    module: str,
+    name: str,
+    config: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    priority: int = 100,
+    department: str = "support",
+    product_types: Iterable[ProductType] = (),
+    tariffs: Iterable[Tariff] = (),
+    is_active: bool = True,
+    actor: Actor | None = None,
+) -> ModuleInstance:
+    """A configured module instance; the config is validated by the module's config class
+    (``invalid_module_config``), secrets are encrypted (``invalid_secret`` for unknown names)."""
+    instance = ModuleInstance(module=module, name=name, priority=priority,
+                              department=department, is_active=is_active)  # fmt: skip
+    configure_module_instance(instance=instance, config=config, secrets=secrets, actor=actor)
+    instance.product_types.set(list(product_types))
+    instance.tariffs.set(list(tariffs))
+    return instance
+
+
+def configure_module_instance(
+    *,
+    instance: ModuleInstance,
+    config: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    actor: Actor | None = None,
+) -> ModuleInstance:
+    """Validate and store ``config`` (and ``secrets`` when given; None keeps the stored ones)."""
+    instance.config = validate_config(instance.module, config)
+    if secrets is not None:
+        allowed = modules.get(instance.module).secret_fields
+        unknown = sorted(set(secrets) - set(allowed))
+        if unknown:
+            raise ServiceValidationError(
+                f"unknown secrets: {', '.join(unknown)}", code="invalid_secret"
+            )
+        set_secrets(instance, {k: v for k, v in secrets.items() if v})
+    instance.save()
+    return instance
+
+
+def delete_service(
+    *, service: Service, actor: Actor | None = None, now: datetime | None = None
+) -> Service | ServiceOperation:
+    """Delete ``service``: a service that never reached a panel (ordered, configuration
+    required, not available without an external id) is marked deleted at once; any other gets
+    a ``close`` operation (deleted when the module confirms)."""
+    never_opened = service.status in (S.ORDERED, S.CONFIGURATION_REQUIRED, S.NOT_AVAILABLE)
+    if never_opened and not service.external_id:
+        with transaction.atomic():
+            svc = Service.objects.select_for_update().get(pk=service.pk)
+            transition_service(service=svc, to=S.DELETED, actor=actor, now=now,
+                               reason="deleted before it was opened")  # fmt: skip
+        _refresh(service, svc)
+        return service
+    return request_operation(service=service, operation=Operation.CLOSE, actor=actor, now=now)

@@ -5,3 +5,7 @@ class ServicesConfig(AppConfig):
     name = "billow.services"
     label = "services"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Register the built-in processing modules.
+        from billow.services.modules import dummy, manual  # noqa: F401

@@ -133,6 +133,7 @@ class ServiceEvent(AuditEvent):
 class OperationStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
+    PENDING = "pending", _("Waiting for completion")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
     UNKNOWN = "unknown", _("Outcome unknown")
@@ -155,6 +156,9 @@ class ServiceOperation(models.Model):
     status = models.CharField(
         max_length=10, choices=OperationStatus.choices, default=OperationStatus.QUEUED
     )
+    from_status = models.CharField(
+        max_length=24, blank=True, default="", help_text=_("Service status when requested.")
+    )
     idempotency_key = models.CharField(max_length=200, unique=True)
     payload = models.JSONField(default=dict, blank=True)
     result = models.JSONField(default=dict, blank=True)
@@ -175,6 +179,12 @@ class ServiceOperation(models.Model):
         return f"{self.operation} #{self.pk} ({self.status})"
 
 
+class TaskKind(models.TextChoices):
+    OPERATION = "operation", _("Perform an operation by hand")
+    FAILURE = "failure", _("Resolve a failed operation")
+    OTHER = "other", _("Other")
+
+
 class TaskStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
@@ -185,7 +195,9 @@ class Task(models.Model):
     """Work for staff: what to do, for which service, in which department."""
 
     department = models.CharField(max_length=100, default="support")
+    kind = models.CharField(max_length=10, choices=TaskKind.choices, default=TaskKind.OTHER)
     title = models.CharField(max_length=300)
+    link = models.CharField(max_length=300, blank=True, default="")
     instructions = models.TextField(blank=True, default="")
     service = models.ForeignKey(
         Service, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"

@@ -7,6 +7,8 @@ deleted; plus ``failed``: an operation failed for good and a staff Task is open.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -54,13 +56,26 @@ TERMINAL = frozenset({S.DELETED})
 #: Statuses in which the service costs money and is renewed by the billing run.
 BILLABLE = frozenset({S.ACTIVE, *SUSPENDED, S.IN_PROGRESS, S.FAILED})
 
+# In progress may fall back to ordered / configuration required when staff cancel the opening
+# (a manual Task cancelled). Active and suspended may go straight to failed because the billing
+# run queues operations without moving the service to in progress first.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.ORDERED: frozenset({S.IN_PROGRESS, S.CONFIGURATION_REQUIRED, S.NOT_AVAILABLE, S.DELETED}),
     S.CONFIGURATION_REQUIRED: frozenset({S.IN_PROGRESS, S.DELETED}),
     S.NOT_AVAILABLE: frozenset({S.IN_PROGRESS, S.DELETED}),
-    S.IN_PROGRESS: frozenset({S.ACTIVE, *SUSPENDED, S.FAILED, S.NOT_AVAILABLE, S.DELETED}),
-    S.ACTIVE: frozenset({S.IN_PROGRESS, *SUSPENDED}),
-    **{s: frozenset({S.IN_PROGRESS, *(SUSPENDED - {s}), S.ACTIVE}) for s in SUSPENDED},
+    S.IN_PROGRESS: frozenset(
+        {
+            S.ACTIVE,
+            *SUSPENDED,
+            S.FAILED,
+            S.NOT_AVAILABLE,
+            S.DELETED,
+            S.ORDERED,
+            S.CONFIGURATION_REQUIRED,
+        }
+    ),
+    S.ACTIVE: frozenset({S.IN_PROGRESS, *SUSPENDED, S.FAILED}),
+    **{s: frozenset({S.IN_PROGRESS, *(SUSPENDED - {s}), S.ACTIVE, S.FAILED}) for s in SUSPENDED},
     S.FAILED: frozenset({S.IN_PROGRESS, S.ACTIVE, *SUSPENDED, S.DELETED}),
     S.DELETED: frozenset(),
 }
@@ -68,3 +83,45 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 
 def can_transition(current: str, new: str) -> bool:
     return new in ALLOWED_TRANSITIONS.get(current, frozenset())
+
+
+class Operation(models.TextChoices):
+    """The lifecycle operations of DESIGN §4 that change a service's status."""
+
+    OPEN = "open", _("Open")
+    SUSPEND = "suspend", _("Suspend")
+    RESUME = "resume", _("Resume")
+    CLOSE = "close", _("Close (delete)")
+    SET_PARAM = "set_param", _("Change parameters")
+    PROLONG = "prolong", _("Prolong")
+
+
+@dataclass(frozen=True, slots=True)
+class OperationRule:
+    """From which statuses an operation may be requested, the sub-state shown while it runs and
+    the status it leaves on success (None: the suspend target, or back where it came from)."""
+
+    sub_state: str
+    from_statuses: frozenset[str]
+    success_status: str | None
+
+
+_NOT_DELETED = frozenset(ALLOWED_TRANSITIONS) - TERMINAL - {S.IN_PROGRESS}
+OPERATION_RULES: dict[str, OperationRule] = {
+    Operation.OPEN: OperationRule(
+        SubState.OPEN,
+        frozenset({S.ORDERED, S.CONFIGURATION_REQUIRED, S.NOT_AVAILABLE, S.FAILED}),
+        S.ACTIVE,
+    ),
+    Operation.SUSPEND: OperationRule(
+        SubState.SUSPEND, frozenset({S.ACTIVE, *SUSPENDED, S.FAILED}), None
+    ),
+    Operation.RESUME: OperationRule(SubState.RESUME, frozenset({*SUSPENDED, S.FAILED}), S.ACTIVE),
+    Operation.CLOSE: OperationRule(SubState.DELETE, _NOT_DELETED, S.DELETED),
+    Operation.SET_PARAM: OperationRule(
+        SubState.SET_PARAM, frozenset({S.ACTIVE, S.FAILED}), S.ACTIVE
+    ),
+    Operation.PROLONG: OperationRule(SubState.RENEW, frozenset({S.ACTIVE, *SUSPENDED}), None),
+}
+#: Per-type actions (reboot, start ...) run only on active services and change no status.
+CUSTOM_ACTION_FROM = frozenset({S.ACTIVE})

@@ -1,0 +1,261 @@
+#!/usr/bin/env python
+"""Billing run throughput on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/billing_run.py [--services 100000] [--million] [--backend both]
+
+For each backend, in one process on one database:
+
+* seeds N monthly services due on one date (10 per client, every client funded), bulk;
+* ``raw``: a plain insert of the rows the run writes for them (N ledger transactions, 2N
+  entries, N expenses; COPY on PostgreSQL, executemany on SQLite), rolled back: the floor;
+* ``run``: ``run_billing`` for that date (chunks of ``--chunk`` services: lock, read, plan,
+  post to the ledger, insert expenses, move paid-until), then checks that every service was
+  renewed once and the ledger reconciles.
+
+Prints services/s and run/raw. PostgreSQL: ``BENCH_DATABASE_URL`` (a fresh database is created
+on that server and dropped at exit) or else a throwaway cluster from ``scripts/postgres-up.sh``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY = "2025-03-10"
+PER_CLIENT = 10
+PRICE = 1000
+
+
+# --- parent ----------------------------------------------------------------------------------
+def _postgres_url(tmp: Path, stack: contextlib.ExitStack) -> str:
+    given = os.environ.get("BENCH_DATABASE_URL")
+    if given:
+        return _fresh_database(given, stack)
+    pgdir = str(tmp / "pg")
+    stack.callback(subprocess.run, [str(ROOT / "scripts" / "postgres-down.sh"), pgdir], check=False)
+    up = [str(ROOT / "scripts" / "postgres-up.sh"), pgdir]
+    return subprocess.run(up, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def _fresh_database(url: str, stack: contextlib.ExitStack) -> str:
+    import psycopg
+
+    base, _, dbname = url.rpartition("/")
+    name = f"{dbname.split('?')[0]}_billbench_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    stack.callback(drop)
+    return f"{base}/{name}"
+
+
+def _run_child(backend: str, url: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "BILLOW_VAR_DIR": str(tmp / "var"),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "BILLOW_BILLING_CHUNK_SERVICES": str(args.chunk),
+    }
+    cmd = [sys.executable, __file__, "--child", backend, "--services", str(args.services)]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
+    if out.returncode:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"{backend} child failed")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _report(r: dict[str, Any]) -> None:
+    n = r["n"]
+    print(f"\n== {r['backend']} ({r['server']}), {n:,} services due, chunks of {r['chunk']:,} ==")
+    print(f"seed         : {r['seed_s']:.1f}s")
+    print(f"raw insert   : {n:,} txns + {2 * n:,} entries + {n:,} expenses in {r['raw_s']:.3f}s")
+    print(f"billing run  : {r['run_s']:.3f}s = {n / r['run_s']:,.0f} services/s "
+          f"({r['run_s'] / r['raw_s']:.2f}x the raw insert)")  # fmt: skip
+    print(f"renewed {r['renewed']:,}, charged {r['amount']:,} minor units; "
+          f"reconcile: {'ok' if r['reconciled'] else 'MISMATCH'}")  # fmt: skip
+
+
+def parent(args: argparse.Namespace) -> int:
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    results = []
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="billow-bench-")))
+        tmp.chmod(0o711)
+        for backend in backends:
+            url = f"sqlite:///{tmp / 'bench.sqlite3'}" if backend == "sqlite" else (
+                _postgres_url(tmp, stack)
+            )  # fmt: skip
+            results.append(_run_child(backend, url, args, tmp))
+            _report(results[-1])
+    ok = all(r["reconciled"] and r["renewed"] == r["n"] for r in results)
+    return 0 if ok else 1
+
+
+# --- child -----------------------------------------------------------------------------------
+def child(args: argparse.Namespace) -> int:
+    import django
+
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from datetime import date
+
+    day = date.fromisoformat(DAY)
+    t0 = time.perf_counter()
+    provider_id, service_ids = _seed(args.services, day)
+    seed_s = time.perf_counter() - t0
+    raw_s = min(_time_raw(provider_id, service_ids, day) for _ in range(2))
+    from billow.billing.run import run_billing
+    from billow.ledger.selectors import get_reconcile_report
+
+    t0 = time.perf_counter()
+    run = run_billing(day=day)
+    run_s = time.perf_counter() - t0
+    print(json.dumps({
+        "backend": args.child, "server": _server(), "n": args.services,
+        "chunk": int(os.environ.get("BILLOW_BILLING_CHUNK_SERVICES", 5000)),
+        "seed_s": seed_s, "raw_s": raw_s, "run_s": run_s,
+        "renewed": run.report["renewed"], "amount": run.report["amounts"].get("USD", 0),
+        "reconciled": get_reconcile_report().ok,
+    }))  # fmt: skip
+    return 0
+
+
+def _server() -> str:
+    import sqlite3
+
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return f"SQLite {sqlite3.sqlite_version}"
+    with connection.cursor() as cur:
+        cur.execute("SHOW server_version")
+        return f"PostgreSQL {cur.fetchone()[0]}"
+
+
+def _seed(n: int, day: Any) -> tuple[int, list[tuple[int, int]]]:
+    """N services on N/10 funded clients, due on ``day``; returns (provider, [(service, client)])."""
+    from django.db import transaction
+
+    from billow.accounts.models import Client, Provider
+    from billow.catalog import actions as catalog
+    from billow.ledger.actions import post_transactions_bulk
+    from billow.ledger.models import AccountKind, LedgerAccount
+    from billow.ledger.postings import Posting
+    from billow.ledger.selectors import get_or_create_account
+    from billow.services.models import Service
+
+    catalog.create_currency(code="USD", name="US dollar", symbol="$")
+    provider = Provider.objects.create(name="Bench Hosting", code="bench")
+    vps = catalog.create_product_type(name="VPS", intname="vps")
+    tariff = catalog.create_tariff(provider_id=provider.pk, product_type=vps, name="VPS")
+    catalog.set_tariff_price(tariff=tariff, period="1m", currency="USD", amount_minor=PRICE)
+    clients = max(1, n // PER_CLIENT)
+    with transaction.atomic():
+        people = Client.objects.bulk_create(
+            (Client(name=f"c{i}", email=f"c{i}@example.com") for i in range(clients)),
+            batch_size=5000,
+        )
+        wallets = LedgerAccount.objects.bulk_create(
+            (LedgerAccount(kind=AccountKind.CLIENT_BALANCE, currency="USD", client=c,
+                           provider=provider) for c in people),
+            batch_size=5000,
+        )  # fmt: skip
+        house = get_or_create_account(kind=AccountKind.ADJUSTMENTS, currency="USD")
+        post_transactions_bulk([
+            Posting("adjustment", [(w.pk, PRICE * PER_CLIENT * 2), (house.pk, -PRICE * PER_CLIENT * 2)],
+                    f"bench-fund-{w.pk}")
+            for w in wallets
+        ])  # fmt: skip
+        Service.objects.bulk_create(
+            (Service(client=people[i // PER_CLIENT % clients], provider=provider, tariff=tariff,
+                     period="1m", currency="USD", billing_mode="anniversary", anchor_day=day.day,
+                     status="active", paid_until=day, auto_renew_period="1m") for i in range(n)),
+            batch_size=5000,
+        )  # fmt: skip
+    rows = list(Service.objects.order_by("id").values_list("id", "client_id"))
+    return provider.pk, rows
+
+
+def _time_raw(provider_id: int, services: list[tuple[int, int]], day: Any) -> float:
+    """Insert the run's rows without any logic, then roll them back."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from billow.billing.models import Expense
+    from billow.ledger import bulk
+    from billow.ledger.models import AccountKind, LedgerAccount
+    from billow.ledger.selectors import get_or_create_account
+
+    wallets = dict(LedgerAccount.objects.filter(kind=AccountKind.CLIENT_BALANCE)
+                   .values_list("client_id", "id"))  # fmt: skip
+    from billow.accounts.models import Provider
+
+    revenue = get_or_create_account(kind=AccountKind.PROVIDER_REVENUE, currency="USD",
+                                    provider=Provider(pk=provider_id)).pk  # fmt: skip
+    now: Any = timezone.now()
+    pg = connection.vendor == "postgresql"
+    stamp = now if pg else connection.ops.adapt_datetimefield_value(now)
+    base = 10_000_000
+    end = day.replace(month=day.month + 1)
+    txns, entries, expenses = [], [], []
+    for k, (sid, cid) in enumerate(services):
+        tid = base + k
+        key = f"charge:{sid}:{day.isoformat()}"
+        txns.append((tid, "charge", key, "services.service", str(sid), "", "job", "billing_run",
+                     "0" * 64, stamp))  # fmt: skip
+        entries += [(tid, wallets[cid], -PRICE, "USD"), (tid, revenue, PRICE, "USD")]
+        expenses.append((sid, cid, provider_id, "charge", "period", key, day, end, PRICE, "USD",
+                         tid, "", stamp))  # fmt: skip
+    cols = ("service_id, client_id, provider_id, kind, reason, key, period_from, period_to, "
+            "amount_minor, currency, transaction_id, description, created_at")  # fmt: skip
+    table = Expense._meta.db_table
+    start = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cur:
+        if pg:
+            for sql, rows in ((bulk.PG_COPY_TXN, txns), (bulk.PG_COPY_ENTRY, entries),
+                              (f"COPY {table} ({cols}) FROM STDIN", expenses)):  # fmt: skip
+                with cur.cursor.copy(sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        else:
+            cur.executemany(bulk.SQLITE_INSERT_TXN, txns)
+            cur.executemany(bulk.SQLITE_INSERT_ENTRY, entries)
+            marks = ", ".join(["%s"] * 13)
+            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", expenses)
+        elapsed = time.perf_counter() - start
+        transaction.set_rollback(True)
+    return elapsed
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--services", type=int, default=100_000)
+    p.add_argument("--million", action="store_true", help="1,000,000 services")
+    p.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    p.add_argument("--chunk", type=int, default=5000, help="services per run chunk")
+    p.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.million:
+        args.services = 1_000_000
+    return child(args) if args.child else parent(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Ledger writes. Every posting goes through ``post_transaction`` or ``post_transactions_bulk``.
+
+Both validate everything before writing (a refusal leaves nothing behind), are idempotent by key
+(same key + same legs returns the existing transaction, other legs raise
+``idempotency_key_reused``) and move cached balances in the same database transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from billow.core.errors import RetryableError
+from billow.ledger import bulk
+from billow.ledger.errors import (
+    IdempotencyKeyReusedError,
+    LedgerValidationError,
+    UnknownAccountError,
+)
+from billow.ledger.models import (
+    AccountKind,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    TransactionKind,
+)
+from billow.ledger.postings import (
+    CheckedPosting,
+    LegInput,
+    Posting,
+    Reference,
+    account_currencies,
+    check_posting,
+)
+from billow.ledger.selectors import get_or_create_account
+
+__all__ = [
+    "BulkPostResult",
+    "adjust_client_balance",
+    "post_transaction",
+    "post_transactions_bulk",
+]
+
+
+def post_transaction(
+    *,
+    kind: str,
+    legs: Sequence[LegInput],
+    idempotency_key: str,
+    reference: Reference = "",
+    memo: str = "",
+    actor: object | None = None,
+) -> LedgerTransaction:
+    """Post one balanced transaction and move the cached balances of its accounts.
+
+    Guarantees: legs sum to zero per currency and match their accounts' currencies, or a
+    ``BillowError`` is raised and nothing is written; the same ``idempotency_key`` posted again
+    with the same legs returns the first transaction (also under concurrent posting: the unique
+    key decides, not a prior read); balances move by ``F()`` in this DB transaction, accounts in
+    id order so concurrent posters cannot deadlock.
+    """
+    posting = Posting(kind, legs, idempotency_key, reference, memo, actor)
+    checked = check_posting(posting, account_currencies(legs))
+    with transaction.atomic():
+        try:
+            with transaction.atomic():  # savepoint: a duplicate key rolls back only this insert
+                txn = LedgerTransaction.objects.create(**_txn_fields(checked))
+        except IntegrityError as exc:
+            return _replay(checked, exc)
+        LedgerEntry.objects.bulk_create(
+            LedgerEntry(transaction=txn, account_id=a, amount_minor=m, currency=c)
+            for a, c, m in checked.legs
+        )
+        _move_balances(checked.deltas)
+    return txn
+
+
+def _move_balances(deltas: dict[int, int]) -> None:
+    """F() increments in account id order (the one lock order); a vanished account aborts."""
+    for account_id in sorted(deltas):
+        delta = deltas[account_id]
+        # An account whose legs cancel out still gets a no-op update: it proves the row exists.
+        moved = LedgerAccount.objects.filter(pk=account_id).update(
+            balance_minor=F("balance_minor") + delta
+        )
+        if moved != 1:
+            raise UnknownAccountError(f"ledger account {account_id} does not exist")
+
+
+def _txn_fields(p: CheckedPosting) -> dict[str, str]:
+    return {
+        "kind": p.kind,
+        "idempotency_key": p.idempotency_key,
+        "reference_type": p.reference_type,
+        "reference_id": p.reference_id,
+        "memo": p.memo,
+        "actor_kind": p.actor_kind,
+        "actor_id": p.actor_id,
+        "legs_hash": p.legs_hash,
+    }
+
+
+def _replay(checked: CheckedPosting, exc: IntegrityError) -> LedgerTransaction:
+    existing = LedgerTransaction.objects.filter(idempotency_key=checked.idempotency_key).first()
+    if existing is None:  # the IntegrityError was about something else
+        raise exc
+    if existing.legs_hash != checked.legs_hash:
+        raise IdempotencyKeyReusedError(
+            f"idempotency key {checked.idempotency_key!r} was posted with other legs",
+            idempotency_key=checked.idempotency_key,
+            transaction_id=existing.pk,
+        )
+    return existing
+
+
+@dataclass(frozen=True, slots=True)
+class BulkPostResult:
+    """``transaction_ids`` follow the input order; a replayed item carries the existing id."""
+
+    transaction_ids: list[int]
+    created: int
+    replayed: int
+
+
+def post_transactions_bulk(
+    items: Sequence[Posting], *, now: datetime | None = None
+) -> BulkPostResult:
+    """Post many transactions set-based (the billing run): all or nothing.
+
+    Guarantees: every item is validated with the same rules and codes as ``post_transaction``
+    and any refusal leaves nothing written (validation streams into COPY inside one atomic
+    block; an error aborts it); an item whose key exists (in the database or earlier in
+    ``items``) with identical legs is skipped, with other legs the whole call raises
+    ``idempotency_key_reused``; rows go in chunks of ``settings.BILLOW["LEDGER_BULK_BATCH"]``
+    (COPY on PostgreSQL, executemany on SQLite); each account's balance moves once by its
+    aggregated delta in the same DB transaction. A key inserted concurrently by another poster
+    surfaces as ``RetryableError`` (``ledger_bulk_race``): retrying skips it.
+    """
+    currencies = account_currencies(leg for item in items for leg in item.legs)
+    try:
+        with transaction.atomic():
+            run = bulk.BulkRun(items, currencies, now or timezone.now(), _batch_size())
+            ids = run.execute()
+    except IntegrityError as exc:
+        raise RetryableError(
+            "a key of this batch was posted concurrently; retry", code="ledger_bulk_race"
+        ) from exc
+    return BulkPostResult(ids, created=run.created, replayed=len(items) - run.created)
+
+
+def _batch_size() -> int:
+    return max(1, int(settings.BILLOW.get("LEDGER_BULK_BATCH", 5000)))
+
+
+def adjust_client_balance(
+    *,
+    account: LedgerAccount,
+    amount_minor: int,
+    direction: str,
+    reason: str,
+    nonce: str,
+    actor: object | None = None,
+) -> LedgerTransaction:
+    """Credit or debit a client balance against the house adjustments account.
+
+    Guarantees: only ``client_balance`` accounts, a positive amount and a non-empty reason are
+    accepted; the key is ``adjustment:<nonce>``, so a form submitted twice posts once.
+    """
+    if account.kind != AccountKind.CLIENT_BALANCE:
+        raise LedgerValidationError(
+            "only client balances can be adjusted", code="not_a_client_balance"
+        )
+    if direction not in ("credit", "debit"):
+        raise LedgerValidationError("direction is credit or debit", code="invalid_direction")
+    if type(amount_minor) is not int or amount_minor <= 0:
+        raise LedgerValidationError("the amount must be positive", code="invalid_amount")
+    if not reason.strip():
+        raise LedgerValidationError("a reason is required", code="reason_required")
+    if not nonce:
+        raise LedgerValidationError("a form nonce is required", code="invalid_idempotency_key")
+    with transaction.atomic(durable=True):
+        house = get_or_create_account(
+            kind=AccountKind.ADJUSTMENTS, currency=account.currency, provider=account.provider
+        )
+        signed = amount_minor if direction == "credit" else -amount_minor
+        return post_transaction(
+            kind=TransactionKind.ADJUSTMENT,
+            legs=[(account, signed), (house, -signed)],
+            idempotency_key=f"adjustment:{nonce}",
+            reference=account.client if account.client is not None else account,
+            memo=reason.strip(),
+            actor=actor,
+        )

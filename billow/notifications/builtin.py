@@ -1,0 +1,163 @@
+# ruff: noqa: RUF001 - Russian text is meant to be Cyrillic
+"""Built-in message templates in English, Russian and Spanish: the last step of the lookup, so
+every event renders even on an empty database. Staff override them with ``MessageTemplate`` rows.
+
+Each event has a subject and a core message per language. The in-panel notification shows them
+as they are; the email wraps the message in a greeting and a signature (staff email: no
+greeting). Dates are shown as ISO dates, which read the same in every language.
+"""
+
+from __future__ import annotations
+
+from billow.notifications.events import STAFF_EVENTS
+
+DEFAULT_LOCALE = "en"
+
+_GREETING = {
+    "en": "Hello {{ client.contact_person|default:client.name }},",
+    "ru": "Здравствуйте, {{ client.contact_person|default:client.name }}!",
+    "es": "Hola, {{ client.contact_person|default:client.name }}:",
+}
+_ACCOUNT = {"en": "Your account", "ru": "Личный кабинет", "es": "Su cuenta"}
+
+# A date given as a date renders as an ISO date; one given as text is shown as it is.
+_D = '{% firstof expires_at|date:"Y-m-d" expires_at %}'
+_R = '{% firstof renews_on|date:"Y-m-d" renews_on %}'
+_ERR = "{% if code %}: {{ code }}{% endif %}{% if message %} ({{ message }}){% endif %}"
+_LINK = "{% if link %}\n{{ link }}{% endif %}"
+
+#: (event, locale) -> (subject, message)
+MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
+    # --- English ---------------------------------------------------------------------------
+    ("service_opened", "en"): (
+        "Your service {{ service_name }} is ready",
+        "Your service {{ service_name }} has been opened"
+        "{% if expires_at %} and is paid until " + _D + "{% endif %}."
+        "{% if amount %} Charged: {{ amount }}.{% endif %}",
+    ),
+    ("renewal_coming", "en"): (
+        "Service {{ service_name }} will be renewed on " + _R,
+        "Your service {{ service_name }} is paid until " + _R + "."
+        "{% if amount %} The renewal costs {{ amount }}; please make sure your balance covers it."
+        "{% endif %}",
+    ),
+    ("low_balance", "en"): (
+        "Low balance on your account",
+        "Your balance is {{ available }}."
+        "{% if needed %} Your services need {{ needed }} to keep running.{% endif %}"
+        " Please top up your balance.",
+    ),
+    ("service_suspended", "en"): (
+        "Service {{ service_name }} is suspended",
+        "Your service {{ service_name }} has been suspended"
+        "{% if reason %} ({{ reason }}){% endif %}.",
+    ),
+    ("service_resumed", "en"): (
+        "Service {{ service_name }} is active again",
+        "Your service {{ service_name }} has been resumed.",
+    ),
+    ("service_deleted", "en"): (
+        "Service {{ service_name }} is deleted",
+        "Your service {{ service_name }} has been deleted.",
+    ),
+    ("operation_failed", "en"): (
+        "Operation {{ operation }} failed for service #{{ service_id }}",
+        'The operation "{{ operation }}" on service {{ service_name }} failed' + _ERR + "."
+        "{% if task_id %} Task #{{ task_id }} has been opened for staff.{% endif %}" + _LINK,
+    ),
+    # --- Russian ---------------------------------------------------------------------------
+    ("service_opened", "ru"): (
+        "Услуга {{ service_name }} готова",
+        "Ваша услуга {{ service_name }} открыта"
+        "{% if expires_at %} и оплачена до " + _D + "{% endif %}."
+        "{% if amount %} Списано: {{ amount }}.{% endif %}",
+    ),
+    ("renewal_coming", "ru"): (
+        "Продление услуги {{ service_name }} " + _R,
+        "Ваша услуга {{ service_name }} оплачена до " + _R + "."
+        "{% if amount %} Стоимость продления — {{ amount }}; проверьте, что на балансе достаточно"
+        " средств.{% endif %}",
+    ),
+    ("low_balance", "ru"): (
+        "Низкий баланс",
+        "На вашем балансе {{ available }}."
+        "{% if needed %} Для продления услуг нужно {{ needed }}.{% endif %}"
+        " Пожалуйста, пополните баланс.",
+    ),
+    ("service_suspended", "ru"): (
+        "Услуга {{ service_name }} приостановлена",
+        "Ваша услуга {{ service_name }} приостановлена{% if reason %} ({{ reason }}){% endif %}.",
+    ),
+    ("service_resumed", "ru"): (
+        "Услуга {{ service_name }} снова работает",
+        "Ваша услуга {{ service_name }} возобновлена.",
+    ),
+    ("service_deleted", "ru"): (
+        "Услуга {{ service_name }} удалена",
+        "Ваша услуга {{ service_name }} удалена.",
+    ),
+    ("operation_failed", "ru"): (
+        "Сбой операции {{ operation }} для услуги #{{ service_id }}",
+        "Операция «{{ operation }}» для услуги {{ service_name }} завершилась ошибкой" + _ERR + "."
+        "{% if task_id %} Для сотрудников создана задача #{{ task_id }}.{% endif %}" + _LINK,
+    ),
+    # --- Spanish ---------------------------------------------------------------------------
+    ("service_opened", "es"): (
+        "Su servicio {{ service_name }} está listo",
+        "Su servicio {{ service_name }} ha sido activado"
+        "{% if expires_at %} y está pagado hasta el " + _D + "{% endif %}."
+        "{% if amount %} Importe cobrado: {{ amount }}.{% endif %}",
+    ),
+    ("renewal_coming", "es"): (
+        "El servicio {{ service_name }} se renovará el " + _R,
+        "Su servicio {{ service_name }} está pagado hasta el " + _R + "."
+        "{% if amount %} La renovación cuesta {{ amount }}; asegúrese de que su saldo lo cubra."
+        "{% endif %}",
+    ),
+    ("low_balance", "es"): (
+        "Saldo bajo en su cuenta",
+        "Su saldo es de {{ available }}."
+        "{% if needed %} Sus servicios necesitan {{ needed }} para seguir funcionando.{% endif %}"
+        " Por favor, recargue su saldo.",
+    ),
+    ("service_suspended", "es"): (
+        "El servicio {{ service_name }} está suspendido",
+        "Su servicio {{ service_name }} ha sido suspendido"
+        "{% if reason %} ({{ reason }}){% endif %}.",
+    ),
+    ("service_resumed", "es"): (
+        "El servicio {{ service_name }} vuelve a estar activo",
+        "Su servicio {{ service_name }} ha sido reanudado.",
+    ),
+    ("service_deleted", "es"): (
+        "El servicio {{ service_name }} ha sido eliminado",
+        "Su servicio {{ service_name }} ha sido eliminado.",
+    ),
+    ("operation_failed", "es"): (
+        "Falló la operación {{ operation }} del servicio #{{ service_id }}",
+        "La operación «{{ operation }}» del servicio {{ service_name }} ha fallado" + _ERR + "."
+        "{% if task_id %} Se ha abierto la tarea #{{ task_id }} para el personal.{% endif %}"
+        + _LINK,
+    ),
+}
+
+
+def _email_body(event: str, locale: str, message: str) -> str:
+    if event in STAFF_EVENTS:
+        return message + "\n\n-- \nBillow\n"
+    return (
+        f"{_GREETING[locale]}\n\n{message}\n\n-- \n"
+        f"{{% if provider.billing_url %}}{_ACCOUNT[locale]}: {{{{ provider.billing_url }}}}\n"
+        "{% endif %}{{ provider.name }}\n"
+    )
+
+
+def builtin_source(event: str, locale: str, channel: str) -> tuple[str, str] | None:
+    """(subject, text body) of the built-in template, or None where there is none."""
+    found = MESSAGES.get((event, locale))
+    if found is None:
+        return None
+    subject, message = found
+    if channel == "panel":
+        return None if event in STAFF_EVENTS else (subject, message)
+    return subject, _email_body(event, locale, message)

@@ -1,0 +1,64 @@
+"""The events Billow notifies about, and the context keys callers pass for each.
+
+``SAMPLE_CONTEXT`` below lists the keys of each event (what the billing run and the services
+app pass). A ``service_id`` without ``service_name`` gets the service's name (or tariff and
+number) looked up. Every template also gets ``client`` (id, name, email, contact_person,
+language) and ``provider`` (id, name, billing_url, site_url, support_email). An integer
+``<x>_minor`` key next to a ``currency`` key also appears formatted as ``<x>``
+(``amount_minor=1250, currency="EUR"`` gives ``amount="12.50 EUR"``) unless the caller sets
+``<x>`` itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Event(models.TextChoices):
+    SERVICE_OPENED = "service_opened", _("Service opened")
+    RENEWAL_COMING = "renewal_coming", _("Renewal coming")
+    LOW_BALANCE = "low_balance", _("Low balance")
+    SERVICE_SUSPENDED = "service_suspended", _("Service suspended")
+    SERVICE_RESUMED = "service_resumed", _("Service resumed")
+    SERVICE_DELETED = "service_deleted", _("Service deleted")
+    OPERATION_FAILED = "operation_failed", _("Operation failed (to staff)")
+
+
+#: Events that go to staff, not to a client.
+STAFF_EVENTS = frozenset({Event.OPERATION_FAILED.value})
+
+_SERVICE = {"service_id": 1017, "service_name": "VPS-2 #1017 (web01.example.com)"}
+
+#: What callers pass (documented by example); the admin preview renders with these.
+SAMPLE_CONTEXT: dict[str, dict[str, Any]] = {
+    Event.SERVICE_OPENED: {**_SERVICE, "expires_at": date(2027, 4, 1), "amount_minor": 1250,
+                           "currency": "EUR"},
+    Event.RENEWAL_COMING: {**_SERVICE, "renews_on": "2027-04-01", "amount_minor": 1250,
+                           "currency": "EUR"},
+    Event.LOW_BALANCE: {"currency": "EUR", "available_minor": 310, "needed_minor": 1250},
+    Event.SERVICE_SUSPENDED: {**_SERVICE, "reason": "nonpayment"},
+    Event.SERVICE_RESUMED: _SERVICE,
+    Event.SERVICE_DELETED: _SERVICE,
+    Event.OPERATION_FAILED: {**_SERVICE, "operation_id": 501, "operation": "open",
+                             "code": "connection_refused", "message": "host unreachable",
+                             "task_id": 88, "link": "/admin/services/task/88/change/"},
+}  # fmt: skip
+
+SAMPLE_CLIENT: dict[str, Any] = {
+    "id": 42,
+    "name": "Example Ltd",
+    "email": "owner@example.com",
+    "contact_person": "Olga Owner",
+    "language": "en",
+}
+SAMPLE_PROVIDER: dict[str, Any] = {
+    "id": 1,
+    "name": "Acme Cloud",
+    "billing_url": "https://my.acme.example",
+    "site_url": "https://acme.example",
+    "support_email": "support@acme.example",
+}

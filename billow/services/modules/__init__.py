@@ -1,0 +1,1 @@
+"""Processing modules (DESIGN §4): the contract in ``base``, one folder per implementation."""
