@@ -111,7 +111,10 @@ def _groups() -> dict[str, ClientGroup]:
 
 def _prices(tariff: Any, usd_monthly: int, eur_monthly: int, setup: tuple[int, int]) -> None:
     for period, (months, percent) in PERIOD_DISCOUNT.items():
-        for currency, monthly, fee in (("USD", usd_monthly, setup[0]), ("EUR", eur_monthly, setup[1])):
+        for currency, monthly, fee in (
+            ("USD", usd_monthly, setup[0]),
+            ("EUR", eur_monthly, setup[1]),
+        ):
             catalog.set_tariff_price(
                 tariff=tariff,
                 period=period,
@@ -277,9 +280,7 @@ def _s3(provider: Provider) -> None:
         )
 
 
-def _clients(
-    provider: Provider, groups: dict[str, ClientGroup]
-) -> list[tuple[Any, str, int, str]]:
+def _clients(provider: Provider, groups: dict[str, ClientGroup]) -> list[tuple[Any, str, int, str]]:
     password = DEMO_LOGINS["client"][1]
     alice = accounts.create_client(
         email="alice@example.com", name="Alice Johnson", providers=[provider], language="en",

@@ -60,7 +60,7 @@ class Command(BaseCommand):
             env=env,
             cwd=settings.BASE_DIR,
         )
-        worker = subprocess.Popen(  # noqa: S603
+        worker = subprocess.Popen(
             [sys.executable, "-m", "billow.cli", "run"], env=env, cwd=settings.BASE_DIR
         )
         children = [web, worker]
