@@ -48,7 +48,15 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "huey.contrib.djhuey",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "rest_framework",
+    "drf_spectacular",
+    "django_htmx",
     "billow.core",
     "billow.accounts",
     "billow.catalog",
@@ -56,6 +64,8 @@ INSTALLED_APPS = [
     "billow.services",
     "billow.billing",
     "billow.notifications",
+    "billow.web",
+    "billow.api",
     "billow.demo",
 ]
 
@@ -69,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -189,6 +201,23 @@ UNFOLD = {
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
 }
+
+# --- Client area & authentication (owned by the web app; edit only inside this block) ------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+# --- end of the client area & authentication block -----------------------------------------
+
+# --- REST API (owned by the api app; edit only inside this block) ----------------------------
+REST_FRAMEWORK: dict[str, Any] = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS: dict[str, Any] = {
+    "TITLE": "Billow API",
+    "VERSION": "1.0.0",
+}
+# --- end of the REST API block ---------------------------------------------------------------
 
 # Billow runtime defaults (admin-editable parameters come later).
 BILLOW = {

@@ -75,7 +75,11 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     child.kill()
 
-        signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+        def on_term(*_: object) -> None:
+            stop()
+            sys.exit(0)
+
+        signal.signal(signal.SIGTERM, on_term)
         self.stdout.write("Serving; press Ctrl-C to stop.")
         try:
             while all(child.poll() is None for child in children):
