@@ -150,7 +150,7 @@ def _server() -> str:
 
 
 def _seed(n: int, day: Any) -> tuple[int, list[tuple[int, int]]]:
-    """N services on N/10 funded clients, due on ``day``; returns (provider, [(service, client)])."""
+    """N services on N/10 funded clients, due on ``day``: (provider, [(service, client)])."""
     from django.db import transaction
 
     from billow.accounts.models import Client, Provider
@@ -178,9 +178,9 @@ def _seed(n: int, day: Any) -> tuple[int, list[tuple[int, int]]]:
             batch_size=5000,
         )  # fmt: skip
         house = get_or_create_account(kind=AccountKind.ADJUSTMENTS, currency="USD")
+        fund = PRICE * PER_CLIENT * 2
         post_transactions_bulk([
-            Posting("adjustment", [(w.pk, PRICE * PER_CLIENT * 2), (house.pk, -PRICE * PER_CLIENT * 2)],
-                    f"bench-fund-{w.pk}")
+            Posting("adjustment", [(w.pk, fund), (house.pk, -fund)], f"bench-fund-{w.pk}")
             for w in wallets
         ])  # fmt: skip
         Service.objects.bulk_create(

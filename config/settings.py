@@ -222,4 +222,9 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
 # Billow runtime defaults (admin-editable parameters come later).
 BILLOW = {
     "LEDGER_BULK_BATCH": env.int("BILLOW_LEDGER_BULK_BATCH", default=5000),
+    "BILLING_CHUNK_SERVICES": env.int("BILLOW_BILLING_CHUNK_SERVICES", default=5000),
+    "BILLING_NOTICE_DAYS": env.int("BILLOW_BILLING_NOTICE_DAYS", default=3),
+    "BILLING_DELETE_MANUAL_SUSPENDED": env.bool(
+        "BILLOW_BILLING_DELETE_MANUAL_SUSPENDED", default=False
+    ),
 }

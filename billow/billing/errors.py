@@ -1,0 +1,31 @@
+"""Billing refusals. Codes are stable; callers match on them, never on message text.
+
+- ``service_deleted``: the service is deleted (nothing can be charged, changed or renewed).
+- ``service_not_billable``: the service is not open yet, or an operation runs on it.
+- ``already_charged``: the opening period was already charged (``charge_opening`` replays return
+  the expense instead; this is raised only when the service moved on meanwhile).
+- ``insufficient_funds``: balance plus credit limit does not cover the amount.
+- ``tariff_incompatible``: the new tariff belongs to another product type or provider.
+- ``tariff_inactive``: the new tariff cannot be ordered any more.
+- ``nothing_to_change``: the change would leave the service as it is.
+- ``daily_not_renewable``: daily services are charged by the run, never renewed by hand.
+- ``invalid_credit_limit`` / ``credit_limit_with_postpaid``: bad billing settings.
+- pricing codes from the catalog pass through (``period_not_offered``,
+  ``addon_value_out_of_range``, ``addon_step_mismatch``, ``addon_edit_forbidden``, ...).
+"""
+
+from __future__ import annotations
+
+from billow.core.errors import ConflictError, ValidationError
+
+
+class BillingError(ValidationError):
+    code = "billing_error"
+
+
+class InsufficientFundsError(BillingError):
+    code = "insufficient_funds"
+
+
+class BillingConflictError(ConflictError):
+    code = "billing_conflict"

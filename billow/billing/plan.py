@@ -1,0 +1,290 @@
+"""The billing run's decisions, as pure functions over plain rows (no database; STYLE §9).
+
+``plan_chunk`` takes the due services of some clients, their wallets and prices, and returns
+what to write: charges, new paid-until dates, suspensions, resumptions, deletions and notices.
+Services are processed per client in service-id order against a running balance, so the outcome
+is deterministic and never spends more than balance + credit limit (unless post-paid).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from billow.billing.proration import next_period_end
+from billow.core.periods import Period
+from billow.services.states import AUTO_SUSPENDED, SUSPENDED, ServiceStatus
+
+WalletKey = tuple[int, int, str]  # (client_id, provider_id, currency)
+
+#: Statuses the billing run looks at; in-progress and failed services wait for their operation.
+RUN_STATUSES = frozenset({ServiceStatus.ACTIVE, *SUSPENDED})
+MAX_CATCH_UP = 400  # periods charged for one service in one run (a daily service ~ 13 months)
+
+
+@dataclass(frozen=True, slots=True)
+class DueService:
+    """One service as the run sees it. ``renew_period`` is the period charged at renewal (the
+    auto-renew period, or ``day`` for daily services); None = auto-renew off. ``price_minor`` is
+    the price of one ``renew_period`` (None when it could not be priced: ``price_error``)."""
+
+    id: int
+    client_id: int
+    provider_id: int
+    currency: str
+    status: str
+    paid_until: date
+    renew_period: str | None
+    billing_mode: str
+    anchor_day: int
+    delete_at_period_end: bool = False
+    suspended_on: date | None = None
+    module_instance_id: int | None = None
+    no_suspend_weekends: bool = False
+    auto_delete_days: int = 14
+    price_minor: int | None = 0
+    price_error: str = ""
+
+    @property
+    def wallet_key(self) -> WalletKey:
+        return (self.client_id, self.provider_id, self.currency)
+
+    @property
+    def is_daily(self) -> bool:
+        return self.renew_period == Period.DAY
+
+
+@dataclass(slots=True)
+class Wallet:
+    """A client balance in one currency with one provider, and how far it may go negative."""
+
+    account_id: int | None
+    balance_minor: int
+    credit_limit_minor: int = 0
+    postpaid: bool = False
+
+    def can_pay(self, amount_minor: int) -> bool:
+        return self.postpaid or self.balance_minor + self.credit_limit_minor >= amount_minor
+
+    @property
+    def available_minor(self) -> int:
+        return self.balance_minor + self.credit_limit_minor
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    service_id: int
+    wallet_key: WalletKey
+    period_from: date
+    period_to: date
+    amount_minor: int
+
+    @property
+    def key(self) -> str:
+        return charge_key(self.service_id, self.period_from)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """Move ``service_id`` from ``from_status`` to ``to_status`` (through a module operation
+    when the service has a module instance). ``reason`` goes into the event (non_payment,
+    expired, auto_delete, paid, ...)."""
+
+    service_id: int
+    client_id: int
+    provider_id: int
+    from_status: str
+    to_status: str
+    reason: str
+    module_instance_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    event: str
+    client_id: int
+    provider_id: int
+    context: dict[str, Any]
+    dedup_key: str
+
+
+@dataclass(slots=True)
+class Plan:
+    charges: list[Charge] = field(default_factory=list)
+    paid_until: dict[int, date] = field(default_factory=dict)  # service id -> new paid_until
+    changes: list[StatusChange] = field(default_factory=list)
+    deferred: list[int] = field(default_factory=list)  # suspension deferred (weekend rule)
+    unpaid: list[int] = field(default_factory=list)  # already suspended, still not paid
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+    def count(self, to_status: str, reason: str | None = None) -> int:
+        return sum(
+            1
+            for c in self.changes
+            if c.to_status == to_status and (reason is None or c.reason == reason)
+        )
+
+
+def charge_key(service_id: int, period_from: date) -> str:
+    """The one key of a period charge: the expense's and its ledger transaction's."""
+    return f"charge:{service_id}:{period_from.isoformat()}"
+
+
+def is_weekend(day: date) -> bool:
+    return day.weekday() >= 5
+
+
+@dataclass(frozen=True, slots=True)
+class RunRules:
+    date: date
+    notice_days: int = 3
+    delete_manual_suspended: bool = False
+
+
+def plan_chunk(
+    rules: RunRules,
+    services: Iterable[DueService],
+    wallets: dict[WalletKey, Wallet],
+    *,
+    already_charged: frozenset[tuple[int, date]] = frozenset(),
+) -> Plan:
+    """Decide everything the run does for these services. ``wallets`` are updated in place
+    (running balances); a service without a wallet has balance 0 and no credit."""
+    plan = Plan()
+    ordered = sorted(services, key=lambda s: (s.client_id, s.id))
+    for s in ordered:
+        wallet = wallets.setdefault(s.wallet_key, Wallet(None, 0))
+        _plan_service(rules, s, wallet, plan, already_charged)
+    _plan_notices(rules, ordered, wallets, plan)
+    return plan
+
+
+def _plan_service(
+    rules: RunRules,
+    s: DueService,
+    wallet: Wallet,
+    plan: Plan,
+    charged: frozenset[tuple[int, date]],
+) -> None:
+    day = rules.date
+    if s.paid_until <= day:
+        if s.delete_at_period_end:
+            plan.changes.append(_change(s, ServiceStatus.DELETED, "period_end"))
+            return
+        if s.renew_period is not None:
+            if s.price_minor is None:
+                plan.failed.append((s.id, s.price_error or "price_unavailable"))
+                return
+            _renew(s, wallet, plan, day, charged)
+    paid = plan.paid_until.get(s.id, s.paid_until)
+    if paid > day:
+        if s.status == ServiceStatus.SUSPENDED_NONPAYMENT:
+            plan.changes.append(_change(s, ServiceStatus.ACTIVE, "paid"))
+        return
+    if s.status == ServiceStatus.ACTIVE:
+        reason = "non_payment" if s.renew_period is not None else "expired"
+        if s.no_suspend_weekends and is_weekend(day):
+            plan.deferred.append(s.id)
+        else:
+            plan.changes.append(_change(s, ServiceStatus.SUSPENDED_NONPAYMENT, reason))
+        return
+    if _auto_delete_due(rules, s):
+        plan.changes.append(_change(s, ServiceStatus.DELETED, "auto_delete"))
+    elif s.status in SUSPENDED:
+        plan.unpaid.append(s.id)
+
+
+def _renew(
+    s: DueService, wallet: Wallet, plan: Plan, day: date, charged: frozenset[tuple[int, date]]
+) -> None:
+    """Charge consecutive periods while they are due and the wallet can pay."""
+    assert s.renew_period is not None and s.price_minor is not None
+    start = s.paid_until
+    for _ in range(MAX_CATCH_UP):
+        if start > day:
+            break
+        end = next_period_end(start, s.renew_period, s.billing_mode, s.anchor_day)
+        if (s.id, start) not in charged:
+            if not wallet.can_pay(s.price_minor):
+                break
+            wallet.balance_minor -= s.price_minor
+            plan.charges.append(Charge(s.id, s.wallet_key, start, end, s.price_minor))
+        start = end
+    if start != s.paid_until:
+        plan.paid_until[s.id] = start
+
+
+def _auto_delete_due(rules: RunRules, s: DueService) -> bool:
+    deletable = SUSPENDED if rules.delete_manual_suspended else AUTO_SUSPENDED
+    if s.status not in deletable or s.suspended_on is None:
+        return False
+    return s.suspended_on + timedelta(days=s.auto_delete_days) <= rules.date
+
+
+def _change(s: DueService, to_status: str, reason: str) -> StatusChange:
+    return StatusChange(
+        s.id, s.client_id, s.provider_id, s.status, to_status, reason, s.module_instance_id
+    )
+
+
+def _plan_notices(
+    rules: RunRules, services: Sequence[DueService], wallets: dict[WalletKey, Wallet], plan: Plan
+) -> None:
+    """Renewal notices ``notice_days`` ahead; low balance when the next ``notice_days`` of
+    renewals cost more than the wallet has available."""
+    day = rules.date
+    horizon = day + timedelta(days=rules.notice_days)
+    gone = {c.service_id for c in plan.changes if c.to_status != ServiceStatus.ACTIVE}
+    upcoming: dict[WalletKey, int] = {}
+    for s in services:
+        paid = plan.paid_until.get(s.id, s.paid_until)
+        if s.id in gone or s.renew_period is None or s.price_minor is None:
+            continue
+        if s.status not in (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED_NONPAYMENT):
+            continue
+        if s.is_daily:
+            upcoming[s.wallet_key] = upcoming.get(s.wallet_key, 0) + s.price_minor * max(
+                rules.notice_days, 1
+            )
+            continue
+        if day < paid <= horizon:
+            upcoming[s.wallet_key] = upcoming.get(s.wallet_key, 0) + s.price_minor
+        if paid == horizon and s.status == ServiceStatus.ACTIVE and not s.delete_at_period_end:
+            plan.notices.append(_renewal_notice(s, paid))
+    for key, cost in sorted(upcoming.items()):
+        wallet = wallets[key]
+        if not wallet.postpaid and wallet.available_minor < cost:
+            plan.notices.append(_low_balance_notice(key, wallet, cost, day))
+
+
+def _renewal_notice(s: DueService, paid: date) -> Notice:
+    return Notice(
+        "renewal_coming",
+        s.client_id,
+        s.provider_id,
+        {
+            "service_id": s.id,
+            "renews_on": paid.isoformat(),
+            "amount_minor": s.price_minor,
+            "currency": s.currency,
+        },
+        f"renewal_coming:{s.id}:{paid.isoformat()}",
+    )
+
+
+def _low_balance_notice(key: WalletKey, wallet: Wallet, cost: int, day: date) -> Notice:
+    client_id, provider_id, currency = key
+    return Notice(
+        "low_balance",
+        client_id,
+        provider_id,
+        {
+            "currency": currency,
+            "available_minor": wallet.available_minor,
+            "needed_minor": cost,
+        },
+        f"low_balance:{client_id}:{provider_id}:{currency}:{day.isoformat()}",
+    )

@@ -1,0 +1,290 @@
+"""The billing run (DESIGN §5): set-based, chunked by client id range, safe to rerun.
+
+``start_billing_run`` creates (or resumes) the run of a date and its chunks; ``process_chunk``
+bills one chunk in one DB transaction (lock wallets then services, read in a few queries, plan in
+pure Python, write in bulk, mark the chunk done); the last chunk to finish writes the run's
+report. A chunk killed midway rolls back entirely; a chunk done is never redone; and each
+service-period charge carries a unique key (also the ledger transaction's), so whatever the
+interleaving, every service-period is charged exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+
+from billow.billing.models import BillingRun, BillingRunChunk, ExpenseKind, ExpenseReason, RunStatus
+from billow.billing.plan import Plan, RunRules, plan_chunk
+from billow.billing.selectors import PriceBook, candidate_services, load_chunk
+from billow.billing.writes import (
+    RUN_ACTOR,
+    MoneyItem,
+    apply_status_changes,
+    notify_after_commit,
+    set_paid_until,
+    wallet_accounts,
+    write_money,
+)
+from billow.core import clock
+from billow.core.audit import audit_kwargs
+from billow.services.models import Service, ServiceEvent
+from billow.services.states import SUSPENDED, ServiceStatus
+
+MAX_FAILURES_LISTED = 100
+_INT_KEYS = (
+    "services",
+    "renewed",
+    "charges",
+    "suspended",
+    "expired",
+    "resumed",
+    "deleted",
+    "deferred",
+    "unpaid",
+    "failed",
+    "notices",
+)
+
+
+def _conf(name: str, default: Any) -> Any:
+    """``settings.BILLOW[name]``, else the ``BILLOW_<name>`` environment variable, else default."""
+    conf = getattr(settings, "BILLOW", {})
+    if name in conf:
+        return conf[name]
+    return type(default)(os.environ.get(f"BILLOW_{name}", default))
+
+
+def run_rules(day: date) -> RunRules:
+    return RunRules(
+        date=day,
+        notice_days=int(_conf("BILLING_NOTICE_DAYS", 3)),
+        delete_manual_suspended=str(_conf("BILLING_DELETE_MANUAL_SUSPENDED", "0"))
+        in ("1", "true", "True"),
+    )
+
+
+def run_moment(day: date, now: datetime | None = None) -> datetime:
+    """The moment the run's rows are stamped with: ``now``, the clock when the run is for today,
+    else the start of ``day`` (time travel)."""
+    if now is not None:
+        return clock.now(now)
+    current = clock.now()
+    return current if current.date() == day else datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def start_billing_run(*, day: date, now: datetime | None = None) -> BillingRun:
+    """The unfinished run of ``day`` if there is one, else a new run with its chunks."""
+    moment = run_moment(day, now)
+    with transaction.atomic():
+        run = BillingRun.objects.filter(date=day, status=RunStatus.RUNNING).order_by("id").first()
+        if run is not None:
+            return run
+        run = BillingRun.objects.create(date=day, started_at=moment)
+        bounds = _chunk_bounds(run_rules(day))
+        BillingRunChunk.objects.bulk_create(
+            BillingRunChunk(run=run, client_from=lo, client_to=hi) for lo, hi in bounds
+        )
+        run.chunks_total = len(bounds)
+        run.save(update_fields=["chunks_total"])
+    return run
+
+
+def _chunk_bounds(rules: RunRules) -> list[tuple[int, int | None]]:
+    """Client id ranges holding about ``BILLING_CHUNK_SERVICES`` candidate services each; the
+    first starts at 0 and the last is open-ended, so clients added later are still covered."""
+    size = int(_conf("BILLING_CHUNK_SERVICES", 5000))
+    counts = (
+        candidate_services(rules)
+        .order_by("client_id")
+        .values("client_id")
+        .annotate(n=Count("id"))
+        .values_list("client_id", "n")
+    )
+    starts = [0]
+    filled = 0
+    for client_id, n in counts:
+        if filled >= size:
+            starts.append(client_id)
+            filled = 0
+        filled += n
+    ends: list[int | None] = [*starts[1:], None]
+    return list(zip(starts, ends, strict=True))
+
+
+def pending_chunk_ids(run: BillingRun) -> list[int]:
+    return list(
+        run.chunks.filter(status=RunStatus.RUNNING)
+        .order_by("client_from")
+        .values_list("id", flat=True)
+    )
+
+
+def process_chunk(
+    *, chunk_id: int, now: datetime | None = None, book: PriceBook | None = None
+) -> dict[str, Any]:
+    """Bill one chunk in one DB transaction; a chunk already done returns its report."""
+    with transaction.atomic():
+        chunk = BillingRunChunk.objects.select_for_update().select_related("run").get(pk=chunk_id)
+        if chunk.status == RunStatus.DONE:
+            return dict(chunk.report)
+        moment = run_moment(chunk.run.date, now)
+        rules = run_rules(chunk.run.date)
+        data = load_chunk(rules, chunk.client_from, chunk.client_to, book or PriceBook())
+        plan = plan_chunk(rules, data.services, data.wallets, already_charged=data.already_charged)
+        write_plan(plan, data.wallet_ids, data.pending, moment)
+        _crash_point("mid")
+        chunk.status = RunStatus.DONE
+        chunk.report = chunk_report(plan, len(data.services), data.services)
+        chunk.finished_at = moment
+        chunk.save(update_fields=["status", "report", "finished_at"])
+        finish_run_if_complete(run_id=chunk.run_id, now=moment)
+    return dict(chunk.report)
+
+
+def write_plan(
+    plan: Plan, wallet_ids: dict[Any, int], pending: dict[int, Any], now: datetime
+) -> None:
+    if plan.charges:
+        wallets = dict(wallet_ids)
+        missing = {c.wallet_key for c in plan.charges} - wallets.keys()
+        if missing:
+            wallets.update(wallet_accounts(missing, create=True))
+        items = [
+            MoneyItem(
+                c.service_id,
+                c.wallet_key,
+                ExpenseKind.CHARGE,
+                ExpenseReason.PERIOD,
+                c.key,
+                c.period_from,
+                c.period_to,
+                c.amount_minor,
+            )
+            for c in plan.charges
+        ]
+        write_money(items, wallets, now=now, actor=RUN_ACTOR, fast=True)
+    set_paid_until(plan.paid_until, now=now)
+    _apply_pending_changes(plan, pending, now)
+    apply_status_changes(plan.changes, now=now, actor=RUN_ACTOR)
+    notify_after_commit(plan.notices)
+
+
+def _apply_pending_changes(plan: Plan, pending: dict[int, Any], now: datetime) -> None:
+    """Scheduled downgrades take effect with the first period charged on or after their date."""
+    charged = {c.service_id for c in plan.charges}
+    for service_id in sorted(charged & pending.keys()):
+        change = pending[service_id]
+        Service.objects.filter(pk=service_id).update(
+            tariff_id=change.tariff_id, addon_values=change.addon_values, updated_at=now
+        )
+        ServiceEvent.objects.create(
+            service_id=service_id,
+            **audit_kwargs(
+                RUN_ACTOR,
+                "service.plan_changed",
+                {"tariff_id": change.tariff_id, "addon_values": change.addon_values},
+                now=now,
+            ),
+        )
+        change.delete()
+
+
+def chunk_report(plan: Plan, seen: int, services: Any) -> dict[str, Any]:
+    currency_of = {s.id: s.currency for s in services}
+    amounts: Counter[str] = Counter()
+    for c in plan.charges:
+        amounts[currency_of[c.service_id]] += c.amount_minor
+    return {
+        "services": seen,
+        "renewed": len({c.service_id for c in plan.charges}),
+        "charges": len(plan.charges),
+        "suspended": sum(1 for c in plan.changes if c.to_status in SUSPENDED),
+        "expired": plan.count(ServiceStatus.SUSPENDED_NONPAYMENT, "expired"),
+        "resumed": plan.count(ServiceStatus.ACTIVE),
+        "deleted": plan.count(ServiceStatus.DELETED),
+        "deferred": len(plan.deferred),
+        "unpaid": len(plan.unpaid),
+        "failed": len(plan.failed),
+        "failures": [list(f) for f in plan.failed[:MAX_FAILURES_LISTED]],
+        "notices": len(plan.notices),
+        "amounts": dict(sorted(amounts.items())),
+    }
+
+
+def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    total: dict[str, Any] = {k: 0 for k in _INT_KEYS}
+    amounts: Counter[str] = Counter()
+    failures: list[Any] = []
+    for r in reports:
+        for k in _INT_KEYS:
+            total[k] += int(r.get(k, 0))
+        amounts.update(r.get("amounts", {}))
+        failures.extend(r.get("failures", []))
+    total["amounts"] = dict(sorted(amounts.items()))
+    total["failures"] = failures[:MAX_FAILURES_LISTED]
+    return total
+
+
+def finish_run_if_complete(*, run_id: int, now: datetime) -> BillingRun:
+    """Lock the run, count its chunks; when all are done, store the merged report."""
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update().get(pk=run_id)
+        if run.status == RunStatus.DONE:
+            return run
+        reports = list(run.chunks.filter(status=RunStatus.DONE).values_list("report", flat=True))
+        run.chunks_done = len(reports)
+        fields = ["chunks_done"]
+        if run.chunks_done >= run.chunks_total:
+            run.status = RunStatus.DONE
+            run.finished_at = now
+            run.report = merge_reports(reports)
+            fields += ["status", "finished_at", "report"]
+        run.save(update_fields=fields)
+    return run
+
+
+def run_billing(
+    *,
+    day: date,
+    now: datetime | None = None,
+    on_chunk: Callable[[int, dict[str, Any]], None] | None = None,
+) -> BillingRun:
+    """Run (or resume) the billing of ``day`` inline, chunk after chunk; returns the run."""
+    run = start_billing_run(day=day, now=now)
+    book = PriceBook()
+    for n, chunk_id in enumerate(pending_chunk_ids(run), start=1):
+        report = process_chunk(chunk_id=chunk_id, now=now, book=book)
+        if on_chunk is not None:
+            on_chunk(chunk_id, report)
+        _crash_point("after", n)
+    run.refresh_from_db()
+    if run.status != RunStatus.DONE:  # every chunk was done before we came
+        run = finish_run_if_complete(run_id=run.pk, now=run_moment(day, now))
+    return run
+
+
+_chunks_seen = 0
+
+
+def _crash_point(stage: str, done: int = 0) -> None:
+    """Test hook for the crash test: ``BILLOW_BILL_CRASH_AFTER_CHUNKS=N`` ends the process
+    (``os._exit``, no cleanup) after N chunks committed, or inside chunk N+1 before its commit
+    when ``BILLOW_BILL_CRASH_MID_CHUNK=1``. Unset in production."""
+    global _chunks_seen
+    limit = os.environ.get("BILLOW_BILL_CRASH_AFTER_CHUNKS")
+    if not limit:
+        return
+    mid = os.environ.get("BILLOW_BILL_CRASH_MID_CHUNK") == "1"
+    if stage == "mid":
+        _chunks_seen += 1
+        if mid and _chunks_seen > int(limit):
+            os._exit(75)
+    elif not mid and done >= int(limit):
+        os._exit(75)

@@ -1,0 +1,25 @@
+"""Billing jobs: the daily run fans out one job per chunk (more workers, more speed)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from billow.billing.run import pending_chunk_ids, process_chunk, start_billing_run
+from billow.core import clock
+from billow.jobs import enqueue_on_commit, job
+
+
+@job(retries=3, base_delay=60)
+def run_billing_day(day: date | None = None) -> int:
+    """Start (or resume) the run of ``day`` (default today) and enqueue its pending chunks."""
+    run = start_billing_run(day=day or clock.today())
+    ids = pending_chunk_ids(run)
+    for chunk_id in ids:
+        enqueue_on_commit(bill_chunk, chunk_id)
+    return len(ids)
+
+
+@job(retries=5, base_delay=30)
+def bill_chunk(chunk_id: int) -> None:
+    """Bill one chunk; idempotent (a done chunk is skipped)."""
+    process_chunk(chunk_id=chunk_id)
