@@ -40,8 +40,10 @@ else
   install -d -m 700 "$PGDATA"
 fi
 
-"${as_pg[@]}" "$PGBIN/initdb" -D "$PGDATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
-  --no-sync >"$DIR/initdb.log" 2>&1
+if ! "${as_pg[@]}" "$PGBIN/initdb" -D "$PGDATA" -U postgres -A trust -E UTF8 \
+  --locale=C.UTF-8 --no-sync >"$DIR/initdb.log" 2>&1; then
+  echo "postgres-up: initdb failed:" >&2; cat "$DIR/initdb.log" >&2; exit 1
+fi
 "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 start -o \
   "-p $PORT -k $PGDATA -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
    -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB" >/dev/null

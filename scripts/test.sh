@@ -25,6 +25,7 @@ python manage.py makemigrations --check --dry-run
 [ "${1:-}" = lint ] && exit 0
 
 WORK=$(mktemp -d /tmp/billow-test.XXXXXX)
+chmod 755 "$WORK"  # the postgres OS user must reach its data dir inside
 export BILLOW_VAR_DIR="$WORK/var"
 cleanup() { scripts/postgres-down.sh "$WORK/pg" || true; rm -rf "$WORK"; }
 trap cleanup EXIT
