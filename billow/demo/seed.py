@@ -20,6 +20,7 @@ from billow.catalog import actions as catalog
 from billow.catalog.choices import BillingType, EditPolicy, StatisticsRating, ValueType
 from billow.core.actors import Actor
 from billow.core.periods import BillingMode
+from billow.demo.services_seed import seed_services
 from billow.ledger.actions import adjust_client_balance
 from billow.ledger.models import AccountKind
 from billow.ledger.selectors import get_or_create_account
@@ -65,6 +66,7 @@ def seed_demo() -> bool:
             nonce=f"demo-opening-{client.pk}-{currency}",
             actor=ACTOR,
         )
+    seed_services(provider)
     return True
 
 
@@ -134,10 +136,10 @@ def _vps(provider: Provider) -> None:
         name="Operating system",
         intname="os",
         values=[
-            ("Debian 12", "debian-12"),
-            ("Ubuntu 24.04 LTS", "ubuntu-24.04"),
-            ("AlmaLinux 9", "almalinux-9"),
-            ("Windows Server 2022", "windows-2022"),
+            ("debian-12", "Debian 12"),
+            ("ubuntu-24.04", "Ubuntu 24.04 LTS"),
+            ("almalinux-9", "AlmaLinux 9"),
+            ("windows-2022", "Windows Server 2022"),
         ],
         actor=ACTOR,
     )
