@@ -2,29 +2,39 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+BASE := $(VENV)/.installed-base
+DEV := $(VENV)/.installed-dev
 
 .PHONY: demo test lint venv clean bench
 
-$(STAMP): pyproject.toml
+$(BASE): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $(BASE)
+
+# The test tools; Debian packages first (libvirt-python builds against libvirt-dev).
+$(DEV): pyproject.toml
+	scripts/system-deps.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	touch $(STAMP)
+	touch $(BASE) $(DEV)
 
-venv: $(STAMP)
+venv: $(DEV)
 
-demo: $(STAMP)
+demo: $(BASE)
 	$(BIN)/billow demo
 
-test: $(STAMP)
+test: $(DEV)
 	scripts/test.sh
 
-lint: $(STAMP)
+lint: $(DEV)
 	scripts/test.sh lint
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python bench/ledger_post.py
+	$(BIN)/python bench/billing_run.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -211,15 +211,130 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "web:dashboard"
+# Shared cache: allauth's rate limits must be counted across every gunicorn worker and machine.
+# Default: a table in the main database (created by the web app's migration); Redis or
+# memcached by CACHE_URL (e.g. redis://127.0.0.1:6379/1).
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://billow_cache")}
+# Email login only; usernames exist in the database (= the email) but are never shown.
+ACCOUNT_ADAPTER = "billow.web.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = env.str("ACCOUNT_EMAIL_SUBJECT_PREFIX", default="[Billow] ")
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = env.str("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="https")
+# Rate limits on every auth route. login_failed: the 6th wrong password within a minute from
+# one IP address is refused ("Too many failed login attempts"), and 5 per 5 minutes per email.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "5/m/ip,5/5m/key",
+    "login": "30/m/ip",
+    "signup": "10/m/ip",
+    "reset_password": "10/m/ip,3/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    "confirm_email": "1/3m/key",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Billow")
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+MFA_RATE_LIMITS = {"authenticate": "5/m/ip,10/5m/user", "reauthenticate": "10/m/user"}
+# Social providers are configured in the admin (SocialApp) or here via env; none by default.
+SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {}
+if not env.bool("BILLOW_FAST_HASHER", default=False):
+    PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # verifies (and upgrades) old hashes
+    ]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "csp.middleware.CSPMiddleware")  # fmt: skip
+# allauth is installed before billow.web, so its templates are overridden from DIRS.
+_templates: Any = TEMPLATES[0]
+_templates["DIRS"].insert(0, BASE_DIR / "billow" / "web" / "templates")
+_templates["OPTIONS"]["context_processors"] += [
+    "django.template.context_processors.i18n",
+    "billow.web.context_processors.client_area",
+]
+LOCALE_PATHS = [BASE_DIR / "billow" / "web" / "locale"]
+# Strict CSP: only our own scripts and styles (htmx and uPlot are vendored static files);
+# data: images for the TOTP QR code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+    # the admin (unfold) uses inline scripts and styles
+    "EXCLUDE_URL_PREFIXES": ["/admin/", "/api/docs/"],
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 7)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+UNFOLD["DASHBOARD_CALLBACK"] = "billow.web.admin_dashboard.dashboard_callback"
 # --- end of the client area & authentication block -----------------------------------------
 
 # --- REST API (owned by the api app; edit only inside this block) ----------------------------
 REST_FRAMEWORK: dict[str, Any] = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "billow.api.schema.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "billow.api.authentication.BearerTokenAuthentication",
+        "billow.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["billow.api.permissions.ScopePermission"],
+    # JSON only: the schema then advertises one content type and fuzzers send only that.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "billow.api.pagination.Pagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "billow.api.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "billow.api.throttling.AnonThrottle",
+        "billow.api.throttling.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="120/min"),
+        "user": env.str("API_THROTTLE_USER", default="3000/min"),
+    },
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # No OPTIONS metadata: it would describe serializers of views that have none (a 405 instead).
+    "DEFAULT_METADATA_CLASS": None,
 }
 SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "Billow API",
     "VERSION": "1.0.0",
+    "DESCRIPTION": "Billing for hosting providers. See docs/api.md for auth, scopes, "
+    "idempotency and errors.",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "billow.api.schema.add_error_component",
+    ],
+    "PREPROCESSING_HOOKS": ["billow.api.schema.only_v1"],
+    "ENUM_NAME_OVERRIDES": {},
 }
 # --- end of the REST API block ---------------------------------------------------------------
 

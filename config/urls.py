@@ -1,9 +1,14 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+
+# The admin logs in through allauth (rate limits, MFA); must be set before admin.site.urls.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/", include("billow.api.urls")),
+    path("pay/", include("billow.payments.urls")),
     path("", include("billow.web.urls")),
 ]

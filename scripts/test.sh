@@ -27,8 +27,21 @@ python manage.py makemigrations --check --dry-run
 WORK=$(mktemp -d /tmp/billow-test.XXXXXX)
 chmod 755 "$WORK"  # the postgres OS user must reach its data dir inside
 export BILLOW_VAR_DIR="$WORK/var"
-cleanup() { scripts/postgres-down.sh "$WORK/pg" || true; rm -rf "$WORK"; }
+cleanup() {
+  scripts/postgres-down.sh "$WORK/pg" || true
+  [ -f "$WORK/libvirt/libvirtd.pid" ] && { scripts/libvirt-down.sh "$WORK/libvirt" || true; }
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
+
+# Real components: Chromium for tests/e2e, libvirtd + QEMU for tests marked libvirt (root only).
+scripts/chromium-up.sh
+if [ "$(id -u)" = 0 ]; then
+  step "libvirtd"
+  scripts/libvirt-up.sh "$WORK/libvirt"
+else
+  echo "not root: tests marked libvirt are skipped" >&2
+fi
 
 step "pytest on SQLite"
 # shellcheck disable=SC2086

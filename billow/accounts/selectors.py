@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from billow.accounts.models import Client, ClientGroup, ClientUser, Payer
+from billow.accounts.models import Client, ClientGroup, ClientGroupMembership, ClientUser, Payer
 
 
 def get_client_user(user: Any) -> ClientUser | None:
@@ -35,3 +35,32 @@ def list_payers_for_client(client: Client, *, active_only: bool = False) -> Quer
     if active_only:
         payers = payers.filter(is_active=True)
     return payers.order_by("id")
+
+
+def list_client_users(client: Client) -> QuerySet[ClientUser]:
+    """The client's users (owner first), with their Django users."""
+    return (
+        ClientUser.objects.filter(client=client).select_related("user").order_by("-is_owner", "id")
+    )
+
+
+def user_has_client_permission(user: Any, perm: str) -> bool:
+    """Whether ``user`` acts for a client and may do ``perm`` (a ``ClientPermission`` value;
+    the owner may do everything, a disabled client user nothing)."""
+    client_user = get_client_user(user)
+    return client_user is not None and client_user.has_permission(perm)
+
+
+def list_group_ids_for_client(client: Client | int) -> list[int]:
+    """Ids of the groups the client belongs to (drives tariff visibility and prices)."""
+    pk = client if isinstance(client, int) else client.pk
+    return list(
+        ClientGroupMembership.objects.filter(client_id=pk).values_list("group_id", flat=True)
+    )
+
+
+def list_provider_ids_for_client(client: Client | int) -> list[int]:
+    pk = client if isinstance(client, int) else client.pk
+    return list(
+        Client.providers.through.objects.filter(client_id=pk).values_list("provider_id", flat=True)
+    )

@@ -1,7 +1,71 @@
-from django.urls import path
+"""``/api/``: the OpenAPI schema, Swagger UI docs and REST API v1.
+
+Client-scoped routes name their ids after the object (``service_id``, ``payer_id`` ...); the
+authorization test in ``tests/api`` walks these patterns and fills them with another client's ids.
+"""
+
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
+
+from billow.api.views import client, staff, tokens
+from billow.api.views.docs import SwaggerView, not_found
+
+v1_client = [
+    path("me/", client.MeView.as_view(), name="me"),
+    path("balances/", client.BalanceListView.as_view(), name="balances"),
+    path("statement/", client.StatementView.as_view(), name="statement"),
+    path("services/", client.ServiceListView.as_view(), name="services"),
+    path("services/<int:service_id>/", client.ServiceDetailView.as_view(), name="service"),
+    path("services/<int:service_id>/events/", client.ServiceEventsView.as_view(),
+         name="service-events"),
+    path("services/<int:service_id>/renew/", client.RenewView.as_view(), name="service-renew"),
+    path("services/<int:service_id>/auto-renew/", client.AutoRenewView.as_view(),
+         name="service-auto-renew"),
+    path("services/<int:service_id>/delete/", client.DeleteServiceView.as_view(),
+         name="service-delete"),
+    path("services/<int:service_id>/change-tariff/", client.ChangeTariffView.as_view(),
+         name="service-change-tariff"),
+    path("services/<int:service_id>/change-addons/", client.ChangeAddonsView.as_view(),
+         name="service-change-addons"),
+    path("services/<int:service_id>/preview/", client.PreviewView.as_view(),
+         name="service-preview"),
+    path("payers/", client.PayerListView.as_view(), name="payers"),
+    path("payers/<int:payer_id>/", client.PayerDetailView.as_view(), name="payer"),
+    path("users/", client.ClientUserListView.as_view(), name="users"),
+    path("users/<int:client_user_id>/", client.ClientUserDetailView.as_view(), name="user"),
+    path("notifications/", client.NotificationListView.as_view(), name="notifications"),
+    path("notifications/<int:notification_id>/read/", client.NotificationReadView.as_view(),
+         name="notification-read"),
+    path("catalog/tariffs/", client.CatalogTariffListView.as_view(), name="catalog-tariffs"),
+    path("catalog/tariffs/<int:tariff_id>/", client.CatalogTariffDetailView.as_view(),
+         name="catalog-tariff"),
+    path("tokens/", tokens.TokenListView.as_view(), name="tokens"),
+    path("tokens/<int:token_id>/", tokens.TokenDetailView.as_view(), name="token"),
+]  # fmt: skip
+
+v1_staff = [
+    path("product-types/", staff.ProductTypeListView.as_view(), name="staff-product-types"),
+    path("tariffs/", staff.TariffListView.as_view(), name="staff-tariffs"),
+    path("tariffs/<int:tariff_id>/", staff.TariffDetailView.as_view(), name="staff-tariff"),
+    path("tariffs/<int:tariff_id>/prices/", staff.TariffPriceView.as_view(),
+         name="staff-tariff-prices"),
+    path("tariffs/<int:tariff_id>/addons/", staff.AddonListView.as_view(),
+         name="staff-tariff-addons"),
+    path("clients/", staff.ClientListView.as_view(), name="staff-clients"),
+    path("clients/<int:client_id>/", staff.ClientDetailView.as_view(), name="staff-client"),
+    path("services/", staff.StaffServiceListView.as_view(), name="staff-services"),
+    path("services/<int:service_id>/", staff.StaffServiceDetailView.as_view(),
+         name="staff-service"),
+    path("ledger/accounts/", staff.LedgerAccountListView.as_view(), name="staff-ledger-accounts"),
+    path("ledger/transactions/", staff.LedgerTransactionListView.as_view(),
+         name="staff-ledger-transactions"),
+]  # fmt: skip
 
 app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SwaggerView.as_view(), name="docs"),
+    path("v1/", include(v1_client)),
+    path("v1/staff/", include(v1_staff)),
+    re_path(r"^[\s\S]*$", not_found, name="not-found"),  # JSON 404 for every unknown /api/ path
 ]

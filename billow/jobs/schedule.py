@@ -48,6 +48,8 @@ SCHEDULE: list[PeriodicJob] = [
     PeriodicJob("billing_daily", "billow.billing.tasks.run_billing_day", "5 0 * * *"),
     # Service operations: re-queue stuck ones, resolve unknowns, dispatch due retries.
     PeriodicJob("services_janitor", "billow.services.tasks.janitor_operations", "* * * * *"),
+    # Payments janitor: resolve unknown / stale pending payments by asking the gateway.
+    PeriodicJob("payments_janitor", "billow.payments.tasks.resolve_payments", "*/5 * * * *"),
     PeriodicJob(
         "notifications_requeue_email",
         "billow.notifications.tasks.requeue_stuck_emails",

@@ -48,7 +48,10 @@ from billow.services.modules.base import modules, validate_config
 from billow.services.secrets import set_secrets
 from billow.services.states import (
     CUSTOM_ACTION_FROM,
+    CUSTOM_ACTION_RULES,
+    EXTERNAL_ID_ACTIONS,
     OPERATION_RULES,
+    REQUESTER_FAILURE_CODES,
     SUSPENDED,
     Operation,
     ServiceStatus,
@@ -304,7 +307,7 @@ def _check_request(svc: Service, operation: str, body: dict[str, Any]) -> Module
             raise ServiceValidationError(
                 f"{instance.module} has no operation {operation!r}", code="unknown_operation"
             )
-        allowed: frozenset[str] = CUSTOM_ACTION_FROM
+        allowed: frozenset[str] = CUSTOM_ACTION_RULES.get(operation, CUSTOM_ACTION_FROM)
     else:
         allowed = rule.from_statuses
     if svc.status not in allowed:
@@ -411,7 +414,8 @@ def _apply_success(
     moment: datetime,
 ) -> None:
     fields = []
-    if op.operation == Operation.OPEN and result.get("external_id"):
+    opens = op.operation == Operation.OPEN or op.operation in EXTERNAL_ID_ACTIONS
+    if opens and result.get("external_id"):
         svc.external_id = str(result["external_id"])
         fields.append("external_id")
     if op.operation == Operation.SET_PARAM:
@@ -471,6 +475,8 @@ def fail_operation(
                                reason=f"{op.operation} failed: {message or code}")  # fmt: skip
         else:
             _event(svc, "service.operation_failed", actor, info, moment)
+        if not lifecycle and code in REQUESTER_FAILURE_CODES:
+            return op  # the requester's to fix (e.g. no guest agent): no staff task
         task = _open_task(op, svc, TaskKind.FAILURE, _failure_title(op, svc),
                           _failure_instructions(op, code, message), moment)  # fmt: skip
         _notify_staff_on_commit(
@@ -720,3 +726,31 @@ def delete_service(
         _refresh(service, svc)
         return service
     return request_operation(service=service, operation=Operation.CLOSE, actor=actor, now=now)
+
+
+def set_service_auto_renew(
+    *, service: Service, period: str, actor: Actor | None = None, now: datetime | None = None
+) -> Service:
+    """Turn auto-renewal on for ``period`` (a period the tariff offers in the service's
+    currency) or off (``""``). Deleted services refuse ``service_deleted``; an unchanged value
+    writes nothing. Writes a ``service.auto_renew_set`` event."""
+    moment = clock.now(now)
+    with transaction.atomic():
+        s = Service.objects.select_for_update().get(pk=service.pk)
+        if s.status == S.DELETED:
+            raise ServiceValidationError("the service is deleted", code="service_deleted")
+        if period and period not in get_tariff_info(s.tariff_id, s.currency).prices:
+            raise ServiceValidationError(
+                f"auto-renewal for {period} is not offered in {s.currency}",
+                code="invalid_auto_renew_period",
+            )
+        if s.auto_renew_period != period:
+            data = {"from": s.auto_renew_period, "to": period}
+            s.auto_renew_period = period
+            s.updated_at = moment
+            s.save(update_fields=["auto_renew_period", "updated_at"])
+            ServiceEvent.objects.create(
+                service=s, from_status=s.status, to_status=s.status,
+                **audit_kwargs(actor, "service.auto_renew_set", data, now=moment),
+            )  # fmt: skip
+    return s

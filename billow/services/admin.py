@@ -17,12 +17,14 @@ from unfold.decorators import action
 
 from billow.core.actors import Actor
 from billow.core.errors import BillowError
-from billow.services import actions
+from billow.services import actions, vm_actions
+from billow.services.admin_discovery import DiscoveryAdminMixin
 from billow.services.models import (
     ModuleInstance,
     Service,
     ServiceEvent,
     ServiceOperation,
+    SystemMark,
     Task,
 )
 from billow.services.modules.base import modules, validate_config
@@ -77,7 +79,8 @@ class ServiceAdmin(ModelAdmin):
     search_fields = ["=id", "name", "external_id", "client__name", "client__email"]
     list_select_related = ["client", "tariff", "module_instance"]
     inlines = [ServiceOperationInline, ServiceEventInline]
-    actions = ["suspend_services", "resume_services", "delete_services"]
+    actions = ["suspend_services", "resume_services", "delete_services", "vm_start", "vm_stop",
+               "vm_force_stop", "vm_reboot", "vm_reset"]  # fmt: skip
     # Status, dates and money-relevant fields change only through actions and billing.
     readonly_fields = [
         "client", "provider", "tariff", "period", "currency", "billing_mode", "prorata_day",
@@ -110,6 +113,44 @@ class ServiceAdmin(ModelAdmin):
     def delete_services(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
         actor = Actor.staff(request.user)
         _each(self, request, queryset, lambda s: actions.delete_service(service=s, actor=actor))
+
+    def save_model(self, request: HttpRequest, obj: Service, form: Any, change: bool) -> None:
+        """The note goes through ``vm_actions.set_service_note`` (event + push to the VM)."""
+        note = obj.note
+        if change and "note" in form.changed_data:
+            obj.note = Service.objects.values_list("note", flat=True).get(pk=obj.pk)
+        super().save_model(request, obj, form, change)
+        if change and "note" in form.changed_data:
+            try:
+                vm_actions.set_service_note(service=obj, note=note,
+                                            actor=Actor.staff(request.user))  # fmt: skip
+            except BillowError as exc:
+                self.message_user(request, f"{exc.code}: {exc.message}", messages.ERROR)
+
+    def _vm(self, request: HttpRequest, queryset: QuerySet[Service], name: str) -> None:
+        actor = Actor.staff(request.user)
+        _each(self, request, queryset, lambda s: vm_actions.request_vm_action(
+            service=s, action=name, actor=actor))  # fmt: skip
+
+    @action(description=_("VM: start"))
+    def vm_start(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
+        self._vm(request, queryset, "start")
+
+    @action(description=_("VM: graceful stop"))
+    def vm_stop(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
+        self._vm(request, queryset, "stop")
+
+    @action(description=_("VM: force stop"))
+    def vm_force_stop(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
+        self._vm(request, queryset, "force_stop")
+
+    @action(description=_("VM: graceful reboot"))
+    def vm_reboot(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
+        self._vm(request, queryset, "reboot")
+
+    @action(description=_("VM: hard reset"))
+    def vm_reset(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
+        self._vm(request, queryset, "reset")
 
 
 class ModuleInstanceForm(forms.ModelForm):
@@ -160,7 +201,7 @@ class ModuleInstanceForm(forms.ModelForm):
 
 
 @admin.register(ModuleInstance)
-class ModuleInstanceAdmin(ModelAdmin):
+class ModuleInstanceAdmin(DiscoveryAdminMixin, ModelAdmin):
     form = ModuleInstanceForm
     list_display = ["name", "module", "priority", "is_active", "department", "has_secrets"]
     list_filter = ["module", "is_active"]
@@ -255,3 +296,18 @@ class TaskAdmin(ModelAdmin):
         actor = Actor.staff(request.user)
         _each(self, request, queryset, lambda t: actions.cancel_task(
             task=t, actor=actor, reason="cancelled by staff"))  # fmt: skip
+
+
+@admin.register(SystemMark)
+class SystemMarkAdmin(ModelAdmin):
+    """VMs marked system by discovery; deleting a mark makes the VM drift again."""
+
+    list_display = ["external_id", "name", "module_instance", "actor_kind", "actor_id",
+                    "created_at"]  # fmt: skip
+    list_filter = ["module_instance"]
+    search_fields = ["external_id", "name"]
+    readonly_fields = ["module_instance", "external_id", "name", "actor_kind", "actor_id",
+                       "created_at"]  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # marks come from the Discovery page

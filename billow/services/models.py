@@ -90,6 +90,10 @@ class Service(models.Model):
         ModuleInstance, null=True, blank=True, on_delete=models.PROTECT, related_name="services"
     )
     external_id = models.CharField(max_length=200, blank=True, default="")
+    note = models.TextField(
+        _("note"), blank=True, default="",
+        help_text=_("Free text; also written to the VM's description where the module can."),
+    )  # fmt: skip
     created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(default=clock.now)
 
@@ -220,3 +224,31 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SystemMark(models.Model):
+    """A remote object (e.g. a VM) of a module instance that staff marked as the provider's own:
+    discovery lists it as *system* and never as drift. One mark per instance and object."""
+
+    module_instance = models.ForeignKey(
+        ModuleInstance, on_delete=models.CASCADE, related_name="system_marks"
+    )
+    external_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, blank=True, default="")
+    note = models.TextField(blank=True, default="")
+    actor_kind = models.CharField(max_length=20, blank=True, default="")
+    actor_id = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("system object")
+        verbose_name_plural = _("system objects")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["module_instance", "external_id"], name="system_mark_unique_object"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.external_id} (system)"

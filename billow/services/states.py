@@ -125,3 +125,15 @@ OPERATION_RULES: dict[str, OperationRule] = {
 }
 #: Per-type actions (reboot, start ...) run only on active services and change no status.
 CUSTOM_ACTION_FROM = frozenset({S.ACTIVE})
+#: Per-type actions that may also run outside active (the rest: ``CUSTOM_ACTION_FROM``).
+CUSTOM_ACTION_RULES: dict[str, frozenset[str]] = {
+    "set_note": frozenset({S.ACTIVE, *SUSPENDED, S.FAILED}),
+    "recreate": frozenset({S.ACTIVE, S.FAILED}),
+}
+#: Failure codes of per-type actions the requester must fix (no staff Task is opened).
+REQUESTER_FAILURE_CODES = frozenset(
+    {"guest_agent_not_configured", "guest_agent_unavailable", "guest_agent_unsupported",
+     "vm_not_running"}
+)  # fmt: skip
+#: Per-type actions whose success reports the (new) external id of the service's object.
+EXTERNAL_ID_ACTIONS = frozenset({"recreate", "link"})

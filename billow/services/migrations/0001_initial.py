@@ -170,4 +170,28 @@ class Migration(migrations.Migration):
             model_name='task',
             index=models.Index(fields=['status', 'department'], name='services_ta_status_053b86_idx'),
         ),
+        migrations.AddField(
+            model_name='service',
+            name='note',
+            field=models.TextField(blank=True, default='', help_text="Free text; also written to the VM's description where the module can.", verbose_name='note'),
+        ),
+        migrations.CreateModel(
+            name='SystemMark',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('external_id', models.CharField(max_length=200)),
+                ('name', models.CharField(blank=True, default='', max_length=200)),
+                ('note', models.TextField(blank=True, default='')),
+                ('actor_kind', models.CharField(blank=True, default='', max_length=20)),
+                ('actor_id', models.CharField(blank=True, default='', max_length=64)),
+                ('created_at', models.DateTimeField(default=billow.core.clock.now, editable=False)),
+                ('module_instance', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='system_marks', to='services.moduleinstance')),
+            ],
+            options={
+                'verbose_name': 'system object',
+                'verbose_name_plural': 'system objects',
+                'ordering': ['id'],
+                'constraints': [models.UniqueConstraint(fields=('module_instance', 'external_id'), name='system_mark_unique_object')],
+            },
+        ),
     ]

@@ -1,0 +1,298 @@
+"""Input and output serializers of the client endpoints. They parse and render only; every
+rule lives in the actions the views call."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from billow.accounts.models import (
+    ClientPermission,
+    DocumentDelivery,
+    InvoiceGeneration,
+    PayerKind,
+)
+from billow.api.fields import (
+    AddonValuesField,
+    MoneyField,
+    currency_field,
+    period_field,
+)
+from billow.api.scopes import SCOPES
+from billow.services.states import ServiceStatus
+
+PERMISSIONS = ClientPermission.values
+TEXT = {"max_length": 200, "allow_blank": True, "required": False}
+
+
+# --- profile, balances, statement ---------------------------------------------------------------
+
+
+class MeOut(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    email = serializers.EmailField()
+    client_id = serializers.IntegerField()
+    client_name = serializers.CharField()
+    language = serializers.CharField()
+    country = serializers.CharField(allow_blank=True)
+    status = serializers.CharField()
+    is_owner = serializers.BooleanField()
+    permissions = serializers.ListField(child=serializers.ChoiceField(choices=PERMISSIONS))
+    unread_notifications = serializers.IntegerField(min_value=0)
+
+
+class BalanceOut(serializers.Serializer):
+    account_id = serializers.IntegerField(source="pk")
+    provider_id = serializers.IntegerField(allow_null=True)
+    balance = MoneyField(amount="balance_minor")
+
+
+class StatementLineOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    transaction_id = serializers.IntegerField()
+    kind = serializers.CharField(source="transaction.kind")
+    memo = serializers.CharField(source="transaction.memo", allow_blank=True)
+    amount = MoneyField(amount="amount_minor")
+    created_at = serializers.DateTimeField(source="transaction.created_at")
+
+
+class StatementFilter(serializers.Serializer):
+    currency = currency_field(required=False)
+    kind = serializers.RegexField(r"^[a-z_]{1,50}$", required=False)
+
+
+# --- services -------------------------------------------------------------------------------
+
+
+class TariffRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ServiceOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(allow_blank=True)
+    status = serializers.ChoiceField(choices=ServiceStatus.values)
+    sub_state = serializers.CharField(allow_blank=True)
+    tariff = TariffRef()
+    period = serializers.CharField()
+    currency = serializers.CharField()
+    paid_until = serializers.DateField(allow_null=True)
+    auto_renew_period = serializers.CharField(allow_blank=True)
+    delete_at_period_end = serializers.BooleanField()
+    addon_values = serializers.DictField()
+    parameters = serializers.DictField()
+    ordered_at = serializers.DateTimeField()
+    opened_at = serializers.DateTimeField(allow_null=True)
+
+
+class ServiceFilter(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ServiceStatus.values, required=False)
+
+
+class ServiceEventOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.CharField()
+    from_status = serializers.CharField(allow_blank=True)
+    to_status = serializers.CharField(allow_blank=True)
+    actor_kind = serializers.CharField()
+    data = serializers.DictField()
+    created_at = serializers.DateTimeField()
+
+
+class ServiceCreateIn(serializers.Serializer):
+    tariff_id = serializers.IntegerField(min_value=1, max_value=2**62)
+    period = period_field()
+    currency = currency_field()
+    addon_values = AddonValuesField(required=False, default=dict)
+    parameters = serializers.DictField(
+        child=serializers.CharField(max_length=100), required=False, default=dict
+    )
+    auto_renew_period = serializers.ChoiceField(
+        choices=["", *period_field().choices], required=False, default=""
+    )
+    name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class RenewIn(serializers.Serializer):
+    period = period_field(required=False)
+
+
+class AutoRenewIn(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    period = period_field(required=False, help_text="Default: the service's period.")
+
+
+class DeleteIn(serializers.Serializer):
+    when = serializers.ChoiceField(choices=["now", "period_end"], required=False)
+    refund = serializers.BooleanField(required=False, default=False)
+
+
+class ChangeTariffIn(serializers.Serializer):
+    tariff_id = serializers.IntegerField(min_value=1, max_value=2**62)
+    addon_values = AddonValuesField(required=False)
+
+
+class ChangeAddonsIn(serializers.Serializer):
+    addon_values = AddonValuesField()
+
+
+class PreviewIn(serializers.Serializer):
+    tariff_id = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
+    addon_values = AddonValuesField(required=False)
+
+
+class ExpenseOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    reason = serializers.CharField()
+    period_from = serializers.DateField()
+    period_to = serializers.DateField()
+    amount = MoneyField(amount="amount_minor")
+
+
+class RenewOut(serializers.Serializer):
+    expense = ExpenseOut()
+    service = ServiceOut()
+
+
+class PriceLineOut(serializers.Serializer):
+    kind = serializers.CharField()
+    code = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    quantity = serializers.IntegerField()
+    unit_price = MoneyField(amount="unit_price_minor")
+    amount = MoneyField(amount="amount_minor")
+
+
+class PreviewOut(serializers.Serializer):
+    tariff_id = serializers.IntegerField()
+    period = serializers.CharField()
+    addon_values = serializers.DictField()
+    lines = PriceLineOut(many=True)
+    current_price = MoneyField(amount="current_minor")
+    new_price = MoneyField(amount="new_minor")
+    difference = MoneyField(amount="difference_minor")
+
+
+# --- payers, users, notifications, tokens ----------------------------------------------------
+
+
+class PayerOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=PayerKind.values)
+    name = serializers.CharField(allow_blank=True)
+    contact_person = serializers.CharField(allow_blank=True)
+    email = serializers.CharField(allow_blank=True)
+    phone = serializers.CharField(allow_blank=True)
+    tax_id = serializers.CharField(allow_blank=True)
+    country = serializers.CharField(allow_blank=True)
+    city = serializers.CharField(allow_blank=True)
+    address = serializers.CharField(allow_blank=True)
+    legal_country = serializers.CharField(allow_blank=True)
+    legal_city = serializers.CharField(allow_blank=True)
+    legal_address = serializers.CharField(allow_blank=True)
+    verification_state = serializers.CharField()
+    is_active = serializers.BooleanField()
+
+
+class PayerIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=PayerKind.values)
+    name = serializers.CharField(max_length=300, allow_blank=True, required=False)
+    contact_person = serializers.CharField(**TEXT)
+    email = serializers.EmailField(max_length=254, allow_blank=True, required=False)
+    phone = serializers.CharField(max_length=40, allow_blank=True, required=False)
+    tax_id = serializers.CharField(max_length=40, allow_blank=True, required=False)
+    document_delivery = serializers.ChoiceField(choices=DocumentDelivery.values, required=False)
+    invoice_generation = serializers.ChoiceField(choices=InvoiceGeneration.values, required=False)
+    country = serializers.RegexField(r"^([A-Za-z]{2})?$", required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    address = serializers.CharField(max_length=300, allow_blank=True, required=False)
+    legal_country = serializers.RegexField(r"^([A-Za-z]{2})?$", required=False, allow_blank=True)
+    legal_city = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    legal_address = serializers.CharField(max_length=300, allow_blank=True, required=False)
+
+
+class PayerPatchIn(PayerIn):
+    kind = serializers.ChoiceField(choices=PayerKind.values, required=False)
+
+
+class ClientUserOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField(source="user.email")
+    is_owner = serializers.BooleanField()
+    is_active = serializers.BooleanField()
+    permissions = serializers.ListField(child=serializers.CharField())
+    created_at = serializers.DateTimeField()
+
+
+class ClientUserIn(serializers.Serializer):
+    # 150: the login (Django username) is the email; accounts does not check its length yet.
+    email = serializers.EmailField(max_length=150)
+    permissions = serializers.ListField(
+        child=serializers.ChoiceField(choices=PERMISSIONS), max_length=4, default=list
+    )
+
+
+class PermissionsIn(serializers.Serializer):
+    permissions = serializers.ListField(
+        child=serializers.ChoiceField(choices=PERMISSIONS), max_length=4
+    )
+
+
+class NotificationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    event = serializers.CharField()
+    title = serializers.CharField()
+    body = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+
+class NotificationFilter(serializers.Serializer):
+    unread = serializers.BooleanField(required=False, default=False)
+
+
+class TokenOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=list(SCOPES)))
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class TokenCreatedOut(TokenOut):
+    token = serializers.CharField(help_text="The secret token; shown only once.")
+
+
+class TokenIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(SCOPES)), min_length=1, max_length=20
+    )
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+# --- catalog --------------------------------------------------------------------------------
+
+
+class TariffPriceOut(serializers.Serializer):
+    period = serializers.CharField()
+    price = MoneyField(amount="amount_minor", currency="currency_id")
+    setup_fee = MoneyField(amount="setup_fee_minor", currency="currency_id")
+
+
+class CatalogTariffOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    provider_id = serializers.IntegerField()
+    product_type = serializers.CharField(source="product_type.intname")
+    billing_mode = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    prices = TariffPriceOut(many=True, source="prices.all")
+
+
+class CatalogFilter(serializers.Serializer):
+    currency = currency_field(required=False)

@@ -1,0 +1,225 @@
+"""Invoicing writes: issue an invoice (gapless number), mark it paid, issue a credit note, and
+email the PDF.
+
+Numbering: ``_next_number`` locks the (provider, year, kind) counter row FOR UPDATE and bumps
+it in the caller's transaction; the document insert follows in the same transaction, so a
+rollback returns the number and concurrent issuers queue on the row: no gaps, no duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+
+from billow.accounts.models import Client, Payer, Provider
+from billow.core import clock
+from billow.core.actors import Actor
+from billow.core.money import check_amount, exponent
+from billow.invoicing.errors import InvoicingError
+from billow.invoicing.models import (
+    CreditNote,
+    DocumentCounter,
+    DocumentKind,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+)
+
+_PAYER_FIELDS = (
+    "kind",
+    "name",
+    "tax_id",
+    "registration_number",
+    "email",
+    "phone",
+    "country",
+    "region",
+    "postcode",
+    "city",
+    "address",
+    "legal_country",
+    "legal_region",
+    "legal_postcode",
+    "legal_city",
+    "legal_address",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLineInput:
+    """One line as priced by the quote: ``total = net + added tax``."""
+
+    description: str
+    quantity: int
+    unit_price_minor: int
+    discount_minor: int
+    net_minor: int
+    tax_rate: Decimal
+    tax_minor: int
+    total_minor: int
+
+
+def _next_number(provider_id: int, year: int, kind: str) -> int:
+    try:
+        with transaction.atomic():
+            DocumentCounter.objects.get_or_create(provider_id=provider_id, year=year, kind=kind)
+    except IntegrityError:  # a concurrent first issuer created it; the row exists now
+        pass
+    counter = DocumentCounter.objects.select_for_update().get(
+        provider_id=provider_id, year=year, kind=kind
+    )
+    DocumentCounter.objects.filter(pk=counter.pk).update(last_number=F("last_number") + 1)
+    return counter.last_number + 1
+
+
+def payer_snapshot(payer: Payer | None, client: Client) -> dict[str, Any]:
+    if payer is None:
+        return {"name": client.name, "email": client.email, "country": client.country}
+    return {f: getattr(payer, f) for f in _PAYER_FIELDS}
+
+
+def provider_snapshot(provider: Provider) -> dict[str, Any]:
+    return {"name": provider.name, "email": provider.email, "site_url": provider.site_url}
+
+
+def issue_invoice(
+    *,
+    provider: Provider,
+    client: Client,
+    currency: str,
+    lines: Sequence[InvoiceLineInput],
+    payer: Payer | None = None,
+    reference: str = "",
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> Invoice:
+    """Issue a numbered invoice with ``lines`` (``invoice_empty`` without any).
+
+    Guarantees: the number is the next gapless one for (provider, year); totals are the sums of
+    the lines; payer and provider details are snapshotted.
+    """
+    moment = clock.now(now)
+    exponent(currency)
+    if not lines:
+        raise InvoicingError("an invoice needs at least one line", code="invoice_empty")
+    for line in lines:
+        check_amount(line.total_minor)
+    with transaction.atomic():
+        number = _next_number(provider.pk, moment.year, DocumentKind.INVOICE)
+        invoice = Invoice.objects.create(
+            provider=provider,
+            client=client,
+            payer=payer,
+            year=moment.year,
+            number=number,
+            currency=currency,
+            subtotal_minor=sum(x.net_minor for x in lines),
+            tax_minor=sum(x.tax_minor for x in lines),
+            total_minor=sum(x.total_minor for x in lines),
+            payer_snapshot=payer_snapshot(payer, client),
+            provider_snapshot=provider_snapshot(provider),
+            reference=reference,
+            issued_at=moment,
+        )
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(
+                invoice=invoice,
+                position=i,
+                description=x.description[:300],
+                quantity=x.quantity,
+                unit_price_minor=x.unit_price_minor,
+                discount_minor=x.discount_minor,
+                net_minor=x.net_minor,
+                tax_rate=x.tax_rate,
+                tax_minor=x.tax_minor,
+                total_minor=x.total_minor,
+            )
+            for i, x in enumerate(lines, start=1)
+        )
+    return invoice
+
+
+def mark_invoice_paid(
+    *, invoice: Invoice, actor: Actor | None = None, now: datetime | None = None
+) -> Invoice:
+    """Issued -> paid (idempotent); a cancelled invoice is refused (``invoice_cancelled``)."""
+    moment = clock.now(now)
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if locked.status == InvoiceStatus.CANCELLED:
+            raise InvoicingError("the invoice is cancelled", code="invoice_cancelled")
+        if locked.status == InvoiceStatus.ISSUED:
+            locked.status, locked.paid_at = InvoiceStatus.PAID, moment
+            locked.save(update_fields=["status", "paid_at"])
+    return locked
+
+
+def issue_credit_note(
+    *,
+    invoice: Invoice,
+    amount_minor: int,
+    reason: str = "",
+    reference: str = "",
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> CreditNote:
+    """A numbered credit note for a refund of ``amount_minor`` of ``invoice``.
+
+    Refusals: ``invalid_credit_amount`` (not positive), ``credit_note_exceeds_invoice`` (all
+    credit notes of the invoice together may not exceed its total).
+    """
+    moment = clock.now(now)
+    check_amount(amount_minor)
+    if amount_minor <= 0:
+        raise InvoicingError("the amount must be positive", code="invalid_credit_amount")
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        credited = locked.credit_notes.aggregate(s=Sum("amount_minor"))["s"] or 0
+        if credited + amount_minor > locked.total_minor:
+            raise InvoicingError(
+                "credit notes would exceed the invoice total",
+                code="credit_note_exceeds_invoice",
+                available_minor=locked.total_minor - credited,
+            )
+        number = _next_number(locked.provider_id, moment.year, DocumentKind.CREDIT_NOTE)
+        return CreditNote.objects.create(
+            invoice=locked,
+            provider_id=locked.provider_id,
+            year=moment.year,
+            number=number,
+            currency=locked.currency,
+            amount_minor=amount_minor,
+            reason=reason,
+            reference=reference,
+            issued_at=moment,
+        )
+
+
+def email_invoice(*, invoice: Invoice, to: str = "", actor: Actor | None = None) -> int:
+    """Send the invoice PDF to ``to`` (default: the payer's, else the client's email) after
+    the current transaction commits. Returns 1 when scheduled."""
+    from billow.invoicing.pdf import render_invoice_pdf
+
+    recipient = to or invoice.payer_snapshot.get("email") or invoice.client.email
+    if not recipient:
+        raise InvoicingError("nobody to send the invoice to", code="no_recipient")
+
+    def send() -> None:
+        message = EmailMessage(
+            subject=f"{invoice.provider_snapshot.get('name', '')}: invoice {invoice}",
+            body=f"Please find attached invoice {invoice}.",
+            from_email=invoice.provider.email or None,
+            to=[recipient],
+        )
+        message.attach(f"{invoice}.pdf", render_invoice_pdf(invoice), "application/pdf")
+        message.send()
+
+    transaction.on_commit(send)
+    return 1

@@ -1,0 +1,171 @@
+"""Tax rules, invoices, credit notes and the gapless numbering counter.
+
+Numbers are gapless per (provider, year, document kind): the counter row is locked FOR UPDATE
+and incremented in the transaction that inserts the document, so a rollback gives the number
+back and two documents never share one.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class TaxRule(models.Model):
+    """A tax rate of a provider (optionally only for one client group) for payers in ``country``
+    (blank: any) and ``region`` (blank: the whole country), for one ``product_type`` (blank:
+    any). ``included``: the price already contains the tax; otherwise it is added on top."""
+
+    provider = models.ForeignKey("accounts.Provider", on_delete=models.CASCADE, related_name="+")
+    client_group = models.ForeignKey(
+        "accounts.ClientGroup", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    country = models.CharField(_("payer country"), max_length=2, blank=True)
+    region = models.CharField(_("payer region"), max_length=100, blank=True)
+    product_type = models.CharField(_("product type (internal name)"), max_length=50, blank=True)
+    rate = models.DecimalField(_("rate, %"), max_digits=6, decimal_places=3)
+    included = models.BooleanField(_("included in the price"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["provider", "country", "region", "id"]
+        verbose_name = _("tax rule")
+        verbose_name_plural = _("tax rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate__gte=0, rate__lte=100), name="tax_rule_rate_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.rate}%"
+
+
+class DocumentKind(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+class DocumentCounter(models.Model):
+    """The last number issued per provider, year and kind (locked FOR UPDATE to issue)."""
+
+    provider = models.ForeignKey("accounts.Provider", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=12, choices=DocumentKind.choices)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "year", "kind"], name="document_counter_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.provider_id}/{self.year}: {self.last_number}"
+
+
+class InvoiceStatus(models.TextChoices):
+    ISSUED = "issued", _("Issued")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Invoice(models.Model):
+    """A numbered payment request. Lines and payer/provider details are snapshots: editing the
+    payer later does not change an issued invoice. ``total = subtotal + added tax``."""
+
+    provider = models.ForeignKey("accounts.Provider", on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey("accounts.Client", on_delete=models.PROTECT, related_name="+")
+    payer = models.ForeignKey(
+        "accounts.Payer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField()
+    number = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.ISSUED
+    )
+    currency = models.CharField(max_length=3)
+    subtotal_minor = models.BigIntegerField(_("net amount"))
+    tax_minor = models.BigIntegerField(_("tax"))
+    total_minor = models.BigIntegerField(_("total"))
+    payer_snapshot = models.JSONField(default=dict)
+    provider_snapshot = models.JSONField(default=dict)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "year", "number"], name="invoice_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(total_minor__gte=0, tax_minor__gte=0), name="invoice_amounts_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_number
+
+    @property
+    def display_number(self) -> str:
+        return f"INV-{self.year}-{self.number:06d}"
+
+
+class InvoiceLine(models.Model):
+    """``net`` is before added tax; ``total = net + tax`` when the tax is added, ``net``
+    when it is included (``tax`` then is the part of ``net`` that is tax)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    description = models.CharField(max_length=300)
+    quantity = models.PositiveIntegerField(default=1)
+    unit_price_minor = models.BigIntegerField()
+    discount_minor = models.BigIntegerField(default=0)
+    net_minor = models.BigIntegerField()
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+    tax_minor = models.BigIntegerField(default=0)
+    total_minor = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.description}"
+
+
+class CreditNote(models.Model):
+    """A numbered correction of ``invoice`` (a refund): the invoice is never edited."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    provider = models.ForeignKey("accounts.Provider", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    number = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    amount_minor = models.BigIntegerField()
+    reason = models.CharField(max_length=300, blank=True)
+    reference = models.CharField(max_length=100, blank=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "year", "number"], name="credit_note_number_unique"
+            ),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="credit_note_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_number
+
+    @property
+    def display_number(self) -> str:
+        return f"CN-{self.year}-{self.number:06d}"

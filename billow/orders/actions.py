@@ -1,0 +1,378 @@
+"""Order use cases: fill the cart, check out, settle from the balance, cancel, configure a
+quick-ordered service.
+
+``checkout`` is one durable transaction that locks the client balance first (the one lock
+order: balance account, then order, then service), stores the order with its quote snapshot,
+reserves the promo use (limits hold under concurrency), issues the invoice and, when the
+balance (plus credit limit) covers the total, settles the order at once. Otherwise the order
+waits for payment of the shortfall; a paid payment credits the balance and
+``settle_open_orders`` settles waiting orders from it, oldest first.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from billow.accounts.models import Client, Payer
+from billow.catalog.models import Tariff
+from billow.core import clock
+from billow.core.actors import Actor
+from billow.core.money import Money
+from billow.invoicing.actions import InvoiceLineInput, issue_invoice, mark_invoice_paid
+from billow.marketing.promo_actions import release_promo_uses, reserve_promo_use
+from billow.marketing.promo_errors import PromoError
+from billow.orders import selectors
+from billow.orders.errors import OrderConflictError, OrderError
+from billow.orders.models import Cart, CartItem, Order, OrderItem, OrderStatus
+from billow.orders.quote import Quote, calculate_quote
+from billow.orders.settle import lock_wallet, settle_locked
+from billow.services.actions import request_operation
+from billow.services.models import Service
+from billow.services.states import ServiceStatus
+
+logger = logging.getLogger("billow.orders")
+
+
+# -- cart -------------------------------------------------------------------------------------
+
+
+def add_to_cart(
+    *,
+    client: Client,
+    tariff: Tariff,
+    period: str,
+    currency: str,
+    addon_values: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, str] | None = None,
+    quick: bool = False,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> CartItem:
+    """Add a configured tariff to the client's cart with ``tariff``'s provider.
+
+    Checked like an order (visibility by group, period offered, addon values, parameters unless
+    ``quick``); a refusal writes nothing. The cart's currency is set by its first item.
+    """
+    spec = selectors.ItemSpec(
+        "new", tariff.pk, period, dict(addon_values or {}), dict(parameters or {}), quick
+    )
+    cart = selectors.get_cart(client, tariff.provider_id)
+    if cart is not None and cart.currency != currency and cart.items.exists():
+        raise OrderError(f"the cart is in {cart.currency}", code="cart_currency_mismatch")
+    calculate_quote(
+        selectors.build_quote_input(
+            client=client,
+            provider_id=tariff.provider_id,
+            currency=currency,
+            items=[spec],
+            now=now,
+        )
+    )
+    with transaction.atomic():
+        cart, _ = Cart.objects.get_or_create(
+            client=client, provider_id=tariff.provider_id, defaults={"currency": currency}
+        )
+        if cart.currency != currency:
+            cart.currency = currency
+            cart.save(update_fields=["currency"])
+        return CartItem.objects.create(
+            cart=cart,
+            tariff=tariff,
+            period=period,
+            addon_values=spec.addon_values,
+            parameters=spec.parameters,
+            quick=quick,
+        )
+
+
+def remove_cart_item(*, client: Client, item_id: int, actor: Actor | None = None) -> None:
+    deleted, _ = CartItem.objects.filter(pk=item_id, cart__client=client).delete()
+    if not deleted:
+        raise OrderError("no such cart item", code="cart_item_not_found")
+
+
+# -- checkout ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutResult:
+    """``paid``: settled from the balance. Otherwise ``shortfall`` must be paid (``payment``
+    is the payment the payments app created for it, or None when it is not there yet)."""
+
+    order: Order
+    paid: bool
+    shortfall: Money
+    payment: Any = None
+
+
+def checkout(
+    *,
+    client: Client,
+    provider_id: int,
+    promo_code: str = "",
+    payer: Payer | None = None,
+    payment_method: str = "",
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> CheckoutResult:
+    """Turn the client's cart into an order and pay it from the balance when it is enough.
+
+    Guarantees: the order is priced by the quote (snapshot stored); a promo code's limits are
+    never exceeded (reservation under a conditional UPDATE); the balance never goes below minus
+    the credit limit (it is locked while checked and charged); a refusal (``cart_empty``,
+    pricing and promo codes, ``order_limit_reached``) writes nothing.
+    """
+    moment = clock.now(now)
+    cart = selectors.get_cart(client, provider_id)
+    if cart is None or not cart.items.exists():
+        raise OrderError("the cart is empty", code="cart_empty")
+    specs = selectors.cart_specs(cart)
+    quote = calculate_quote(
+        selectors.build_quote_input(
+            client=client,
+            provider_id=provider_id,
+            currency=cart.currency,
+            items=specs,
+            promo_code=promo_code,
+            payer=payer,
+            now=moment,
+        )
+    )
+    _check_quote(quote, promo_code)
+    with transaction.atomic(durable=True):
+        wallet = lock_wallet(client.pk, provider_id, cart.currency)
+        order = _create_order(
+            client, provider_id, cart, specs, quote, payer, payment_method, moment
+        )
+        _reserve_promos(order, quote, client, moment)
+        order.invoice = _issue_invoice(order, quote, payer, actor, moment)
+        CartItem.objects.filter(cart=cart).delete()
+        if wallet.can_pay(order.total_minor):
+            settle_locked(order, wallet, now=moment, actor=actor)
+            mark_invoice_paid(invoice=order.invoice, actor=actor, now=moment)
+            return CheckoutResult(order, True, Money.zero(order.currency))
+        order.status = OrderStatus.AWAITING_PAYMENT
+        order.save(update_fields=["status", "invoice"])
+    available = max(0, wallet.balance_minor + wallet.credit_limit_minor)
+    shortfall = Money(order.total_minor - available, order.currency)
+    payment = start_shortfall_payment(order, shortfall, payment_method, actor)
+    return CheckoutResult(order, False, shortfall, payment)
+
+
+def _check_quote(quote: Quote, promo_code: str) -> None:
+    if promo_code and not any(p.code for p in quote.promotions):
+        raise PromoError(
+            "the code discounts nothing in this cart", code="promo_code_not_applicable"
+        )
+    if quote.bonus.amount_minor:
+        raise OrderError(
+            "bonus redemption is not available yet", code="bonus_redemption_not_supported"
+        )
+
+
+def _create_order(
+    client: Client,
+    provider_id: int,
+    cart: Cart,
+    specs: list[selectors.ItemSpec],
+    quote: Quote,
+    payer: Payer | None,
+    payment_method: str,
+    moment: datetime,
+) -> Order:
+    code_id = next((p.code_id for p in quote.promotions if p.code_id), None)
+    order = Order.objects.create(
+        client=client,
+        provider_id=provider_id,
+        currency=cart.currency,
+        subtotal_minor=quote.subtotal.amount_minor,
+        discount_minor=quote.discount.amount_minor,
+        tax_minor=quote.tax.amount_minor,
+        total_minor=quote.total.amount_minor,
+        promo_code_id=code_id,
+        quote=quote.as_json(),
+        payer=payer,
+        payment_method=payment_method,
+        created_at=moment,
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(
+            order=order,
+            key=s.key,
+            tariff_id=s.tariff_id,
+            period=s.period,
+            addon_values=dict(s.addon_values),
+            parameters=dict(s.parameters),
+            quick=s.quick,
+            net_minor=quote.item_net(s.key).amount_minor,
+            tax_added_minor=quote.item_tax_added(s.key).amount_minor,
+            total_minor=quote.item_total(s.key).amount_minor,
+        )
+        for s in specs
+    )
+    return order
+
+
+def _reserve_promos(order: Order, quote: Quote, client: Client, moment: datetime) -> None:
+    for p in quote.promotions:
+        reserve_promo_use(
+            promotion_id=p.promotion_id,
+            code_id=p.code_id,
+            client=client,
+            reference=order.payment_reference,
+            discount_minor=p.amount.amount_minor,
+            currency=order.currency,
+            now=moment,
+        )
+
+
+def _issue_invoice(
+    order: Order, quote: Quote, payer: Payer | None, actor: Actor | None, moment: datetime
+) -> Any:
+    lines = [
+        InvoiceLineInput(
+            description=x.description,
+            quantity=x.quantity,
+            unit_price_minor=x.unit_price.amount_minor,
+            discount_minor=x.discount.amount_minor,
+            net_minor=x.net.amount_minor,
+            tax_rate=Decimal(x.tax_rate),
+            tax_minor=x.tax.amount_minor,
+            total_minor=x.total.amount_minor,
+        )
+        for x in quote.lines
+    ]
+    return issue_invoice(
+        provider=order.provider,
+        client=order.client,
+        currency=order.currency,
+        lines=lines,
+        payer=payer,
+        reference=order.payment_reference,
+        actor=actor,
+        now=moment,
+    )
+
+
+# -- the payments seam ------------------------------------------------------------------------
+
+
+def start_shortfall_payment(
+    order: Order, shortfall: Money, payment_method: str, actor: Actor | None
+) -> Any:
+    """Ask the payments app for a payment of ``shortfall`` referenced ``order:<id>``.
+
+    Seam: ``billow.payments.actions.create_payment`` is called when that module exists (the
+    payments app is built in parallel); until then None is returned and the client area shows
+    "needs payment of <shortfall>".
+    """
+    try:
+        payments = importlib.import_module("billow.payments.actions")
+    except ImportError:
+        return None
+    create = getattr(payments, "create_payment", None)
+    if create is None or not payment_method:
+        return None
+    return create(
+        client=order.client,
+        amount=shortfall,
+        method=payment_method,
+        reference=order.payment_reference,
+        actor=actor,
+    )
+
+
+# -- settlement -------------------------------------------------------------------------------
+
+
+def settle_order(*, order: Order, actor: Actor | None = None, now: datetime | None = None) -> bool:
+    """Pay ``order`` from the balance if it covers the total; True when it is paid now or was
+    already. ``order_not_open`` for a cancelled order."""
+    moment = clock.now(now)
+    with transaction.atomic(durable=True):
+        wallet = lock_wallet(order.client_id, order.provider_id, order.currency)
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status == OrderStatus.PAID:
+            return True
+        if locked.status == OrderStatus.CANCELLED:
+            raise OrderConflictError("the order is cancelled")
+        if not wallet.can_pay(locked.total_minor):
+            return False
+        settle_locked(locked, wallet, now=moment, actor=actor)
+        if locked.invoice is not None:
+            mark_invoice_paid(invoice=locked.invoice, actor=actor, now=moment)
+    order.refresh_from_db()
+    return True
+
+
+def settle_open_orders(
+    *, client_id: int, currency: str, actor: Actor | None = None, now: datetime | None = None
+) -> list[Order]:
+    """Settle the client's orders awaiting payment in ``currency`` from the balance, oldest
+    first, each in its own transaction; stops at the first the balance cannot cover.
+
+    Meant for the payments hook ``on_balance_credited(client_id, currency)``.
+    """
+    paid = []
+    for order in selectors.list_open_orders(client_id, currency):
+        if not settle_order(order=order, actor=actor, now=now):
+            break
+        paid.append(order)
+    return paid
+
+
+def cancel_order(*, order: Order, actor: Actor | None = None, now: datetime | None = None) -> Order:
+    """Cancel an unpaid order and release its promo reservations (idempotent)."""
+    moment = clock.now(now)
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status == OrderStatus.PAID:
+            raise OrderConflictError("a paid order cannot be cancelled")
+        if locked.status != OrderStatus.CANCELLED:
+            locked.status, locked.cancelled_at = OrderStatus.CANCELLED, moment
+            locked.save(update_fields=["status", "cancelled_at"])
+            release_promo_uses(reference=locked.payment_reference, now=moment)
+    return locked
+
+
+def release_order_promos_on_failure(*, reference: str, now: datetime | None = None) -> int:
+    """For the payments hook on a failed payment: the order stays open, its promo uses go."""
+    if not reference.startswith("order:"):
+        return 0
+    return release_promo_uses(reference=reference, now=now)
+
+
+def configure_quick_service(
+    *,
+    service: Service,
+    parameters: Mapping[str, str],
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> Service:
+    """Give a quick-ordered service (``configuration_required``) its parameters and open it."""
+    with transaction.atomic():
+        svc = Service.objects.select_for_update().get(pk=service.pk)
+        if svc.status != ServiceStatus.CONFIGURATION_REQUIRED:
+            raise OrderError(
+                "the service is not waiting for configuration",
+                code="service_not_awaiting_configuration",
+            )
+        from billow.catalog import pricing
+        from billow.catalog.selectors import get_tariff_info
+
+        pricing.check_parameters(get_tariff_info(svc.tariff_id, svc.currency), parameters)
+        svc.parameters = {**svc.parameters, **parameters}
+        svc.save(update_fields=["parameters"])
+        request_operation(
+            service=svc, operation="open", actor=actor, now=now, key=f"configure:{svc.pk}"
+        )
+    service.refresh_from_db()
+    return service

@@ -1,0 +1,195 @@
+"""Order reads: build the typed ``QuoteInput`` (fetch once), quote a cart, checkout defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from billow.accounts.models import Client, Payer
+from billow.billing.proration import opening_period
+from billow.catalog.models import Tariff
+from billow.catalog.pricing import TariffInfo
+from billow.catalog.rates import find_rate
+from billow.catalog.selectors import get_tariff_info, list_orderable_tariffs
+from billow.core import clock
+from billow.invoicing.selectors import list_tax_rules_for_payer
+from billow.marketing.promo_rules import PromotionInfo
+from billow.marketing.promo_selectors import (
+    check_promo_code,
+    get_client_facts,
+    list_auto_promotions,
+)
+from billow.orders.errors import OrderError
+from billow.orders.models import Cart, Order, OrderStatus
+from billow.orders.quote import Quote, QuoteInput, QuoteItemInput, calculate_quote
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSpec:
+    """An item to quote: a tariff configured by the client."""
+
+    key: str
+    tariff_id: int
+    period: str
+    addon_values: Mapping[str, Any] = field(default_factory=dict)
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    quick: bool = False
+
+
+def has_paid_order(client: Client) -> bool:
+    return Order.objects.filter(client=client, status=OrderStatus.PAID).exists()
+
+
+def _tariff_info(tariff: Tariff, currency: str, default_currency: str) -> TariffInfo:
+    info = get_tariff_info(tariff.pk, currency)
+    if info.prices or default_currency == currency:
+        return info
+    return get_tariff_info(tariff.pk, default_currency)
+
+
+def _item(
+    spec: ItemSpec, tariff: Tariff, currency: str, group_ids: list[int], now: datetime
+) -> QuoteItemInput:
+    info = _tariff_info(tariff, currency, tariff.provider.default_currency)
+    rate = None
+    if info.currency != currency:
+        rate = find_rate(info.currency, currency, on=now.date(), group_ids=group_ids)
+    _, _, fraction = opening_period(now.date(), spec.period, info.billing_mode, info.prorata_day)
+    return QuoteItemInput(
+        key=spec.key,
+        tariff=info,
+        period=spec.period,
+        addon_values=dict(spec.addon_values),
+        parameters=None if spec.quick else dict(spec.parameters),
+        rate=rate,
+        fraction=fraction,
+    )
+
+
+def payer_location(client: Client, payer: Payer | None) -> tuple[str, str]:
+    if payer is None:
+        return client.country, ""
+    return (
+        payer.legal_country or payer.country or client.country,
+        payer.legal_region or payer.region,
+    )
+
+
+def build_quote_input(
+    *,
+    client: Client,
+    provider_id: int,
+    currency: str,
+    items: Sequence[ItemSpec],
+    promo_code: str = "",
+    payer: Payer | None = None,
+    now: datetime | None = None,
+    ignore_reference: str = "",
+) -> QuoteInput:
+    """Fetch everything the quote needs: tariffs (visibility checked), rates, opening shares,
+    eligible promotions (automatic ones and ``promo_code``), the payer's tax rules."""
+    moment = clock.now(now)
+    group_ids = list(client.groups.values_list("pk", flat=True))
+    visible = set(
+        list_orderable_tariffs(provider_id=provider_id, group_ids=group_ids).values_list(
+            "pk", flat=True
+        )
+    )
+    tariffs = Tariff.objects.select_related("provider").in_bulk([s.tariff_id for s in items])
+    quote_items = []
+    for spec in items:
+        if spec.tariff_id not in visible or spec.tariff_id not in tariffs:
+            raise OrderError("this tariff cannot be ordered", code="tariff_not_available")
+        quote_items.append(_item(spec, tariffs[spec.tariff_id], currency, group_ids, moment))
+    facts = get_client_facts(client, has_paid_order=has_paid_order(client))
+    promos: list[PromotionInfo] = list_auto_promotions(
+        provider_id=provider_id, client=client, facts=facts, now=moment
+    )
+    if promo_code:
+        promos.append(
+            check_promo_code(
+                provider_id=provider_id,
+                code=promo_code,
+                client=client,
+                facts=facts,
+                now=moment,
+                ignore_reference=ignore_reference,
+            )
+        )
+    country, region = payer_location(client, payer)
+    rules = list_tax_rules_for_payer(
+        provider_id=provider_id, group_ids=group_ids, country=country, region=region
+    )
+    return QuoteInput(
+        currency=currency, items=tuple(quote_items), promotions=tuple(promos), tax_rules=rules
+    )
+
+
+def cart_specs(cart: Cart) -> list[ItemSpec]:
+    return [
+        ItemSpec(f"i{i.pk}", i.tariff_id, i.period, i.addon_values, i.parameters, i.quick)
+        for i in cart.items.all()
+    ]
+
+
+def get_cart(client: Client, provider_id: int) -> Cart | None:
+    return Cart.objects.filter(client=client, provider_id=provider_id).first()
+
+
+def get_cart_quote(
+    *,
+    client: Client,
+    provider_id: int,
+    promo_code: str = "",
+    payer: Payer | None = None,
+    now: datetime | None = None,
+) -> Quote:
+    """The cart priced now (what the final checkout step shows; recomputed on a code)."""
+    cart = get_cart(client, provider_id)
+    if cart is None or not cart.items.exists():
+        raise OrderError("the cart is empty", code="cart_empty")
+    return calculate_quote(
+        build_quote_input(
+            client=client,
+            provider_id=provider_id,
+            currency=cart.currency,
+            items=cart_specs(cart),
+            promo_code=promo_code,
+            payer=payer,
+            now=now,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutDefaults:
+    """What the shorter checkout preselects: the payer and payment method of the client's last
+    paid order (both None before the first one); ``skip_to_final_step`` when both exist."""
+
+    payer: Payer | None
+    payment_method: str
+    skip_to_final_step: bool
+
+
+def get_checkout_defaults(client: Client) -> CheckoutDefaults:
+    last = (
+        Order.objects.filter(client=client, status=OrderStatus.PAID)
+        .exclude(payment_method="")
+        .select_related("payer")
+        .order_by("-paid_at", "-id")
+        .first()
+    )
+    if last is None:
+        return CheckoutDefaults(None, "", False)
+    payer = last.payer if last.payer and last.payer.is_active else None
+    return CheckoutDefaults(payer, last.payment_method, payer is not None)
+
+
+def list_open_orders(client_id: int, currency: str) -> list[Order]:
+    return list(
+        Order.objects.filter(
+            client_id=client_id, currency=currency, status=OrderStatus.AWAITING_PAYMENT
+        ).order_by("created_at", "id")
+    )

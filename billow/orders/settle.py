@@ -1,0 +1,180 @@
+"""Settling a paid order inside the caller's transaction, with the client balance locked.
+
+Money per order (all keyed, so a replay posts nothing twice):
+- each item: a period ``Expense`` of the item's net amount (after discounts, opening share
+  included) from the client balance to provider revenue, keyed ``charge:<service>:<from>``
+  like billing's opening charge (the billing run then renews from ``paid_until``);
+- added tax: client balance -> tax payable, keyed ``order:<id>:tax``;
+- included tax: provider revenue -> tax payable, keyed ``order:<id>:tax_included``.
+So the client balance falls by exactly the order total.
+
+Why not ``billing.actions.charge_opening``: it opens its own durable transaction and charges the
+list price, so it cannot run inside the checkout transaction that also locks the balance and
+applies the quote's discounts (see the report: a non-durable variant would let us reuse it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from billow.accounts.models import Client, Provider
+from billow.billing.models import ClientBillingSettings, ExpenseKind, ExpenseReason
+from billow.billing.plan import charge_key
+from billow.billing.proration import is_calendar, opening_period
+from billow.billing.writes import MoneyItem, revenue_account, write_money
+from billow.core.actors import Actor
+from billow.ledger.actions import post_transaction
+from billow.ledger.models import AccountKind, LedgerAccount, TransactionKind
+from billow.ledger.selectors import get_or_create_account
+from billow.marketing.promo_actions import confirm_promo_uses
+from billow.orders.models import Order, OrderItem, OrderStatus
+from billow.services.actions import create_service, request_operation, transition_service
+from billow.services.models import Service
+from billow.services.states import ServiceStatus
+
+
+@dataclass(slots=True)
+class Wallet:
+    account_id: int
+    balance_minor: int
+    credit_limit_minor: int
+    postpaid: bool
+
+    def can_pay(self, amount_minor: int) -> bool:
+        return self.postpaid or self.balance_minor + self.credit_limit_minor >= amount_minor
+
+
+def lock_wallet(client_id: int, provider_id: int, currency: str) -> Wallet:
+    """Lock the client's balance account (created if missing): the first lock of every
+    money-moving use case, shared with billing."""
+    account = get_or_create_account(
+        kind=AccountKind.CLIENT_BALANCE,
+        currency=currency,
+        client=Client(pk=client_id),
+        provider=Provider(pk=provider_id),
+    )
+    balance = (
+        LedgerAccount.objects.select_for_update()
+        .values_list("balance_minor", flat=True)
+        .get(pk=account.pk)
+    )
+    limit, postpaid = (
+        ClientBillingSettings.objects.filter(client_id=client_id, currency=currency)
+        .values_list("credit_limit_minor", "postpaid")
+        .first()
+    ) or (0, False)
+    return Wallet(account.pk, int(balance), int(limit), bool(postpaid))
+
+
+def settle_locked(order: Order, wallet: Wallet, *, now: datetime, actor: Actor | None) -> None:
+    """Create and charge the services of ``order`` (locked, unpaid), post its tax, mark it
+    paid and confirm its promo uses. The caller checked ``wallet.can_pay(order.total)``."""
+    client = Client.objects.get(pk=order.client_id)
+    for item in order.items.select_related("tariff"):
+        _settle_item(order, item, client, wallet, now=now, actor=actor)
+    _post_tax(order, wallet, actor)
+    order.status, order.paid_at = OrderStatus.PAID, now
+    order.save(update_fields=["status", "paid_at"])
+    confirm_promo_uses(reference=order.payment_reference, now=now)
+    wallet.balance_minor -= order.total_minor
+
+
+def _settle_item(
+    order: Order,
+    item: OrderItem,
+    client: Client,
+    wallet: Wallet,
+    *,
+    now: datetime,
+    actor: Actor | None,
+) -> None:
+    svc = create_service(
+        client=client,
+        tariff=item.tariff,
+        period=item.period,
+        currency=order.currency,
+        addon_values=item.addon_values,
+        parameters=item.parameters,
+        actor=actor,
+        now=now,
+    )
+    _charge(order, item, svc, wallet, now=now, actor=actor)
+    item.service = svc
+    item.save(update_fields=["service"])
+    if item.quick:
+        transition_service(
+            service=svc,
+            to=ServiceStatus.CONFIGURATION_REQUIRED,
+            actor=actor,
+            reason=f"quick order {order.pk}",
+            now=now,
+        )
+    elif svc.module_instance_id is not None:
+        request_operation(
+            service=svc,
+            operation="open",
+            actor=actor,
+            key=f"order:{order.pk}:open:{svc.pk}",
+            now=now,
+        )
+
+
+def _charge(
+    order: Order,
+    item: OrderItem,
+    svc: Service,
+    wallet: Wallet,
+    *,
+    now: datetime,
+    actor: Actor | None,
+) -> None:
+    day = now.date()
+    start, end, _ = opening_period(day, svc.period, svc.billing_mode, svc.prorata_day)
+    key = (order.client_id, order.provider_id, order.currency)
+    money = MoneyItem(
+        svc.pk,
+        key,
+        ExpenseKind.CHARGE,
+        ExpenseReason.PERIOD,
+        charge_key(svc.pk, start),
+        start,
+        end,
+        item.net_minor,
+        f"order {order.pk}",
+    )
+    write_money([money], {key: wallet.account_id}, now=now, actor=actor)
+    svc.paid_until = end
+    svc.anchor_day = 1 if is_calendar(svc.period, svc.billing_mode) else start.day
+    svc.updated_at = now
+    svc.save(update_fields=["paid_until", "anchor_day", "updated_at"])
+
+
+def _post_tax(order: Order, wallet: Wallet, actor: Actor | None) -> None:
+    added = sum(i.tax_added_minor for i in order.items.all())
+    included = order.tax_minor - added
+    if not order.tax_minor:
+        return
+    payable = get_or_create_account(
+        kind=AccountKind.TAX_PAYABLE,
+        currency=order.currency,
+        provider=Provider(pk=order.provider_id),
+    ).pk
+    ref = order.payment_reference
+    if added:
+        post_transaction(
+            kind=TransactionKind.TAX,
+            legs=[(wallet.account_id, -added), (payable, added)],
+            idempotency_key=f"{ref}:tax",
+            reference=ref,
+            actor=actor,
+        )
+    if included:
+        revenue = revenue_account(order.provider_id, order.currency)
+        post_transaction(
+            kind=TransactionKind.TAX,
+            legs=[(revenue, -included), (payable, included)],
+            idempotency_key=f"{ref}:tax_included",
+            reference=ref,
+            actor=actor,
+        )

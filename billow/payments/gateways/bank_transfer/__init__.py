@@ -1,0 +1,1 @@
+"""Bank transfer: an invoice-style method; staff mark payments paid."""

@@ -1,0 +1,1 @@
+"""Stripe: Checkout Sessions, saved payment methods (off-session PaymentIntents), refunds."""

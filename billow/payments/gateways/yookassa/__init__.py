@@ -1,0 +1,1 @@
+"""YooKassa (ЮKassa): payments API v3, saved payment methods, HTTP notifications."""

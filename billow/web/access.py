@@ -1,0 +1,65 @@
+"""Who may see a client-area page: an enabled client user, with a ``ClientPermission`` when the
+page needs one. Anonymous users go to the login page; anyone else gets 403. Objects are always
+looked up within ``request.client`` so another client's id is a 404, never a leak."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from billow.accounts.models import Client, ClientUser
+from billow.accounts.selectors import get_client_user
+from billow.core.actors import Actor
+
+View = Callable[..., HttpResponseBase]
+
+
+def client_view(perm: str | None = None) -> Callable[[View], View]:
+    """Decorate a view: sets ``request.client_user``, ``request.client`` and ``request.actor``."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            client_user = get_client_user(request.user)
+            if client_user is None:
+                why = _("This login does not act for any client account.")
+                return forbidden(request, why)
+            if perm is not None and not client_user.has_permission(perm):
+                return forbidden(request, _("You do not have the permission for this page."))
+            request.client_user = client_user  # type: ignore[attr-defined]
+            request.client = client_user.client  # type: ignore[attr-defined]
+            request.actor = Actor.client_user(request.user)  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "web/forbidden.html", {"message": message}, status=403)
+
+
+def client_of(request: HttpRequest) -> Client:
+    """The client the request acts for (set by :func:`client_view`)."""
+    client: Client = request.client  # type: ignore[attr-defined]
+    return client
+
+
+def client_user_of(request: HttpRequest) -> ClientUser:
+    client_user: ClientUser = request.client_user  # type: ignore[attr-defined]
+    return client_user
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    return actor

@@ -1,0 +1,21 @@
+"""Template context of the client area: the acting client user and the unread count."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from billow.accounts.selectors import get_client_user
+from billow.notifications.selectors import count_unread_for_client
+
+
+def client_area(request: HttpRequest) -> dict[str, Any]:
+    if not request.path.startswith("/admin/") and request.user.is_authenticated:
+        client_user = getattr(request, "client_user", None) or get_client_user(request.user)
+        if client_user is not None:
+            return {
+                "client_user": client_user,
+                "nav_unread": count_unread_for_client(client_id=client_user.client_id),
+            }
+    return {}

@@ -1,0 +1,264 @@
+"""Client-area reads. Everything is scoped to one client; an object of another client is a 404."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from billow.accounts.models import Client, ClientUser, Payer
+from billow.billing.selectors import PriceBook, renew_period_of, service_price
+from billow.catalog.choices import BillingType, TariffStatus
+from billow.catalog.models import Tariff
+from billow.catalog.pricing import AddonInfo, PriceLine, TariffInfo, price_tariff
+from billow.core.clock import now as clock_now
+from billow.core.errors import BillowError
+from billow.ledger.models import AccountKind, LedgerAccount, LedgerEntry
+from billow.notifications.models import Notification
+from billow.notifications.selectors import count_unread_for_client, list_notifications_for_client
+from billow.services.models import Service, ServiceEvent
+from billow.services.states import BILLABLE, SUSPENDED, ServiceStatus
+
+S = ServiceStatus
+#: Statuses in which a client may renew now, toggle auto-renew, change the plan.
+RENEWABLE = frozenset({S.ACTIVE, *SUSPENDED})
+CHANGEABLE = frozenset({S.ACTIVE})
+DELETABLE = frozenset(set(S.values) - {S.DELETED, S.IN_PROGRESS, S.FAILED})
+TOPUP_HORIZON_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    balances: list[tuple[str, int]]
+    topups: list[tuple[str, int]]
+    by_status: list[tuple[str, str, int]]  # (status, label, count)
+    notifications: list[Notification]
+    unread: int
+    services: int
+
+
+def get_dashboard(client: Client, *, today: date | None = None) -> Dashboard:
+    """Balances per currency, the top-up that covers the next 30 days of auto-renewals, service
+    counts by status and the newest unread notifications (a handful of queries)."""
+    today = today or clock_now().date()
+    balances = get_balances(client)
+    counts = Counter(Service.objects.filter(client=client).values_list("status", flat=True))
+    labels = dict(S.choices)
+    by_status = [(s, str(labels.get(s, s)), n) for s, n in sorted(counts.items())]
+    notes = list(list_notifications_for_client(client_id=client.pk, unread_only=True)[:5])
+    return Dashboard(
+        balances=sorted(balances.items()),
+        topups=recommended_topups(client, balances, today=today),
+        by_status=by_status,
+        notifications=notes,
+        unread=count_unread_for_client(client_id=client.pk),
+        services=sum(counts.values()),
+    )
+
+
+def get_balances(client: Client) -> dict[str, int]:
+    """The client's balance per currency (summed over providers, in Python: exact integers)."""
+    totals: dict[str, int] = defaultdict(int)
+    rows = LedgerAccount.objects.filter(client=client, kind=AccountKind.CLIENT_BALANCE)
+    for currency, balance in rows.values_list("currency", "balance_minor"):
+        totals[currency] += int(balance)
+    return dict(totals)
+
+
+def recommended_topups(
+    client: Client, balances: dict[str, int], *, today: date
+) -> list[tuple[str, int]]:
+    """Per currency: what the auto-renewals due within 30 days cost, less the balance (>= 0)."""
+    horizon = today + timedelta(days=TOPUP_HORIZON_DAYS)
+    due = Service.objects.filter(
+        client=client, status__in=BILLABLE, paid_until__isnull=False, paid_until__lte=horizon
+    ).exclude(auto_renew_period="")
+    needed: dict[str, int] = defaultdict(int)
+    book = PriceBook()
+    for s in due:
+        period = renew_period_of(s.period, s.auto_renew_period)
+        if period is None:
+            continue
+        try:
+            needed[s.currency] += service_price(book, tariff_id=s.tariff_id, currency=s.currency,
+                period=period, addon_values=s.addon_values or {},
+                special_price_minor=s.special_price_minor)  # fmt: skip
+        except BillowError:
+            continue
+    out = [(cur, max(0, amount - balances.get(cur, 0))) for cur, amount in needed.items()]
+    return sorted((cur, amount) for cur, amount in out if amount > 0)
+
+
+def list_services(client: Client, *, status: str = "") -> QuerySet[Service]:
+    rows = Service.objects.filter(client=client).select_related("tariff")
+    if status:
+        rows = rows.filter(status=status)
+    return rows.order_by("-id")
+
+
+def get_service(client: Client, pk: int) -> Service:
+    """The client's service ``pk`` (404 for a missing one or another client's)."""
+    try:
+        return Service.objects.select_related("tariff__product_type").get(pk=pk, client=client)
+    except Service.DoesNotExist:
+        raise Http404("no such service") from None
+
+
+def list_service_events(service: Service, limit: int = 50) -> list[ServiceEvent]:
+    return list(ServiceEvent.objects.filter(service=service).order_by("-id")[:limit])
+
+
+@dataclass(slots=True)
+class ServicePage:
+    """What the service page shows and which actions it offers."""
+
+    service: Service
+    price: int | None
+    renew_period: str
+    addons: list[tuple[AddonInfo, Any]]
+    editable_addons: list[tuple[AddonInfo, Any]]
+    tariffs: list[Tariff]
+    events: list[ServiceEvent]
+    can_renew: bool
+    can_toggle: bool
+    can_delete: bool
+    can_change: bool
+    periods: list[str] = field(default_factory=list)
+
+
+def get_service_page(client: Client, service: Service, *, may_manage: bool) -> ServicePage:
+    s = service
+    info = _info(s)
+    period = renew_period_of(s.period, s.auto_renew_period) or s.period
+    price = _price(s, period)
+    values = s.addon_values or {}
+    addons = [(a, values.get(a.intname, a.default_value)) for a in info.top_addons] if info else []
+    editable = [(a, v) for a, v in addons if _editable(a)]
+    open_ = s.status in RENEWABLE
+    return ServicePage(
+        service=s,
+        price=price,
+        renew_period=period,
+        addons=addons,
+        editable_addons=editable if may_manage and s.status in CHANGEABLE else [],
+        tariffs=list_tariff_choices(s) if may_manage and s.status in CHANGEABLE else [],
+        events=list_service_events(s),
+        can_renew=may_manage and open_ and s.period != "day" and s.paid_until is not None,
+        can_toggle=may_manage and s.status != S.DELETED and s.period != "day",
+        can_delete=may_manage and s.status in DELETABLE and client_may_delete(client),
+        can_change=may_manage and s.status in CHANGEABLE,
+        periods=sorted(info.prices, key=_period_order) if info else [],
+    )
+
+
+def _info(s: Service) -> TariffInfo | None:
+    try:
+        return PriceBook().info(s.tariff_id, s.currency)
+    except BillowError:
+        return None
+
+
+def _price(s: Service, period: str) -> int | None:
+    try:
+        return service_price(PriceBook(), tariff_id=s.tariff_id, currency=s.currency,
+                             period=period, addon_values=s.addon_values or {},
+                             special_price_minor=s.special_price_minor)  # fmt: skip
+    except BillowError:
+        return None
+
+
+_ORDER = ["hour", "day", "trial", "1m", "3m", "6m", "12m", "24m", "36m"]
+
+
+def _period_order(p: str) -> int:
+    return _ORDER.index(p) if p in _ORDER else len(_ORDER)
+
+
+def _editable(a: AddonInfo) -> bool:
+    return a.billing_type == BillingType.ON_ORDER and a.edit_policy != "fixed"
+
+
+def client_may_delete(client: Client) -> bool:
+    """Deletion is allowed unless one of the client's groups forbids it."""
+    return not client.groups.filter(allow_delete=False).exists()
+
+
+def list_tariff_choices(s: Service) -> list[Tariff]:
+    """Active tariffs of the same provider and product type offering the service's currency."""
+    return list(
+        Tariff.objects.filter(
+            provider_id=s.provider_id,
+            product_type_id=s.tariff.product_type_id,
+            status=TariffStatus.ACTIVE,
+            prices__currency=s.currency,
+        )
+        .exclude(pk=s.tariff_id)
+        .distinct()
+        .order_by("name")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    lines: list[PriceLine]
+    total: int
+    current: int | None
+    error: str = ""
+
+
+def preview_plan(s: Service, *, tariff_id: int, addon_values: dict[str, Any]) -> Preview:
+    """The period price of the service on ``tariff_id`` with ``addon_values`` (pure pricing),
+    beside what it costs now; a pricing refusal comes back as ``error``."""
+    period = renew_period_of(s.period, s.auto_renew_period) or s.period
+    current = _price(s, period)
+    try:
+        info = PriceBook().info(tariff_id, s.currency)
+        lines = price_tariff(info, period=period, addon_values=addon_values,
+                             currency=s.currency, include_setup=False)  # fmt: skip
+    except BillowError as exc:
+        return Preview([], 0, current, str(exc))
+    total = sum(line.amount.amount_minor for line in lines)
+    return Preview(lines, total, current)
+
+
+def get_tariff_for_change(s: Service, tariff_id: int) -> Tariff:
+    for t in list_tariff_choices(s):
+        if t.pk == tariff_id:
+            return t
+    raise Http404("no such tariff")
+
+
+def list_statement(client: Client, *, currency: str = "") -> QuerySet[LedgerEntry]:
+    """Entries of the client's balance accounts, newest first (payments, charges, refunds)."""
+    rows = LedgerEntry.objects.filter(
+        account__client=client, account__kind=AccountKind.CLIENT_BALANCE
+    ).select_related("transaction")
+    if currency:
+        rows = rows.filter(currency=currency)
+    return rows.order_by("-id")
+
+
+def list_payers(client: Client) -> QuerySet[Payer]:
+    return Payer.objects.filter(client=client).order_by("id")
+
+
+def get_payer(client: Client, pk: int) -> Payer:
+    try:
+        return Payer.objects.get(pk=pk, client=client)
+    except Payer.DoesNotExist:
+        raise Http404("no such payer") from None
+
+
+def list_client_users(client: Client) -> QuerySet[ClientUser]:
+    return ClientUser.objects.filter(client=client).select_related("user").order_by("id")
+
+
+def get_client_user(client: Client, pk: int) -> ClientUser:
+    try:
+        return ClientUser.objects.select_related("user", "client").get(pk=pk, client=client)
+    except ClientUser.DoesNotExist:
+        raise Http404("no such user") from None

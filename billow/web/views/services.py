@@ -1,0 +1,164 @@
+"""Services: list, detail, and the actions a client may take on one (renew now, auto-renew,
+delete, change tariff or addons with a price preview)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from billow.accounts.models import ClientPermission
+from billow.billing import actions as billing
+from billow.core.errors import BillowError
+from billow.services.actions import set_service_auto_renew
+from billow.services.states import ServiceStatus
+from billow.web import forms, selectors
+from billow.web.access import actor_of, client_of, client_view
+from billow.web.views.common import refused
+
+SERVICES = ClientPermission.SERVICES
+DETAIL = "web:service_detail"
+
+
+@client_view(SERVICES)
+@require_GET
+def service_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    if status not in ServiceStatus.values:
+        status = ""
+    services = selectors.list_services(client_of(request), status=status)
+    context = {"services": services, "status": status, "statuses": ServiceStatus.choices}
+    return render(request, "web/services/list.html", context)
+
+
+def _page(request: HttpRequest, pk: int) -> selectors.ServicePage:
+    service = selectors.get_service(client_of(request), pk)
+    return selectors.get_service_page(client_of(request), service, may_manage=True)
+
+
+@client_view(SERVICES)
+@require_GET
+def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    page = _page(request, pk)
+    context: dict[str, Any] = {"page": page, "s": page.service}
+    if page.tariffs:
+        context["tariff_form"] = forms.ChangeTariffForm(tariffs=page.tariffs)
+    if page.editable_addons:
+        context["addons_form"] = forms.AddonsForm(addons=page.editable_addons)
+    return render(request, "web/services/detail.html", context)
+
+
+@client_view(SERVICES)
+@require_POST
+def service_renew(request: HttpRequest, pk: int) -> HttpResponse:
+    page = _page(request, pk)
+    if not page.can_renew:
+        messages.error(request, _("This service cannot be renewed now."))
+        return redirect(DETAIL, pk)
+    try:
+        billing.renew_service(service=page.service, actor=actor_of(request))
+    except BillowError as exc:
+        return refused(request, exc, DETAIL, pk)
+    messages.success(request, _("The service was renewed."))
+    return redirect(DETAIL, pk)
+
+
+@client_view(SERVICES)
+@require_POST
+def service_auto_renew(request: HttpRequest, pk: int) -> HttpResponse:
+    """Toggle auto-renewal: on for the service's period, or off. htmx gets the toggle back."""
+    page = _page(request, pk)
+    s = page.service
+    if not page.can_toggle:
+        messages.error(request, _("Auto-renewal cannot be changed for this service."))
+        return redirect(DETAIL, pk)
+    period = "" if s.auto_renew_period else s.period
+    error = ""
+    try:
+        s = set_service_auto_renew(service=s, period=period, actor=actor_of(request))
+    except BillowError as exc:
+        error = f"{exc} ({exc.code})"
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(
+            request, "web/services/_auto_renew.html", {"s": s, "error": error, "page": page}
+        )
+    if error:
+        messages.error(request, error)
+    return redirect(DETAIL, pk)
+
+
+@client_view(SERVICES)
+def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    page = _page(request, pk)
+    if not page.can_delete:
+        messages.error(request, _("This service cannot be deleted."))
+        return redirect(DETAIL, pk)
+    form = forms.DeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            billing.delete_service(service=page.service, refund=True, actor=actor_of(request))
+        except BillowError as exc:
+            return refused(request, exc, DETAIL, pk)
+        messages.success(request, _("The service was deleted or scheduled for deletion."))
+        return redirect(DETAIL, pk)
+    return render(request, "web/services/delete.html", {"s": page.service, "form": form})
+
+
+@client_view(SERVICES)
+@require_GET
+def service_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx partial: the period price of the chosen tariff or addon values."""
+    page = _page(request, pk)
+    s = page.service
+    tariff_id, values = s.tariff_id, dict(s.addon_values or {})
+    if "tariff" in request.GET:
+        try:
+            tariff_id = selectors.get_tariff_for_change(s, int(request.GET["tariff"])).pk
+        except ValueError:
+            tariff_id = s.tariff_id
+        values = {}
+    else:
+        form = forms.AddonsForm(request.GET, addons=page.editable_addons)
+        form.is_valid()
+        values.update({k: v for k, v in form.cleaned_data.items() if v is not None})
+    preview = selectors.preview_plan(s, tariff_id=tariff_id, addon_values=values)
+    return render(request, "web/services/_preview.html", {"preview": preview, "s": s})
+
+
+@client_view(SERVICES)
+@require_POST
+def service_change_tariff(request: HttpRequest, pk: int) -> HttpResponse:
+    page = _page(request, pk)
+    form = forms.ChangeTariffForm(request.POST, tariffs=page.tariffs)
+    if not page.can_change or not form.is_valid():
+        messages.error(request, _("Choose one of the offered tariffs."))
+        return redirect(DETAIL, pk)
+    tariff = selectors.get_tariff_for_change(page.service, form.cleaned_data["tariff"])
+    try:
+        billing.change_tariff(service=page.service, tariff=tariff, actor=actor_of(request))
+    except BillowError as exc:
+        return refused(request, exc, DETAIL, pk)
+    messages.success(request, _("The tariff was changed."))
+    return redirect(DETAIL, pk)
+
+
+@client_view(SERVICES)
+@require_POST
+def service_change_addons(request: HttpRequest, pk: int) -> HttpResponse:
+    page = _page(request, pk)
+    form = forms.AddonsForm(request.POST, addons=page.editable_addons)
+    if not page.editable_addons or not form.is_valid():
+        messages.error(request, _("Check the values."))
+        return redirect(DETAIL, pk)
+    current = page.service.addon_values or {}
+    changed = {k: v for k, v in form.cleaned_data.items() if current.get(k) != v}
+    try:
+        billing.change_addons(service=page.service, addon_values=changed, actor=actor_of(request))
+    except BillowError as exc:
+        return refused(request, exc, DETAIL, pk)
+    messages.success(request, _("The configuration was changed."))
+    return redirect(DETAIL, pk)

@@ -1,0 +1,195 @@
+"""Cart and checkout: pay from the balance, wait for payment, settle, quick order, defaults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from billow.accounts.actions import create_payer
+from billow.billing.models import Expense
+from billow.core.errors import BillowError
+from billow.invoicing.models import Invoice, TaxRule
+from billow.ledger.models import AccountKind, LedgerAccount
+from billow.marketing.promo_actions import create_promo_code
+from billow.marketing.promo_models import PromoCodeUse
+from billow.orders import actions, selectors
+from billow.orders.models import OrderStatus
+from billow.services.models import Service
+from billow.services.states import ServiceStatus
+from tests.orders.shop import Shop, db_counts
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def oncommit(django_capture_on_commit_callbacks: Any) -> Any:
+    return django_capture_on_commit_callbacks
+
+
+def add(shop: Shop, client: Any, cpu: int = 3, **kw: Any) -> Any:
+    return actions.add_to_cart(
+        client=client,
+        tariff=kw.pop("tariff", shop.tariff),
+        period="1m",
+        currency="USD",
+        addon_values={"cpu": cpu},
+        parameters=kw.pop("parameters", {"os": "debian-12"}),
+        **kw,
+    )
+
+
+def test_checkout_pays_from_balance_and_opens_the_service(shop: Shop, oncommit: Any) -> None:
+    # given a client with 20.00 and a VPS with 3 CPUs in the cart (10.00 + 2 x 3.00)
+    client = shop.client(balance=2000)
+    add(shop, client)
+    # when checking out
+    with oncommit(execute=True):
+        result = actions.checkout(client=client, provider_id=shop.provider.pk)
+    # then the order is paid, 16.00 left, the service is active through the dummy module
+    order = result.order
+    assert result.paid and result.shortfall.amount_minor == 0
+    assert (order.status, order.total_minor, order.subtotal_minor) == ("paid", 1600, 1600)
+    assert shop.balance(client) == 400
+    svc = Service.objects.get(client=client)
+    assert svc.status == ServiceStatus.ACTIVE
+    assert str(svc.paid_until) == "2027-04-10"
+    assert Expense.objects.get(service=svc).amount_minor == 1600
+    assert order.quote["total_minor"] == 1600 and order.quote["lines"][1]["reason"]
+    invoice = Invoice.objects.get(pk=order.invoice_id)
+    assert (invoice.status, invoice.total_minor, invoice.number) == ("paid", 1600, 1)
+    assert not selectors.get_cart(client, shop.provider.pk).items.exists()  # type: ignore[union-attr]
+
+
+def test_checkout_with_promo_code_and_added_tax(shop: Shop) -> None:
+    # given 20 % off with code SPRING and a 19 % German VAT added to the price
+    promo = shop.promotion("20")
+    create_promo_code(promotion=promo, code="spring", max_uses=5)
+    TaxRule.objects.create(provider=shop.provider, name="VAT DE", country="DE", rate=19)
+    client = shop.client(balance=5000)
+    add(shop, client)
+    # the final step shows the recomputed quote
+    q = selectors.get_cart_quote(client=client, provider_id=shop.provider.pk, promo_code="Spring")
+    assert (
+        q.subtotal.amount_minor,
+        q.discount.amount_minor,
+        q.tax.amount_minor,
+        q.total.amount_minor,
+    ) == (1600, 320, 243, 1523)  # 800x.19=152, 480x.19=91.2->91
+    # when checking out with it
+    order = actions.checkout(client=client, provider_id=shop.provider.pk, promo_code="SPRING").order
+    # then the client paid 15.23; 12.80 is revenue, 2.43 tax payable; the code use is confirmed
+    assert shop.balance(client) == 5000 - 1523
+    tax = LedgerAccount.objects.get(kind=AccountKind.TAX_PAYABLE, provider=shop.provider)
+    rev = LedgerAccount.objects.get(kind=AccountKind.PROVIDER_REVENUE, provider=shop.provider)
+    assert (tax.balance_minor, rev.balance_minor) == (243, 1280)
+    use = PromoCodeUse.objects.get()
+    assert (use.status, use.discount_minor, use.reference) == (
+        "confirmed",
+        320,
+        f"order:{order.pk}",
+    )
+    assert order.promo_code.code == "SPRING"  # type: ignore[union-attr]
+
+
+def test_short_balance_waits_then_settles_after_top_up(shop: Shop, oncommit: Any) -> None:
+    client = shop.client(balance=500)
+    add(shop, client)
+    result = actions.checkout(client=client, provider_id=shop.provider.pk)
+    assert not result.paid
+    assert (result.order.status, result.shortfall.amount_minor) == ("awaiting_payment", 1100)
+    assert Service.objects.filter(client=client).count() == 0
+    assert shop.balance(client) == 500
+    # when the payment of the shortfall credits the balance
+    shop.topup(client, 1100)
+    with oncommit(execute=True):
+        paid = actions.settle_open_orders(client_id=client.pk, currency="USD")
+    # then the order is settled, the balance is 0 and the service opens
+    assert [o.pk for o in paid] == [result.order.pk]
+    result.order.refresh_from_db()
+    assert result.order.status == OrderStatus.PAID
+    assert shop.balance(client) == 0
+    assert Service.objects.get(client=client).status == ServiceStatus.ACTIVE
+    assert actions.settle_order(order=result.order) is True  # replay: nothing more
+    assert shop.balance(client) == 0
+
+
+def test_quick_order_leaves_the_service_waiting_for_configuration(
+    shop: Shop, oncommit: Any
+) -> None:
+    client = shop.client(balance=1000)
+    add(shop, client, cpu=1, parameters={"os": "debian-12"}, quick=True)
+    actions.checkout(client=client, provider_id=shop.provider.pk)
+    svc = Service.objects.get(client=client)
+    assert svc.status == ServiceStatus.CONFIGURATION_REQUIRED
+    with oncommit(execute=True):
+        actions.configure_quick_service(service=svc, parameters={"os": "ubuntu-24.04"})
+    svc.refresh_from_db()
+    assert (svc.status, svc.parameters["os"]) == (ServiceStatus.ACTIVE, "ubuntu-24.04")
+
+
+def test_checkout_defaults_preselect_last_payer_and_method(shop: Shop) -> None:
+    client = shop.client(balance=5000)
+    assert selectors.get_checkout_defaults(client).skip_to_final_step is False
+    payer = create_payer(client=client, kind="individual", name="Ann Smith")
+    add(shop, client)
+    actions.checkout(
+        client=client, provider_id=shop.provider.pk, payer=payer, payment_method="sandbox:3"
+    )
+    d = selectors.get_checkout_defaults(client)
+    assert (d.payer, d.payment_method, d.skip_to_final_step) == (payer, "sandbox:3", True)
+
+
+@pytest.mark.parametrize(
+    ("setup", "code"),
+    [
+        ("empty", "cart_empty"),
+        ("unknown_code", "promo_code_not_found"),
+        ("order_limit", "order_limit_reached"),
+    ],
+)
+def test_refused_checkouts_write_nothing(shop: Shop, setup: str, code: str) -> None:
+    client = shop.client(balance=5000)
+    promo = ""
+    if setup == "unknown_code":
+        add(shop, client)
+        promo = "NOPE"
+    if setup == "order_limit":
+        limited = shop.make_tariff("VPS-L", 100)
+        limited.order_limit = 1
+        limited.save()
+        add(shop, client, tariff=limited)
+        add(shop, client, tariff=limited)
+    before = db_counts()
+    with pytest.raises(BillowError) as exc:
+        actions.checkout(client=client, provider_id=shop.provider.pk, promo_code=promo)
+    assert exc.value.code == code
+    assert db_counts() == before
+
+
+def test_add_to_cart_refuses_bad_configuration(shop: Shop) -> None:
+    client = shop.client()
+    with pytest.raises(BillowError) as exc:
+        add(shop, client, cpu=40)
+    assert exc.value.code == "addon_value_out_of_range"
+    hidden = shop.make_tariff("Hidden", 100)
+    hidden.status = "archived"
+    hidden.save()
+    with pytest.raises(BillowError) as exc:
+        add(shop, client, tariff=hidden)
+    assert exc.value.code == "tariff_not_available"
+    assert selectors.get_cart(client, shop.provider.pk) is None
+
+
+def test_cancel_releases_the_reserved_code(shop: Shop) -> None:
+    promo = shop.promotion("50")
+    code = create_promo_code(promotion=promo, code="HALF", max_uses=1)
+    client = shop.client()
+    add(shop, client)
+    order = actions.checkout(client=client, provider_id=shop.provider.pk, promo_code="HALF").order
+    code.refresh_from_db()
+    assert (order.status, code.uses) == ("awaiting_payment", 1)
+    actions.cancel_order(order=order)
+    code.refresh_from_db()
+    assert code.uses == 0
+    assert PromoCodeUse.objects.get().status == "released"
