@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -27,7 +28,7 @@ from billow.ledger.selectors import get_or_create_account
 
 PROVIDER_CODE = "billow-cloud"
 DEMO_LOGINS = {
-    "staff": ("admin", "billow-demo"),
+    "staff": ("admin@cloud.example", "billow-demo"),
     "client": ("alice@example.com", "billow-demo"),
 }
 ACTOR = Actor.system()
@@ -67,7 +68,16 @@ def seed_demo() -> bool:
             actor=ACTOR,
         )
     seed_services(provider)
+    _verify_emails()
     return True
+
+
+def _verify_emails() -> None:
+    """Seeded logins have verified addresses, so allauth lets them in without a mail."""
+    for user in get_user_model().objects.exclude(email=""):
+        EmailAddress.objects.update_or_create(
+            user=user, email=user.email.lower(), defaults={"verified": True, "primary": True}
+        )
 
 
 def _provider_and_currencies() -> Provider:
@@ -322,9 +332,9 @@ def _clients(provider: Provider, groups: dict[str, ClientGroup]) -> list[tuple[A
 
 
 def _staff() -> None:
-    login, password = DEMO_LOGINS["staff"]
+    email, password = DEMO_LOGINS["staff"]
     user_model = get_user_model()
     setup_staff_roles()
-    if not user_model.objects.filter(username=login).exists():
-        admin = user_model.objects.create_superuser(login, "admin@cloud.example", password)
+    if not user_model.objects.filter(username="admin").exists():
+        admin = user_model.objects.create_superuser("admin", email, password)
         admin.groups.add(Group.objects.get(name="Administrators"))

@@ -35,7 +35,8 @@ class Command(BaseCommand):
         )
         call_command("collectstatic", interactive=False, verbosity=0)
         host = opts["bind"]
-        self.stdout.write(f"\nBillow admin:  http://{host}/admin/")
+        self.stdout.write(f"\nClient area:   http://{host}/")
+        self.stdout.write(f"Staff admin:   http://{host}/admin/")
         for role, (login, password) in DEMO_LOGINS.items():
             self.stdout.write(f"  {role:<10} {login} / {password}")
         self.stdout.write(f"Database: {settings.DATABASES['default']['NAME']}\n")
