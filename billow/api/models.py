@@ -74,3 +74,20 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class ThrottleCounter(models.Model):
+    """Request counts of one throttle identity (``scope:ident``) in the current and previous
+    fixed window; written with one upsert per request (``billow.api.throttling``)."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    window = models.BigIntegerField()
+    count = models.IntegerField(default=0)
+    previous = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("throttle counter")
+        verbose_name_plural = _("throttle counters")
+
+    def __str__(self) -> str:
+        return self.key

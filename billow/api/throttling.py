@@ -1,13 +1,26 @@
 """DRF throttles whose rates are read from settings on each request (tests can change them).
 
-They count in the default cache; set ``CACHES`` to a shared backend (Redis, database) so all
-workers share one count.
+Counts live in ``ThrottleCounter`` (the database, so all workers share them) and cost one
+upsert per request, not DRF's read-modify-write of a timestamp list in the cache. The limit is
+a sliding window approximated from two fixed windows: the requests counted in this window plus
+the previous window's count weighted by the part of it still inside the trailing ``duration``.
+As with DRF, a refused request is not counted.
 """
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
 from django.conf import settings
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from django.db import connection
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+
+from billow.api.models import ThrottleCounter
+
+#: Rows whose window started longer ago than this are deleted (now and then).
+_PRUNE_AFTER = 2 * 86400
+_PRUNE_CHANCE = 0.01
 
 
 def _rate(scope: str) -> str | None:
@@ -15,21 +28,90 @@ def _rate(scope: str) -> str | None:
     return rates.get(scope)
 
 
-class AnonThrottle(AnonRateThrottle):
+def _table() -> tuple[str, str, str, str, str]:
+    q = connection.ops.quote_name
+    return (q(ThrottleCounter._meta.db_table), q("key"), q("window"), q("count"), q("previous"))
+
+
+def _hit(key: str, window: int, duration: int) -> tuple[int, int]:
+    """Count one request for ``key`` in the window starting at ``window``; returns (requests in
+    this window, requests in the previous one). One statement (PostgreSQL and SQLite >= 3.35)."""
+    t, k, w, c, p = _table()
+    # Only quoted names of our own table are interpolated; values are parameters.
+    sql = (
+        f"INSERT INTO {t} ({k}, {w}, {c}, {p}) VALUES (%s, %s, 1, 0) "  # noqa: S608
+        f"ON CONFLICT ({k}) DO UPDATE SET "
+        f"{p} = CASE WHEN {t}.{w} >= EXCLUDED.{w} THEN {t}.{p} "
+        f"WHEN {t}.{w} = EXCLUDED.{w} - %s THEN {t}.{c} ELSE 0 END, "
+        f"{c} = CASE WHEN {t}.{w} >= EXCLUDED.{w} THEN {t}.{c} + 1 ELSE 1 END, "
+        f"{w} = CASE WHEN {t}.{w} > EXCLUDED.{w} THEN {t}.{w} ELSE EXCLUDED.{w} END "
+        f"RETURNING {c}, {p}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key, window, duration])
+        count, previous = cursor.fetchone()
+    return int(count), int(previous)
+
+
+def _undo(key: str, window: int) -> None:
+    t, k, w, c, _p = _table()
+    with connection.cursor() as cursor:
+        sql = f"UPDATE {t} SET {c} = {c} - 1 WHERE {k} = %s AND {w} = %s AND {c} > 0"  # noqa: S608
+        cursor.execute(sql, [key, window])
+
+
+def _prune(now: float) -> None:
+    ThrottleCounter.objects.filter(window__lt=int(now) - _PRUNE_AFTER).delete()
+
+
+class _CountingThrottle(SimpleRateThrottle):
+    """``SimpleRateThrottle`` with the counting above instead of the cache history."""
+
+    _wait: float | None = None
+
     def get_rate(self) -> str | None:
         return _rate(self.scope)
 
-    def allow_request(self, request, view):
+    def allow_request(self, request: Any, view: Any) -> bool:
         self.rate = self.get_rate()
+        if self.rate is None:
+            return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        now = self.timer()
+        duration = int(self.duration)
+        window = int(now // duration) * duration
+        count, previous = _hit(key, window, duration)
+        if count == 1 and random.random() < _PRUNE_CHANCE:
+            _prune(now)
+        weight = 1 - (now - window) / duration
+        before = (count - 1) + previous * weight
+        if before < self.num_requests:
+            return True
+        _undo(key, window)
+        self._wait = self._wait_for(now, window, duration, count - 1, previous)
+        return False
+
+    def _wait_for(self, now: float, window: int, duration: int, count: int, previous: int) -> float:
+        """Seconds until a request would fit (at least one)."""
+        room = self.num_requests - count
+        end = window + duration
+        if room > 0 and previous > 0:
+            # previous * (1 - (t - window) / duration) < room
+            #   <=>  t > window + duration * (1 - room / previous)
+            fits_at = window + duration * (1 - room / previous)
+            return max(1.0, min(fits_at, end) - now)
+        return max(1.0, end - now)
+
+    def wait(self) -> float | None:
+        return self._wait
 
 
-class UserThrottle(UserRateThrottle):
-    def get_rate(self) -> str | None:
-        return _rate(self.scope)
+class AnonThrottle(_CountingThrottle, AnonRateThrottle):
+    pass
 
-    def allow_request(self, request, view):
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+
+class UserThrottle(_CountingThrottle, UserRateThrottle):
+    pass

@@ -3,7 +3,12 @@ rule lives in the actions the views call."""
 
 from __future__ import annotations
 
-from rest_framework import serializers
+from datetime import datetime, tzinfo
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from billow.accounts.models import (
     ClientPermission,
@@ -83,6 +88,81 @@ class ServiceOut(serializers.Serializer):
     parameters = serializers.DictField()
     ordered_at = serializers.DateTimeField()
     opened_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        """The same output as the declared fields, built directly: the generic path costs a
+        few hundred attribute lookups per row on the 50-row service list. ``instance`` is a
+        ``Service`` or a ``.values(*SERVICE_OUT_VALUES)`` row (the list skips building models)."""
+        if isinstance(instance, dict):
+            row = instance
+            tariff_id = row["tariff_id"]
+            tariff = None if tariff_id is None else {"id": tariff_id, "name": row["tariff__name"]}
+        else:
+            row = {name: getattr(instance, name) for name in _ATTRS}
+            t = instance.tariff
+            tariff = None if t is None else {"id": t.id, "name": t.name}
+        fields = self.fields
+        status = row["status"]
+        addons = row["addon_values"]
+        params = row["parameters"]
+        return {
+            "id": None if row["id"] is None else int(row["id"]),
+            "name": _str(row["name"]),
+            "status": None if status is None else _STATUS.get(str(status), status),
+            "sub_state": _str(row["sub_state"]),
+            "tariff": None
+            if tariff is None
+            else {"id": int(tariff["id"]), "name": _str(tariff["name"])},
+            "period": _str(row["period"]),
+            "currency": _str(row["currency"]),
+            "paid_until": _or_none(fields["paid_until"], row["paid_until"]),
+            "auto_renew_period": _str(row["auto_renew_period"]),
+            "delete_at_period_end": fields["delete_at_period_end"].to_representation(
+                row["delete_at_period_end"]
+            ),
+            "addon_values": None if addons is None else {str(k): v for k, v in addons.items()},
+            "parameters": None if params is None else {str(k): v for k, v in params.items()},
+            "ordered_at": self._datetime("ordered_at", row["ordered_at"]),
+            "opened_at": self._datetime("opened_at", row["opened_at"]),
+        }
+
+    _zone: tzinfo | None  # set on first use (per serializer instance, so per request)
+
+    def _datetime(self, name: str, value: Any) -> Any:
+        """``DateTimeField.to_representation`` with the zone looked up once per serializer (the
+        lookup is most of its cost); anything unusual goes through the field itself."""
+        field = self.fields[name]
+        if value is None:
+            return None
+        if not (isinstance(value, datetime) and timezone.is_aware(value)) or (
+            getattr(field, "format", api_settings.DATETIME_FORMAT) != ISO_8601
+        ):
+            return field.to_representation(value)
+        try:
+            zone = self._zone
+        except AttributeError:
+            zone = self._zone = getattr(field, "timezone", None) or field.default_timezone()
+        text = (value.astimezone(zone) if zone is not None else value).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+_ATTRS = (
+    "id", "name", "status", "sub_state", "period", "currency", "paid_until", "auto_renew_period",
+    "delete_at_period_end", "addon_values", "parameters", "ordered_at", "opened_at",
+)  # fmt: skip
+#: What a list passes to ``.values()`` so ``ServiceOut`` can render rows without models.
+SERVICE_OUT_VALUES = (*_ATTRS, "tariff_id", "tariff__name")
+
+
+_STATUS = {str(v): v for v in ServiceStatus.values}
+
+
+def _or_none(field: serializers.Field, value: Any) -> Any:
+    return None if value is None else field.to_representation(value)
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 class ServiceFilter(serializers.Serializer):
