@@ -14,6 +14,11 @@ urlpatterns = [
     path("services/<int:pk>/preview/", services.service_preview, name="service_preview"),
     path("services/<int:pk>/tariff/", services.service_change_tariff, name="service_tariff"),
     path("services/<int:pk>/addons/", services.service_change_addons, name="service_addons"),
+    path("services/<int:pk>/vm/action/", services.service_vm_action, name="service_vm_action"),
+    path(
+        "services/<int:pk>/vm/password/", services.service_vm_password, name="service_vm_password"
+    ),
+    path("services/<int:pk>/vm/note/", services.service_vm_note, name="service_vm_note"),
     path("billing/", billing.statement, name="statement"),
     path("billing/statement.csv", billing.statement_csv, name="statement_csv"),
     path("payers/", payers.payer_list, name="payer_list"),

@@ -27,8 +27,18 @@ from billow.api.actions import TOKEN_PREFIX, hash_token
 from billow.api.models import ApiToken
 from billow.api.scopes import SCOPES, family_of
 from billow.ledger.models import LedgerAccount
-from billow.services.models import Service
+from billow.services.models import ModuleInstance, Service
 from tests.api.conftest import CLIENT_SCOPES, Tenant
+
+
+def _module_instance(t: Tenant) -> int:
+    """A dummy module instance (staff routes), made on first use."""
+    if "module_instance" not in t.extra:
+        t.extra["module_instance"] = ModuleInstance.objects.create(
+            module="dummy", name=f"dummy-{t.client.pk}"
+        )
+    return int(t.extra["module_instance"].pk)
+
 
 PARAMS: dict[str, Callable[[Tenant], int]] = {
     "service_id": lambda t: t.service.pk,
@@ -39,6 +49,7 @@ PARAMS: dict[str, Callable[[Tenant], int]] = {
     "token_id": lambda t: t.token.pk,
     "tariff_id": lambda t: t.tariff.pk,
     "client_id": lambda t: t.client.pk,
+    "module_instance_id": _module_instance,
 }
 #: ``<pk>`` names the object of the path segment before it (``services/<int:pk>/``).
 PK_BY_SEGMENT: dict[str, Callable[[Tenant], int]] = {

@@ -143,3 +143,28 @@ def test_the_list_filters_by_status(web: WebWorld) -> None:
     deleted = web.a.http.get("/services/?status=deleted").content.decode()
     assert f"/services/{web.a.service.pk}/" in active
     assert f"/services/{web.a.service.pk}/" not in deleted
+
+
+def test_the_server_box_requests_a_vm_action_and_saves_the_note(web: WebWorld) -> None:
+    from billow.services.models import ModuleInstance, ServiceOperation
+
+    # given a service without a module: no server box
+    assert 'id="h-server"' not in web.a.http.get(url(web)).content.decode()
+    # and once it runs on the dummy module (start, stop, reboot)
+    instance = ModuleInstance.objects.create(module="dummy", name="dummy-web")
+    Service.objects.filter(pk=web.a.service.pk).update(module_instance=instance, external_id="v1")
+    page = web.a.http.get(url(web)).content.decode()
+    assert 'id="h-server"' in page
+    assert 'value="reboot"' in page and 'value="reset"' not in page
+    # when the client tries an action the module lacks, reboots it and writes a note
+    bad = web.a.http.post(url(web, "vm/action/"), {"action": "reset"}, follow=True)
+    reboot = web.a.http.post(url(web, "vm/action/"), {"action": "reboot"}, follow=True)
+    note = web.a.http.post(url(web, "vm/note/"), {"note": "web box"}, follow=True)
+    # then the refusal is shown, one operation is queued and the note stored
+    assert [o.operation for o in ServiceOperation.objects.filter(service=web.a.service)] == [
+        "reboot"
+    ]
+    assert "The server action was requested." in reboot.content.decode()
+    assert "The note was saved." in note.content.decode()
+    assert "unknown_operation" in bad.content.decode()
+    assert Service.objects.get(pk=web.a.service.pk).note == "web box"

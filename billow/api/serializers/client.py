@@ -376,3 +376,31 @@ class CatalogTariffOut(serializers.Serializer):
 
 class CatalogFilter(serializers.Serializer):
     currency = currency_field(required=False)
+
+
+# --- VM actions -------------------------------------------------------------------------------
+
+
+class OperationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    operation = serializers.CharField()
+    status = serializers.CharField()
+    error_code = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+
+
+class VmOut(serializers.Serializer):
+    actions = serializers.ListField(child=serializers.CharField())
+    note = serializers.CharField(allow_blank=True)
+
+
+class VmActionIn(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["start", "stop", "force_stop", "reboot", "reset"])
+
+
+class VmPasswordIn(serializers.Serializer):
+    password = serializers.CharField(max_length=1000, trim_whitespace=False)
+
+
+class VmNoteIn(serializers.Serializer):
+    note = serializers.CharField(max_length=10000, allow_blank=True, trim_whitespace=False)

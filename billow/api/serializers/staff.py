@@ -157,3 +157,20 @@ class LedgerTransactionOut(serializers.Serializer):
     memo = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()
     entries = LedgerEntryOut(many=True, source="entries.all")
+
+
+class DiscoveryRowOut(serializers.Serializer):
+    kind = serializers.CharField()
+    external_id = serializers.CharField(allow_blank=True)
+    name = serializers.CharField(allow_blank=True)
+    state = serializers.CharField(allow_blank=True)
+    service_id = serializers.IntegerField(allow_null=True)
+    detail = serializers.CharField(allow_blank=True)
+
+
+class DiscoveryOut(serializers.Serializer):
+    instance_id = serializers.IntegerField()
+    remote_count = serializers.IntegerField()
+    linked_count = serializers.IntegerField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    rows = DiscoveryRowOut(many=True)

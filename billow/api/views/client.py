@@ -30,6 +30,7 @@ from billow.catalog.models import Tariff, TariffPrice
 from billow.catalog.selectors import list_orderable_tariffs
 from billow.notifications.actions import mark_notification_read
 from billow.notifications.selectors import count_unread_for_client, list_notifications_for_client
+from billow.services import vm_actions
 from billow.services.actions import create_service, set_service_auto_renew
 from billow.services.models import Service
 
@@ -207,6 +208,59 @@ class PreviewView(ServicesMixin):
             service, tariff_id=tariff_id, addon_values=data.get("addon_values")
         )
         return Response(s.PreviewOut(preview).data)
+
+
+# --- VM actions -----------------------------------------------------------------------------
+
+
+class VmView(ServicesMixin):
+    """The VM actions the service's module offers and the service note."""
+
+    @extend_schema(responses=s.VmOut)
+    def get(self, request: Request, service_id: int) -> Response:
+        service = self.get_service(service_id)
+        data = {"actions": vm_actions.supported_vm_actions(service), "note": service.note}
+        return Response(s.VmOut(data).data)
+
+
+class VmActionView(ServicesMixin):
+    @extend_schema(request=s.VmActionIn, responses={202: s.OperationOut})
+    @idempotent
+    def post(self, request: Request, service_id: int) -> Response:
+        service = self.get_service(service_id)
+        data = validated(s.VmActionIn, request.data)
+        op = vm_actions.request_vm_action(service=service, action=data["action"],
+                                          actor=self.actor)  # fmt: skip
+        return Response(s.OperationOut(op).data, status=status.HTTP_202_ACCEPTED)
+
+
+class VmPasswordView(ServicesMixin):
+    @extend_schema(request=s.VmPasswordIn, responses={202: s.OperationOut})
+    @idempotent
+    def post(self, request: Request, service_id: int) -> Response:
+        service = self.get_service(service_id)
+        data = validated(s.VmPasswordIn, request.data)
+        op = vm_actions.change_vm_password(service=service, password=data["password"],
+                                           actor=self.actor)  # fmt: skip
+        return Response(s.OperationOut(op).data, status=status.HTTP_202_ACCEPTED)
+
+
+class VmNoteView(ServicesMixin):
+    """Store the service note (and write it to the VM when the module can)."""
+
+    @extend_schema(request=s.VmNoteIn, responses={200: s.VmOut})
+    def put(self, request: Request, service_id: int) -> Response:
+        service = self.get_service(service_id)
+        data = validated(s.VmNoteIn, request.data)
+        svc = vm_actions.set_service_note(service=service, note=data["note"], actor=self.actor)
+        body = {"actions": vm_actions.supported_vm_actions(svc), "note": svc.note}
+        return Response(s.VmOut(body).data)
+
+    @extend_schema(
+        request=s.VmNoteIn, responses={200: s.VmOut}, operation_id="service_vm_note_post"
+    )
+    def post(self, request: Request, service_id: int) -> Response:
+        return self.put(request, service_id)
 
 
 # --- payers ---------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from billow.api.views.base import BaseView, validated
 from billow.catalog import actions as catalog
 from billow.catalog.models import Addon, ProductType, Tariff
 from billow.ledger.models import LedgerAccount, LedgerTransaction
-from billow.services.models import Service
+from billow.services import discovery
+from billow.services.models import ModuleInstance, Service
 
 
 def _perms(model: str, *, write: str = "add") -> dict[str, tuple[str, ...]]:
@@ -157,6 +158,21 @@ class StaffServiceDetailView(StaffView):
     def get(self, request: Request, service_id: int) -> Response:
         rows = Service.objects.select_related("tariff")
         return Response(ServiceOut(self.get_or_404(rows, pk=service_id)).data)
+
+
+class DiscoveryView(StaffView):
+    """Run discovery on one module instance: the remote objects compared with its services."""
+
+    staff_perms = {"GET": ("services.change_moduleinstance",)}
+
+    @extend_schema(responses=s.DiscoveryOut)
+    def get(self, request: Request, module_instance_id: int) -> Response:
+        instance = self.get_or_404(ModuleInstance.objects.all(), pk=module_instance_id)
+        report = discovery.run_discovery(instance=instance)  # type: ignore[arg-type]
+        data = {"instance_id": report.instance_id, "remote_count": report.remote_count,
+                "linked_count": report.linked_count, "counts": report.counts(),
+                "rows": report.rows}  # fmt: skip
+        return Response(s.DiscoveryOut(data).data)
 
 
 class LedgerAccountListView(StaffView, generics.ListAPIView):

@@ -9,11 +9,13 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from billow.accounts.models import ClientPermission
 from billow.billing import actions as billing
 from billow.core.errors import BillowError
+from billow.services import vm_actions
 from billow.services.actions import set_service_auto_renew
 from billow.services.states import ServiceStatus
 from billow.web import forms, selectors
@@ -22,6 +24,14 @@ from billow.web.views.common import refused
 
 SERVICES = ClientPermission.SERVICES
 DETAIL = "web:service_detail"
+#: Button labels of the VM power actions, in display order.
+VM_ACTION_LABELS = {
+    "start": _lazy("Start"),
+    "stop": _lazy("Shut down"),
+    "force_stop": _lazy("Power off"),
+    "reboot": _lazy("Reboot"),
+    "reset": _lazy("Reset"),
+}
 
 
 @client_view(SERVICES)
@@ -49,6 +59,13 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["tariff_form"] = forms.ChangeTariffForm(tariffs=page.tariffs)
     if page.editable_addons:
         context["addons_form"] = forms.AddonsForm(addons=page.editable_addons)
+    supported = vm_actions.supported_vm_actions(page.service)
+    if supported:
+        context["vm"] = {
+            "actions": [(a, VM_ACTION_LABELS[a]) for a in supported if a in VM_ACTION_LABELS],
+            "password": "change_password" in supported,
+            "note_max": vm_actions.NOTE_MAX_LENGTH,
+        }
     return render(request, "web/services/detail.html", context)
 
 
@@ -161,4 +178,59 @@ def service_change_addons(request: HttpRequest, pk: int) -> HttpResponse:
     except BillowError as exc:
         return refused(request, exc, DETAIL, pk)
     messages.success(request, _("The configuration was changed."))
+    return redirect(DETAIL, pk)
+
+
+def _vm_page(request: HttpRequest, pk: int) -> selectors.ServicePage | None:
+    """The service page when its module offers VM actions (else a message and None)."""
+    page = _page(request, pk)
+    if not vm_actions.supported_vm_actions(page.service):
+        messages.error(request, _("This service has no server actions."))
+        return None
+    return page
+
+
+@client_view(SERVICES)
+@require_POST
+def service_vm_action(request: HttpRequest, pk: int) -> HttpResponse:
+    page = _vm_page(request, pk)
+    if page is None:
+        return redirect(DETAIL, pk)
+    action = request.POST.get("action", "")
+    try:
+        vm_actions.request_vm_action(service=page.service, action=action, actor=actor_of(request))
+    except BillowError as exc:
+        return refused(request, exc, DETAIL, pk)
+    messages.success(request, _("The server action was requested."))
+    return redirect(DETAIL, pk)
+
+
+@client_view(SERVICES)
+@require_POST
+def service_vm_password(request: HttpRequest, pk: int) -> HttpResponse:
+    page = _vm_page(request, pk)
+    if page is None:
+        return redirect(DETAIL, pk)
+    try:
+        vm_actions.change_vm_password(service=page.service,
+                                      password=request.POST.get("password", ""),
+                                      actor=actor_of(request))  # fmt: skip
+    except BillowError as exc:
+        return refused(request, exc, DETAIL, pk)
+    messages.success(request, _("The password change was requested."))
+    return redirect(DETAIL, pk)
+
+
+@client_view(SERVICES)
+@require_POST
+def service_vm_note(request: HttpRequest, pk: int) -> HttpResponse:
+    page = _vm_page(request, pk)
+    if page is None:
+        return redirect(DETAIL, pk)
+    try:
+        vm_actions.set_service_note(service=page.service, note=request.POST.get("note", ""),
+                                    actor=actor_of(request))  # fmt: skip
+    except BillowError as exc:
+        return refused(request, exc, DETAIL, pk)
+    messages.success(request, _("The note was saved."))
     return redirect(DETAIL, pk)
