@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -120,10 +120,13 @@ def checkout(
     promo_code: str = "",
     payer: Payer | None = None,
     payment_method: str = "",
+    items: Sequence[selectors.ItemSpec] | None = None,
+    currency: str = "",
     actor: Actor | None = None,
     now: datetime | None = None,
 ) -> CheckoutResult:
-    """Turn the client's cart into an order and pay it from the balance when it is enough.
+    """Turn the client's cart (or ``items`` in ``currency``, a direct order that leaves the
+    cart alone) into an order and pay it from the balance when it is enough.
 
     Guarantees: the order is priced by the quote (snapshot stored); a promo code's limits are
     never exceeded (reservation under a conditional UPDATE); the balance never goes below minus
@@ -131,15 +134,23 @@ def checkout(
     pricing and promo codes, ``order_limit_reached``) writes nothing.
     """
     moment = clock.now(now)
-    cart = selectors.get_cart(client, provider_id)
-    if cart is None or not cart.items.exists():
-        raise OrderError("the cart is empty", code="cart_empty")
-    specs = selectors.cart_specs(cart)
+    cart: Cart | None = None
+    if items is None:
+        cart = selectors.get_cart(client, provider_id)
+        if cart is None or not cart.items.exists():
+            raise OrderError("the cart is empty", code="cart_empty")
+        specs, currency = selectors.cart_specs(cart), cart.currency
+    else:
+        specs = [replace(s, key=f"i{n}") for n, s in enumerate(items, 1)]
+        if not specs:
+            raise OrderError("the order has no items", code="cart_empty")
+        if not currency:
+            raise OrderError("a currency is required", code="currency_required")
     quote = calculate_quote(
         selectors.build_quote_input(
             client=client,
             provider_id=provider_id,
-            currency=cart.currency,
+            currency=currency,
             items=specs,
             promo_code=promo_code,
             payer=payer,
@@ -148,13 +159,14 @@ def checkout(
     )
     _check_quote(quote, promo_code)
     with transaction.atomic(durable=True):
-        wallet = lock_wallet(client.pk, provider_id, cart.currency)
+        wallet = lock_wallet(client.pk, provider_id, currency)
         order = _create_order(
-            client, provider_id, cart, specs, quote, payer, payment_method, moment
+            client, provider_id, currency, specs, quote, payer, payment_method, moment
         )
         _reserve_promos(order, quote, client, moment)
         order.invoice = _issue_invoice(order, quote, payer, actor, moment)
-        CartItem.objects.filter(cart=cart).delete()
+        if cart is not None:
+            CartItem.objects.filter(cart=cart).delete()
         if wallet.can_pay(order.total_minor):
             settle_locked(order, wallet, now=moment, actor=actor)
             mark_invoice_paid(invoice=order.invoice, actor=actor, now=moment)
@@ -181,7 +193,7 @@ def _check_quote(quote: Quote, promo_code: str) -> None:
 def _create_order(
     client: Client,
     provider_id: int,
-    cart: Cart,
+    currency: str,
     specs: list[selectors.ItemSpec],
     quote: Quote,
     payer: Payer | None,
@@ -192,7 +204,7 @@ def _create_order(
     order = Order.objects.create(
         client=client,
         provider_id=provider_id,
-        currency=cart.currency,
+        currency=currency,
         subtotal_minor=quote.subtotal.amount_minor,
         discount_minor=quote.discount.amount_minor,
         tax_minor=quote.tax.amount_minor,
