@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _pg import postgres_url
+
 ROOT = Path(__file__).resolve().parent.parent
 DAY = "2025-03-10"
 PER_CLIENT = 10
@@ -36,32 +38,6 @@ PRICE = 1000
 
 
 # --- parent ----------------------------------------------------------------------------------
-def _postgres_url(tmp: Path, stack: contextlib.ExitStack) -> str:
-    given = os.environ.get("BENCH_DATABASE_URL")
-    if given:
-        return _fresh_database(given, stack)
-    pgdir = str(tmp / "pg")
-    stack.callback(subprocess.run, [str(ROOT / "scripts" / "postgres-down.sh"), pgdir], check=False)
-    up = [str(ROOT / "scripts" / "postgres-up.sh"), pgdir]
-    return subprocess.run(up, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def _fresh_database(url: str, stack: contextlib.ExitStack) -> str:
-    import psycopg
-
-    base, _, dbname = url.rpartition("/")
-    name = f"{dbname.split('?')[0]}_billbench_{os.getpid()}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    stack.callback(drop)
-    return f"{base}/{name}"
-
-
 def _run_child(backend: str, url: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     env = {
         **os.environ,
@@ -97,7 +73,7 @@ def parent(args: argparse.Namespace) -> int:
         tmp.chmod(0o711)
         for backend in backends:
             url = f"sqlite:///{tmp / 'bench.sqlite3'}" if backend == "sqlite" else (
-                _postgres_url(tmp, stack)
+                postgres_url(tmp, stack, "billbench")
             )  # fmt: skip
             results.append(_run_child(backend, url, args, tmp))
             _report(results[-1])

@@ -33,39 +33,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from _pg import postgres_url
+
 ROOT = Path(__file__).resolve().parent.parent
 WALLETS = 10_000
 
 
 # --- parent: orchestrates one child process per backend ------------------------------------------
-def _postgres_url(tmp: Path, stack: contextlib.ExitStack) -> str:
-    given = os.environ.get("BENCH_DATABASE_URL")
-    if given:
-        return _fresh_database(given, stack)
-    pgdir = str(tmp / "pg")
-    down = [str(ROOT / "scripts" / "postgres-down.sh"), pgdir]
-    stack.callback(subprocess.run, down, check=False)  # runs before tmp is removed
-    up = [str(ROOT / "scripts" / "postgres-up.sh"), pgdir]
-    return subprocess.run(up, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def _fresh_database(url: str, stack: contextlib.ExitStack) -> str:
-    """Create ``<db>_bench_<pid>`` next to the given database; drop it at exit."""
-    import psycopg
-
-    base, _, dbname = url.rpartition("/")
-    name = f"{dbname.split('?')[0]}_bench_{os.getpid()}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-    stack.callback(drop)
-    return f"{base}/{name}"
-
-
 def _run_child(backend: str, url: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     env = {
         **os.environ,
@@ -108,7 +82,7 @@ def parent(args: argparse.Namespace) -> int:
             if backend == "sqlite":
                 url = f"sqlite:///{tmp / 'bench.sqlite3'}"
             else:
-                url = _postgres_url(tmp, stack)
+                url = postgres_url(tmp, stack)
             results.append(_run_child(backend, url, args, tmp))
             _report(results[-1])
     return 0 if all(r["reconciled"] for r in results) else 1

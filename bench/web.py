@@ -27,20 +27,11 @@ import threading
 import time
 from pathlib import Path
 
+from _pg import postgres_url
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
 SERVICES = 50
-
-
-def _postgres(tmp: Path, stack: contextlib.ExitStack) -> str:
-    given = os.environ.get("BENCH_DATABASE_URL")
-    if given:
-        return given
-    tmp.chmod(0o755)  # the postgres user (when run as root) must reach its data dir
-    pgdir = str(tmp / "pg")
-    stack.callback(subprocess.run, [str(ROOT / "scripts" / "postgres-down.sh"), pgdir], check=False)
-    up = [str(ROOT / "scripts" / "postgres-up.sh"), pgdir]
-    return subprocess.run(up, check=True, capture_output=True, text=True).stdout.strip()
 
 
 def _seed() -> None:
@@ -151,7 +142,7 @@ def main() -> None:
         _seed()
         return
     with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
-        url = _postgres(Path(tmp), stack)
+        url = postgres_url(Path(tmp), stack, "webbench")
         env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings",
                "BILLOW_VAR_DIR": str(Path(tmp) / "var"), "DEBUG": "0", "LOG_LEVEL": "WARNING",
                "API_THROTTLE_USER": "1000000/min", "BILLOW_FAST_HASHER": "1"}  # fmt: skip

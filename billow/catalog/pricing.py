@@ -208,7 +208,11 @@ def check_addon_change(
         _forbid(a, "can only be decreased")
 
 
-def check_parameters(info: TariffInfo, parameters: Mapping[str, str]) -> None:
+def check_parameters(
+    info: TariffInfo, parameters: Mapping[str, str], *, require_all: bool = True
+) -> None:
+    """Every given parameter is known and has one of its values; with ``require_all`` every
+    required parameter is given (off for a quick order: the client configures later)."""
     known = {p.intname: p for p in info.parameters}
     for name, value in parameters.items():
         if name not in known:
@@ -217,7 +221,7 @@ def check_parameters(info: TariffInfo, parameters: Mapping[str, str]) -> None:
             raise PricingError(
                 f"{value!r} is not a value of {name!r}", code="invalid_parameter_value"
             )
-    for p in info.parameters:
+    for p in info.parameters if require_all else ():
         if p.required and p.intname not in parameters:
             raise PricingError(f"Parameter {p.intname!r} is required", code="missing_parameter")
 

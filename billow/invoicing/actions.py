@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 
 from billow.accounts.models import Client, Payer, Provider
 from billow.core import clock
@@ -66,17 +66,28 @@ class InvoiceLineInput:
     total_minor: int
 
 
+_COUNTER = DocumentCounter._meta.db_table
+# One statement locks the row, bumps it and returns the new number (PostgreSQL, SQLite >= 3.35).
+_BUMP = (
+    f"UPDATE {_COUNTER} SET last_number = last_number + 1 "  # noqa: S608 (model's table name)
+    "WHERE provider_id = %s AND year = %s AND kind = %s RETURNING last_number"
+)
+
+
 def _next_number(provider_id: int, year: int, kind: str) -> int:
-    try:
+    with connection.cursor() as cursor:
+        cursor.execute(_BUMP, [provider_id, year, kind])
+        row = cursor.fetchone()
+        if row is not None:
+            return int(row[0])
+    try:  # the first document of (provider, year, kind)
         with transaction.atomic():
             DocumentCounter.objects.get_or_create(provider_id=provider_id, year=year, kind=kind)
     except IntegrityError:  # a concurrent first issuer created it; the row exists now
         pass
-    counter = DocumentCounter.objects.select_for_update().get(
-        provider_id=provider_id, year=year, kind=kind
-    )
-    DocumentCounter.objects.filter(pk=counter.pk).update(last_number=F("last_number") + 1)
-    return counter.last_number + 1
+    with connection.cursor() as cursor:
+        cursor.execute(_BUMP, [provider_id, year, kind])
+        return int(cursor.fetchone()[0])
 
 
 def payer_snapshot(payer: Payer | None, client: Client) -> dict[str, Any]:
@@ -97,13 +108,16 @@ def issue_invoice(
     lines: Sequence[InvoiceLineInput],
     payer: Payer | None = None,
     reference: str = "",
+    paid: bool = False,
     actor: Actor | None = None,
     now: datetime | None = None,
 ) -> Invoice:
-    """Issue a numbered invoice with ``lines`` (``invoice_empty`` without any).
+    """Issue a numbered invoice with ``lines`` (``invoice_empty`` without any); ``paid``
+    issues it already paid (an order paid from the balance in the same transaction).
 
     Guarantees: the number is the next gapless one for (provider, year); totals are the sums of
-    the lines; payer and provider details are snapshotted.
+    the lines; payer and provider details are snapshotted. The counter row stays locked until
+    the caller's transaction ends: issue as late in it as possible.
     """
     moment = clock.now(now)
     exponent(currency)
@@ -127,6 +141,8 @@ def issue_invoice(
             provider_snapshot=provider_snapshot(provider),
             reference=reference,
             issued_at=moment,
+            status=InvoiceStatus.PAID if paid else InvoiceStatus.ISSUED,
+            paid_at=moment if paid else None,
         )
         InvoiceLine.objects.bulk_create(
             InvoiceLine(

@@ -53,6 +53,7 @@ _ENTRY_COLS = ", ".join(ENTRY_COLUMNS)
 PG_COPY_TXN = f"COPY {TXN_TABLE} ({_TXN_COLS}) FROM STDIN"
 PG_COPY_ENTRY = f"COPY {ENTRY_TABLE} ({_ENTRY_COLS}) FROM STDIN"
 PG_SEQUENCE = "SELECT pg_get_serial_sequence(%s, 'id')"
+_SEQUENCES: dict[tuple[Any, ...], str] = {}
 # n ids from the sequence; usually contiguous (then only the bounds travel back), else all of them.
 # The sequence is passed as a constant: pg_get_serial_sequence() per row costs 4x nextval().
 PG_NEXT_IDS = (
@@ -121,8 +122,13 @@ class PostgresWriter:
         return [tuple(row) for row in self.cursor.fetchall()]
 
     def allocate_ids(self, n: int) -> list[int]:
-        self.cursor.execute(PG_SEQUENCE, [TXN_TABLE])
-        (sequence,) = self.cursor.fetchone()
+        db = self.cursor.db.settings_dict
+        where = (db.get("HOST"), db.get("PORT"), db.get("NAME"))
+        sequence = _SEQUENCES.get(where)
+        if sequence is None:  # one lookup per database and process: the name never changes
+            self.cursor.execute(PG_SEQUENCE, [TXN_TABLE])
+            (sequence,) = self.cursor.fetchone()
+            _SEQUENCES[where] = sequence
         self.cursor.execute(PG_NEXT_IDS, [sequence, n])
         low, high, scattered = self.cursor.fetchone()
         return list(scattered) if scattered is not None else list(range(low, high + 1))

@@ -160,19 +160,23 @@ def checkout(
     _check_quote(quote, promo_code)
     with transaction.atomic(durable=True):
         wallet = lock_wallet(client.pk, provider_id, currency)
-        order = _create_order(
+        order, order_items = _create_order(
             client, provider_id, currency, specs, quote, payer, payment_method, moment
         )
         _reserve_promos(order, quote, client, moment)
-        order.invoice = _issue_invoice(order, quote, payer, actor, moment)
         if cart is not None:
             CartItem.objects.filter(cart=cart).delete()
-        if wallet.can_pay(order.total_minor):
-            settle_locked(order, wallet, now=moment, actor=actor)
-            mark_invoice_paid(invoice=order.invoice, actor=actor, now=moment)
-            return CheckoutResult(order, True, Money.zero(order.currency))
-        order.status = OrderStatus.AWAITING_PAYMENT
-        order.save(update_fields=["status", "invoice"])
+        paid = wallet.can_pay(order.total_minor)
+        if paid:
+            settle_locked(order, wallet, now=moment, actor=actor, client=client, items=order_items)
+        else:
+            order.status = OrderStatus.AWAITING_PAYMENT
+        # Last: the invoice number's counter row stays locked until commit, so concurrent
+        # checkouts of a provider queue on it only for this tail of the transaction.
+        order.invoice = _issue_invoice(order, quote, payer, actor, moment, paid=paid)
+        order.save(update_fields=["status", "paid_at", "invoice"])
+    if paid:
+        return CheckoutResult(order, True, Money.zero(order.currency))
     available = max(0, wallet.balance_minor + wallet.credit_limit_minor)
     shortfall = Money(order.total_minor - available, order.currency)
     payment = start_shortfall_payment(order, shortfall, payment_method, actor)
@@ -199,7 +203,7 @@ def _create_order(
     payer: Payer | None,
     payment_method: str,
     moment: datetime,
-) -> Order:
+) -> tuple[Order, list[OrderItem]]:
     code_id = next((p.code_id for p in quote.promotions if p.code_id), None)
     order = Order.objects.create(
         client=client,
@@ -215,7 +219,7 @@ def _create_order(
         payment_method=payment_method,
         created_at=moment,
     )
-    OrderItem.objects.bulk_create(
+    items = OrderItem.objects.bulk_create(
         OrderItem(
             order=order,
             key=s.key,
@@ -230,7 +234,7 @@ def _create_order(
         )
         for s in specs
     )
-    return order
+    return order, items
 
 
 def _reserve_promos(order: Order, quote: Quote, client: Client, moment: datetime) -> None:
@@ -247,7 +251,13 @@ def _reserve_promos(order: Order, quote: Quote, client: Client, moment: datetime
 
 
 def _issue_invoice(
-    order: Order, quote: Quote, payer: Payer | None, actor: Actor | None, moment: datetime
+    order: Order,
+    quote: Quote,
+    payer: Payer | None,
+    actor: Actor | None,
+    moment: datetime,
+    *,
+    paid: bool,
 ) -> Any:
     lines = [
         InvoiceLineInput(
@@ -269,6 +279,7 @@ def _issue_invoice(
         lines=lines,
         payer=payer,
         reference=order.payment_reference,
+        paid=paid,
         actor=actor,
         now=moment,
     )
@@ -319,6 +330,7 @@ def settle_order(*, order: Order, actor: Actor | None = None, now: datetime | No
         if not wallet.can_pay(locked.total_minor):
             return False
         settle_locked(locked, wallet, now=moment, actor=actor)
+        locked.save(update_fields=["status", "paid_at"])
         if locked.invoice is not None:
             mark_invoice_paid(invoice=locked.invoice, actor=actor, now=moment)
     order.refresh_from_db()
@@ -369,7 +381,11 @@ def configure_quick_service(
     actor: Actor | None = None,
     now: datetime | None = None,
 ) -> Service:
-    """Give a quick-ordered service (``configuration_required``) its parameters and open it."""
+    """Give a quick-ordered service (``configuration_required``) its parameters and open it.
+
+    All its parameters (given at order time and now, merged) are checked against the product
+    type, required ones included (``missing_parameter``, ``invalid_parameter_value``,
+    ``unknown_parameter``); a refusal changes nothing."""
     with transaction.atomic():
         svc = Service.objects.select_for_update().get(pk=service.pk)
         if svc.status != ServiceStatus.CONFIGURATION_REQUIRED:
@@ -380,8 +396,9 @@ def configure_quick_service(
         from billow.catalog import pricing
         from billow.catalog.selectors import get_tariff_info
 
-        pricing.check_parameters(get_tariff_info(svc.tariff_id, svc.currency), parameters)
-        svc.parameters = {**svc.parameters, **parameters}
+        merged = {**svc.parameters, **parameters}
+        pricing.check_parameters(get_tariff_info(svc.tariff_id, svc.currency), merged)
+        svc.parameters = merged
         svc.save(update_fields=["parameters"])
         request_operation(
             service=svc, operation="open", actor=actor, now=now, key=f"configure:{svc.pk}"

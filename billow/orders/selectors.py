@@ -9,10 +9,10 @@ from typing import Any
 
 from billow.accounts.models import Client, Payer
 from billow.billing.proration import opening_period
+from billow.catalog import cache as catalog_cache
 from billow.catalog.models import Tariff
 from billow.catalog.pricing import TariffInfo
 from billow.catalog.rates import find_rate
-from billow.catalog.selectors import get_tariff_info, list_orderable_tariffs
 from billow.core import clock
 from billow.invoicing.selectors import list_tax_rules_for_payer
 from billow.marketing.promo_rules import PromotionInfo
@@ -42,17 +42,17 @@ def has_paid_order(client: Client) -> bool:
     return Order.objects.filter(client=client, status=OrderStatus.PAID).exists()
 
 
-def _tariff_info(tariff: Tariff, currency: str, default_currency: str) -> TariffInfo:
-    info = get_tariff_info(tariff.pk, currency)
+def _tariff_info(tariff: Tariff, currency: str, default_currency: str, token: str) -> TariffInfo:
+    info = catalog_cache.tariff_info(tariff.pk, currency, token)
     if info.prices or default_currency == currency:
         return info
-    return get_tariff_info(tariff.pk, default_currency)
+    return catalog_cache.tariff_info(tariff.pk, default_currency, token)
 
 
 def _item(
-    spec: ItemSpec, tariff: Tariff, currency: str, group_ids: list[int], now: datetime
+    spec: ItemSpec, tariff: Tariff, currency: str, group_ids: list[int], now: datetime, token: str
 ) -> QuoteItemInput:
-    info = _tariff_info(tariff, currency, tariff.provider.default_currency)
+    info = _tariff_info(tariff, currency, tariff.provider.default_currency, token)
     rate = None
     if info.currency != currency:
         rate = find_rate(info.currency, currency, on=now.date(), group_ids=group_ids)
@@ -92,17 +92,14 @@ def build_quote_input(
     eligible promotions (automatic ones and ``promo_code``), the payer's tax rules."""
     moment = clock.now(now)
     group_ids = list(client.groups.values_list("pk", flat=True))
-    visible = set(
-        list_orderable_tariffs(provider_id=provider_id, group_ids=group_ids).values_list(
-            "pk", flat=True
-        )
-    )
+    token = catalog_cache.current_token()
+    visible = catalog_cache.orderable_tariff_ids(provider_id, group_ids, token)
     tariffs = Tariff.objects.select_related("provider").in_bulk([s.tariff_id for s in items])
     quote_items = []
     for spec in items:
         if spec.tariff_id not in visible or spec.tariff_id not in tariffs:
             raise OrderError("this tariff cannot be ordered", code="tariff_not_available")
-        quote_items.append(_item(spec, tariffs[spec.tariff_id], currency, group_ids, moment))
+        quote_items.append(_item(spec, tariffs[spec.tariff_id], currency, group_ids, moment, token))
     facts = get_client_facts(client, has_paid_order=has_paid_order(client))
     promos: list[PromotionInfo] = list_auto_promotions(
         provider_id=provider_id, client=client, facts=facts, now=moment

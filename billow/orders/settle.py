@@ -23,6 +23,7 @@ from billow.billing.models import ClientBillingSettings, ExpenseKind, ExpenseRea
 from billow.billing.plan import charge_key
 from billow.billing.proration import is_calendar, opening_period
 from billow.billing.writes import MoneyItem, revenue_account, write_money
+from billow.catalog.models import Tariff
 from billow.core.actors import Actor
 from billow.ledger.actions import post_transaction
 from billow.ledger.models import AccountKind, LedgerAccount, TransactionKind
@@ -48,35 +49,56 @@ class Wallet:
 def lock_wallet(client_id: int, provider_id: int, currency: str) -> Wallet:
     """Lock the client's balance account (created if missing): the first lock of every
     money-moving use case, shared with billing."""
-    account = get_or_create_account(
+    mine = LedgerAccount.objects.select_for_update().filter(
         kind=AccountKind.CLIENT_BALANCE,
         currency=currency,
-        client=Client(pk=client_id),
-        provider=Provider(pk=provider_id),
+        client_id=client_id,
+        provider_id=provider_id,
     )
-    balance = (
-        LedgerAccount.objects.select_for_update()
-        .values_list("balance_minor", flat=True)
-        .get(pk=account.pk)
-    )
+    row = mine.values_list("pk", "balance_minor").first()
+    if row is None:  # the first money of this client in this currency
+        get_or_create_account(
+            kind=AccountKind.CLIENT_BALANCE,
+            currency=currency,
+            client=Client(pk=client_id),
+            provider=Provider(pk=provider_id),
+        )
+        row = mine.values_list("pk", "balance_minor").get()
+    account_id, balance = row
     limit, postpaid = (
         ClientBillingSettings.objects.filter(client_id=client_id, currency=currency)
         .values_list("credit_limit_minor", "postpaid")
         .first()
     ) or (0, False)
-    return Wallet(account.pk, int(balance), int(limit), bool(postpaid))
+    return Wallet(account_id, int(balance), int(limit), bool(postpaid))
 
 
-def settle_locked(order: Order, wallet: Wallet, *, now: datetime, actor: Actor | None) -> None:
-    """Create and charge the services of ``order`` (locked, unpaid), post its tax, mark it
-    paid and confirm its promo uses. The caller checked ``wallet.can_pay(order.total)``."""
-    client = Client.objects.get(pk=order.client_id)
-    for item in order.items.select_related("tariff"):
+def settle_locked(
+    order: Order,
+    wallet: Wallet,
+    *,
+    now: datetime,
+    actor: Actor | None,
+    client: Client | None = None,
+    items: list[OrderItem] | None = None,
+) -> None:
+    """Create and charge the services of ``order`` (locked, unpaid), post its tax, set it
+    paid and confirm its promo uses. The caller checked ``wallet.can_pay(order.total)`` and
+    saves ``order`` (``status``, ``paid_at``). ``client`` and ``items`` save their reads when
+    the caller has them at hand."""
+    client = client or Client.objects.get(pk=order.client_id)
+    if items is None:
+        items = list(order.items.select_related("tariff"))
+    else:
+        tariffs = Tariff.objects.in_bulk({i.tariff_id for i in items})
+        for item in items:
+            item.tariff = tariffs[item.tariff_id]
+    for item in items:
         _settle_item(order, item, client, wallet, now=now, actor=actor)
-    _post_tax(order, wallet, actor)
+    _post_tax(order, items, wallet, actor)
     order.status, order.paid_at = OrderStatus.PAID, now
-    order.save(update_fields=["status", "paid_at"])
-    confirm_promo_uses(reference=order.payment_reference, now=now)
+    if order.discount_minor or order.promo_code_id:
+        confirm_promo_uses(reference=order.payment_reference, now=now)
     wallet.balance_minor -= order.total_minor
 
 
@@ -91,11 +113,12 @@ def _settle_item(
 ) -> None:
     svc = create_service(
         client=client,
-        tariff=item.tariff,
+        tariff=item.tariff,  # loaded by the caller or with the items (select_related)
         period=item.period,
         currency=order.currency,
         addon_values=item.addon_values,
         parameters=item.parameters,
+        defer_parameters=item.quick,
         actor=actor,
         now=now,
     )
@@ -117,6 +140,7 @@ def _settle_item(
             actor=actor,
             key=f"order:{order.pk}:open:{svc.pk}",
             now=now,
+            service_is_new=True,
         )
 
 
@@ -150,8 +174,8 @@ def _charge(
     svc.save(update_fields=["paid_until", "anchor_day", "updated_at"])
 
 
-def _post_tax(order: Order, wallet: Wallet, actor: Actor | None) -> None:
-    added = sum(i.tax_added_minor for i in order.items.all())
+def _post_tax(order: Order, items: list[OrderItem], wallet: Wallet, actor: Actor | None) -> None:
+    added = sum(i.tax_added_minor for i in items)
     included = order.tax_minor - added
     if not order.tax_minor:
         return

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from billow.accounts.models import Client
+from billow.catalog import cache as catalog_cache
 from billow.catalog import pricing
 from billow.catalog.choices import TariffStatus
 from billow.catalog.errors import PricingError
@@ -163,6 +164,7 @@ def create_service(
     parameters: Mapping[str, str] | None = None,
     auto_renew_period: str = "",
     name: str = "",
+    defer_parameters: bool = False,
     actor: Actor | None = None,
     now: datetime | None = None,
 ) -> Service:
@@ -171,7 +173,9 @@ def create_service(
     Guarantees: the tariff is active and sold by one of the client's providers; the period is
     offered in ``currency``; every addon value passes the tariff's rules (range, step, enum,
     included); parameters match the product type (``invalid_parameter``,
-    ``missing_parameter``); the per-account order limit holds. The module instance is the
+    ``missing_parameter``; with ``defer_parameters`` -- a quick order, configured later --
+    required ones may be missing, but any given value is still checked); the per-account
+    order limit holds. The module instance is the
     active one of lowest priority serving the tariff (or its product type), or none yet.
     Nothing is charged here (billing does that).
     """
@@ -184,9 +188,9 @@ def create_service(
         )
     if tariff.status != TariffStatus.ACTIVE:
         raise ServiceValidationError("the tariff is not on sale", code="tariff_not_active")
-    info = get_tariff_info(tariff.pk, currency)
+    info = catalog_cache.tariff_info(tariff.pk, currency)
     pricing.price_tariff(info, period=period, addon_values=addons, currency=currency)
-    _check_parameters(info, params)
+    _check_parameters(info, params, require_all=not defer_parameters)
     if auto_renew_period and auto_renew_period not in info.prices:
         raise ServiceValidationError(
             f"auto-renewal for {auto_renew_period} is not offered in {currency}",
@@ -211,9 +215,11 @@ def create_service(
     return service
 
 
-def _check_parameters(info: pricing.TariffInfo, params: Mapping[str, str]) -> None:
+def _check_parameters(
+    info: pricing.TariffInfo, params: Mapping[str, str], *, require_all: bool = True
+) -> None:
     try:
-        pricing.check_parameters(info, params)
+        pricing.check_parameters(info, params, require_all=require_all)
     except PricingError as exc:
         code = "missing_parameter" if exc.code == "missing_parameter" else "invalid_parameter"
         raise ServiceValidationError(exc.message, code=code, reason=exc.code) from None
@@ -241,8 +247,13 @@ def request_operation(
     actor: Actor | None = None,
     key: str | None = None,
     now: datetime | None = None,
+    service_is_new: bool = False,
 ) -> ServiceOperation:
     """Queue module operation ``operation`` for ``service`` and dispatch it after commit.
+
+    ``service_is_new``: the caller created ``service`` in its current transaction (so it holds
+    the row and no operation of it can exist): the re-read under lock and the key and busy
+    checks are skipped (the order checkout opens its services this way).
 
     Lifecycle operations move the service to in progress with the matching sub-state
     (``states.OPERATION_RULES``); per-type actions (reboot ...) leave the status alone.
@@ -254,11 +265,14 @@ def request_operation(
     moment = clock.now(now)
     body = dict(payload or {})
     with transaction.atomic():
-        svc = Service.objects.select_for_update().get(pk=service.pk)
-        existing = _existing_by_key(svc, operation, key)
-        if existing is not None:
-            return existing
-        instance = _check_request(svc, operation, body)
+        if service_is_new:
+            svc = service
+        else:
+            svc = Service.objects.select_for_update().get(pk=service.pk)
+            existing = _existing_by_key(svc, operation, key)
+            if existing is not None:
+                return existing
+        instance = _check_request(svc, operation, body, busy_check=not service_is_new)
         op = ServiceOperation.objects.create(
             service=svc, module_instance=instance, operation=operation, payload=body,
             idempotency_key=key or f"{operation}:{svc.pk}:{uuid.uuid4().hex}",
@@ -289,10 +303,13 @@ def _existing_by_key(svc: Service, operation: str, key: str | None) -> ServiceOp
     return existing
 
 
-def _check_request(svc: Service, operation: str, body: dict[str, Any]) -> ModuleInstance:
+def _check_request(
+    svc: Service, operation: str, body: dict[str, Any], *, busy_check: bool = True
+) -> ModuleInstance:
     if svc.status == S.DELETED:
         raise InvalidTransitionError("the service is deleted", code="service_deleted")
-    if svc.status == S.IN_PROGRESS or svc.operations.filter(status__in=BUSY).exists():
+    busy = busy_check and svc.operations.filter(status__in=BUSY).exists()
+    if svc.status == S.IN_PROGRESS or busy:
         raise ServiceConflictError(
             "another operation of this service is not finished", code="operation_in_progress"
         )

@@ -11,11 +11,13 @@ from .addon import (
 from .currency import Currency, ExchangeRate
 from .product import ParameterValue, ProductType, ProductTypeParameter
 from .tariff import Tariff, TariffPrice
+from .version import CatalogVersion
 
 __all__ = [
     "Addon",
     "AddonPrice",
     "AddonPricePoint",
+    "CatalogVersion",
     "Currency",
     "Enumeration",
     "EnumerationValue",

@@ -1,0 +1,90 @@
+"""Process-local caches of catalog reads for the hot paths (quote, checkout, service creation).
+
+Each entry is stored with the catalog token (``CatalogVersion``) read just before the data; a
+lookup reads the current token (one single-row query) and refetches when it differs. Every
+catalog write replaces the token in its own transaction: ``post_save`` / ``post_delete`` /
+``m2m_changed`` of every catalog model (wired in ``CatalogConfig.ready``), and explicitly by code
+that writes with ``QuerySet.update`` or ``bulk_create`` alone (call :func:`bump`).
+
+So a cached value is never older than the last committed catalog write a request can see, and the
+admin, the API and actions need not know the cache exists.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from .models import CatalogVersion
+from .pricing import TariffInfo
+
+T = TypeVar("T")
+_MAX = 4096
+_lock = threading.Lock()
+_entries: OrderedDict[tuple[Any, ...], tuple[str, Any]] = OrderedDict()
+
+
+def current_token() -> str:
+    token = CatalogVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+    if token is None:
+        return bump()
+    return token
+
+
+def bump() -> str:
+    """Replace the catalog token (inside the caller's transaction, if any)."""
+    token = uuid.uuid4().hex
+    if not CatalogVersion.objects.filter(pk=1).update(token=token):
+        CatalogVersion.objects.update_or_create(pk=1, defaults={"token": token})
+    return token
+
+
+def cached(key: tuple[Any, ...], load: Callable[[], T], token: str | None = None) -> T:
+    """``load()`` once per catalog token for ``key``."""
+    token = token or current_token()
+    with _lock:
+        hit = _entries.get(key)
+        if hit is not None and hit[0] == token:
+            _entries.move_to_end(key)
+            return hit[1]
+    value = load()
+    with _lock:
+        _entries[key] = (token, value)
+        _entries.move_to_end(key)
+        while len(_entries) > _MAX:
+            _entries.popitem(last=False)
+    return value
+
+
+def clear() -> None:
+    with _lock:
+        _entries.clear()
+
+
+def tariff_info(tariff_id: int, currency: str, token: str | None = None) -> TariffInfo:
+    """``selectors.get_tariff_info`` through the cache (``tariff_not_found`` is not cached)."""
+    from .selectors import get_tariff_info
+
+    key = ("tariff_info", tariff_id, currency)
+    return cached(key, lambda: get_tariff_info(tariff_id, currency), token)
+
+
+def orderable_tariff_ids(
+    provider_id: int, group_ids: Iterable[int], token: str | None = None
+) -> frozenset[int]:
+    """Ids of ``selectors.list_orderable_tariffs`` through the cache."""
+    from .selectors import list_orderable_tariffs
+
+    groups = tuple(sorted(set(group_ids)))
+    return cached(
+        ("orderable", provider_id, groups),
+        lambda: frozenset(
+            list_orderable_tariffs(provider_id=provider_id, group_ids=groups).values_list(
+                "pk", flat=True
+            )
+        ),
+        token,
+    )
