@@ -33,9 +33,14 @@ class PaymentFailed(Protocol):
     ) -> object: ...
 
 
+class PaymentOpened(Protocol):
+    def __call__(self, *, client_id: int, currency: str, payment_id: int) -> object: ...
+
+
 _lock = threading.Lock()
 _balance_credited: list[BalanceCredited] = []
 _payment_failed: list[PaymentFailed] = []
+_payment_opened: list[PaymentOpened] = []
 
 
 def on_balance_credited(callback: BalanceCredited) -> BalanceCredited:
@@ -52,6 +57,12 @@ def on_payment_failed(callback: PaymentFailed) -> PaymentFailed:
     return _add(_payment_failed, callback)
 
 
+def on_payment_opened(callback: PaymentOpened) -> PaymentOpened:
+    """Call ``callback(client_id=, currency=, payment_id=)`` after a payment becomes pending
+    (the payer was sent to a hosted page, or given bank-transfer instructions)."""
+    return _add(_payment_opened, callback)
+
+
 def _add(registry: list[T], callback: T) -> T:
     with _lock:
         if callback not in registry:
@@ -62,7 +73,7 @@ def _add(registry: list[T], callback: T) -> T:
 def remove_hook(callback: Callable[..., object]) -> None:
     """Unregister ``callback`` from every hook (tests)."""
     with _lock:
-        for registry in (_balance_credited, _payment_failed):
+        for registry in (_balance_credited, _payment_failed, _payment_opened):
             while callback in registry:
                 registry.remove(callback)
 
@@ -70,6 +81,11 @@ def remove_hook(callback: Callable[..., object]) -> None:
 def fire_balance_credited(client_id: int, currency: str, payment_id: int) -> None:
     """Run every balance-credited callback (the actions schedule this on commit)."""
     for callback in list(_balance_credited):
+        _run(callback, client_id=client_id, currency=currency, payment_id=payment_id)
+
+
+def fire_payment_opened(client_id: int, currency: str, payment_id: int) -> None:
+    for callback in list(_payment_opened):
         _run(callback, client_id=client_id, currency=currency, payment_id=payment_id)
 
 

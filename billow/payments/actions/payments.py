@@ -223,7 +223,8 @@ def start_payment(
 
     Idempotent: only a ``new`` payment is started (claimed by a conditional UPDATE, so two
     concurrent calls start it once); any other status returns the payment as it is. A gateway
-    timeout leaves it ``unknown`` for the janitor.
+    timeout leaves it ``unknown`` for the janitor. A payment left pending fires
+    ``hooks.fire_payment_opened`` after commit (invoicing issues a top-up's invoice then).
     """
     if return_url and not payment.return_url:
         Payment.objects.filter(pk=payment.pk, return_url="").update(return_url=return_url)
@@ -233,7 +234,12 @@ def start_payment(
         return payment
     gateway = build_gateway(payment.method)
     outcome = call_gateway(lambda: gateway.start(payment_request(payment)))
-    return apply_outcome(payment=payment, outcome=outcome, actor=actor, now=now)
+    started = apply_outcome(payment=payment, outcome=outcome, actor=actor, now=now)
+    if started.status == S.PENDING:
+        transaction.on_commit(functools.partial(
+            hooks.fire_payment_opened, started.client_id, started.currency, started.pk,
+        ), robust=True)  # fmt: skip
+    return started
 
 
 def _claim(
