@@ -21,6 +21,7 @@ from billow.catalog import actions as catalog
 from billow.catalog.choices import BillingType, EditPolicy, StatisticsRating, ValueType
 from billow.core.actors import Actor
 from billow.core.periods import BillingMode
+from billow.demo.commerce_seed import seed_commerce
 from billow.demo.services_seed import seed_services
 from billow.ledger.actions import adjust_client_balance
 from billow.ledger.models import AccountKind
@@ -68,6 +69,7 @@ def seed_demo() -> bool:
             actor=ACTOR,
         )
     seed_services(provider)
+    seed_commerce(provider)
     _verify_emails()
     return True
 
