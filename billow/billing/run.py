@@ -20,9 +20,15 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 
+from billow.billing.autopay import AutoPayReport, execute_autopay, get_auto_payer, plan_autopay
 from billow.billing.models import BillingRun, BillingRunChunk, ExpenseKind, ExpenseReason, RunStatus
 from billow.billing.plan import Plan, RunRules, plan_chunk
-from billow.billing.selectors import PriceBook, candidate_services, load_chunk
+from billow.billing.selectors import (
+    PriceBook,
+    candidate_services,
+    load_autopay_data,
+    load_chunk,
+)
 from billow.billing.writes import (
     RUN_ACTOR,
     MoneyItem,
@@ -50,6 +56,10 @@ _INT_KEYS = (
     "unpaid",
     "failed",
     "notices",
+    "autopay_paid",
+    "autopay_failed",
+    "autopay_pending",
+    "autopay_skipped",
 )
 
 
@@ -129,23 +139,61 @@ def pending_chunk_ids(run: BillingRun) -> list[int]:
 def process_chunk(
     *, chunk_id: int, now: datetime | None = None, book: PriceBook | None = None
 ) -> dict[str, Any]:
-    """Bill one chunk in one DB transaction; a chunk already done returns its report."""
+    """Bill one chunk in one DB transaction; a chunk already done returns its report.
+
+    Auto-payments come first, outside that transaction (they call gateways): what they credit
+    is on the balances the chunk then renews from."""
+    book = book or PriceBook()
+    autopay = autopay_chunk(chunk_id=chunk_id, now=now, book=book)
     with transaction.atomic():
         chunk = BillingRunChunk.objects.select_for_update().select_related("run").get(pk=chunk_id)
         if chunk.status == RunStatus.DONE:
             return dict(chunk.report)
         moment = run_moment(chunk.run.date, now)
         rules = run_rules(chunk.run.date)
-        data = load_chunk(rules, chunk.client_from, chunk.client_to, book or PriceBook())
+        data = load_chunk(rules, chunk.client_from, chunk.client_to, book)
         plan = plan_chunk(rules, data.services, data.wallets, already_charged=data.already_charged)
+        plan.notices.extend(autopay.notices)
         write_plan(plan, data.wallet_ids, data.pending, moment)
         _crash_point("mid")
         chunk.status = RunStatus.DONE
-        chunk.report = chunk_report(plan, len(data.services), data.services)
+        chunk.report = {
+            **chunk_report(plan, len(data.services), data.services),
+            **autopay.as_report(),
+        }
         chunk.finished_at = moment
         chunk.save(update_fields=["status", "report", "finished_at"])
         finish_run_if_complete(run_id=chunk.run_id, now=moment)
     return dict(chunk.report)
+
+
+def autopay_enabled() -> bool:
+    return str(_conf("BILLING_AUTOPAY", "1")) in ("1", "true", "True")
+
+
+def autopay_chunk(*, chunk_id: int, now: datetime | None, book: PriceBook) -> AutoPayReport:
+    """Charge the saved methods of the chunk's clients whose balance will not cover the
+    renewals of the notice window (``billing.autopay``). Costs one query when none of the
+    chunk's clients has auto-payment on; a chunk already done charges nothing."""
+    payer = get_auto_payer()
+    if payer is None or not autopay_enabled():
+        return AutoPayReport()
+    chunk = BillingRunChunk.objects.select_related("run").get(pk=chunk_id)
+    if chunk.status == RunStatus.DONE:
+        return AutoPayReport()
+    methods = payer.methods(chunk.client_from, chunk.client_to)
+    if not methods:
+        return AutoPayReport()
+    rules = run_rules(chunk.run.date)
+    services, wallets = load_autopay_data(rules, {m.client_id for m in methods}, book)
+    decisions = plan_autopay(rules, services, wallets, methods)
+    return execute_autopay(
+        payer,
+        decisions,
+        day=rules.date,
+        now=run_moment(rules.date, now),
+        reference=f"billing_run:{chunk.run_id}",
+    )
 
 
 def write_plan(

@@ -177,8 +177,48 @@ def load_chunk(rules: RunRules, lo: int, hi: int | None, book: PriceBook) -> Chu
     ]
     pending = _pending_changes(rules, lo, hi)
     services = _due_services(rows, pending, book)
-    wallets, wallet_ids = _wallets(wallet_rows, services, lo, hi)
+    billing_settings = client_range(ClientBillingSettings.objects.all(), lo, hi)
+    wallets, wallet_ids = _wallets(wallet_rows, services, billing_settings)
     return ChunkData(services, wallets, wallet_ids, _already_charged(rows, rules, lo, hi), pending)
+
+
+AUTOPAY_BATCH = 500  # client ids per IN list (SQLite caps bound parameters)
+
+
+def load_autopay_data(
+    rules: RunRules, client_ids: set[int], book: PriceBook
+) -> tuple[list[DueService], dict[WalletKey, Wallet]]:
+    """The candidate services and wallets of ``client_ids`` (the clients with an auto-payment
+    method), read without locks before the chunk transaction: 4 queries per
+    ``AUTOPAY_BATCH`` clients, plus catalog reads for tariffs not seen yet."""
+    services: list[DueService] = []
+    wallets: dict[WalletKey, Wallet] = {}
+    ordered = sorted(client_ids)
+    for i in range(0, len(ordered), AUTOPAY_BATCH):
+        batch = ordered[i : i + AUTOPAY_BATCH]
+        wallet_rows = list(
+            LedgerAccount.objects.filter(
+                kind=AccountKind.CLIENT_BALANCE, provider__isnull=False, client_id__in=batch
+            ).values_list("client_id", "provider_id", "currency", "id", "balance_minor")
+        )
+        rows = [
+            dict(zip(_SERVICE_FIELDS, r, strict=True))
+            for r in candidate_services(rules)
+            .filter(client_id__in=batch)
+            .order_by("id")
+            .values_list(*_SERVICE_FIELDS)
+        ]
+        pending = {
+            p.service_id: p
+            for p in PendingChange.objects.filter(
+                effective_on__lte=rules.date, service__client_id__in=batch
+            )
+        }
+        found = _due_services(rows, pending, book)
+        billing_settings = ClientBillingSettings.objects.filter(client_id__in=batch)
+        services += found
+        wallets.update(_wallets(wallet_rows, found, billing_settings)[0])
+    return services, wallets
 
 
 def _pending_changes(rules: RunRules, lo: int, hi: int | None) -> dict[int, PendingChange]:
@@ -247,14 +287,13 @@ def _price_or_error(
 def _wallets(
     rows: list[tuple[int, int, str, int, int]],
     services: list[DueService],
-    lo: int,
-    hi: int | None,
+    billing_settings: QuerySet[ClientBillingSettings],
 ) -> tuple[dict[WalletKey, Wallet], dict[WalletKey, int]]:
     settings = {
         (c, cur): (limit, post)
-        for c, cur, limit, post in client_range(
-            ClientBillingSettings.objects.all(), lo, hi
-        ).values_list("client_id", "currency", "credit_limit_minor", "postpaid")
+        for c, cur, limit, post in billing_settings.values_list(
+            "client_id", "currency", "credit_limit_minor", "postpaid"
+        )
     }
     wallets: dict[WalletKey, Wallet] = {}
     ids: dict[WalletKey, int] = {}

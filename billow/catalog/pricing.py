@@ -165,11 +165,13 @@ def price_tariff(
     currency: str,
     parameters: Mapping[str, str] | None = None,
     include_setup: bool = True,
+    require_parameters: bool = True,
 ) -> list[PriceLine]:
     """Price ``info`` for one ``period`` with the client's ``addon_values`` (by internal name).
 
     Missing addon values take their defaults. ``parameters`` (e.g. {"os": "debian-12"}) are
-    checked against the product type when given; they never change the price.
+    checked against the product type when given (required ones too, unless
+    ``require_parameters`` is off: a quick order configured later); they never change the price.
     """
     per = _period(period)
     if currency != info.currency:
@@ -180,7 +182,7 @@ def price_tariff(
         if info.addon(name).parent is not None:
             raise PricingError(f"{name!r} is chosen through its parent", code="unknown_addon")
     if parameters is not None:
-        check_parameters(info, parameters)
+        check_parameters(info, parameters, require_all=require_parameters)
     lines = _tariff_lines(info, per, include_setup)
     for addon in info.top_addons:
         lines.extend(_addon_lines(info, addon, per, addon_values.get(addon.intname)))

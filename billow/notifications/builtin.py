@@ -60,6 +60,14 @@ MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
         "Service {{ service_name }} is deleted",
         "Your service {{ service_name }} has been deleted.",
     ),
+    ("autopay_failed", "en"): (
+        "Cannot complete automatic payment",
+        '{% if code == "above_maximum" %}Your services need {{ amount }} more than your balance'
+        " holds. That is above your auto-payment maximum of {{ maximum }}, so nothing was"
+        " charged.{% else %}We could not charge {{ amount }} to your saved payment method"
+        "{% if code %} ({{ code }}){% endif %}.{% endif %} Please top up your balance or update"
+        " your payment method to keep your services running.",
+    ),
     ("operation_failed", "en"): (
         "Operation {{ operation }} failed for service #{{ service_id }}",
         'The operation "{{ operation }}" on service {{ service_name }} failed' + _ERR + "."
@@ -95,6 +103,14 @@ MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
     ("service_deleted", "ru"): (
         "Услуга {{ service_name }} удалена",
         "Ваша услуга {{ service_name }} удалена.",
+    ),
+    ("autopay_failed", "ru"): (
+        "Не удалось выполнить автоплатёж",
+        '{% if code == "above_maximum" %}Для продления услуг не хватает {{ amount }}. Это больше'
+        " максимальной суммы автоплатежа ({{ maximum }}), поэтому списание не выполнено."
+        "{% else %}Не удалось списать {{ amount }} с сохранённого способа оплаты"
+        "{% if code %} ({{ code }}){% endif %}.{% endif %} Пополните баланс или обновите способ"
+        " оплаты, чтобы услуги продолжили работать.",
     ),
     ("operation_failed", "ru"): (
         "Сбой операции {{ operation }} для услуги #{{ service_id }}",
@@ -132,6 +148,14 @@ MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
     ("service_deleted", "es"): (
         "El servicio {{ service_name }} ha sido eliminado",
         "Su servicio {{ service_name }} ha sido eliminado.",
+    ),
+    ("autopay_failed", "es"): (
+        "No se pudo completar el pago automático",
+        '{% if code == "above_maximum" %}A sus servicios les faltan {{ amount }}. Es más que su'
+        " máximo de pago automático ({{ maximum }}), por lo que no se ha realizado ningún cargo."
+        "{% else %}No pudimos cobrar {{ amount }} a su método de pago guardado"
+        "{% if code %} ({{ code }}){% endif %}.{% endif %} Recargue su saldo o actualice su"
+        " método de pago para que sus servicios sigan funcionando.",
     ),
     ("operation_failed", "es"): (
         "Falló la operación {{ operation }} del servicio #{{ service_id }}",

@@ -25,6 +25,7 @@ class Event(models.TextChoices):
     SERVICE_SUSPENDED = "service_suspended", _("Service suspended")
     SERVICE_RESUMED = "service_resumed", _("Service resumed")
     SERVICE_DELETED = "service_deleted", _("Service deleted")
+    AUTOPAY_FAILED = "autopay_failed", _("Automatic payment failed")
     OPERATION_FAILED = "operation_failed", _("Operation failed (to staff)")
 
 
@@ -43,6 +44,11 @@ SAMPLE_CONTEXT: dict[str, dict[str, Any]] = {
     Event.SERVICE_SUSPENDED: {**_SERVICE, "reason": "nonpayment"},
     Event.SERVICE_RESUMED: _SERVICE,
     Event.SERVICE_DELETED: _SERVICE,
+    # code: the gateway's or refusal's code, or "above_maximum" (nothing charged: the amount
+    # needed is above the client's auto-payment maximum)
+    Event.AUTOPAY_FAILED: {"currency": "EUR", "amount_minor": 940, "needed_minor": 1250,
+                           "available_minor": 310, "maximum_minor": 2000,
+                           "code": "card_declined"},
     Event.OPERATION_FAILED: {**_SERVICE, "operation_id": 501, "operation": "open",
                              "code": "connection_refused", "message": "host unreachable",
                              "task_id": 88, "link": "/admin/services/task/88/change/"},

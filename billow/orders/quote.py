@@ -53,6 +53,7 @@ class QuoteItemInput:
     period: str
     addon_values: Mapping[str, AddonValue] = field(default_factory=dict)
     parameters: Mapping[str, str] | None = None
+    require_parameters: bool = True  # off for a quick order: values given are still checked
     include_setup: bool = True
     rate: RateQuote | None = None  # tariff.currency -> the quote currency
     fraction: Fraction = Fraction(1)
@@ -223,6 +224,7 @@ def _list_lines(q: QuoteInput, item: QuoteItemInput) -> list[PriceLine]:
         currency=info.currency,
         parameters=item.parameters,
         include_setup=item.include_setup,
+        require_parameters=item.require_parameters,
     )
     out = []
     for ln in lines:

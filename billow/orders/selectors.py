@@ -62,7 +62,8 @@ def _item(
         tariff=info,
         period=spec.period,
         addon_values=dict(spec.addon_values),
-        parameters=None if spec.quick else dict(spec.parameters),
+        parameters=dict(spec.parameters),
+        require_parameters=not spec.quick,
         rate=rate,
         fraction=fraction,
     )

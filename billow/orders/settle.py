@@ -119,6 +119,7 @@ def _settle_item(
         addon_values=item.addon_values,
         parameters=item.parameters,
         defer_parameters=item.quick,
+        auto_renew_period=item.period,  # renewed every period until the client turns it off
         actor=actor,
         now=now,
     )

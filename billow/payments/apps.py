@@ -5,3 +5,11 @@ class PaymentsConfig(AppConfig):
     name = "billow.payments"
     label = "payments"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Offer auto-payment to the billing run (billing never imports payments: the run
+        calls what is registered in ``billing.autopay``)."""
+        from billow.billing.autopay import register_auto_payer
+        from billow.payments.autopay import saved_method_auto_payer
+
+        register_auto_payer(saved_method_auto_payer)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
 
 from billow.accounts.actions import create_payer
 from billow.billing.models import Expense
+from billow.billing.run import run_billing
 from billow.core.errors import BillowError
 from billow.invoicing.models import Invoice, TaxRule
 from billow.ledger.models import AccountKind, LedgerAccount
@@ -59,6 +61,24 @@ def test_checkout_pays_from_balance_and_opens_the_service(shop: Shop, oncommit: 
     invoice = Invoice.objects.get(pk=order.invoice_id)
     assert (invoice.status, invoice.total_minor, invoice.number) == ("paid", 1600, 1)
     assert not selectors.get_cart(client, shop.provider.pk).items.exists()  # type: ignore[union-attr]
+
+
+def test_ordered_services_renew_every_period_by_default(shop: Shop, oncommit: Any) -> None:
+    # given a paid order of a monthly VPS (16.00) and 40.00 on the balance
+    client = shop.client(balance=4000)
+    add(shop, client)
+    with oncommit(execute=True):
+        actions.checkout(client=client, provider_id=shop.provider.pk)
+    svc = Service.objects.get(client=client)
+    assert svc.auto_renew_period == "1m"
+    # when the billing run reaches the end of the paid month
+    day = date(2027, 4, 10)
+    report = run_billing(day=day, now=datetime.combine(day, time(0), tzinfo=UTC)).report
+    # then the next month is charged from the balance and the service stays active
+    svc.refresh_from_db()
+    assert report["renewed"] == 1
+    assert (str(svc.paid_until), svc.status) == ("2027-05-10", ServiceStatus.ACTIVE)
+    assert shop.balance(client) == 4000 - 1600 - 1600
 
 
 def test_checkout_with_promo_code_and_added_tax(shop: Shop) -> None:
