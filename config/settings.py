@@ -334,7 +334,12 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
         "billow.api.schema.add_error_component",
     ],
     "PREPROCESSING_HOOKS": ["billow.api.schema.only_v1"],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "billow.orders.models.OrderStatus",
+        "PaymentStatusEnum": "billow.payments.states.PaymentStatus",
+        "RefundStatusEnum": "billow.payments.models.RefundStatus",
+        "InvoiceStatusEnum": "billow.invoicing.models.InvoiceStatus",
+    },
 }
 # --- end of the REST API block ---------------------------------------------------------------
 

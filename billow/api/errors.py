@@ -7,6 +7,8 @@
 - ``idempotency_key_required`` / ``idempotency_key_invalid``: the header is missing or malformed.
 - ``idempotency_key_reused``: the key was used with another request (409).
 - ``idempotency_key_in_progress``: the first request with this key has not finished (409).
+- ``provider_required``: the client has several providers and the request names none.
+- ``provider_not_available``: ``provider_id`` is not one of the client's providers.
 """
 
 from __future__ import annotations
@@ -44,3 +46,11 @@ class IdempotencyKeyReused(ConflictError):
 
 class IdempotencyKeyInProgress(ConflictError):
     code = "idempotency_key_in_progress"
+
+
+class ProviderRequired(ApiValidationError):
+    code = "provider_required"
+
+
+class ProviderNotAvailable(ApiValidationError):
+    code = "provider_not_available"

@@ -16,9 +16,10 @@ SCOPES: dict[str, str] = {
     "account:read": "Read the profile, balances summary and notifications",
     "account:write": "Mark notifications read",
     "services:read": "List services, their events and price previews",
-    "services:write": "Order, renew, change, delete services; auto-renew on/off",
-    "billing:read": "Read balances and the ledger statement",
-    "billing:write": "Reserved for payments",
+    "services:write": "Order (cart, checkout, pay or cancel orders), renew, change, delete "
+    "services; auto-renew on/off",
+    "billing:read": "Read balances, the ledger statement, payments, saved methods and invoices",
+    "billing:write": "Top up the balance, manage saved payment methods",
     "payers:read": "List payers",
     "payers:write": "Create and change payers",
     "users:read": "List the client's users and their permissions",

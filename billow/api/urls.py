@@ -7,7 +7,7 @@ authorization test in ``tests/api`` walks these patterns and fills them with ano
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from billow.api.views import client, staff, tokens
+from billow.api.views import client, commerce, staff, staff_commerce, tokens
 from billow.api.views.docs import SwaggerView, not_found
 
 v1_client = [
@@ -48,6 +48,31 @@ v1_client = [
          name="catalog-tariff"),
     path("tokens/", tokens.TokenListView.as_view(), name="tokens"),
     path("tokens/<int:token_id>/", tokens.TokenDetailView.as_view(), name="token"),
+    # ordering, payments, invoices (views/commerce.py)
+    path("quote/", commerce.QuoteView.as_view(), name="quote"),
+    path("cart/", commerce.CartView.as_view(), name="cart"),
+    path("cart/items/", commerce.CartItemListView.as_view(), name="cart-items"),
+    path("cart/items/<int:cart_item_id>/", commerce.CartItemDetailView.as_view(),
+         name="cart-item"),
+    path("checkout/defaults/", commerce.CheckoutDefaultsView.as_view(),
+         name="checkout-defaults"),
+    path("orders/", commerce.OrderListView.as_view(), name="orders"),
+    path("orders/<int:order_id>/", commerce.OrderDetailView.as_view(), name="order"),
+    path("orders/<int:order_id>/cancel/", commerce.OrderCancelView.as_view(),
+         name="order-cancel"),
+    path("orders/<int:order_id>/pay/", commerce.OrderPayView.as_view(), name="order-pay"),
+    path("payment-methods/", commerce.PaymentMethodListView.as_view(), name="payment-methods"),
+    path("payments/", commerce.PaymentListView.as_view(), name="payments"),
+    path("payments/<int:payment_id>/", commerce.PaymentDetailView.as_view(), name="payment"),
+    path("saved-methods/", commerce.SavedMethodListView.as_view(), name="saved-methods"),
+    path("saved-methods/<int:saved_method_id>/", commerce.SavedMethodDetailView.as_view(),
+         name="saved-method"),
+    path("invoices/", commerce.InvoiceListView.as_view(), name="invoices"),
+    path("invoices/<int:invoice_id>/", commerce.InvoiceDetailView.as_view(), name="invoice"),
+    path("invoices/<int:invoice_id>/pdf/", commerce.InvoicePdfView.as_view(),
+         name="invoice-pdf"),
+    path("services/<int:service_id>/configure/", commerce.ConfigureServiceView.as_view(),
+         name="service-configure"),
 ]  # fmt: skip
 
 v1_staff = [
@@ -68,6 +93,12 @@ v1_staff = [
     path("ledger/accounts/", staff.LedgerAccountListView.as_view(), name="staff-ledger-accounts"),
     path("ledger/transactions/", staff.LedgerTransactionListView.as_view(),
          name="staff-ledger-transactions"),
+    path("orders/", staff_commerce.StaffOrderListView.as_view(), name="staff-orders"),
+    path("payments/", staff_commerce.StaffPaymentListView.as_view(), name="staff-payments"),
+    path("payments/<int:payment_id>/mark-paid/", staff_commerce.MarkPaidView.as_view(),
+         name="staff-payment-mark-paid"),
+    path("payments/<int:payment_id>/refund/", staff_commerce.RefundView.as_view(),
+         name="staff-payment-refund"),
 ]  # fmt: skip
 
 app_name = "api"

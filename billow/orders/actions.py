@@ -11,7 +11,6 @@ waits for payment of the shortfall; a paid payment credits the balance and
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -33,7 +32,11 @@ from billow.orders import selectors
 from billow.orders.errors import OrderConflictError, OrderError
 from billow.orders.models import Cart, CartItem, Order, OrderItem, OrderStatus
 from billow.orders.quote import Quote, calculate_quote
-from billow.orders.settle import lock_wallet, settle_locked
+from billow.orders.settle import lock_wallet, peek_available, settle_locked
+from billow.payments.actions import create_payment
+from billow.payments.actions.payments import check_payment_request
+from billow.payments.errors import PaymentError
+from billow.payments.selectors import get_payment_method
 from billow.services.actions import request_operation
 from billow.services.models import Service
 from billow.services.states import ServiceStatus
@@ -158,6 +161,7 @@ def checkout(
         )
     )
     _check_quote(quote, promo_code)
+    _check_method(client, provider_id, quote, payer, payment_method)
     with transaction.atomic(durable=True):
         wallet = lock_wallet(client.pk, provider_id, currency)
         order, order_items = _create_order(
@@ -291,26 +295,36 @@ def _issue_invoice(
 def start_shortfall_payment(
     order: Order, shortfall: Money, payment_method: str, actor: Actor | None
 ) -> Any:
-    """Ask the payments app for a payment of ``shortfall`` referenced ``order:<id>``.
-
-    Seam: ``billow.payments.actions.create_payment`` is called when that module exists (the
-    payments app is built in parallel); until then None is returned and the client area shows
-    "needs payment of <shortfall>".
-    """
-    try:
-        payments = importlib.import_module("billow.payments.actions")
-    except ImportError:
+    """A payment of ``shortfall`` through ``payment_method`` referenced ``order:<id>``, for the
+    order's payer (None without a method: the client pays later from the order page)."""
+    if not payment_method:
         return None
-    create = getattr(payments, "create_payment", None)
-    if create is None or not payment_method:
-        return None
-    return create(
+    return create_payment(
         client=order.client,
         amount=shortfall,
         method=payment_method,
         reference=order.payment_reference,
+        payer=order.payer,
         actor=actor,
     )
+
+
+def _check_method(
+    client: Client, provider_id: int, quote: Quote, payer: Payer | None, payment_method: str
+) -> None:
+    """Refuse a method that could not take this order's payment before anything is written:
+    unknown, switched off, another provider's or currency, not for this client's groups, or an
+    amount outside its limits (checked on the shortfall against the balance as it is now; a
+    concurrent change of the balance may still move it, then the order waits on its page)."""
+    if not payment_method:
+        return
+    method = get_payment_method(payment_method)
+    if method.provider_id != provider_id:
+        raise PaymentError("no such payment method", code="payment_method_not_found")
+    available = peek_available(client.pk, provider_id, quote.currency)
+    due = quote.total.amount_minor - max(0, available)
+    if due > 0:
+        check_payment_request(client, Money(due, quote.currency), method, payer)
 
 
 # -- settlement -------------------------------------------------------------------------------

@@ -220,7 +220,7 @@ def adopt_remote_object(
                                       (S.ACTIVE, "", "adopted by discovery")):  # fmt: skip
             actions.transition_service(service=service, to=to, sub_state=sub_state, actor=actor,
                                        now=moment, reason=reason, data=info)  # fmt: skip
-        actions._event(service, "service.adopted", actor, info, moment)
+        actions.record_event(service, "service.adopted", actor, info, moment)
         if "link" in modules.get(instance.module).actions:
             actions.request_operation(service=service, operation="link", actor=actor, now=moment)
     return service

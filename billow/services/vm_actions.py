@@ -109,7 +109,7 @@ def set_service_note(
         old = svc.note
         svc.note, svc.updated_at = note, moment
         svc.save(update_fields=["note", "updated_at"])
-        actions._event(svc, "service.note_changed", actor,
+        actions.record_event(svc, "service.note_changed", actor,
                        {"old_length": len(old), "length": len(note)}, moment)  # fmt: skip
         if _pushes_note(svc):
             actions.request_operation(

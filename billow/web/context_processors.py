@@ -1,4 +1,5 @@
-"""Template context of the client area: the acting client user and the unread count."""
+"""Template context of the client area: the acting client user, the unread count and the number
+of items in the cart."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.http import HttpRequest
 
 from billow.accounts.selectors import get_client_user
 from billow.notifications.selectors import count_unread_for_client
+from billow.web.shop_selectors import count_cart_items
 
 
 def client_area(request: HttpRequest) -> dict[str, Any]:
@@ -17,5 +19,6 @@ def client_area(request: HttpRequest) -> dict[str, Any]:
             return {
                 "client_user": client_user,
                 "nav_unread": count_unread_for_client(client_id=client_user.client_id),
+                "nav_cart": count_cart_items(client_user.client_id),
             }
     return {}

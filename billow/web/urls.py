@@ -2,6 +2,8 @@ from django.urls import path
 from django.views.i18n import set_language
 
 from billow.web.views import billing, dashboard, payers, profile, services, users
+from billow.web.views import money as money
+from billow.web.views import shop as shop
 
 app_name = "web"
 urlpatterns = [
@@ -21,6 +23,23 @@ urlpatterns = [
     path("services/<int:pk>/vm/note/", services.service_vm_note, name="service_vm_note"),
     path("billing/", billing.statement, name="statement"),
     path("billing/statement.csv", billing.statement_csv, name="statement_csv"),
+    # money pages (web/views/money.py)
+    path("billing/top-up/", money.top_up, name="top_up"),
+    path("billing/top-up/preview/", money.top_up_preview, name="top_up_preview"),
+    path("billing/top-up/saved/<int:pk>/", money.top_up_saved, name="top_up_saved"),
+    path("billing/payments/", money.payment_list, name="payment_list"),
+    path("billing/payments/<int:pk>/", money.payment_detail, name="payment_detail"),
+    path("billing/invoices/", money.invoice_list, name="invoice_list"),
+    path("billing/invoices/<int:pk>/", money.invoice_detail, name="invoice_detail"),
+    path("billing/invoices/<int:pk>/pdf/", money.invoice_pdf, name="invoice_pdf"),
+    path("billing/methods/", money.saved_methods, name="saved_methods"),
+    path(
+        "billing/methods/<int:pk>/default/", money.saved_method_default, name="saved_method_default"
+    ),
+    path(
+        "billing/methods/<int:pk>/auto-payment/", money.saved_method_auto, name="saved_method_auto"
+    ),
+    path("billing/methods/<int:pk>/remove/", money.saved_method_remove, name="saved_method_remove"),
     path("payers/", payers.payer_list, name="payer_list"),
     path("payers/new/", payers.payer_create, name="payer_create"),
     path("payers/<int:pk>/", payers.payer_edit, name="payer_edit"),
@@ -29,5 +48,19 @@ urlpatterns = [
     path("users/<int:pk>/", users.user_edit, name="user_edit"),
     path("users/<int:pk>/remove/", users.user_remove, name="user_remove"),
     path("profile/", profile.profile, name="profile"),
+    # ordering (web/views/shop.py)
+    path("order/", shop.catalog, name="shop"),
+    path("order/<int:tariff_id>/", shop.configure, name="shop_configure"),
+    path("order/<int:tariff_id>/preview/", shop.configure_preview, name="shop_preview"),
+    path("cart/", shop.cart, name="cart"),
+    path("cart/<int:item_id>/remove/", shop.cart_remove, name="cart_remove"),
+    path("checkout/", shop.checkout, name="checkout"),
+    path("checkout/quote/", shop.checkout_quote, name="checkout_quote"),
+    path("checkout/pay/", shop.checkout_pay, name="checkout_pay"),
+    path("orders/", shop.order_list, name="order_list"),
+    path("orders/<int:pk>/", shop.order_detail, name="order_detail"),
+    path("orders/<int:pk>/cancel/", shop.order_cancel, name="order_cancel"),
+    path("orders/<int:pk>/pay/", shop.order_pay, name="order_pay"),
+    path("services/<int:pk>/configure/", shop.service_configure, name="service_configure"),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

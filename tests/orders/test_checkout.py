@@ -20,6 +20,7 @@ from billow.orders.models import OrderStatus
 from billow.services.models import Service
 from billow.services.states import ServiceStatus
 from tests.orders.shop import Shop, db_counts
+from tests.payments.conftest import make_method
 
 pytestmark = pytest.mark.django_db
 
@@ -152,12 +153,13 @@ def test_checkout_defaults_preselect_last_payer_and_method(shop: Shop) -> None:
     client = shop.client(balance=5000)
     assert selectors.get_checkout_defaults(client).skip_to_final_step is False
     payer = create_payer(client=client, kind="individual", name="Ann Smith")
+    method = make_method(shop.provider, "sandbox", secrets={"webhook_secret": "x"})
     add(shop, client)
     actions.checkout(
-        client=client, provider_id=shop.provider.pk, payer=payer, payment_method="sandbox:3"
+        client=client, provider_id=shop.provider.pk, payer=payer, payment_method=str(method.pk)
     )
     d = selectors.get_checkout_defaults(client)
-    assert (d.payer, d.payment_method, d.skip_to_final_step) == (payer, "sandbox:3", True)
+    assert (d.payer, d.payment_method, d.skip_to_final_step) == (payer, str(method.pk), True)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,8 @@ from django.apps import apps
 from django.test import Client as HttpClient
 
 from tests.web.conftest import WebWorld
+from tests.web.money_world import fill_money, money_world
+from tests.web.shop_world import fill_shop, shop_objects
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +24,26 @@ PAGES = [  # (url template, permission needed or None)
     ("/services/{service}/preview/?ram=2", "services"),
     ("/billing/", "billing"),
     ("/billing/statement.csv", "billing"),
+    ("/billing/top-up/", "billing"),
+    ("/billing/top-up/preview/?currency=USD&amount=10", "billing"),
+    ("/billing/payments/", "billing"),
+    ("/billing/payments/{payment}/", "billing"),
+    ("/billing/invoices/", "billing"),
+    ("/billing/invoices/{invoice}/", "billing"),
+    ("/billing/invoices/{invoice}/pdf/", "billing"),
+    ("/billing/methods/", "billing"),
     ("/payers/", "payers"),
     ("/payers/new/", "payers"),
     ("/payers/{payer}/", "payers"),
     ("/users/", "users"),
     ("/users/invite/", "users"),
     ("/profile/", None),
+    ("/order/", "services"),
+    ("/cart/", "services"),
+    ("/checkout/", "services"),
+    ("/orders/", "services"),
+    ("/orders/{order}/", "services"),
+    ("/services/{quick}/configure/", "services"),
 ]
 OBJECT_GETS = [u for u, _ in PAGES if "{" in u] + ["/users/{user}/"]
 OBJECT_POSTS = [
@@ -39,10 +55,20 @@ OBJECT_POSTS = [
     ("/payers/{payer}/", {"kind": "individual", "name": "Hijacked"}),
     ("/users/{user}/", {"permissions": ["billing"]}),
     ("/users/{user}/remove/", {}),
+    ("/billing/top-up/saved/{saved}/", {"currency": "USD", "amount": "10", "nonce": "0" * 32}),
+    ("/billing/methods/{saved}/default/", {}),
+    ("/billing/methods/{saved}/auto-payment/", {"maximum": "99"}),
+    ("/billing/methods/{saved}/remove/", {}),
+    ("/orders/{order}/cancel/", {}),
+    ("/orders/{order}/pay/", {"method": "balance"}),
+    ("/services/{quick}/configure/", {}),
+    ("/cart/{cart_item}/remove/", {}),
 ]
 
 
 def fill(web: WebWorld, text: str) -> str:
+    text = fill_money(web, text)  # {payment}, {invoice}, {saved}
+    text = fill_shop(web, text)  # {order}, {quick}, {cart_item}
     return text.format(
         service=web.a.service.pk, payer=web.a.payer.pk, user=web.limited.pk, bigger=web.bigger.pk
     )
@@ -53,7 +79,22 @@ def db_state() -> dict[str, Any]:
     for label in ("accounts", "services", "billing", "ledger"):
         for model in apps.get_app_config(label).get_models():
             state[model._meta.db_table] = sorted(map(repr, model.objects.values_list()))
+    for label in ("payments", "invoicing"):  # the money pages
+        for model in apps.get_app_config(label).get_models():
+            state[model._meta.db_table] = sorted(map(repr, model.objects.values_list()))
+    for model in apps.get_app_config("orders").get_models():  # the ordering pages
+        state[model._meta.db_table] = sorted(map(repr, model.objects.values_list()))
     return state
+
+
+@pytest.fixture(autouse=True)
+def _money_objects(web: WebWorld) -> None:
+    money_world(web)  # client A's payment, invoice and saved method exist before any db_state
+
+
+@pytest.fixture(autouse=True)
+def _shop_objects(web: WebWorld) -> None:
+    shop_objects(web)  # client A's cart item, unpaid order and quick service, likewise
 
 
 @pytest.mark.parametrize("url", [u for u, _ in PAGES])

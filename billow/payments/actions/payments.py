@@ -131,7 +131,7 @@ def create_payment(
     (client groups), ``payer_not_found``, ``saved_method_not_found``.
     """
     pm = get_payment_method(method)
-    _check_request(client, amount, pm, payer, saved_method)
+    check_payment_request(client, amount, pm, payer, saved_method)
     key = idempotency_key or f"pay:{uuid.uuid4().hex}"
     fields = {
         "provider_id": pm.provider_id, "client": client, "payer": payer, "method": pm,
@@ -166,10 +166,12 @@ def _purpose(reference: str) -> str:
     return PaymentPurpose.ORDER if reference.startswith("order:") else PaymentPurpose.TOPUP
 
 
-def _check_request(
-    client: Client, amount: Money, pm: PaymentMethod, payer: Payer | None,
-    saved: SavedPaymentMethod | None,
+def check_payment_request(
+    client: Client, amount: Money, pm: PaymentMethod, payer: Payer | None = None,
+    saved: SavedPaymentMethod | None = None,
 ) -> None:  # fmt: skip
+    """Every refusal ``create_payment`` would raise for this request, writing nothing (callers
+    check a method before they commit to using it)."""
     if not isinstance(amount, Money) or amount.amount_minor <= 0:
         raise PaymentError("the amount must be positive", code="invalid_amount")
     if not pm.is_active:

@@ -10,6 +10,7 @@ import pytest
 
 from billow.core.errors import RetryableError
 from billow.services import actions, runner, selectors, vm_actions
+from billow.services.errors import ServiceValidationError
 from billow.services.models import OperationStatus, Service, ServiceOperation, Task
 from billow.services.modules.base import OutcomeStatus, ServiceContext
 from billow.services.modules.libvirt import client as lv_client
@@ -221,7 +222,7 @@ def test_bad_password_is_refused_and_nothing_is_queued(
     node: Any, make_instance: Any, order: Any
 ) -> None:
     service = opened(make_instance, order, node())
-    with pytest.raises(actions.ServiceValidationError) as err:
+    with pytest.raises(ServiceValidationError) as err:
         vm_actions.change_vm_password(service=service, password="short")
     assert err.value.code == "invalid_password"
     assert service.operations.count() == 1

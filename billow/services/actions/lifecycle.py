@@ -1,4 +1,4 @@
-"""Service actions: the one transition helper, ordering, module operations and staff tasks.
+"""Service lifecycle: the one transition helper, ordering, module operations and outcomes.
 
 Every write runs in a transaction and writes a ``ServiceEvent`` in it; anything that leaves the
 database (enqueueing jobs, notifying staff) runs after commit. Refusals raise ``BillowError``
@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from billow.catalog import cache as catalog_cache
 from billow.catalog import pricing
 from billow.catalog.choices import TariffStatus
 from billow.catalog.errors import PricingError
-from billow.catalog.models import ProductType, Tariff
+from billow.catalog.models import Tariff
 from billow.catalog.selectors import get_tariff_info
 from billow.core import clock
 from billow.core.actors import Actor
@@ -45,8 +45,7 @@ from billow.services.models import (
     TaskKind,
     TaskStatus,
 )
-from billow.services.modules.base import modules, validate_config
-from billow.services.secrets import set_secrets
+from billow.services.modules.base import modules
 from billow.services.states import (
     CUSTOM_ACTION_FROM,
     CUSTOM_ACTION_RULES,
@@ -140,9 +139,10 @@ def _stamp(service: Service, to: str, moment: datetime) -> list[str]:
     return fields
 
 
-def _event(
+def record_event(
     service: Service, type: str, actor: Actor | None, data: Mapping[str, Any], now: datetime
-):
+) -> ServiceEvent:
+    """An event that leaves the status as it is (inside the caller's transaction)."""
     return ServiceEvent.objects.create(
         service=service,
         from_status=service.status,
@@ -286,7 +286,7 @@ def request_operation(
                 reason=f"{operation} requested", now=moment, data=info,
             )  # fmt: skip
         else:
-            _event(svc, "service.action_requested", actor, info, moment)
+            record_event(svc, "service.action_requested", actor, info, moment)
         transaction.on_commit(functools.partial(dispatch_operations, [op.pk]), robust=True)
     _refresh(service, svc)
     return op
@@ -444,12 +444,12 @@ def _apply_success(
     info = {"operation_id": op.pk, "operation": op.operation}
     target = _success_status(svc, op)
     if target is None or svc.status == S.DELETED or (svc.status == target and not svc.sub_state):
-        _event(svc, "service.operation_succeeded", actor, info, moment)
+        record_event(svc, "service.operation_succeeded", actor, info, moment)
     elif can_transition(svc.status, target):
         transition_service(service=svc, to=target, actor=actor, now=moment, data=info,
                            reason=f"{op.operation} succeeded")  # fmt: skip
     else:
-        _event(svc, "service.outcome_not_applied", actor, {**info, "target": target}, moment)
+        record_event(svc, "service.outcome_not_applied", actor, {**info, "target": target}, moment)
 
 
 def _success_status(svc: Service, op: ServiceOperation) -> str | None:
@@ -491,7 +491,7 @@ def fail_operation(
             transition_service(service=svc, to=S.FAILED, actor=actor, now=moment, data=info,
                                reason=f"{op.operation} failed: {message or code}")  # fmt: skip
         else:
-            _event(svc, "service.operation_failed", actor, info, moment)
+            record_event(svc, "service.operation_failed", actor, info, moment)
         if not lifecycle and code in REQUESTER_FAILURE_CODES:
             return op  # the requester's to fix (e.g. no guest agent): no staff task
         task = _open_task(op, svc, TaskKind.FAILURE, _failure_title(op, svc),
@@ -554,7 +554,7 @@ def cancel_operation(
             transition_service(service=svc, to=back, actor=actor, now=moment, data=info,
                                reason=f"{op.operation} cancelled: {reason}")  # fmt: skip
         else:
-            _event(svc, "service.operation_cancelled", actor, info, moment)
+            record_event(svc, "service.operation_cancelled", actor, info, moment)
         _close_tasks(op, TaskStatus.CANCELLED, f"operation cancelled: {reason}", moment)
     return op
 
@@ -606,168 +606,3 @@ def _close_tasks(op: ServiceOperation, status: str, resolution: str, moment: dat
     Task.objects.filter(operation=op, status=TaskStatus.OPEN).update(
         status=status, resolution=resolution, completed_at=moment
     )
-
-
-def ensure_operation_task(
-    *, operation_id: int, title: str, instructions: str = "", now: datetime | None = None
-) -> Task:
-    """The open "do it by hand" Task of an operation, created once (the manual module's call).
-    Replays with the same operation return the same task."""
-    moment = clock.now(now)
-    with transaction.atomic():
-        op = ServiceOperation.objects.select_related("service", "module_instance").get(
-            pk=operation_id
-        )
-        svc = Service.objects.select_for_update().get(pk=op.service_id)
-        task = Task.objects.filter(operation=op, kind=TaskKind.OPERATION).order_by("id").first()
-        if task is None:
-            task = _open_task(op, svc, TaskKind.OPERATION, title, instructions, moment)
-    return task
-
-
-def complete_task(
-    *,
-    task: Task,
-    actor: Actor | None = None,
-    success: bool = True,
-    data: Mapping[str, Any] | None = None,
-    resolution: str = "",
-    now: datetime | None = None,
-) -> Task:
-    """Staff finished ``task``. With an unfinished operation attached: ``success`` completes it
-    (``data`` as the module's result, e.g. ``{"external_id": ...}``); otherwise the operation
-    fails for good (service ``failed``, a failure Task). ``task_closed`` if not open."""
-    moment = clock.now(now)
-    with transaction.atomic():
-        t = _lock_open_task(task)
-        t.status, t.completed_at, t.resolution = TaskStatus.DONE, moment, resolution
-        t.save(update_fields=["status", "completed_at", "resolution"])
-        op = t.operation
-        if op is not None and op.status not in FINISHED:
-            if success:
-                complete_operation(operation=op, data=data, actor=actor, now=moment)
-            elif op.status != OS.FAILED:
-                why = resolution or "staff could not complete the task"
-                fail_operation(
-                    operation=op, code="manual_failed", message=why, actor=actor, now=moment
-                )
-    task.refresh_from_db()
-    return task
-
-
-def cancel_task(
-    *, task: Task, actor: Actor | None = None, reason: str = "", now: datetime | None = None
-) -> Task:
-    """Staff drop ``task``. A waiting (manual) operation attached to it is cancelled and the
-    service returns to where it was; a failed operation stays failed."""
-    moment = clock.now(now)
-    with transaction.atomic():
-        t = _lock_open_task(task)
-        t.status, t.completed_at, t.resolution = TaskStatus.CANCELLED, moment, reason
-        t.save(update_fields=["status", "completed_at", "resolution"])
-        op = t.operation
-        if op is not None and op.status in (OS.PENDING, OS.UNKNOWN, OS.QUEUED):
-            cancel_operation(operation=op, actor=actor, reason=reason, now=moment)
-    task.refresh_from_db()
-    return task
-
-
-def _lock_open_task(task: Task) -> Task:
-    if task.service_id is not None:
-        Service.objects.select_for_update().filter(pk=task.service_id).first()
-    t = Task.objects.select_for_update().get(pk=task.pk)
-    if t.status != TaskStatus.OPEN:
-        raise ServiceConflictError("the task is closed", code="task_closed")
-    return t
-
-
-# -- module instances --------------------------------------------------------------------------
-
-
-def create_module_instance(
-    *,
-    module: str,
-    name: str,
-    config: Mapping[str, Any] | None = None,
-    secrets: Mapping[str, str] | None = None,
-    priority: int = 100,
-    department: str = "support",
-    product_types: Iterable[ProductType] = (),
-    tariffs: Iterable[Tariff] = (),
-    is_active: bool = True,
-    actor: Actor | None = None,
-) -> ModuleInstance:
-    """A configured module instance; the config is validated by the module's config class
-    (``invalid_module_config``), secrets are encrypted (``invalid_secret`` for unknown names)."""
-    instance = ModuleInstance(module=module, name=name, priority=priority,
-                              department=department, is_active=is_active)  # fmt: skip
-    configure_module_instance(instance=instance, config=config, secrets=secrets, actor=actor)
-    instance.product_types.set(list(product_types))
-    instance.tariffs.set(list(tariffs))
-    return instance
-
-
-def configure_module_instance(
-    *,
-    instance: ModuleInstance,
-    config: Mapping[str, Any] | None = None,
-    secrets: Mapping[str, str] | None = None,
-    actor: Actor | None = None,
-) -> ModuleInstance:
-    """Validate and store ``config`` (and ``secrets`` when given; None keeps the stored ones)."""
-    instance.config = validate_config(instance.module, config)
-    if secrets is not None:
-        allowed = modules.get(instance.module).secret_fields
-        unknown = sorted(set(secrets) - set(allowed))
-        if unknown:
-            raise ServiceValidationError(
-                f"unknown secrets: {', '.join(unknown)}", code="invalid_secret"
-            )
-        set_secrets(instance, {k: v for k, v in secrets.items() if v})
-    instance.save()
-    return instance
-
-
-def delete_service(
-    *, service: Service, actor: Actor | None = None, now: datetime | None = None
-) -> Service | ServiceOperation:
-    """Delete ``service``: a service that never reached a panel (ordered, configuration
-    required, not available without an external id) is marked deleted at once; any other gets
-    a ``close`` operation (deleted when the module confirms)."""
-    never_opened = service.status in (S.ORDERED, S.CONFIGURATION_REQUIRED, S.NOT_AVAILABLE)
-    if never_opened and not service.external_id:
-        with transaction.atomic():
-            svc = Service.objects.select_for_update().get(pk=service.pk)
-            transition_service(service=svc, to=S.DELETED, actor=actor, now=now,
-                               reason="deleted before it was opened")  # fmt: skip
-        _refresh(service, svc)
-        return service
-    return request_operation(service=service, operation=Operation.CLOSE, actor=actor, now=now)
-
-
-def set_service_auto_renew(
-    *, service: Service, period: str, actor: Actor | None = None, now: datetime | None = None
-) -> Service:
-    """Turn auto-renewal on for ``period`` (a period the tariff offers in the service's
-    currency) or off (``""``). Deleted services refuse ``service_deleted``; an unchanged value
-    writes nothing. Writes a ``service.auto_renew_set`` event."""
-    moment = clock.now(now)
-    with transaction.atomic():
-        s = Service.objects.select_for_update().get(pk=service.pk)
-        if s.status == S.DELETED:
-            raise ServiceValidationError("the service is deleted", code="service_deleted")
-        if period and period not in get_tariff_info(s.tariff_id, s.currency).prices:
-            raise ServiceValidationError(
-                f"auto-renewal for {period} is not offered in {s.currency}",
-                code="invalid_auto_renew_period",
-            )
-        if s.auto_renew_period != period:
-            data = {"from": s.auto_renew_period, "to": period}
-            s.auto_renew_period = period
-            s.updated_at = moment
-            s.save(update_fields=["auto_renew_period", "updated_at"])
-            ServiceEvent.objects.create(
-                service=s, from_status=s.status, to_status=s.status,
-                **audit_kwargs(actor, "service.auto_renew_set", data, now=moment),
-            )  # fmt: skip
-    return s

@@ -1,0 +1,122 @@
+"""Module instances (configuration, encrypted secrets) and per-service settings a client or
+staff change outside the lifecycle: deletion, auto-renewal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from billow.catalog.models import ProductType, Tariff
+from billow.catalog.selectors import get_tariff_info
+from billow.core import clock
+from billow.core.actors import Actor
+from billow.core.audit import audit_kwargs
+from billow.services.errors import ServiceValidationError
+from billow.services.models import (
+    ModuleInstance,
+    Service,
+    ServiceEvent,
+    ServiceOperation,
+)
+from billow.services.modules.base import modules, validate_config
+from billow.services.secrets import set_secrets
+from billow.services.states import Operation
+
+from .lifecycle import (
+    S,
+    _refresh,
+    request_operation,
+    transition_service,
+)
+
+
+def create_module_instance(
+    *,
+    module: str,
+    name: str,
+    config: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    priority: int = 100,
+    department: str = "support",
+    product_types: Iterable[ProductType] = (),
+    tariffs: Iterable[Tariff] = (),
+    is_active: bool = True,
+    actor: Actor | None = None,
+) -> ModuleInstance:
+    """A configured module instance; the config is validated by the module's config class
+    (``invalid_module_config``), secrets are encrypted (``invalid_secret`` for unknown names)."""
+    instance = ModuleInstance(module=module, name=name, priority=priority,
+                              department=department, is_active=is_active)  # fmt: skip
+    configure_module_instance(instance=instance, config=config, secrets=secrets, actor=actor)
+    instance.product_types.set(list(product_types))
+    instance.tariffs.set(list(tariffs))
+    return instance
+
+
+def configure_module_instance(
+    *,
+    instance: ModuleInstance,
+    config: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    actor: Actor | None = None,
+) -> ModuleInstance:
+    """Validate and store ``config`` (and ``secrets`` when given; None keeps the stored ones)."""
+    instance.config = validate_config(instance.module, config)
+    if secrets is not None:
+        allowed = modules.get(instance.module).secret_fields
+        unknown = sorted(set(secrets) - set(allowed))
+        if unknown:
+            raise ServiceValidationError(
+                f"unknown secrets: {', '.join(unknown)}", code="invalid_secret"
+            )
+        set_secrets(instance, {k: v for k, v in secrets.items() if v})
+    instance.save()
+    return instance
+
+
+def delete_service(
+    *, service: Service, actor: Actor | None = None, now: datetime | None = None
+) -> Service | ServiceOperation:
+    """Delete ``service``: a service that never reached a panel (ordered, configuration
+    required, not available without an external id) is marked deleted at once; any other gets
+    a ``close`` operation (deleted when the module confirms)."""
+    never_opened = service.status in (S.ORDERED, S.CONFIGURATION_REQUIRED, S.NOT_AVAILABLE)
+    if never_opened and not service.external_id:
+        with transaction.atomic():
+            svc = Service.objects.select_for_update().get(pk=service.pk)
+            transition_service(service=svc, to=S.DELETED, actor=actor, now=now,
+                               reason="deleted before it was opened")  # fmt: skip
+        _refresh(service, svc)
+        return service
+    return request_operation(service=service, operation=Operation.CLOSE, actor=actor, now=now)
+
+
+def set_service_auto_renew(
+    *, service: Service, period: str, actor: Actor | None = None, now: datetime | None = None
+) -> Service:
+    """Turn auto-renewal on for ``period`` (a period the tariff offers in the service's
+    currency) or off (``""``). Deleted services refuse ``service_deleted``; an unchanged value
+    writes nothing. Writes a ``service.auto_renew_set`` event."""
+    moment = clock.now(now)
+    with transaction.atomic():
+        s = Service.objects.select_for_update().get(pk=service.pk)
+        if s.status == S.DELETED:
+            raise ServiceValidationError("the service is deleted", code="service_deleted")
+        if period and period not in get_tariff_info(s.tariff_id, s.currency).prices:
+            raise ServiceValidationError(
+                f"auto-renewal for {period} is not offered in {s.currency}",
+                code="invalid_auto_renew_period",
+            )
+        if s.auto_renew_period != period:
+            data = {"from": s.auto_renew_period, "to": period}
+            s.auto_renew_period = period
+            s.updated_at = moment
+            s.save(update_fields=["auto_renew_period", "updated_at"])
+            ServiceEvent.objects.create(
+                service=s, from_status=s.status, to_status=s.status,
+                **audit_kwargs(actor, "service.auto_renew_set", data, now=moment),
+            )  # fmt: skip
+    return s
