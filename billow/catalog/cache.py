@@ -13,10 +13,13 @@ admin, the API and actions need not know the cache exists.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
+
+from django.db import transaction
 
 from .models import CatalogVersion
 from .pricing import TariffInfo
@@ -27,19 +30,42 @@ _lock = threading.Lock()
 _entries: OrderedDict[tuple[Any, ...], tuple[str, Any]] = OrderedDict()
 
 
+#: How long a process trusts the token it read last: a catalog write made by *another* process
+#: is seen at most this late (this process's own writes clear it at once). Quotes are shown and
+#: then ordered seconds apart anyway; the checkout still re-prices and re-checks visibility.
+TOKEN_TTL = 1.0
+_token: tuple[float, str] | None = None
+
+
 def current_token() -> str:
+    global _token
+    remembered = _token
+    if remembered is not None and time.monotonic() - remembered[0] < TOKEN_TTL:
+        return remembered[1]
     token = CatalogVersion.objects.filter(pk=1).values_list("token", flat=True).first()
     if token is None:
         return bump()
+    if not transaction.get_connection().in_atomic_block:
+        # Only a committed token is remembered: inside a transaction that itself wrote the
+        # catalog (and may still roll back) the token read is not one to trust later.
+        _token = (time.monotonic(), token)
     return token
 
 
 def bump() -> str:
     """Replace the catalog token (inside the caller's transaction, if any)."""
+    global _token
     token = uuid.uuid4().hex
     if not CatalogVersion.objects.filter(pk=1).update(token=token):
         CatalogVersion.objects.update_or_create(pk=1, defaults={"token": token})
+    _token = None
+    transaction.on_commit(_forget, robust=True)  # a rollback must not leave the token trusted
     return token
+
+
+def _forget() -> None:
+    global _token
+    _token = None
 
 
 def cached(key: tuple[Any, ...], load: Callable[[], T], token: str | None = None) -> T:
@@ -60,8 +86,10 @@ def cached(key: tuple[Any, ...], load: Callable[[], T], token: str | None = None
 
 
 def clear() -> None:
+    global _token
     with _lock:
         _entries.clear()
+    _token = None
 
 
 def tariff_info(tariff_id: int, currency: str, token: str | None = None) -> TariffInfo:

@@ -125,7 +125,7 @@ def issue_invoice(
         raise InvoicingError("an invoice needs at least one line", code="invoice_empty")
     for line in lines:
         check_amount(line.total_minor)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # writes only (refusals are raised above)
         number = _next_number(provider.pk, moment.year, DocumentKind.INVOICE)
         invoice = Invoice.objects.create(
             provider=provider,

@@ -114,6 +114,7 @@ class CheckoutResult:
     paid: bool
     shortfall: Money
     payment: Any = None
+    items: tuple[OrderItem, ...] = ()  # the order's items as written (services set when paid)
 
 
 def checkout(
@@ -180,11 +181,11 @@ def checkout(
         order.invoice = _issue_invoice(order, quote, payer, actor, moment, paid=paid)
         order.save(update_fields=["status", "paid_at", "invoice"])
     if paid:
-        return CheckoutResult(order, True, Money.zero(order.currency))
+        return CheckoutResult(order, True, Money.zero(order.currency), items=tuple(order_items))
     available = max(0, wallet.balance_minor + wallet.credit_limit_minor)
     shortfall = Money(order.total_minor - available, order.currency)
     payment = start_shortfall_payment(order, shortfall, payment_method, actor)
-    return CheckoutResult(order, False, shortfall, payment)
+    return CheckoutResult(order, False, shortfall, payment, items=tuple(order_items))
 
 
 def _check_quote(quote: Quote, promo_code: str) -> None:

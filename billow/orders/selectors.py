@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -101,7 +102,9 @@ def build_quote_input(
         if spec.tariff_id not in visible or spec.tariff_id not in tariffs:
             raise OrderError("this tariff cannot be ordered", code="tariff_not_available")
         quote_items.append(_item(spec, tariffs[spec.tariff_id], currency, group_ids, moment, token))
-    facts = get_client_facts(client, has_paid_order=has_paid_order(client))
+    facts = functools.cache(
+        lambda: get_client_facts(client, has_paid_order=has_paid_order(client), group_ids=group_ids)
+    )  # fetched only when a promotion is there to check
     promos: list[PromotionInfo] = list_auto_promotions(
         provider_id=provider_id, client=client, facts=facts, now=moment
     )

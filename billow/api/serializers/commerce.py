@@ -296,7 +296,8 @@ class OrderOut(serializers.Serializer):
 
     @extend_schema_field(OrderItemOut(many=True))
     def get_items(self, order: Any) -> Any:
-        items = order.items.all()
+        # ``checkout_items``: the items checkout just wrote (no second read of a new order)
+        items = getattr(order, "checkout_items", None) or order.items.all()
         return OrderItemOut(items, many=True, context={"currency": order.currency}).data
 
 

@@ -285,7 +285,8 @@ class OrderListView(OrdersMixin, generics.ListAPIView):
         if payment is not None:
             payment = start_payment(payment=payment, return_url=data.get("return_url", ""),
                                     actor=self.actor)  # fmt: skip
-        order = self.orders().get(pk=result.order.pk)
+        order = result.order
+        order.checkout_items = result.items  # type: ignore[attr-defined]
         body = self.render(order, result.shortfall.amount_minor, payment)
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -99,7 +99,9 @@ def transition_service(
     sub_state = _check_sub_state(to, sub_state)
     fields = _stamp(service, to, moment)
     service.status, service.sub_state, service.updated_at = to, sub_state, moment
-    with transaction.atomic():
+    # No savepoint: only the two writes are inside (refusals are raised above), and a database
+    # error there dooms the caller's transaction anyway. Saves two round trips per transition.
+    with transaction.atomic(savepoint=False):
         service.save(update_fields=["status", "sub_state", "updated_at", *fields])
         event_data = {"sub_state": sub_state, "reason": reason, **dict(data or {})}
         ServiceEvent.objects.create(
@@ -198,7 +200,7 @@ def create_service(
         )
     _check_order_limit(client, tariff)
     instance = selectors.pick_module_instance(tariff)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # writes only (refusals are raised above)
         service = Service.objects.create(
             client=client, provider_id=tariff.provider_id, tariff=tariff,
             name=name or tariff.name, period=period, currency=currency,
@@ -264,7 +266,8 @@ def request_operation(
     """
     moment = clock.now(now)
     body = dict(payload or {})
-    with transaction.atomic():
+    # A new service's request cannot be refused, so it needs no savepoint to fall back to.
+    with transaction.atomic(savepoint=not service_is_new):
         if service_is_new:
             svc = service
         else:
