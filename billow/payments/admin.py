@@ -187,9 +187,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         actor = Actor.staff(request.user)
 
         def do(payment: Payment) -> object:
-            if not gateways.get(payment.method.gateway).manual_confirmation:
-                raise BillowError("only manually confirmed methods", code="not_manual_method")
-            return actions.mark_payment_paid(payment=payment, actor=actor)
+            return actions.confirm_manual_payment(payment=payment, actor=actor)
 
         _each(self, request, queryset, do)
 

@@ -18,9 +18,7 @@ from billow.api.views.base import validated
 from billow.api.views.staff import StaffView
 from billow.core.money import Money
 from billow.orders.models import Order
-from billow.payments.actions import mark_payment_paid, refund_payment
-from billow.payments.errors import PaymentError
-from billow.payments.gateways import gateways
+from billow.payments.actions import confirm_manual_payment, refund_payment
 from billow.payments.models import Payment
 
 
@@ -72,9 +70,7 @@ class MarkPaidView(StaffView):
     @extend_schema(request=None, responses=s.StaffPaymentOut)
     def post(self, request: Request, payment_id: int) -> Response:
         payment: Payment = self.get_or_404(_payments(), pk=payment_id)  # type: ignore[assignment]
-        if not gateways.get(payment.method.gateway).manual_confirmation:
-            raise PaymentError("only manually confirmed methods", code="not_manual_method")
-        paid = mark_payment_paid(payment=payment, actor=self.actor)
+        paid = confirm_manual_payment(payment=payment, actor=self.actor)
         return Response(s.StaffPaymentOut(paid).data)
 
 

@@ -425,6 +425,17 @@ def _post_payment(payment: Payment, balance: LedgerAccount, actor: Actor | None)
     )  # fmt: skip
 
 
+def confirm_manual_payment(
+    *, payment: Payment, actor: Actor | None = None, now: datetime | None = None
+) -> Payment:
+    """Staff saw the money arrive (a bank transfer): mark ``payment`` paid. Only for methods
+    whose gateway is confirmed by hand (``not_manual_method``); idempotent like
+    :func:`mark_payment_paid`."""
+    if not gateways.get(payment.method.gateway).manual_confirmation:
+        raise PaymentError("only manually confirmed methods", code="not_manual_method")
+    return mark_payment_paid(payment=payment, actor=actor, now=now)
+
+
 def mark_payment_failed(
     *,
     payment: Payment,
