@@ -197,6 +197,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's own loggers (e.g. "Not Found" warnings of django.request) follow LOG_LEVEL too.
+    "loggers": {"django": {"level": env.str("LOG_LEVEL", default="INFO")}},
 }
 
 UNFOLD = {

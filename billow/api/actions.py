@@ -6,13 +6,14 @@ transaction; refusals write nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from billow.accounts.models import AccountEvent
 from billow.accounts.selectors import get_client_for_user
@@ -129,8 +130,11 @@ def claim_idempotency_key(
 ) -> tuple[IdempotencyRecord, bool]:
     """Insert the record for ``(user, key)``; returns (record, True) when this request claimed
     the key, else (the existing record, False). The unique constraint decides races."""
+    # In autocommit (the usual request) a failed INSERT harms nothing, so it needs no
+    # transaction of its own (two round trips less); inside one, a savepoint keeps it usable.
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        with transaction.atomic():
+        with guard:
             record = IdempotencyRecord.objects.create(
                 user=user, token=token, key=key, method=method, path=path[:500],
                 fingerprint=fingerprint,

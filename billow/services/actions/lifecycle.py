@@ -80,8 +80,10 @@ def transition_service(
     reason: str = "",
     now: datetime | None = None,
     data: Mapping[str, Any] | None = None,
+    also_save: Sequence[str] = (),
 ) -> Service:
-    """Move ``service`` to status ``to`` if ``ALLOWED_TRANSITIONS`` allows it.
+    """Move ``service`` to status ``to`` if ``ALLOWED_TRANSITIONS`` allows it (``also_save``:
+    fields the caller changed on ``service`` to be saved in the same UPDATE).
 
     Stamps ``opened_at`` (first activation), ``suspended_at`` (first suspension; cleared on
     activation), ``deleted_at``; ``sub_state`` is kept only for in-progress. Saves just the
@@ -102,7 +104,7 @@ def transition_service(
     # No savepoint: only the two writes are inside (refusals are raised above), and a database
     # error there dooms the caller's transaction anyway. Saves two round trips per transition.
     with transaction.atomic(savepoint=False):
-        service.save(update_fields=["status", "sub_state", "updated_at", *fields])
+        service.save(update_fields=["status", "sub_state", "updated_at", *fields, *also_save])
         event_data = {"sub_state": sub_state, "reason": reason, **dict(data or {})}
         ServiceEvent.objects.create(
             service=service,
@@ -442,17 +444,22 @@ def _apply_success(
         svc.addon_values = {**svc.addon_values, **(op.payload.get("addon_values") or {})}
         svc.parameters = {**svc.parameters, **(op.payload.get("parameters") or {})}
         fields += ["addon_values", "parameters"]
-    if fields:
-        svc.save(update_fields=fields)
     info = {"operation_id": op.pk, "operation": op.operation}
     target = _success_status(svc, op)
     if target is None or svc.status == S.DELETED or (svc.status == target and not svc.sub_state):
+        _save(svc, fields)
         record_event(svc, "service.operation_succeeded", actor, info, moment)
     elif can_transition(svc.status, target):
         transition_service(service=svc, to=target, actor=actor, now=moment, data=info,
-                           reason=f"{op.operation} succeeded")  # fmt: skip
+                           reason=f"{op.operation} succeeded", also_save=fields)  # fmt: skip
     else:
+        _save(svc, fields)
         record_event(svc, "service.outcome_not_applied", actor, {**info, "target": target}, moment)
+
+
+def _save(svc: Service, fields: list[str]) -> None:
+    if fields:
+        svc.save(update_fields=fields)
 
 
 def _success_status(svc: Service, op: ServiceOperation) -> str | None:
