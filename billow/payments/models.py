@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from billow.core import clock
 from billow.core.audit import AuditEvent
@@ -78,7 +79,7 @@ class PaymentMethod(models.Model):
 
 class PaymentPurpose(models.TextChoices):
     TOPUP = "topup", _("Balance top-up")
-    ORDER = "order", _("Order")
+    ORDER = "order", pgettext_lazy("noun", "Order")
 
 
 class Payment(models.Model):
