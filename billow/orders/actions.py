@@ -30,7 +30,14 @@ from billow.marketing.promo_actions import release_promo_uses, reserve_promo_use
 from billow.marketing.promo_errors import PromoError
 from billow.orders import selectors
 from billow.orders.errors import OrderConflictError, OrderError
-from billow.orders.models import Cart, CartItem, Order, OrderItem, OrderStatus
+from billow.orders.models import (
+    PAID_FROM_BALANCE,
+    Cart,
+    CartItem,
+    Order,
+    OrderItem,
+    OrderStatus,
+)
 from billow.orders.quote import Quote, calculate_quote
 from billow.orders.settle import lock_wallet, peek_available, settle_locked
 from billow.payments.actions import create_payment
@@ -174,12 +181,13 @@ def checkout(
         paid = wallet.can_pay(order.total_minor)
         if paid:
             settle_locked(order, wallet, now=moment, actor=actor, client=client, items=order_items)
+            order.payment_method = order.payment_method or PAID_FROM_BALANCE
         else:
             order.status = OrderStatus.AWAITING_PAYMENT
         # Last: the invoice number's counter row stays locked until commit, so concurrent
         # checkouts of a provider queue on it only for this tail of the transaction.
         order.invoice = _issue_invoice(order, quote, payer, actor, moment, paid=paid)
-        order.save(update_fields=["status", "paid_at", "invoice"])
+        order.save(update_fields=["status", "paid_at", "invoice", "payment_method"])
     if paid:
         return CheckoutResult(order, True, Money.zero(order.currency), items=tuple(order_items))
     available = max(0, wallet.balance_minor + wallet.credit_limit_minor)

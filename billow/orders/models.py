@@ -47,6 +47,11 @@ class CartItem(models.Model):
         return f"{self.tariff_id} x {self.period}"
 
 
+#: ``Order.payment_method`` of an order paid from the balance at checkout (a method id in text
+#: otherwise, or empty while nothing was chosen): the shorter checkout offers it again.
+PAID_FROM_BALANCE = "balance"
+
+
 class OrderStatus(models.TextChoices):
     NEW = "new", _("New")
     AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")

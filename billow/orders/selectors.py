@@ -167,7 +167,8 @@ def get_cart_quote(
 @dataclass(frozen=True, slots=True)
 class CheckoutDefaults:
     """What the shorter checkout preselects: the payer and payment method of the client's last
-    paid order (both None before the first one); ``skip_to_final_step`` when both exist."""
+    paid order (both None before the first one); ``skip_to_final_step`` when both exist.
+    ``payment_method`` is a method id in text, or ``PAID_FROM_BALANCE``."""
 
     payer: Payer | None
     payment_method: str

@@ -26,7 +26,7 @@ from billow.catalog.selectors import get_tariff_info, list_orderable_tariffs
 from billow.core.errors import BillowError
 from billow.core.money import Money
 from billow.ledger.models import AccountKind, LedgerAccount
-from billow.orders.models import Cart, CartItem, Order, OrderItem, OrderStatus
+from billow.orders.models import PAID_FROM_BALANCE, Cart, CartItem, Order, OrderItem, OrderStatus
 from billow.orders.quote import Quote, QuoteLine, calculate_quote
 from billow.orders.selectors import (
     ItemSpec,
@@ -53,7 +53,7 @@ PERIOD_LABELS = {
 }
 _ORDER = list(PERIOD_LABELS)
 #: The payment-method choice that pays from the balance (``checkout(payment_method="")``).
-BALANCE = "balance"
+BALANCE = PAID_FROM_BALANCE  # the "method" of paying from the balance, as orders store it
 #: Order statuses in which the client may still cancel or pay.
 OPEN_ORDER = frozenset({OrderStatus.NEW, OrderStatus.AWAITING_PAYMENT})
 

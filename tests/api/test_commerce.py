@@ -314,7 +314,8 @@ def test_pay_settles_from_the_balance_when_it_now_covers_the_order(
 def test_checkout_defaults_follow_the_last_paid_order(shop: Shop, sandbox: Any) -> None:
     buyer = Buyer(shop, balance=5000)
     assert buyer.get("checkout/defaults/").json() == {
-        "payer": None, "payment_method": None, "skip_to_final_step": False,
+        "payer": None, "payment_method": None, "pay_from_balance": False,
+        "skip_to_final_step": False,
     }  # fmt: skip
     payer = accounts.create_payer(client=buyer.client, kind="individual", name="Ann Smith")
     body = {"currency": "USD", "items": [item(shop)], "payer_id": payer.pk,
@@ -324,11 +325,16 @@ def test_checkout_defaults_follow_the_last_paid_order(shop: Shop, sandbox: Any) 
     assert (d["payer"]["id"], d["payment_method"]["id"], d["skip_to_final_step"]) == (
         payer.pk, sandbox.pk, True,
     )  # fmt: skip
+    # a later order paid from the balance makes the balance the preselected way to pay
+    body = {"currency": "USD", "items": [item(shop)], "payer_id": payer.pk}
+    assert buyer.post("orders/", body, key="o-7b").json()["status"] == "paid"
+    d = buyer.get("checkout/defaults/").json()
+    assert (d["payer"]["id"], d["payment_method"], d["pay_from_balance"],
+            d["skip_to_final_step"]) == (payer.pk, None, True, True)  # fmt: skip
 
 
 def test_quick_order_then_configure(shop: Shop, oncommit: Any) -> None:
     buyer = Buyer(shop, balance=5000)
-    # (a quick order still needs the required parameters: services.create_service checks them)
     body = {"currency": "USD", "items": [item(shop, quick=True)]}
     order = buyer.post("orders/", body, key="o-8").json()
     service_id = order["items"][0]["service_id"]

@@ -293,7 +293,7 @@ def test_checkout_paying_from_the_balance(shop: Shop, oncommit: Any) -> None:
     order = Order.objects.get(client=shop.a.client)
     assert response.status_code == 302 and response["Location"] == f"/orders/{order.pk}/"
     assert (order.status, order.total_minor, order.discount_minor) == ("paid", 1120, 280)
-    assert (order.payer_id, order.payment_method) == (shop.a.payer.pk, "")
+    assert (order.payer_id, order.payment_method) == (shop.a.payer.pk, "balance")
     assert shop.web.world.balance(shop.a.client) == 49000 - 1120
     svc = Service.objects.get(client=shop.a.client, name="VPS S")
     assert (svc.status, svc.addon_values, svc.parameters) == (
@@ -368,6 +368,24 @@ def test_the_next_checkout_opens_on_the_final_step_with_payer_and_method(shop: S
     details = text(shop.a.http.get(change.replace("&amp;", "&")))
     assert 'id="checkout-details"' in details
     assert f'value="{shop.sandbox.pk}" required checked> Sandbox card' in details
+
+
+def test_after_paying_from_the_balance_the_next_checkout_opens_on_the_final_step(
+    shop: Shop,
+) -> None:
+    # given an order with Ann Payer paid from the balance
+    add_vps(shop)
+    pay(shop, "balance")
+    # when the next cart is checked out
+    add_vps(shop, ram=2)
+    page = text(shop.a.http.get("/checkout/"))
+    # then it opens on the final step, paying from the balance again
+    assert 'id="checkout-details"' not in page
+    assert 'id="chosen-payer">Ann Payer</dd>' in page
+    assert 'id="chosen-method">Pay from the balance</dd>' in page
+    # unless the balance no longer covers it: then the client chooses on the details step
+    shop.drain(shop.a.client, shop.web.world.balance(shop.a.client))
+    assert 'id="checkout-details"' in text(shop.a.http.get("/checkout/"))
 
 
 def test_a_refused_pay_changes_nothing(shop: Shop) -> None:

@@ -228,6 +228,7 @@ class PaymentMethodOut(serializers.Serializer):
 class CheckoutDefaultsOut(serializers.Serializer):
     payer = PayerOut(allow_null=True)
     payment_method = PaymentMethodOut(allow_null=True)
+    pay_from_balance = serializers.BooleanField(help_text="The last order was paid from it.")
     skip_to_final_step = serializers.BooleanField()
 
 

@@ -33,7 +33,7 @@ from billow.core.money import Money
 from billow.invoicing.pdf import render_invoice_pdf
 from billow.orders import actions as orders
 from billow.orders.errors import OrderConflictError, OrderError
-from billow.orders.models import CartItem, Order, OrderStatus
+from billow.orders.models import PAID_FROM_BALANCE, CartItem, Order, OrderStatus
 from billow.orders.quote import Quote, calculate_quote
 from billow.orders.selectors import (
     ItemSpec,
@@ -220,10 +220,13 @@ class CheckoutDefaultsView(CommerceView):
             method = PaymentMethod.objects.filter(
                 pk=int(defaults.payment_method), is_active=True
             ).first()
+        from_balance = defaults.payment_method == PAID_FROM_BALANCE
         body = {
             "payer": defaults.payer,
             "payment_method": method,
-            "skip_to_final_step": defaults.skip_to_final_step and method is not None,
+            "pay_from_balance": from_balance,
+            "skip_to_final_step": defaults.skip_to_final_step
+            and (method is not None or from_balance),
         }
         return Response(s.CheckoutDefaultsOut(body).data)
 
