@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _pg import postgres_url
+from _common import postgres_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = "2025-03-10"

@@ -24,7 +24,6 @@ import contextlib
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,7 @@ import time
 import uuid
 from pathlib import Path
 
-from _pg import postgres_url
+from _common import free_port, pct, postgres_url, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -96,22 +95,6 @@ def _active_services(url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
-
-
 def _call(conn: http.client.HTTPConnection, method: str, path: str, headers: dict[str, str],
           body: dict[str, object] | None = None) -> tuple[int, bytes]:  # fmt: skip
     data = json.dumps(body).encode() if body is not None else None
@@ -119,11 +102,6 @@ def _call(conn: http.client.HTTPConnection, method: str, path: str, headers: dic
     conn.request(method, path, body=data, headers=hdrs)
     resp = conn.getresponse()
     return resp.status, resp.read()
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
 def _drive_get(port: int, path: str, headers: dict[str, str], clients: int, total: int,
@@ -207,7 +185,7 @@ def main() -> None:
         seeded = json.loads(subprocess.run(
             [PY, __file__, "--seed", str(args.clients)], capture_output=True, text=True, **run
         ).stdout)  # type: ignore[call-overload]  # fmt: skip
-        port = _free_port()
+        port = free_port()
         server = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "-w", str(args.workers),
              "-b", f"127.0.0.1:{port}", "--log-level", "warning"], env=env, cwd=ROOT,
@@ -218,7 +196,7 @@ def main() -> None:
              "-m", "0.1", "-q", "--no-periodic"], env=env, cwd=ROOT,
         )  # fmt: skip
         stack.callback(consumer.terminate)
-        _wait(port)
+        wait_for_port(port)
         auth = {"Authorization": f"Bearer {seeded['tokens'][0]}"}
         base_404 = _drive_get(port, "/api/none/", {}, args.clients, 1600, 404)
         base_me = _drive_get(port, "/api/v1/me/", auth, args.clients, 1600, 200)
@@ -259,8 +237,8 @@ def main() -> None:
               f"({done:.2f} s; all orders answered after {submitted:.2f} s)")  # fmt: skip
         for name in ("order",) if args.no_quote else ("quote", "order"):
             v = lat[name]
-            print(f"  POST {name:5s} p50 {_pct(v, 0.5):6.1f} ms  p95 {_pct(v, 0.95):6.1f} ms  "
-                  f"p99 {_pct(v, 0.99):6.1f} ms")  # fmt: skip
+            print(f"  POST {name:5s} p50 {pct(v, 0.5):6.1f} ms  p95 {pct(v, 0.95):6.1f} ms  "
+                  f"p99 {pct(v, 0.99):6.1f} ms")  # fmt: skip
         print(f"baseline JSON 404 (no DB)  {base_404:7.0f} req/s; "
               f"orders/s = {rate / base_404:.3f} x")  # fmt: skip
         print(f"baseline GET /api/v1/me/   {base_me:7.0f} req/s; "

@@ -33,7 +33,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _pg import postgres_url
+from _common import postgres_url
 
 ROOT = Path(__file__).resolve().parent.parent
 WALLETS = 10_000

@@ -18,7 +18,6 @@ import contextlib
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-from _pg import postgres_url
+from _common import free_port, pct, postgres_url, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -71,22 +70,6 @@ def _seed() -> None:
     print(json.dumps({"token": raw, "session": browser.cookies["sessionid"].value}))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
-
-
 def _drive(port: int, path: str, headers: dict[str, str], clients: int, total: int,
            expect: int) -> tuple[float, list[float]]:  # fmt: skip
     """``total`` requests over ``clients`` keep-alive connections; (seconds, latencies)."""
@@ -122,11 +105,6 @@ def _drive(port: int, path: str, headers: dict[str, str], clients: int, total: i
     return elapsed, latencies
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=8)
@@ -154,13 +132,13 @@ def main() -> None:
         seeded = json.loads(
             subprocess.run([PY, __file__, "--seed"], capture_output=True, text=True, **run).stdout
         )  # type: ignore[arg-type]
-        port = _free_port()
+        port = free_port()
         server = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "-w", str(args.workers),
              "-b", f"127.0.0.1:{port}", "--log-level", "warning"], env=env, cwd=ROOT,
         )  # fmt: skip
         stack.callback(server.terminate)
-        _wait(port)
+        wait_for_port(port)
         targets = [
             ("baseline (JSON 404, no DB)", "/api/none/", {}, 404),
             ("API GET /api/v1/services/ (50)", "/api/v1/services/",
@@ -177,8 +155,8 @@ def main() -> None:
             rps = len(lat) / elapsed
             base_rps = base_rps or rps
             print(
-                f"{name:34s} {rps:7.0f} req/s  p50 {_pct(lat, 0.5):6.1f} ms  p95 "
-                f"{_pct(lat, 0.95):6.1f} ms  p99 {_pct(lat, 0.99):6.1f} ms  "
+                f"{name:34s} {rps:7.0f} req/s  p50 {pct(lat, 0.5):6.1f} ms  p95 "
+                f"{pct(lat, 0.95):6.1f} ms  p99 {pct(lat, 0.99):6.1f} ms  "
                 f"mean {statistics.mean(lat) * 1000:6.1f} ms  x{rps / base_rps:.2f} of baseline"
             )
         sys.stdout.flush()

@@ -39,7 +39,7 @@ from billow.orders.models import (
     OrderStatus,
 )
 from billow.orders.quote import Quote, calculate_quote
-from billow.orders.settle import lock_wallet, peek_available, settle_locked
+from billow.orders.settle import lock_wallet, settle_locked
 from billow.payments.actions import create_payment
 from billow.payments.actions.payments import check_payment_request
 from billow.payments.errors import PaymentError
@@ -330,9 +330,9 @@ def _check_method(
     method = get_payment_method(payment_method)
     if method.provider_id != provider_id:
         raise PaymentError("no such payment method", code="payment_method_not_found")
-    available = peek_available(client.pk, provider_id, quote.currency)
-    due = quote.total.amount_minor - max(0, available)
-    if due > 0:
+    available, postpaid = selectors.get_available_balance(client.pk, provider_id, quote.currency)
+    due = quote.total.amount_minor - available
+    if due > 0 and not postpaid:
         check_payment_request(client, Money(due, quote.currency), method, payer)
 
 

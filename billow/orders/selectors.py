@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from billow.accounts.models import Client, Payer
+from billow.billing.models import ClientBillingSettings
 from billow.billing.proration import opening_period
 from billow.catalog import cache as catalog_cache
 from billow.catalog.models import Tariff
@@ -16,6 +17,7 @@ from billow.catalog.pricing import TariffInfo
 from billow.catalog.rates import find_rate
 from billow.core import clock
 from billow.invoicing.selectors import list_tax_rules_for_payer
+from billow.ledger.models import AccountKind, LedgerAccount
 from billow.marketing.promo_rules import PromotionInfo
 from billow.marketing.promo_selectors import (
     check_promo_code,
@@ -195,3 +197,25 @@ def list_open_orders(client_id: int, currency: str) -> list[Order]:
             client_id=client_id, currency=currency, status=OrderStatus.AWAITING_PAYMENT
         ).order_by("created_at", "id")
     )
+
+
+def get_available_balance(client_id: int, provider_id: int, currency: str) -> tuple[int, bool]:
+    """What the balance with ``provider_id`` can pay in ``currency`` now, read without a lock:
+    balance plus credit limit (never below 0), and whether the client is post-paid (may always
+    pay). For display and pre-checks; checkout decides under the balance lock."""
+    balance = (
+        LedgerAccount.objects.filter(
+            kind=AccountKind.CLIENT_BALANCE,
+            client_id=client_id,
+            provider_id=provider_id,
+            currency=currency,
+        )
+        .values_list("balance_minor", flat=True)
+        .first()
+    ) or 0
+    limit, postpaid = (
+        ClientBillingSettings.objects.filter(client_id=client_id, currency=currency)
+        .values_list("credit_limit_minor", "postpaid")
+        .first()
+    ) or (0, False)
+    return max(0, int(balance) + int(limit)), bool(postpaid)

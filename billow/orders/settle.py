@@ -73,26 +73,6 @@ def lock_wallet(client_id: int, provider_id: int, currency: str) -> Wallet:
     return Wallet(account_id, int(balance), int(limit), bool(postpaid))
 
 
-def peek_available(client_id: int, provider_id: int, currency: str) -> int:
-    """What the balance plus credit limit cover now, without a lock (a pre-check only)."""
-    balance = (
-        LedgerAccount.objects.filter(
-            kind=AccountKind.CLIENT_BALANCE,
-            currency=currency,
-            client_id=client_id,
-            provider_id=provider_id,
-        )
-        .values_list("balance_minor", flat=True)
-        .first()
-    ) or 0
-    limit, postpaid = (
-        ClientBillingSettings.objects.filter(client_id=client_id, currency=currency)
-        .values_list("credit_limit_minor", "postpaid")
-        .first()
-    ) or (0, False)
-    return 2**62 if postpaid else int(balance) + int(limit)
-
-
 def settle_locked(
     order: Order,
     wallet: Wallet,

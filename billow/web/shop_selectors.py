@@ -18,19 +18,18 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from billow.accounts.models import Client, Payer, Provider
-from billow.billing.models import ClientBillingSettings
 from billow.catalog.choices import BillingType
 from billow.catalog.models import ParameterValue, ProductType, Tariff, TariffPrice
 from billow.catalog.pricing import AddonInfo, TariffInfo
 from billow.catalog.selectors import get_tariff_info, list_orderable_tariffs
 from billow.core.errors import BillowError
 from billow.core.money import Money
-from billow.ledger.models import AccountKind, LedgerAccount
 from billow.orders.models import PAID_FROM_BALANCE, Cart, CartItem, Order, OrderItem, OrderStatus
 from billow.orders.quote import Quote, QuoteLine, calculate_quote
 from billow.orders.selectors import (
     ItemSpec,
     build_quote_input,
+    get_available_balance,
     get_cart_quote,
     get_checkout_defaults,
 )
@@ -343,24 +342,8 @@ def cart_currency(client: Client, provider_id: int) -> str | None:
 
 
 def available_balance(client: Client, provider_id: int, currency: str) -> tuple[int, bool]:
-    """What the balance with ``provider_id`` can pay in ``currency`` now: balance plus credit
-    limit (never below 0), and whether the client is post-paid (may always pay)."""
-    balance = (
-        LedgerAccount.objects.filter(
-            kind=AccountKind.CLIENT_BALANCE,
-            client=client,
-            provider_id=provider_id,
-            currency=currency,
-        )
-        .values_list("balance_minor", flat=True)
-        .first()
-    ) or 0
-    limit, postpaid = (
-        ClientBillingSettings.objects.filter(client=client, currency=currency)
-        .values_list("credit_limit_minor", "postpaid")
-        .first()
-    ) or (0, False)
-    return max(0, int(balance) + int(limit)), bool(postpaid)
+    """What the balance can pay now and whether the client is post-paid (the orders read)."""
+    return get_available_balance(client.pk, provider_id, currency)
 
 
 def list_checkout_payers(client: Client) -> list[Payer]:

@@ -1,12 +1,17 @@
-"""PostgreSQL for the benchmarks: a fresh database on ``BENCH_DATABASE_URL``'s server (dropped at
-exit), or else a throwaway cluster from ``scripts/postgres-up.sh`` (fsync off), stopped by PID
-with ``scripts/postgres-down.sh`` at exit."""
+"""Shared by the benchmarks.
+
+PostgreSQL: a fresh database on ``BENCH_DATABASE_URL``'s server (dropped at exit), or else a
+throwaway cluster from ``scripts/postgres-up.sh`` (fsync off), stopped by PID with
+``scripts/postgres-down.sh`` at exit. HTTP: a free loopback port, waiting for a server to listen,
+latency percentiles."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,3 +44,25 @@ def fresh_database(url: str, stack: contextlib.ExitStack, tag: str = "bench") ->
 
     stack.callback(drop)
     return f"{base}/{name}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        time.sleep(0.2)
+    raise SystemExit("the server did not start")
+
+
+def pct(values: list[float], q: float) -> float:
+    """The ``q`` quantile of ``values`` (seconds) in milliseconds."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
