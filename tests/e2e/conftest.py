@@ -99,3 +99,19 @@ def smtp(settings: Any) -> Iterator[Inbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+def sign_up_and_verify(page: Any, base: str, smtp: Any, email: str, password: str) -> None:
+    """Sign up with ``email``, follow the verification link from the captured mail, land on the
+    dashboard (the first steps of every client journey)."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/accounts/signup/")
+    page.fill("#id_email", email)
+    page.fill("#id_password1", password)
+    page.fill("#id_password2", password)
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    page.goto(base + smtp.link(email, r"/accounts/confirm-email/\S+/"))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()

@@ -16,6 +16,7 @@ from billow.accounts.models import Client
 from billow.core import clock
 from billow.services.models import Service
 from tests.billing.world import World
+from tests.e2e.conftest import sign_up_and_verify
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -51,18 +52,6 @@ def seed_services(client: Client, world: World) -> Service:
     return service
 
 
-def sign_up_and_verify(page: Page, base: str, smtp: Any) -> None:
-    page.goto(f"{base}/accounts/signup/")
-    page.fill("#id_email", EMAIL)
-    page.fill("#id_password1", PASSWORD)
-    page.fill("#id_password2", PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
-    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
-    page.goto(base + smtp.link(EMAIL, r"/accounts/confirm-email/\S+/"))
-    page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-
-
 def enable_totp(page: Page, base: str) -> str:
     page.goto(f"{base}/accounts/2fa/totp/activate/")
     if "/reauthenticate/" in page.url:
@@ -94,7 +83,7 @@ def test_sign_up_verify_totp_dashboard_and_auto_renew(
     world = World()  # the provider sign-ups connect to, and its catalog
     page.set_viewport_size({"width": 1280, "height": 860})
 
-    sign_up_and_verify(page, base, smtp)
+    sign_up_and_verify(page, base, smtp, EMAIL, PASSWORD)
     client = Client.objects.get(email=EMAIL)
     service = seed_services(client, world)
     secret = enable_totp(page, base)

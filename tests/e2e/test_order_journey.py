@@ -26,6 +26,7 @@ from billow.services import actions as services
 from billow.services.models import Service
 from billow.services.modules.dummy import reset_store
 from tests.billing.world import World
+from tests.e2e.conftest import sign_up_and_verify
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -79,19 +80,6 @@ def open_shop(world: World) -> tuple[Tariff, PaymentMethod]:
     return vps, method
 
 
-def sign_up_and_verify(page: Page, base: str, smtp: Any) -> None:
-    """As in test_client_journey, with this test's address."""
-    page.goto(f"{base}/accounts/signup/")
-    page.fill("#id_email", EMAIL)
-    page.fill("#id_password1", PASSWORD)
-    page.fill("#id_password2", PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
-    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
-    page.goto(base + smtp.link(EMAIL, r"/accounts/confirm-email/\S+/"))
-    page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-
-
 def configure_vps(page: Page, base: str, ram: str, cpu: str, total: str) -> None:
     page.goto(f"{base}/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Order").click()
@@ -114,7 +102,7 @@ def test_order_a_vps_with_a_promo_code_pay_on_the_sandbox_page_and_reorder(
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # a new client signs up and verifies the email; they have a payer
-    sign_up_and_verify(page, base, smtp)
+    sign_up_and_verify(page, base, smtp, EMAIL, PASSWORD)
     client = Client.objects.get(email=EMAIL)
     payer = create_payer(client=client, kind="individual", name="Jane Doe")
 
