@@ -13,10 +13,12 @@ from django.db import connection
 from billow.core.errors import BillowError
 from billow.invoicing.actions import InvoiceLineInput, issue_invoice
 from billow.invoicing.models import Invoice
+from billow.ledger.selectors import get_reconcile_report
 from billow.marketing.promo_actions import create_promo_code
 from billow.marketing.promo_models import PromoCode, PromoCodeUse
 from billow.orders import actions
 from billow.orders.models import Order, OrderStatus
+from billow.orders.selectors import ItemSpec
 from tests.orders.shop import Shop
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -86,6 +88,25 @@ def test_twenty_settlements_against_a_balance_that_covers_three(shop: Shop) -> N
     assert results.count(True) == 3 and results.count(False) == 17
     assert Order.objects.filter(status=OrderStatus.PAID).count() == 3
     assert shop.balance(client) == 500
+
+
+def test_twenty_checkouts_against_a_balance_that_covers_three(shop: Shop) -> None:
+    # given one client with 35.00 and twenty direct orders of 10.00 placed at the same moment
+    client = shop.client(balance=3500)
+    item = ItemSpec("vps", shop.tariff.pk, "1m", {}, {"os": "debian-12"})
+    results = race(
+        20,
+        lambda i: actions.checkout(
+            client=client, provider_id=shop.provider.pk, currency="USD", items=[item]
+        ),
+    )
+    # then exactly three are paid from the balance, the rest wait, nothing went below zero
+    assert [type(r).__name__ for r in results].count("CheckoutResult") == 20
+    assert sum(r.paid for r in results) == 3
+    assert Order.objects.filter(status=OrderStatus.PAID).count() == 3
+    assert Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT).count() == 17
+    assert shop.balance(client) == 500
+    assert get_reconcile_report().ok
 
 
 def test_gapless_invoice_numbers_under_concurrency(shop: Shop) -> None:
