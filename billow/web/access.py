@@ -11,7 +11,8 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from billow.accounts.models import Client, ClientUser
@@ -31,6 +32,8 @@ def client_view(perm: str | None = None) -> Callable[[View], View]:
                 return redirect_to_login(request.get_full_path())
             client_user = get_client_user(request.user)
             if client_user is None:
+                if request.user.is_staff and request.path == reverse("web:dashboard"):
+                    return redirect("admin:index")  # staff who open the site land on the admin
                 why = _("This login does not act for any client account.")
                 return forbidden(request, why)
             if perm is not None and not client_user.has_permission(perm):

@@ -149,9 +149,12 @@ def test_a_staff_login_without_a_client_is_refused(web: WebWorld) -> None:
     staff = User.objects.create_user("staff", "staff@example.com", "x", is_staff=True)
     http = HttpClient()
     http.force_login(staff)
-    response = http.get("/")
+    response = http.get("/services/")
     assert response.status_code == 403
     assert b"does not act for any client" in response.content
+    # the site's root sends staff to the admin instead
+    root = http.get("/")
+    assert (root.status_code, root["Location"]) == (302, "/admin/")
 
 
 def test_a_disabled_client_user_is_refused(web: WebWorld) -> None:
