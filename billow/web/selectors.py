@@ -20,6 +20,7 @@ from billow.core.errors import BillowError
 from billow.ledger.models import AccountKind, LedgerAccount, LedgerEntry
 from billow.notifications.models import Notification
 from billow.notifications.selectors import count_unread_for_client, list_notifications_for_client
+from billow.services.actions import client_may_suspend
 from billow.services.models import Service, ServiceEvent
 from billow.services.states import BILLABLE, SUSPENDED, ServiceStatus
 
@@ -128,6 +129,8 @@ class ServicePage:
     can_delete: bool
     can_change: bool
     periods: list[str] = field(default_factory=list)
+    can_suspend: bool = False  # reseller groups suspend and resume their own services
+    can_resume: bool = False
 
 
 def get_service_page(client: Client, service: Service, *, may_manage: bool) -> ServicePage:
@@ -152,6 +155,8 @@ def get_service_page(client: Client, service: Service, *, may_manage: bool) -> S
         can_delete=may_manage and s.status in DELETABLE and client_may_delete(client),
         can_change=may_manage and s.status in CHANGEABLE,
         periods=sorted(info.prices, key=_period_order) if info else [],
+        can_suspend=may_manage and s.status == S.ACTIVE and client_may_suspend(client),
+        can_resume=may_manage and s.status == S.SUSPENDED_BY_CLIENT and client_may_suspend(client),
     )
 
 

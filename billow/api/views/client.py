@@ -31,7 +31,12 @@ from billow.catalog.selectors import list_orderable_tariffs
 from billow.notifications.actions import mark_notification_read
 from billow.notifications.selectors import count_unread_for_client, list_notifications_for_client
 from billow.services import vm_actions
-from billow.services.actions import create_service, set_service_auto_renew
+from billow.services.actions import (
+    create_service,
+    resume_by_client,
+    set_service_auto_renew,
+    suspend_by_client,
+)
 from billow.services.models import Service
 
 # --- profile, balances, statement ---------------------------------------------------------------
@@ -167,6 +172,25 @@ class DeleteServiceView(ServicesMixin):
         data = validated(s.DeleteIn, request.data)
         billing.delete_service(service=service, when=data.get("when"), refund=data["refund"],
                                actor=self.actor)  # fmt: skip
+        return Response(self.service_data(service_id))
+
+
+class SuspendServiceView(ServicesMixin):
+    """A client in a reseller group (``allow_suspend_resume``) suspends an active service;
+    ``suspend_resume_not_allowed`` for everyone else."""
+
+    @extend_schema(request=None, responses={200: s.ServiceOut})
+    def post(self, request: Request, service_id: int) -> Response:
+        suspend_by_client(service=self.get_service(service_id), actor=self.actor)
+        return Response(self.service_data(service_id))
+
+
+class ResumeServiceView(ServicesMixin):
+    """Resume a service the client suspended (not one suspended by staff or for non-payment)."""
+
+    @extend_schema(request=None, responses={200: s.ServiceOut})
+    def post(self, request: Request, service_id: int) -> Response:
+        resume_by_client(service=self.get_service(service_id), actor=self.actor)
         return Response(self.service_data(service_id))
 
 

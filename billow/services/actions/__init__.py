@@ -24,10 +24,13 @@ from billow.services.actions.lifecycle import (
     transition_service,
 )
 from billow.services.actions.settings import (
+    client_may_suspend,
     configure_module_instance,
     create_module_instance,
     delete_service,
+    resume_by_client,
     set_service_auto_renew,
+    suspend_by_client,
 )
 from billow.services.actions.staff_tasks import cancel_task, complete_task, ensure_operation_task
 
@@ -36,6 +39,7 @@ __all__ = [
     "FINISHED",
     "cancel_operation",
     "cancel_task",
+    "client_may_suspend",
     "complete_operation",
     "complete_task",
     "configure_module_instance",
@@ -47,7 +51,9 @@ __all__ = [
     "fail_operation",
     "record_event",
     "request_operation",
+    "resume_by_client",
     "retry_operation",
     "set_service_auto_renew",
+    "suspend_by_client",
     "transition_service",
 ]

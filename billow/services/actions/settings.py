@@ -1,5 +1,5 @@
 """Module instances (configuration, encrypted secrets) and per-service settings a client or
-staff change outside the lifecycle: deletion, auto-renewal."""
+staff change outside the lifecycle: deletion, auto-renewal, suspension by the client."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from typing import Any
 
 from django.db import transaction
 
+from billow.accounts.models import Client
 from billow.catalog.models import ProductType, Tariff
 from billow.catalog.selectors import get_tariff_info
 from billow.core import clock
 from billow.core.actors import Actor
 from billow.core.audit import audit_kwargs
-from billow.services.errors import ServiceValidationError
+from billow.services.errors import InvalidTransitionError, ServiceValidationError
 from billow.services.models import (
     ModuleInstance,
     Service,
@@ -120,3 +121,50 @@ def set_service_auto_renew(
                 **audit_kwargs(actor, "service.auto_renew_set", data, now=moment),
             )  # fmt: skip
     return s
+
+
+# -- suspension by the client (reseller groups) ------------------------------------------------
+
+
+def client_may_suspend(client: Client) -> bool:
+    """Clients in a group with ``allow_suspend_resume`` (resellers) suspend and resume their own
+    services; nobody else does."""
+    return client.groups.filter(allow_suspend_resume=True).exists()
+
+
+def suspend_by_client(
+    *, service: Service, actor: Actor | None = None, now: datetime | None = None
+) -> ServiceOperation:
+    """The client suspends an active service (status ``suspended_client`` once the module has
+    done it). Billing goes on: the service is held for the client, not given up. Refusals:
+    ``suspend_resume_not_allowed`` (no reseller group), ``operation_not_allowed`` (not active)."""
+    _check_client_may_suspend(service)
+    if service.status != S.ACTIVE:
+        raise InvalidTransitionError(
+            "only an active service can be suspended", code="operation_not_allowed"
+        )
+    return request_operation(
+        service=service, operation=Operation.SUSPEND, actor=actor, now=now,
+        payload={"target_status": S.SUSPENDED_BY_CLIENT},
+    )  # fmt: skip
+
+
+def resume_by_client(
+    *, service: Service, actor: Actor | None = None, now: datetime | None = None
+) -> ServiceOperation:
+    """The client resumes a service *they* suspended; a service suspended by staff, for
+    non-payment or abuse is not theirs to resume (``operation_not_allowed``)."""
+    _check_client_may_suspend(service)
+    if service.status != S.SUSPENDED_BY_CLIENT:
+        raise InvalidTransitionError(
+            "only a service you suspended can be resumed here", code="operation_not_allowed"
+        )
+    return request_operation(service=service, operation=Operation.RESUME, actor=actor, now=now)
+
+
+def _check_client_may_suspend(service: Service) -> None:
+    if not client_may_suspend(service.client):
+        raise ServiceValidationError(
+            "suspending and resuming services is not enabled for this account",
+            code="suspend_resume_not_allowed",
+        )

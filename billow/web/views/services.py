@@ -16,7 +16,7 @@ from billow.accounts.models import ClientPermission
 from billow.billing import actions as billing
 from billow.core.errors import BillowError
 from billow.services import vm_actions
-from billow.services.actions import set_service_auto_renew
+from billow.services.actions import resume_by_client, set_service_auto_renew, suspend_by_client
 from billow.services.states import ServiceStatus
 from billow.web import forms, selectors
 from billow.web.access import actor_of, client_of, client_view
@@ -233,4 +233,36 @@ def service_vm_note(request: HttpRequest, pk: int) -> HttpResponse:
     except BillowError as exc:
         return refused(request, exc, DETAIL, pk)
     messages.success(request, _("The note was saved."))
+    return redirect(DETAIL, pk)
+
+
+@client_view(SERVICES)
+@require_POST
+def service_suspend(request: HttpRequest, pk: int) -> HttpResponse:
+    """A reseller suspends their own active service (the module does it in the background)."""
+    page = _page(request, pk)
+    if not page.can_suspend:
+        messages.error(request, _("This service cannot be suspended."))
+        return redirect(DETAIL, pk)
+    try:
+        suspend_by_client(service=page.service, actor=actor_of(request))
+    except BillowError as exc:
+        return refused(request, exc, DETAIL, pk)
+    messages.success(request, _("The service is being suspended."))
+    return redirect(DETAIL, pk)
+
+
+@client_view(SERVICES)
+@require_POST
+def service_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    """A reseller resumes a service they suspended."""
+    page = _page(request, pk)
+    if not page.can_resume:
+        messages.error(request, _("This service cannot be resumed."))
+        return redirect(DETAIL, pk)
+    try:
+        resume_by_client(service=page.service, actor=actor_of(request))
+    except BillowError as exc:
+        return refused(request, exc, DETAIL, pk)
+    messages.success(request, _("The service is being resumed."))
     return redirect(DETAIL, pk)
