@@ -7,7 +7,7 @@ authorization test in ``tests/api`` walks these patterns and fills them with ano
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from billow.api.views import client, commerce, staff, staff_commerce, tokens
+from billow.api.views import client, commerce, staff, staff_commerce, staff_discovery, tokens
 from billow.api.views.docs import SwaggerView, not_found
 
 v1_client = [
@@ -94,6 +94,14 @@ v1_staff = [
          name="staff-service"),
     path("module-instances/<int:module_instance_id>/discovery/", staff.DiscoveryView.as_view(),
          name="staff-module-instance-discovery"),
+    path("module-instances/<int:module_instance_id>/discovery/adopt/",
+         staff_discovery.AdoptView.as_view(), name="staff-discovery-adopt"),
+    path("module-instances/<int:module_instance_id>/discovery/system/",
+         staff_discovery.SystemMarkView.as_view(), name="staff-discovery-system"),
+    path("module-instances/<int:module_instance_id>/discovery/system/remove/",
+         staff_discovery.SystemUnmarkView.as_view(), name="staff-discovery-system-remove"),
+    path("services/<int:service_id>/recreate/", staff_discovery.RecreateView.as_view(),
+         name="staff-service-recreate"),
     path("ledger/accounts/", staff.LedgerAccountListView.as_view(), name="staff-ledger-accounts"),
     path("ledger/transactions/", staff.LedgerTransactionListView.as_view(),
          name="staff-ledger-transactions"),

@@ -174,3 +174,50 @@ class DiscoveryOut(serializers.Serializer):
     linked_count = serializers.IntegerField()
     counts = serializers.DictField(child=serializers.IntegerField())
     rows = DiscoveryRowOut(many=True)
+
+
+class AdoptIn(serializers.Serializer):
+    """Make a remote object found by discovery a client's active service (no provisioning)."""
+
+    external_id = serializers.CharField(max_length=200)
+    client_id = serializers.IntegerField(min_value=1, max_value=2**62)
+    tariff_id = serializers.IntegerField(min_value=1, max_value=2**62)
+    period = period_field()
+    currency = currency_field()
+    addon_values = serializers.DictField(required=False, default=dict)
+    parameters = serializers.DictField(
+        child=serializers.CharField(max_length=100), required=False, default=dict
+    )
+    paid_until = serializers.DateField(
+        required=False, allow_null=True, default=None,
+        help_text="Where billing starts charging (default: today).",
+    )  # fmt: skip
+    name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class SystemMarkIn(serializers.Serializer):
+    external_id = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+
+
+class SystemMarkOut(serializers.Serializer):
+    external_id = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+    note = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+
+
+class UnmarkIn(serializers.Serializer):
+    external_id = serializers.CharField(max_length=200)
+
+
+class RemovedOut(serializers.Serializer):
+    removed = serializers.IntegerField()
+
+
+class OperationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    service_id = serializers.IntegerField()
+    operation = serializers.CharField()
+    status = serializers.CharField()
