@@ -62,4 +62,5 @@ def build_context(op: ServiceOperation, operation: str | None = None) -> Service
         parameters=params,
         external_id=svc.external_id,
         payload=dict(op.payload),
+        checked_operation=op.operation if operation and operation != op.operation else "",
     )

@@ -319,3 +319,16 @@ def test_bad_module_config_is_refused(db, module, config, secrets, code):
         actions.create_module_instance(module=module, name="x", config=config, secrets=secrets)
     assert err.value.code == code
     assert services_counts() == before
+
+
+@pytest.mark.django_db
+def test_the_sync_context_names_the_operation_it_checks(service: Service) -> None:
+    from billow.services.selectors import build_context
+
+    op = actions.request_operation(service=service, operation="open")
+    op = ServiceOperation.objects.select_related("service__tariff__product_type").get(pk=op.pk)
+    assert (build_context(op, "sync").operation, build_context(op, "sync").checked_operation) == (
+        "sync",
+        "open",
+    )
+    assert build_context(op).checked_operation == ""

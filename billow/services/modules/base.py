@@ -97,6 +97,9 @@ class ServiceContext:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     external_id: str = ""
     payload: Mapping[str, Any] = field(default_factory=dict)
+    #: For ``sync``: the operation whose outcome is being checked (``open``, ``suspend`` ...),
+    #: so a module can ask its host the right question; empty for every other call.
+    checked_operation: str = ""
 
 
 @dataclass(frozen=True)
