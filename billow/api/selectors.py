@@ -146,23 +146,3 @@ def list_invoices_for_client(client_id: int, *, status: str | None = None) -> Qu
     if status:
         rows = rows.filter(status=status)
     return rows.order_by("-id")
-
-
-def get_available_minor(client_id: int, provider_id: int, currency: str) -> int | None:
-    """What the client's balance with ``provider_id`` can pay now in ``currency``: the balance
-    plus the credit limit (the same sum ``orders.settle.Wallet.can_pay`` checks, read without a
-    lock: the settle step re-checks under it); None when post-paid (no limit)."""
-    from billow.billing.models import ClientBillingSettings
-
-    balance = (
-        LedgerAccount.objects.filter(
-            kind=AccountKind.CLIENT_BALANCE, client_id=client_id, provider_id=provider_id,
-            currency=currency,
-        ).values_list("balance_minor", flat=True).first()
-    ) or 0  # fmt: skip
-    limit, postpaid = (
-        ClientBillingSettings.objects.filter(client_id=client_id, currency=currency)
-        .values_list("credit_limit_minor", "postpaid")
-        .first()
-    ) or (0, False)
-    return None if postpaid else int(balance) + int(limit)

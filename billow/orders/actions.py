@@ -12,6 +12,7 @@ waits for payment of the shortfall; a paid payment credits the balance and
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -40,9 +41,10 @@ from billow.orders.models import (
 )
 from billow.orders.quote import Quote, calculate_quote
 from billow.orders.settle import lock_wallet, settle_locked
-from billow.payments.actions import create_payment
+from billow.payments.actions import charge_saved_method, create_payment
 from billow.payments.actions.payments import check_payment_request
 from billow.payments.errors import PaymentError
+from billow.payments.models import PaymentMethod, SavedPaymentMethod
 from billow.payments.selectors import get_payment_method
 from billow.services.actions import request_operation
 from billow.services.models import Service
@@ -330,10 +332,62 @@ def _check_method(
     method = get_payment_method(payment_method)
     if method.provider_id != provider_id:
         raise PaymentError("no such payment method", code="payment_method_not_found")
+    if not method.is_active:
+        raise PaymentError("this payment method is switched off", code="payment_method_inactive")
+    if method.currency != quote.currency:
+        raise PaymentError(
+            f"this method takes {method.currency}",
+            code="payment_currency_mismatch",
+            method_currency=method.currency,
+        )
     available, postpaid = selectors.get_available_balance(client.pk, provider_id, quote.currency)
     due = quote.total.amount_minor - available
     if due > 0 and not postpaid:
         check_payment_request(client, Money(due, quote.currency), method, payer)
+
+
+def pay_order(
+    *,
+    order: Order,
+    method: PaymentMethod | None = None,
+    saved_method: SavedPaymentMethod | None = None,
+    idempotency_key: str = "",
+    return_url: str = "",
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> CheckoutResult:
+    """Pay an order awaiting payment: from the balance when it covers the total now (settled at
+    once, ``paid``), else a new payment of the shortfall for the order's payer through
+    ``method``, or charged at once from ``saved_method`` (one click: the payer is there, so the
+    auto-payment maximum does not apply). The caller starts a hosted payment.
+
+    Refusals (nothing written): ``order_not_open``, ``payment_method_required``,
+    ``payment_method_mismatch`` (another provider's or currency's method), and every
+    ``create_payment`` / ``charge_saved_method`` refusal.
+    """
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        raise OrderConflictError(f"the order is {order.status}", status=order.status)
+    shortfall = selectors.get_order_shortfall(order)
+    if not shortfall.amount_minor:
+        paid = settle_order(order=order, actor=actor, now=now)
+        return CheckoutResult(order, paid, shortfall)
+    pm = saved_method.method if saved_method is not None else method
+    if pm is None:
+        raise PaymentError("choose a payment method", code="payment_method_required")
+    if pm.provider_id != order.provider_id or pm.currency != order.currency:
+        raise PaymentError("this method cannot pay this order", code="payment_method_mismatch")
+    key = idempotency_key or f"order-pay:{order.pk}:{uuid.uuid4().hex}"
+    if saved_method is not None:
+        payment = charge_saved_method(
+            saved_method=saved_method, amount=shortfall, idempotency_key=key,
+            reference=order.payment_reference, auto=False, actor=actor, now=now,
+        )  # fmt: skip
+    else:
+        payment = create_payment(
+            client=order.client, amount=shortfall, method=pm, reference=order.payment_reference,
+            payer=order.payer, idempotency_key=key, return_url=return_url, actor=actor, now=now,
+        )  # fmt: skip
+    return CheckoutResult(order, False, shortfall, payment)
 
 
 # -- settlement -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from billow.catalog.models import Tariff
 from billow.catalog.pricing import TariffInfo
 from billow.catalog.rates import find_rate
 from billow.core import clock
+from billow.core.money import Money
 from billow.invoicing.selectors import list_tax_rules_for_payer
 from billow.ledger.models import AccountKind, LedgerAccount
 from billow.marketing.promo_rules import PromotionInfo
@@ -219,3 +220,14 @@ def get_available_balance(client_id: int, provider_id: int, currency: str) -> tu
         .first()
     ) or (0, False)
     return max(0, int(balance) + int(limit)), bool(postpaid)
+
+
+def get_order_shortfall(order: Order) -> Money:
+    """What is still to pay for an order awaiting payment: its total less what the balance
+    (plus credit) covers now; zero for a post-paid client and for any other status."""
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        return Money.zero(order.currency)
+    available, postpaid = get_available_balance(order.client_id, order.provider_id, order.currency)
+    if postpaid:
+        return Money.zero(order.currency)
+    return Money(max(0, order.total_minor - available), order.currency)

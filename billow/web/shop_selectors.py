@@ -32,6 +32,7 @@ from billow.orders.selectors import (
     get_available_balance,
     get_cart_quote,
     get_checkout_defaults,
+    get_order_shortfall,
 )
 from billow.payments.models import Payment, PaymentMethod
 from billow.payments.selectors import list_payment_methods_for_client
@@ -525,17 +526,6 @@ def get_order_page(client: Client, order: Order) -> OrderPage:
         can_pay=awaiting,
         open_payment=open_payment if awaiting else None,
     )
-
-
-def get_order_shortfall(order: Order) -> Money:
-    """What is still to pay for an order awaiting payment: the total less what the balance
-    (plus credit) can pay now; zero for any other status."""
-    if order.status != OrderStatus.AWAITING_PAYMENT:
-        return Money.zero(order.currency)
-    available, postpaid = available_balance(order.client, order.provider_id, order.currency)
-    if postpaid:
-        return Money.zero(order.currency)
-    return Money(max(0, order.total_minor - available), order.currency)
 
 
 def find_order_method(client: Client, order: Order, method_id: str) -> PaymentMethod | None:

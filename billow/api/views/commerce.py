@@ -32,13 +32,12 @@ from billow.core.errors import BillowError
 from billow.core.money import Money
 from billow.invoicing.pdf import render_invoice_pdf
 from billow.orders import actions as orders
-from billow.orders.errors import OrderConflictError, OrderError
-from billow.orders.models import PAID_FROM_BALANCE, CartItem, Order, OrderStatus
+from billow.orders.errors import OrderError
+from billow.orders.models import PAID_FROM_BALANCE, CartItem, Order
 from billow.orders.quote import Quote, calculate_quote
 from billow.orders.selectors import (
     ItemSpec,
     build_quote_input,
-    get_cart,
     get_cart_quote,
     get_checkout_defaults,
 )
@@ -269,15 +268,7 @@ class OrderListView(OrdersMixin, generics.ListAPIView):
         data = validated(s.OrderIn, request.data)
         provider_id = self.provider_id(data.get("provider_id"), data.get("items"))
         payer = self.payer(data.get("payer_id"))
-        method_id = data.get("payment_method_id")
-        if method_id is not None:  # refuse before anything is written (checkout pays after)
-            currency = data.get("currency") or getattr(
-                get_cart(self.client, provider_id), "currency", ""
-            )
-            method = self.method(method_id, provider_id=provider_id)
-            if currency and method.currency != currency:
-                raise PaymentError(f"this method takes {method.currency}",
-                                   code="payment_currency_mismatch")  # fmt: skip
+        method_id = data.get("payment_method_id")  # checkout refuses an unusable one first
         result = orders.checkout(
             client=self.client, provider_id=provider_id, promo_code=data.get("promo_code", ""),
             payer=payer, payment_method=str(method_id or ""),
@@ -316,35 +307,17 @@ class OrderPayView(OrdersMixin):
     def post(self, request: Request, order_id: int) -> Response:
         order = self.get_order(order_id)
         data = validated(s.OrderPayIn, request.data)
-        if order.status != OrderStatus.AWAITING_PAYMENT:
-            raise OrderConflictError(f"the order is {order.status}", status=order.status)
         saved = self.saved_method(data["saved_method_id"]) if data.get("saved_method_id") else None
-        method = saved.method if saved else self.method(data["payment_method_id"])
-        if method.provider_id != order.provider_id or method.currency != order.currency:
-            raise PaymentError("this method cannot pay this order", code="payment_method_mismatch")
-        available = selectors.get_available_minor(order.client_id, order.provider_id,
-                                                  order.currency)  # fmt: skip
-        shortfall = 0 if available is None else max(0, order.total_minor - max(0, available))
-        payment = None
-        if shortfall == 0:
-            orders.settle_order(order=order, actor=self.actor)
-        else:
-            payment = self._pay(order, Money(shortfall, order.currency), method, saved, data)
-        return Response(self.render(self.get_order(order_id), shortfall, payment))
-
-    def _pay(self, order: Order, amount: Money, method: PaymentMethod,
-             saved: SavedPaymentMethod | None, data: dict[str, Any]) -> Payment:  # fmt: skip
-        if saved is not None:
-            return charge_saved_method(
-                saved_method=saved, amount=amount, auto=False, idempotency_key=self.payment_key(),
-                reference=order.payment_reference, actor=self.actor,
-            )  # fmt: skip
-        payment = create_payment(
-            client=self.client, amount=amount, method=method, reference=order.payment_reference,
-            payer=order.payer, idempotency_key=self.payment_key(),
+        method = None if saved else self.method(data["payment_method_id"])
+        result = orders.pay_order(
+            order=order, method=method, saved_method=saved, idempotency_key=self.payment_key(),
             return_url=data.get("return_url", ""), actor=self.actor,
         )  # fmt: skip
-        return start_payment(payment=payment, actor=self.actor)
+        payment = result.payment
+        if payment is not None and saved is None:
+            payment = start_payment(payment=payment, actor=self.actor)
+        body = self.render(self.get_order(order_id), result.shortfall.amount_minor, payment)
+        return Response(body)
 
 
 # --- payment methods, payments, saved methods --------------------------------------------------

@@ -330,22 +330,19 @@ def order_pay(request: HttpRequest, pk: int) -> HttpResponse:
     if order.status != OrderStatus.AWAITING_PAYMENT:
         messages.error(request, _("This order is not waiting for payment (order_not_open)."))
         return redirect(ORDER, pk)
-    shortfall = shop.get_order_shortfall(order)
+    method = shop.find_order_method(client, order, request.POST.get("method", ""))
     try:
-        if shortfall.amount_minor == 0:
-            if orders.settle_order(order=order, actor=actor_of(request)):
-                messages.success(request, _("Order #%(id)s is paid.") % {"id": pk})
-            return redirect(ORDER, pk)
-        method = shop.find_order_method(client, order, request.POST.get("method", ""))
-        if method is None:
+        result = orders.pay_order(order=order, method=method, actor=actor_of(request))
+    except BillowError as exc:
+        if exc.code == "payment_method_required":
             messages.error(request, _("Choose a payment method."))
             return redirect(ORDER, pk)
-        payment = payments.create_payment(client=client, amount=shortfall, method=method,
-                                          reference=order.payment_reference, payer=order.payer,
-                                          actor=actor_of(request))  # fmt: skip
-    except BillowError as exc:
         return refused(request, exc, ORDER, pk)
-    return _go_pay(request, order, payment)
+    if result.payment is None:
+        if result.paid:
+            messages.success(request, _("Order #%(id)s is paid.") % {"id": pk})
+        return redirect(ORDER, pk)
+    return _go_pay(request, order, result.payment)
 
 
 # -- quick-ordered services -------------------------------------------------------------------
