@@ -1,6 +1,7 @@
 """Service writes (STYLE §1), one module per concern, the public actions re-exported here:
 
-- ``lifecycle``: the one transition helper, ordering, module operations and their outcomes;
+- ``lifecycle``: the one transition helper, module operations and their outcomes;
+- ``ordering``: ``create_service`` (validated against the tariff, nothing charged);
 - ``staff_tasks``: the "do it by hand" task of an operation, staff completing or dropping one;
 - ``settings``: module instances, deleting a service, auto-renewal.
 
@@ -15,7 +16,6 @@ from billow.services.actions.lifecycle import (
     FINISHED,
     cancel_operation,
     complete_operation,
-    create_service,
     dispatch_operations,
     fail_operation,
     record_event,
@@ -23,6 +23,7 @@ from billow.services.actions.lifecycle import (
     retry_operation,
     transition_service,
 )
+from billow.services.actions.ordering import create_service
 from billow.services.actions.settings import (
     client_may_suspend,
     configure_module_instance,

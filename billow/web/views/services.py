@@ -236,33 +236,36 @@ def service_vm_note(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(DETAIL, pk)
 
 
+def _client_suspension(request: HttpRequest, pk: int, *, resume: bool) -> HttpResponse:
+    """Suspend (or resume) a reseller's own service; the module does it in the background."""
+    page = _page(request, pk)
+    if not (page.can_resume if resume else page.can_suspend):
+        refusal = (
+            _("This service cannot be resumed.")
+            if resume
+            else _("This service cannot be suspended.")
+        )
+        messages.error(request, refusal)
+        return redirect(DETAIL, pk)
+    act = resume_by_client if resume else suspend_by_client
+    try:
+        act(service=page.service, actor=actor_of(request))
+    except BillowError as exc:
+        return refused(request, exc, DETAIL, pk)
+    done = _("The service is being resumed.") if resume else _("The service is being suspended.")
+    messages.success(request, done)
+    return redirect(DETAIL, pk)
+
+
 @client_view(SERVICES)
 @require_POST
 def service_suspend(request: HttpRequest, pk: int) -> HttpResponse:
-    """A reseller suspends their own active service (the module does it in the background)."""
-    page = _page(request, pk)
-    if not page.can_suspend:
-        messages.error(request, _("This service cannot be suspended."))
-        return redirect(DETAIL, pk)
-    try:
-        suspend_by_client(service=page.service, actor=actor_of(request))
-    except BillowError as exc:
-        return refused(request, exc, DETAIL, pk)
-    messages.success(request, _("The service is being suspended."))
-    return redirect(DETAIL, pk)
+    """A reseller suspends their own active service."""
+    return _client_suspension(request, pk, resume=False)
 
 
 @client_view(SERVICES)
 @require_POST
 def service_resume(request: HttpRequest, pk: int) -> HttpResponse:
     """A reseller resumes a service they suspended."""
-    page = _page(request, pk)
-    if not page.can_resume:
-        messages.error(request, _("This service cannot be resumed."))
-        return redirect(DETAIL, pk)
-    try:
-        resume_by_client(service=page.service, actor=actor_of(request))
-    except BillowError as exc:
-        return refused(request, exc, DETAIL, pk)
-    messages.success(request, _("The service is being resumed."))
-    return redirect(DETAIL, pk)
+    return _client_suspension(request, pk, resume=True)
