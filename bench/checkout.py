@@ -32,7 +32,7 @@ import time
 import uuid
 from pathlib import Path
 
-from _common import free_port, pct, postgres_url, wait_for_port
+from _common import cpu_seconds, cpu_seconds_named, free_port, pct, postgres_url, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -212,6 +212,11 @@ def main() -> None:
             )
             for tok in seeded["tokens"]
         ]
+        def cpu() -> dict[str, float]:
+            return {"web": cpu_seconds(server.pid), "jobs": cpu_seconds(consumer.pid),
+                    "postgres": cpu_seconds_named("postgres"), "load": time.process_time()}  # fmt: skip
+
+        cpu_before = cpu()
         start = time.perf_counter()
         for t in threads:
             t.start()
@@ -229,6 +234,7 @@ def main() -> None:
                 raise SystemExit(f"only {active} of {total} services active after 600 s")
             time.sleep(0.05)
         done = time.perf_counter() - start
+        cpu_used = {k: v - cpu_before[k] for k, v in cpu().items()}
         rate = total / done
         print(f"{total} orders, {args.clients} clients, gunicorn {args.workers} sync workers, "
               f"consumer {args.jobs} threads, PostgreSQL, {os.cpu_count()} CPUs")  # fmt: skip
@@ -239,6 +245,9 @@ def main() -> None:
             v = lat[name]
             print(f"  POST {name:5s} p50 {pct(v, 0.5):6.1f} ms  p95 {pct(v, 0.95):6.1f} ms  "
                   f"p99 {pct(v, 0.99):6.1f} ms")  # fmt: skip
+        per_order = {k: 1000 * v / total for k, v in cpu_used.items()}
+        print(f"  CPU per order: {sum(per_order.values()):.1f} ms = "
+              + ", ".join(f"{k} {v:.1f}" for k, v in per_order.items()))
         print(f"baseline JSON 404 (no DB)  {base_404:7.0f} req/s; "
               f"orders/s = {rate / base_404:.3f} x")  # fmt: skip
         print(f"baseline GET /api/v1/me/   {base_me:7.0f} req/s; "

@@ -17,3 +17,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _forget_process_caches() -> None:
+    """Each test starts with empty per-process caches: rolled-back rows give their ids to the
+    next test's rows (SQLite), so what one test remembered must not reach the next."""
+    from billow.catalog import cache as catalog_cache
+    from billow.ledger.selectors import forget_accounts
+
+    forget_accounts()
+    catalog_cache.clear()

@@ -29,6 +29,7 @@ from billow.accounts.models import (
     VerificationMethod,
     VerificationState,
 )
+from billow.accounts.selectors import forget_client_scope
 from billow.accounts.validators import (
     PAYER_DATA_FIELDS,
     check_country,
@@ -294,6 +295,7 @@ def add_client_to_group(
     if source not in MembershipSource.values:
         raise errors.UnknownMembershipSource(f"Unknown membership source {source!r}")
     moment = clock.now(now)
+    forget_client_scope(client)
     with transaction.atomic():
         membership, created = ClientGroupMembership.objects.get_or_create(
             client=client, group=group, defaults={"source": source, "added_at": moment}
@@ -321,6 +323,7 @@ def remove_client_from_group(
     (e.g. ``auto`` from a rule), only a membership of that source is removed."""
     if source is not None and source not in MembershipSource.values:
         raise errors.UnknownMembershipSource(f"Unknown membership source {source!r}")
+    forget_client_scope(client)
     with transaction.atomic():
         rows = ClientGroupMembership.objects.filter(client=client, group=group)
         if source is not None:

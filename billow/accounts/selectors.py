@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
 
 from billow.accounts.models import Client, ClientGroup, ClientGroupMembership, ClientUser, Payer
 
@@ -49,6 +50,48 @@ def user_has_client_permission(user: Any, perm: str) -> bool:
     the owner may do everything, a disabled client user nothing)."""
     client_user = get_client_user(user)
     return client_user is not None and client_user.has_permission(perm)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientScope:
+    """What decides what a client may order and at which price: its providers and groups."""
+
+    provider_ids: frozenset[int]
+    group_ids: tuple[int, ...]
+
+
+_SCOPE_ATTR = "_billow_scope"
+
+
+def get_client_scope(client: Client) -> ClientScope:
+    """The client's providers and groups in one query, remembered on this ``Client`` instance
+    (one request, one checkout). The membership actions forget it on the instance they are
+    given; code that changes memberships otherwise must re-read the client."""
+    known: ClientScope | None = client.__dict__.get(_SCOPE_ATTR)
+    if known is not None:
+        return known
+    through = Client.providers.through
+    rows = (
+        through.objects.filter(client_id=client.pk)
+        .values_list(Value("p"), "provider_id")
+        .union(
+            ClientGroupMembership.objects.filter(client_id=client.pk).values_list(
+                Value("g"), "group_id"
+            ),
+            all=True,
+        )
+    )
+    providers: set[int] = set()
+    groups: set[int] = set()
+    for kind, pk in rows:
+        (providers if kind == "p" else groups).add(pk)
+    scope = ClientScope(frozenset(providers), tuple(sorted(groups)))
+    client.__dict__[_SCOPE_ATTR] = scope
+    return scope
+
+
+def forget_client_scope(client: Client) -> None:
+    client.__dict__.pop(_SCOPE_ATTR, None)
 
 
 def list_group_ids_for_client(client: Client | int) -> list[int]:

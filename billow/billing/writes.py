@@ -19,7 +19,6 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q
 
-from billow.accounts.models import Provider
 from billow.billing.models import Expense, ExpenseKind
 from billow.billing.plan import Notice, StatusChange, WalletKey
 from billow.core.actors import Actor
@@ -27,7 +26,7 @@ from billow.core.audit import audit_kwargs
 from billow.ledger.actions import post_transactions_bulk
 from billow.ledger.models import AccountKind, LedgerAccount, TransactionKind
 from billow.ledger.postings import Posting
-from billow.ledger.selectors import get_or_create_account
+from billow.ledger.selectors import get_account_id
 from billow.services.models import Service, ServiceEvent, ServiceOperation
 from billow.services.states import SUSPENDED, ServiceStatus, SubState, can_transition
 
@@ -97,9 +96,9 @@ def _find_wallets(keys: set[WalletKey]) -> dict[WalletKey, int]:
 
 def revenue_account(provider_id: int, currency: str) -> int:
     """The provider's revenue account id in ``currency`` (created on first use)."""
-    return get_or_create_account(
-        kind=AccountKind.PROVIDER_REVENUE, currency=currency, provider=Provider(pk=provider_id)
-    ).pk
+    return get_account_id(
+        kind=AccountKind.PROVIDER_REVENUE, currency=currency, provider_id=provider_id
+    )
 
 
 # -- money ------------------------------------------------------------------------------------

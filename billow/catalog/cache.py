@@ -12,6 +12,7 @@ admin, the API and actions need not know the cache exists.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import uuid
@@ -21,7 +22,9 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 
-from .models import CatalogVersion
+from billow.accounts.models import Provider
+
+from .models import CatalogVersion, Tariff
 from .pricing import TariffInfo
 
 T = TypeVar("T")
@@ -116,3 +119,26 @@ def orderable_tariff_ids(
         ),
         token,
     )
+
+
+def tariffs(ids: Iterable[int], token: str | None = None) -> dict[int, Tariff]:
+    """Tariff rows (with ``provider``) by id; missing ids are left out.
+
+    The rows are shared by every caller in the process until the token changes: read them,
+    never change them."""
+    token = token or current_token()
+    out: dict[int, Tariff] = {}
+    for pk in set(ids):
+        row = cached(("tariff", pk), functools.partial(_tariff_row, pk), token)
+        if row is not None:
+            out[pk] = row
+    return out
+
+
+def _tariff_row(pk: int) -> Tariff | None:
+    return Tariff.objects.select_related("provider").filter(pk=pk).first()
+
+
+def provider(pk: int, token: str | None = None) -> Provider | None:
+    """The ``Provider`` row (shared, read-only) or None."""
+    return cached(("provider", pk), lambda: Provider.objects.filter(pk=pk).first(), token)

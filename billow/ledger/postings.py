@@ -16,6 +16,7 @@ from django.db import models
 from billow.core.money import CURRENCY_EXPONENTS, MAX_MINOR, Money, check_amount, exponent
 from billow.ledger.errors import LedgerValidationError, UnknownAccountError
 from billow.ledger.models import LedgerAccount
+from billow.ledger.selectors import known_currencies
 
 MAX_KEY_LENGTH = 200
 MAX_KIND_LENGTH = 50
@@ -93,6 +94,9 @@ def account_currencies(legs: Iterable[LegInput]) -> dict[int, str]:
                 "a leg's account must be an account or its id", code="invalid_leg"
             )
     wanted.difference_update(known)
+    remembered = known_currencies(wanted)  # committed accounts never change currency
+    known.update(remembered)
+    wanted.difference_update(remembered)
     if wanted:
         found = dict(LedgerAccount.objects.filter(pk__in=wanted).values_list("id", "currency"))
         missing = wanted.difference(found)

@@ -6,8 +6,10 @@ with a Python loop, and integer SUM is exact on both PostgreSQL (numeric) and SQ
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.db.models import BigIntegerField, Exists, F, OuterRef, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -37,6 +39,61 @@ def get_or_create_account(
         kind=kind, currency=currency, client=client, provider=provider, defaults={"name": name}
     )
     return account
+
+
+# Committed accounts never change kind, owner or currency and are never deleted (PROTECT, an
+# append-only ledger), so a process remembers their ids and currencies once they are committed.
+_ACCOUNT_IDS: dict[tuple[str, str, int | None, int | None], int] = {}
+_CURRENCIES: dict[int, str] = {}
+
+
+def get_account_id(
+    *, kind: str, currency: str, client_id: int | None = None, provider_id: int | None = None
+) -> int:
+    """The id of ``get_or_create_account``'s account, remembered per process once committed
+    (no query on the hot paths after the first use)."""
+    key = (kind, currency, client_id, provider_id)
+    known = _ACCOUNT_IDS.get(key)
+    if known is not None:
+        return known
+    account = get_or_create_account(
+        kind=kind,
+        currency=currency,
+        client=Client(pk=client_id) if client_id is not None else None,
+        provider=Provider(pk=provider_id) if provider_id is not None else None,
+    )
+    remember_account(account)
+    return account.pk
+
+
+def remember_account(account: LedgerAccount) -> None:
+    """Remember ``account``'s id and currency once the current transaction commits (at once
+    outside one): a row a rollback removes is never remembered."""
+    key = (account.kind, account.currency, account.client_id, account.provider_id)
+    pk, currency = account.pk, account.currency
+
+    def store() -> None:
+        _ACCOUNT_IDS[key] = pk
+        _CURRENCIES[pk] = currency
+
+    transaction.on_commit(store)
+
+
+def remember_currency(account_id: int, currency: str) -> None:
+    """Remember the currency of an account read under lock (see ``remember_account``)."""
+    if _CURRENCIES.get(account_id) != currency:
+        transaction.on_commit(lambda: _CURRENCIES.__setitem__(account_id, currency))
+
+
+def known_currencies(ids: Iterable[int]) -> dict[int, str]:
+    """Currencies of the remembered accounts among ``ids``."""
+    return {i: _CURRENCIES[i] for i in ids if i in _CURRENCIES}
+
+
+def forget_accounts() -> None:
+    """Drop what this process remembers (tests that reuse ids after a rollback)."""
+    _ACCOUNT_IDS.clear()
+    _CURRENCIES.clear()
 
 
 def get_balance(account: LedgerAccount | int) -> Money:

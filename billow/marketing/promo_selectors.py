@@ -4,11 +4,13 @@ checks (read-only; reservation is ``promo_actions.reserve_promo_use``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
 from billow.accounts.models import Client
+from billow.catalog import cache as catalog_cache
 from billow.marketing.promo_errors import PromoError, PromoExhaustedError, PromoNotFoundError
 from billow.marketing.promo_models import (
     PromoCode,
@@ -95,24 +97,60 @@ def _conditions(promotion: Promotion) -> list[ConditionInfo]:
     ]
 
 
-def _eligible(promotion: Promotion, facts: ClientFacts, now: datetime) -> bool:
-    if promotion.first_order_only and facts.has_paid_order:
-        return False
-    return conditions_hold(_conditions(promotion), facts, now)
+@dataclass(frozen=True, slots=True)
+class _AutoPromotion:
+    """A code-less promotion as cached: everything but its live use counter."""
+
+    info: PromotionInfo
+    conditions: tuple[ConditionInfo, ...]
+    first_order_only: bool
+    starts_at: datetime | None
+    ends_at: datetime | None
+    max_uses: int | None
+    max_uses_per_client: int | None
+
+
+def _auto_promotions(provider_id: int) -> tuple[_AutoPromotion, ...]:
+    rows = Promotion.objects.filter(
+        provider_id=provider_id, requires_code=False, is_active=True
+    ).prefetch_related("conditions", "discounts")
+    out = []
+    for p in rows:  # newest first, as the model orders them
+        out.append(
+            _AutoPromotion(
+                promotion_info(p),
+                tuple(_conditions(p)),
+                p.first_order_only,
+                p.starts_at,
+                p.ends_at,
+                p.max_uses,
+                p.max_uses_per_client,
+            )
+        )
+    return tuple(out)
 
 
 def list_auto_promotions(
     *, provider_id: int, client: Client, facts: Facts, now: datetime
 ) -> list[PromotionInfo]:
-    """Active code-less promotions the client qualifies for, with room left in their limits."""
-    qs = _valid_now(
-        Promotion.objects.filter(provider_id=provider_id, requires_code=False), now
-    ).prefetch_related("conditions", "discounts")
+    """Active code-less promotions the client qualifies for, with room left in their limits.
+
+    The definitions are cached per process under the catalog token (every promotion write
+    replaces it); the use counters are read live, and only for promotions that have limits."""
+    key = ("auto_promotions", provider_id)
+    live = [
+        p
+        for p in catalog_cache.cached(key, lambda: _auto_promotions(provider_id))
+        if (p.starts_at is None or p.starts_at <= now) and (p.ends_at is None or p.ends_at > now)
+    ]
     out = []
-    for p in qs:
-        if not _eligible(p, _resolve(facts), now) or _promotion_full(p, client.pk):
+    for p in live:
+        known = _resolve(facts)
+        if p.first_order_only and known.has_paid_order:
             continue
-        out.append(promotion_info(p))
+        if not conditions_hold(list(p.conditions), known, now) or _promotion_full(p, client.pk):
+            continue
+        out.append(p.info)
     return out
 
 
@@ -120,12 +158,16 @@ def _live_uses(client_id: int) -> QuerySet[PromoCodeUse]:
     return PromoCodeUse.objects.filter(client_id=client_id).exclude(status=PromoUseStatus.RELEASED)
 
 
-def _promotion_full(p: Promotion, client_id: int) -> bool:
-    if p.max_uses is not None and p.uses >= p.max_uses:
-        return True
+def _promotion_full(p: _AutoPromotion, client_id: int) -> bool:
+    pk = p.info.id
+    if p.max_uses is not None:
+        uses = Promotion.objects.filter(pk=pk).values_list("uses", flat=True).first()
+        if uses is None or uses >= p.max_uses:
+            return True
     per_client = p.max_uses_per_client
     return (
-        per_client is not None and _live_uses(client_id).filter(promotion=p).count() >= per_client
+        per_client is not None
+        and _live_uses(client_id).filter(promotion_id=pk).count() >= per_client
     )
 
 

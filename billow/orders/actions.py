@@ -22,6 +22,7 @@ from typing import Any
 from django.db import transaction
 
 from billow.accounts.models import Client, Payer
+from billow.catalog import cache as catalog_cache
 from billow.catalog.models import Tariff
 from billow.core import clock
 from billow.core.actors import Actor
@@ -288,7 +289,7 @@ def _issue_invoice(
         for x in quote.lines
     ]
     return issue_invoice(
-        provider=order.provider,
+        provider=catalog_cache.provider(order.provider_id) or order.provider,
         client=order.client,
         currency=order.currency,
         lines=lines,

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from billow.accounts.models import Client, Payer
+from billow.accounts.selectors import get_client_scope
 from billow.billing.models import ClientBillingSettings
 from billow.billing.proration import opening_period
 from billow.catalog import cache as catalog_cache
@@ -96,10 +97,10 @@ def build_quote_input(
     """Fetch everything the quote needs: tariffs (visibility checked), rates, opening shares,
     eligible promotions (automatic ones and ``promo_code``), the payer's tax rules."""
     moment = clock.now(now)
-    group_ids = list(client.groups.values_list("pk", flat=True))
+    group_ids = list(get_client_scope(client).group_ids)
     token = catalog_cache.current_token()
     visible = catalog_cache.orderable_tariff_ids(provider_id, group_ids, token)
-    tariffs = Tariff.objects.select_related("provider").in_bulk([s.tariff_id for s in items])
+    tariffs = catalog_cache.tariffs([s.tariff_id for s in items], token)
     quote_items = []
     for spec in items:
         if spec.tariff_id not in visible or spec.tariff_id not in tariffs:

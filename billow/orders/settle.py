@@ -16,18 +16,20 @@ applies the quote's discounts (see the report: a non-durable variant would let u
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+
+from django.db.models import Subquery
 
 from billow.accounts.models import Client, Provider
 from billow.billing.models import ClientBillingSettings, ExpenseKind, ExpenseReason
 from billow.billing.plan import charge_key
 from billow.billing.proration import is_calendar, opening_period
 from billow.billing.writes import MoneyItem, revenue_account, write_money
-from billow.catalog.models import Tariff
+from billow.catalog import cache as catalog_cache
 from billow.core.actors import Actor
 from billow.ledger.actions import post_transaction
 from billow.ledger.models import AccountKind, LedgerAccount, TransactionKind
-from billow.ledger.selectors import get_or_create_account
+from billow.ledger.selectors import get_account_id, get_or_create_account, remember_currency
 from billow.marketing.promo_actions import confirm_promo_uses
 from billow.orders.models import Order, OrderItem, OrderStatus
 from billow.services.actions import create_service, request_operation, transition_service
@@ -49,13 +51,22 @@ class Wallet:
 def lock_wallet(client_id: int, provider_id: int, currency: str) -> Wallet:
     """Lock the client's balance account (created if missing): the first lock of every
     money-moving use case, shared with billing."""
-    mine = LedgerAccount.objects.select_for_update().filter(
-        kind=AccountKind.CLIENT_BALANCE,
-        currency=currency,
-        client_id=client_id,
-        provider_id=provider_id,
-    )
-    row = mine.values_list("pk", "balance_minor").first()
+    terms = ClientBillingSettings.objects.filter(client_id=client_id, currency=currency)
+    mine = (
+        LedgerAccount.objects.select_for_update(of=("self",))
+        .filter(
+            kind=AccountKind.CLIENT_BALANCE,
+            currency=currency,
+            client_id=client_id,
+            provider_id=provider_id,
+        )
+        .annotate(
+            limit=Subquery(terms.values("credit_limit_minor")[:1]),
+            postpaid=Subquery(terms.values("postpaid")[:1]),
+        )
+        .values_list("pk", "balance_minor", "limit", "postpaid")
+    )  # one statement: the lock and the client's credit terms
+    row = mine.first()
     if row is None:  # the first money of this client in this currency
         get_or_create_account(
             kind=AccountKind.CLIENT_BALANCE,
@@ -63,14 +74,10 @@ def lock_wallet(client_id: int, provider_id: int, currency: str) -> Wallet:
             client=Client(pk=client_id),
             provider=Provider(pk=provider_id),
         )
-        row = mine.values_list("pk", "balance_minor").get()
-    account_id, balance = row
-    limit, postpaid = (
-        ClientBillingSettings.objects.filter(client_id=client_id, currency=currency)
-        .values_list("credit_limit_minor", "postpaid")
-        .first()
-    ) or (0, False)
-    return Wallet(account_id, int(balance), int(limit), bool(postpaid))
+        row = mine.get()
+    account_id, balance, limit, postpaid = row
+    remember_currency(account_id, currency)  # the charge's legs name it by id
+    return Wallet(account_id, int(balance), int(limit or 0), bool(postpaid))
 
 
 def settle_locked(
@@ -90,7 +97,7 @@ def settle_locked(
     if items is None:
         items = list(order.items.select_related("tariff"))
     else:
-        tariffs = Tariff.objects.in_bulk({i.tariff_id for i in items})
+        tariffs = catalog_cache.tariffs(i.tariff_id for i in items)
         for item in items:
             item.tariff = tariffs[item.tariff_id]
     for item in items:
@@ -111,19 +118,23 @@ def _settle_item(
     now: datetime,
     actor: Actor | None,
 ) -> None:
+    tariff = item.tariff  # loaded by the caller or with the items (select_related)
+    start, end, _ = opening_period(now.date(), item.period, tariff.billing_mode, tariff.prorata_day)
     svc = create_service(
         client=client,
-        tariff=item.tariff,  # loaded by the caller or with the items (select_related)
+        tariff=tariff,
         period=item.period,
         currency=order.currency,
         addon_values=item.addon_values,
         parameters=item.parameters,
         defer_parameters=item.quick,
         auto_renew_period=item.period,  # renewed every period until the client turns it off
+        paid_until=end,  # charged just below, in this transaction
+        anchor_day=1 if is_calendar(item.period, tariff.billing_mode) else start.day,
         actor=actor,
         now=now,
     )
-    _charge(order, item, svc, wallet, now=now, actor=actor)
+    _charge(order, item, svc, wallet, start, end, now=now, actor=actor)
     item.service = svc
     item.save(update_fields=["service"])
     if item.quick:
@@ -150,12 +161,13 @@ def _charge(
     item: OrderItem,
     svc: Service,
     wallet: Wallet,
+    start: date,
+    end: date,
     *,
     now: datetime,
     actor: Actor | None,
 ) -> None:
-    day = now.date()
-    start, end, _ = opening_period(day, svc.period, svc.billing_mode, svc.prorata_day)
+    """The first period [start, end) of ``svc`` (created paid until ``end``)."""
     key = (order.client_id, order.provider_id, order.currency)
     money = MoneyItem(
         svc.pk,
@@ -169,10 +181,6 @@ def _charge(
         f"order {order.pk}",
     )
     write_money([money], {key: wallet.account_id}, now=now, actor=actor)
-    svc.paid_until = end
-    svc.anchor_day = 1 if is_calendar(svc.period, svc.billing_mode) else start.day
-    svc.updated_at = now
-    svc.save(update_fields=["paid_until", "anchor_day", "updated_at"])
 
 
 def _post_tax(order: Order, items: list[OrderItem], wallet: Wallet, actor: Actor | None) -> None:
@@ -180,11 +188,9 @@ def _post_tax(order: Order, items: list[OrderItem], wallet: Wallet, actor: Actor
     included = order.tax_minor - added
     if not order.tax_minor:
         return
-    payable = get_or_create_account(
-        kind=AccountKind.TAX_PAYABLE,
-        currency=order.currency,
-        provider=Provider(pk=order.provider_id),
-    ).pk
+    payable = get_account_id(
+        kind=AccountKind.TAX_PAYABLE, currency=order.currency, provider_id=order.provider_id
+    )
     ref = order.payment_reference
     if added:
         post_transaction(

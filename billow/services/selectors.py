@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
+from billow.catalog import cache as catalog_cache
 from billow.catalog.models import Tariff
 from billow.services.models import ModuleInstance, OperationStatus, ServiceOperation
 from billow.services.modules.base import ServiceContext, modules
@@ -14,7 +15,15 @@ from billow.services.states import Operation
 
 def pick_module_instance(tariff: Tariff) -> ModuleInstance | None:
     """The active instance of a registered module with the lowest priority that serves
-    ``tariff``: listed for the tariff, or (listing no tariff) for its product type."""
+    ``tariff``: listed for the tariff, or (listing no tariff) for its product type.
+
+    Cached per process under the catalog token, which every module instance write replaces;
+    the row returned is shared: read it, never change it."""
+    key = ("module_instance", tariff.pk, tariff.product_type_id)
+    return catalog_cache.cached(key, lambda: _pick_module_instance(tariff))
+
+
+def _pick_module_instance(tariff: Tariff) -> ModuleInstance | None:
     candidates = (
         ModuleInstance.objects.filter(is_active=True, module__in=modules.keys())
         .filter(Q(tariffs=tariff) | Q(tariffs__isnull=True, product_types=tariff.product_type_id))

@@ -20,7 +20,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billow.accounts.models import Client, Payer
-from billow.accounts.selectors import list_payers_for_client, list_provider_ids_for_client
+from billow.accounts.selectors import (
+    get_client_scope,
+    list_payers_for_client,
+    list_provider_ids_for_client,
+)
 from billow.api import errors, selectors
 from billow.api.exceptions import _jsonable, error_body
 from billow.api.idempotency import HEADER, idempotent
@@ -68,7 +72,7 @@ class CommerceView(ClientView):
     def provider_id(self, given: int | None, items: list[dict[str, Any]] | None = None) -> int:
         """``given`` (one of the client's providers), else the client's only provider, else the
         provider of the first item's tariff."""
-        mine = list_provider_ids_for_client(self.client_id)
+        mine = sorted(get_client_scope(self.client).provider_ids)
         if given is None and len(mine) == 1:
             return mine[0]  # an item of another provider is then tariff_not_available
         if given is None and items:

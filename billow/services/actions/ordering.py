@@ -4,12 +4,13 @@ instance; nothing is charged here (billing or the order checkout does that)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
 
 from billow.accounts.models import Client
+from billow.accounts.selectors import get_client_scope
 from billow.catalog import cache as catalog_cache
 from billow.catalog import pricing
 from billow.catalog.choices import TariffStatus
@@ -35,6 +36,8 @@ def create_service(
     auto_renew_period: str = "",
     name: str = "",
     defer_parameters: bool = False,
+    paid_until: date | None = None,
+    anchor_day: int | None = None,
     actor: Actor | None = None,
     now: datetime | None = None,
 ) -> Service:
@@ -47,11 +50,13 @@ def create_service(
     required ones may be missing, but any given value is still checked); the per-account
     order limit holds. The module instance is the
     active one of lowest priority serving the tariff (or its product type), or none yet.
-    Nothing is charged here (billing does that).
+    Nothing is charged here (billing does that); a caller that charges the first period in the
+    same transaction gives its end as ``paid_until`` (and the period's ``anchor_day``), so the
+    row is written once.
     """
     moment = clock.now(now)
     addons, params = dict(addon_values or {}), dict(parameters or {})
-    if not client.providers.filter(pk=tariff.provider_id).exists():
+    if tariff.provider_id not in get_client_scope(client).provider_ids:
         raise ServiceValidationError(
             "the tariff is sold by a provider the client does not belong to",
             code="tariff_of_other_provider",
@@ -73,7 +78,8 @@ def create_service(
             client=client, provider_id=tariff.provider_id, tariff=tariff,
             name=name or tariff.name, period=period, currency=currency,
             billing_mode=tariff.billing_mode, prorata_day=tariff.prorata_day,
-            anchor_day=moment.day, status=S.ORDERED, ordered_at=moment,
+            anchor_day=anchor_day or moment.day, paid_until=paid_until, status=S.ORDERED,
+            ordered_at=moment,
             auto_renew_period=auto_renew_period, addon_values=addons, parameters=params,
             module_instance=instance, created_at=moment, updated_at=moment,
         )  # fmt: skip
