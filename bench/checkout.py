@@ -212,9 +212,14 @@ def main() -> None:
             )
             for tok in seeded["tokens"]
         ]
+
         def cpu() -> dict[str, float]:
-            return {"web": cpu_seconds(server.pid), "jobs": cpu_seconds(consumer.pid),
-                    "postgres": cpu_seconds_named("postgres"), "load": time.process_time()}  # fmt: skip
+            return {
+                "web": cpu_seconds(server.pid),
+                "jobs": cpu_seconds(consumer.pid),
+                "postgres": cpu_seconds_named("postgres"),
+                "load": time.process_time(),
+            }
 
         cpu_before = cpu()
         start = time.perf_counter()
@@ -246,8 +251,10 @@ def main() -> None:
             print(f"  POST {name:5s} p50 {pct(v, 0.5):6.1f} ms  p95 {pct(v, 0.95):6.1f} ms  "
                   f"p99 {pct(v, 0.99):6.1f} ms")  # fmt: skip
         per_order = {k: 1000 * v / total for k, v in cpu_used.items()}
-        print(f"  CPU per order: {sum(per_order.values()):.1f} ms = "
-              + ", ".join(f"{k} {v:.1f}" for k, v in per_order.items()))
+        print(
+            f"  CPU per order: {sum(per_order.values()):.1f} ms = "
+            + ", ".join(f"{k} {v:.1f}" for k, v in per_order.items())
+        )
         print(f"baseline JSON 404 (no DB)  {base_404:7.0f} req/s; "
               f"orders/s = {rate / base_404:.3f} x")  # fmt: skip
         print(f"baseline GET /api/v1/me/   {base_me:7.0f} req/s; "
