@@ -144,9 +144,13 @@ def post_transactions_bulk(
     """
     currencies = account_currencies(leg for item in items for leg in item.legs)
     try:
-        with transaction.atomic():
+        if bulk.is_small(items):  # refusals come before its first write: no savepoint needed
             run = bulk.BulkRun(items, currencies, now or timezone.now(), _batch_size())
-            ids = run.execute()
+            ids = run.execute_small()
+        else:
+            with transaction.atomic():
+                run = bulk.BulkRun(items, currencies, now or timezone.now(), _batch_size())
+                ids = run.execute()
     except IntegrityError as exc:
         raise RetryableError(
             "a key of this batch was posted concurrently; retry", code="ledger_bulk_race"
