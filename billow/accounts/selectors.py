@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +89,15 @@ def get_client_scope(client: Client) -> ClientScope:
     scope = ClientScope(frozenset(providers), tuple(sorted(groups)))
     client.__dict__[_SCOPE_ATTR] = scope
     return scope
+
+
+def remember_client_scope(
+    client: Client, provider_ids: Iterable[int], group_ids: Iterable[int]
+) -> None:
+    """Set what ``get_client_scope`` returns for this instance (read together with it, e.g.
+    by the API token lookup, in the same statement)."""
+    scope = ClientScope(frozenset(provider_ids), tuple(sorted(set(group_ids))))
+    client.__dict__[_SCOPE_ATTR] = scope
 
 
 def forget_client_scope(client: Client) -> None:

@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Model, QuerySet
 
-from billow.accounts.models import Client, ClientUser
+from billow.accounts.models import Client, ClientGroupMembership, ClientUser
+from billow.accounts.selectors import remember_client_scope
 from billow.api.models import ApiToken
 from billow.core import clock
 from billow.core.rows import Columns
@@ -52,9 +53,20 @@ class _TokenQuery:
         def table(model: type[Model]) -> str:
             return qn(model._meta.db_table)
 
+        # The client's providers and groups ride along (``get_client_scope``), as arrays on
+        # PostgreSQL and comma-separated on SQLite.
+        agg = "array_agg" if connection.vendor == "postgresql" else "group_concat"
+        members = Client.providers.through
+        scope = (
+            f"(SELECT {agg}(p.{qn('provider_id')}) FROM {table(members)} p "  # noqa: S608
+            f"WHERE p.{qn('client_id')} = c.id), "
+            f"(SELECT {agg}(g.{qn('group_id')}) FROM {table(ClientGroupMembership)} g "
+            f"WHERE g.{qn('client_id')} = c.id)"
+        )
         self.sql = (
-            f"SELECT {self.token.sql}, {self.user.sql}, {self.client_user.sql}, {self.client.sql} "  # noqa: S608
-            f"FROM {table(ApiToken)} t JOIN {table(user_model)} u ON u.id = t.{qn('user_id')} "
+            f"SELECT {self.token.sql}, {self.user.sql}, {self.client_user.sql}, {self.client.sql}, "  # noqa: S608
+            f"{scope} FROM {table(ApiToken)} t "
+            f"JOIN {table(user_model)} u ON u.id = t.{qn('user_id')} "
             f"LEFT JOIN {table(ClientUser)} cu ON cu.{qn('user_id')} = u.id "
             f"LEFT JOIN {table(Client)} c ON c.id = cu.{qn('client_id')} "
             f"WHERE t.{qn('prefix')} = %s AND t.{qn('revoked_at')} IS NULL"
@@ -76,12 +88,23 @@ class _TokenQuery:
             client_user = self.client_user.load(row, at)
             at += len(self.client_user)
             client = self.client.load(row, at)
+            at += len(self.client)
+            remember_client_scope(client, _ids(row[at]), _ids(row[at + 1]))
             ClientUser._meta.get_field("client").set_cached_value(client_user, client)
             ClientUser._meta.get_field("user").set_cached_value(client_user, user)
         # As select_related leaves them: user.client_user raises for a user without one.
         ClientUser._meta.get_field("user").remote_field.set_cached_value(user, client_user)
         ApiToken._meta.get_field("user").set_cached_value(token, user)
         return token
+
+
+def _ids(value: Any) -> list[int]:
+    """An aggregated id list: a list (PostgreSQL), a comma-separated string (SQLite), or None."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [int(x) for x in value.split(",") if x]
+    return [int(x) for x in value]
 
 
 _token_query: _TokenQuery | None = None
