@@ -175,15 +175,18 @@ def checkout(
     _check_method(client, provider_id, quote, payer, payment_method)
     with transaction.atomic(durable=True):
         wallet = lock_wallet(client.pk, provider_id, currency)
+        paid = wallet.can_pay(quote.total.amount_minor)
+        # Paid at once: the items are inserted after settling, once, with their services.
         order, order_items = _create_order(
-            client, provider_id, currency, specs, quote, payer, payment_method, moment
-        )
+            client, provider_id, currency, specs, quote, payer, payment_method, moment,
+            save_items=not paid,
+        )  # fmt: skip
         _reserve_promos(order, quote, client, moment)
         if cart is not None:
             CartItem.objects.filter(cart=cart).delete()
-        paid = wallet.can_pay(order.total_minor)
         if paid:
             settle_locked(order, wallet, now=moment, actor=actor, client=client, items=order_items)
+            OrderItem.objects.bulk_create(order_items)
             order.payment_method = order.payment_method or PAID_FROM_BALANCE
         else:
             order.status = OrderStatus.AWAITING_PAYMENT
@@ -219,7 +222,11 @@ def _create_order(
     payer: Payer | None,
     payment_method: str,
     moment: datetime,
+    *,
+    save_items: bool = True,
 ) -> tuple[Order, list[OrderItem]]:
+    """The order and its items (inserted unless ``save_items`` is false: the caller inserts
+    them)."""
     code_id = next((p.code_id for p in quote.promotions if p.code_id), None)
     order = Order.objects.create(
         client=client,
@@ -235,7 +242,7 @@ def _create_order(
         payment_method=payment_method,
         created_at=moment,
     )
-    items = OrderItem.objects.bulk_create(
+    items = [
         OrderItem(
             order=order,
             key=s.key,
@@ -249,7 +256,9 @@ def _create_order(
             total_minor=quote.item_total(s.key).amount_minor,
         )
         for s in specs
-    )
+    ]
+    if save_items:
+        items = OrderItem.objects.bulk_create(items)
     return order, items
 
 

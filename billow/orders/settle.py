@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from django.db.models import Subquery
+from django.db import connection
+from django.db.transaction import TransactionManagementError
 
 from billow.accounts.models import Client, Provider
 from billow.billing.models import ClientBillingSettings, ExpenseKind, ExpenseReason
@@ -32,7 +34,7 @@ from billow.ledger.models import AccountKind, LedgerAccount, TransactionKind
 from billow.ledger.selectors import get_account_id, get_or_create_account, remember_currency
 from billow.marketing.promo_actions import confirm_promo_uses
 from billow.orders.models import Order, OrderItem, OrderStatus
-from billow.services.actions import create_service, request_operation, transition_service
+from billow.services.actions import create_service, transition_service
 from billow.services.models import Service
 from billow.services.states import ServiceStatus
 
@@ -51,22 +53,15 @@ class Wallet:
 def lock_wallet(client_id: int, provider_id: int, currency: str) -> Wallet:
     """Lock the client's balance account (created if missing): the first lock of every
     money-moving use case, shared with billing."""
-    terms = ClientBillingSettings.objects.filter(client_id=client_id, currency=currency)
-    mine = (
-        LedgerAccount.objects.select_for_update(of=("self",))
-        .filter(
-            kind=AccountKind.CLIENT_BALANCE,
-            currency=currency,
-            client_id=client_id,
-            provider_id=provider_id,
-        )
-        .annotate(
-            limit=Subquery(terms.values("credit_limit_minor")[:1]),
-            postpaid=Subquery(terms.values("postpaid")[:1]),
-        )
-        .values_list("pk", "balance_minor", "limit", "postpaid")
-    )  # one statement: the lock and the client's credit terms
-    row = mine.first()
+    params = [
+        client_id,
+        currency,
+        AccountKind.CLIENT_BALANCE.value,
+        currency,
+        client_id,
+        provider_id,
+    ]
+    row = _locked_wallet_row(params)
     if row is None:  # the first money of this client in this currency
         get_or_create_account(
             kind=AccountKind.CLIENT_BALANCE,
@@ -74,10 +69,39 @@ def lock_wallet(client_id: int, provider_id: int, currency: str) -> Wallet:
             client=Client(pk=client_id),
             provider=Provider(pk=provider_id),
         )
-        row = mine.get()
+        row = _locked_wallet_row(params)
+        if row is None:  # pragma: no cover - created just above
+            raise LedgerAccount.DoesNotExist("the client balance account vanished")
     account_id, balance, limit, postpaid = row
     remember_currency(account_id, currency)  # the charge's legs name it by id
     return Wallet(account_id, int(balance), int(limit or 0), bool(postpaid))
+
+
+_WALLET_SQL = (
+    "SELECT a.id, a.balance_minor, s.credit_limit_minor, s.postpaid"  # noqa: S608 (models' tables)
+    f" FROM {LedgerAccount._meta.db_table} a"
+    f" LEFT JOIN {ClientBillingSettings._meta.db_table} s"
+    " ON s.client_id = %s AND s.currency = %s"  # unique: at most one row
+    " WHERE a.kind = %s AND a.currency = %s AND a.client_id = %s AND a.provider_id = %s"
+    " ORDER BY a.id LIMIT 1"
+)
+
+
+def _locked_wallet_row(params: list[Any]) -> tuple[Any, ...] | None:
+    """One statement: the lock (PostgreSQL; SQLite locks the whole database on write, and
+    Django's ``select_for_update`` is a no-op there too) and the client's credit terms.
+    Hand-written: the ORM query with its two subqueries cost more to compile than to run."""
+    sql = _WALLET_SQL
+    if connection.features.has_select_for_update and connection.get_autocommit():
+        raise TransactionManagementError("the balance is locked inside a transaction only")
+    if connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF a"
+    elif connection.features.has_select_for_update:  # pragma: no cover - no such backend here
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row: tuple[Any, ...] | None = cursor.fetchone()
+    return row
 
 
 def settle_locked(
@@ -92,7 +116,8 @@ def settle_locked(
     """Create and charge the services of ``order`` (locked, unpaid), post its tax, set it
     paid and confirm its promo uses. The caller checked ``wallet.can_pay(order.total)`` and
     saves ``order`` (``status``, ``paid_at``). ``client`` and ``items`` save their reads when
-    the caller has them at hand."""
+    the caller has them at hand; items not yet saved (no pk) get their service set and are left
+    for the caller to insert (once, with it)."""
     client = client or Client.objects.get(pk=order.client_id)
     if items is None:
         items = list(order.items.select_related("tariff"))
@@ -133,10 +158,14 @@ def _settle_item(
         anchor_day=1 if is_calendar(item.period, tariff.billing_mode) else start.day,
         actor=actor,
         now=now,
+        # Not quick: open it at once when a module serves it, as
+        # request_operation(operation="open", service_is_new=True) would, in fewer statements.
+        open_key=None if item.quick else (lambda pk: f"order:{order.pk}:open:{pk}"),
     )
     _charge(order, item, svc, wallet, start, end, now=now, actor=actor)
     item.service = svc
-    item.save(update_fields=["service"])
+    if item.pk is not None:
+        item.save(update_fields=["service"])
     if item.quick:
         transition_service(
             service=svc,
@@ -144,15 +173,6 @@ def _settle_item(
             actor=actor,
             reason=f"quick order {order.pk}",
             now=now,
-        )
-    elif svc.module_instance_id is not None:
-        request_operation(
-            service=svc,
-            operation="open",
-            actor=actor,
-            key=f"order:{order.pk}:open:{svc.pk}",
-            now=now,
-            service_is_new=True,
         )
 
 

@@ -16,6 +16,7 @@ from billow.api.fields import (
     money,
     period_field,
 )
+from billow.api.serializers.base import Serializer
 from billow.api.serializers.client import PayerOut
 from billow.core.money import MAX_MINOR, Money
 from billow.invoicing.models import InvoiceStatus
@@ -78,7 +79,7 @@ class ParametersField(serializers.DictField):
 # --- quote ---------------------------------------------------------------------------------
 
 
-class ItemIn(serializers.Serializer):
+class ItemIn(Serializer):
     tariff_id = serializers.IntegerField(**ID)
     period = period_field()
     addon_values = AddonValuesField(required=False, default=dict)
@@ -88,7 +89,7 @@ class ItemIn(serializers.Serializer):
     )
 
 
-class _OrderSource(serializers.Serializer):
+class _OrderSource(Serializer):
     """Inline ``items`` in ``currency`` (a direct order) or ``from_cart`` (the cart of
     ``provider_id``); ``provider_id`` defaults to the client's only provider, else to the
     provider of the first item's tariff."""
@@ -116,7 +117,7 @@ class QuoteIn(_OrderSource):
     pass
 
 
-class QuoteLineOut(serializers.Serializer):
+class QuoteLineOut(Serializer):
     item = serializers.CharField(source="item_key", help_text="i1, i2 ... (cart: i<cart_item_id>)")
     kind = serializers.CharField()
     code = serializers.CharField(allow_blank=True)
@@ -134,7 +135,7 @@ class QuoteLineOut(serializers.Serializer):
     discount_reasons = serializers.ListField(child=serializers.CharField())
 
 
-class TaxLineOut(serializers.Serializer):
+class TaxLineOut(Serializer):
     rule_id = serializers.IntegerField()
     name = serializers.CharField()
     rate = serializers.DecimalField(max_digits=7, decimal_places=3, coerce_to_string=True)
@@ -142,13 +143,13 @@ class TaxLineOut(serializers.Serializer):
     amount = MoneyValueField()
 
 
-class AppliedPromotionOut(serializers.Serializer):
+class AppliedPromotionOut(Serializer):
     promotion_id = serializers.IntegerField()
     code = serializers.CharField(allow_blank=True)
     amount = MoneyValueField()
 
 
-class QuoteOut(serializers.Serializer):
+class QuoteOut(Serializer):
     """A ``orders.quote.Quote``: every line with the reason of its price, then the totals."""
 
     currency = serializers.CharField()
@@ -167,7 +168,7 @@ class QuoteOut(serializers.Serializer):
 # --- cart ----------------------------------------------------------------------------------
 
 
-class CartFilter(serializers.Serializer):
+class CartFilter(Serializer):
     provider_id = serializers.IntegerField(required=False, **ID)
 
 
@@ -175,7 +176,7 @@ class CartItemIn(ItemIn):
     currency = currency_field()
 
 
-class CartItemOut(serializers.Serializer):
+class CartItemOut(Serializer):
     id = serializers.IntegerField()
     provider_id = serializers.IntegerField(source="cart.provider_id")
     currency = serializers.CharField(source="cart.currency")
@@ -188,13 +189,13 @@ class CartItemOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class ErrorOut(serializers.Serializer):
+class ErrorOut(Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     details = serializers.DictField()
 
 
-class CartOut(serializers.Serializer):
+class CartOut(Serializer):
     provider_id = serializers.IntegerField()
     currency = serializers.CharField(allow_null=True)
     items = CartItemOut(many=True)
@@ -207,12 +208,12 @@ class CartOut(serializers.Serializer):
 # --- payment methods, checkout defaults ------------------------------------------------------
 
 
-class PaymentMethodFilter(serializers.Serializer):
+class PaymentMethodFilter(Serializer):
     provider_id = serializers.IntegerField(required=False, **ID)
     currency = currency_field(required=False)
 
 
-class PaymentMethodOut(serializers.Serializer):
+class PaymentMethodOut(Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     gateway = serializers.CharField()
@@ -225,7 +226,7 @@ class PaymentMethodOut(serializers.Serializer):
     supports_recurring = serializers.BooleanField()
 
 
-class CheckoutDefaultsOut(serializers.Serializer):
+class CheckoutDefaultsOut(Serializer):
     payer = PayerOut(allow_null=True)
     payment_method = PaymentMethodOut(allow_null=True)
     pay_from_balance = serializers.BooleanField(help_text="The last order was paid from it.")
@@ -242,11 +243,11 @@ class OrderIn(_OrderSource):
     return_url = serializers.URLField(**RETURN_URL)
 
 
-class OrderFilter(serializers.Serializer):
+class OrderFilter(Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
 
 
-class OrderItemOut(serializers.Serializer):
+class OrderItemOut(Serializer):
     id = serializers.IntegerField()
     key = serializers.CharField()
     tariff_id = serializers.IntegerField()
@@ -264,7 +265,7 @@ class OrderItemOut(serializers.Serializer):
         return super().to_representation(instance)
 
 
-class OrderOut(serializers.Serializer):
+class OrderOut(Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     provider_id = serializers.IntegerField()
@@ -302,13 +303,13 @@ class OrderOut(serializers.Serializer):
         return OrderItemOut(items, many=True, context={"currency": order.currency}).data
 
 
-class PaymentMethodRef(serializers.Serializer):
+class PaymentMethodRef(Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     gateway = serializers.CharField()
 
 
-class PaymentOut(serializers.Serializer):
+class PaymentOut(Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=PaymentStatus.choices)
     purpose = serializers.ChoiceField(choices=PaymentPurpose.values)
@@ -333,7 +334,7 @@ class OrderPaymentOut(OrderOut):
     payment = PaymentOut(allow_null=True, source="started_payment")
 
 
-class OrderPayIn(serializers.Serializer):
+class OrderPayIn(Serializer):
     payment_method_id = serializers.IntegerField(required=False, **ID)
     saved_method_id = serializers.IntegerField(
         required=False, help_text="One-click: charge this saved method.", **ID
@@ -349,7 +350,7 @@ class OrderPayIn(serializers.Serializer):
 # --- payments, saved methods -----------------------------------------------------------------
 
 
-class PaymentFilter(serializers.Serializer):
+class PaymentFilter(Serializer):
     status = serializers.ChoiceField(choices=PaymentStatus.choices, required=False)
     purpose = serializers.ChoiceField(choices=PaymentPurpose.values, required=False)
 
@@ -361,7 +362,7 @@ class TopUpIn(OrderPayIn):
     payer_id = serializers.IntegerField(required=False, allow_null=True, **ID)
 
 
-class SavedMethodOut(serializers.Serializer):
+class SavedMethodOut(Serializer):
     id = serializers.IntegerField()
     label = serializers.CharField()
     method = PaymentMethodRef()
@@ -377,7 +378,7 @@ class SavedMethodOut(serializers.Serializer):
         return None if limit is None else money(limit, saved.method.currency)
 
 
-class SavedMethodPatchIn(serializers.Serializer):
+class SavedMethodPatchIn(Serializer):
     is_default = serializers.BooleanField(required=False)
     auto_payment_max_minor = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=MAX_MINOR,
@@ -388,7 +389,7 @@ class SavedMethodPatchIn(serializers.Serializer):
 # --- invoices --------------------------------------------------------------------------------
 
 
-class InvoiceLineOut(serializers.Serializer):
+class InvoiceLineOut(Serializer):
     position = serializers.IntegerField()
     description = serializers.CharField()
     quantity = serializers.IntegerField()
@@ -404,7 +405,7 @@ class InvoiceLineOut(serializers.Serializer):
         return super().to_representation(instance)
 
 
-class InvoiceOut(serializers.Serializer):
+class InvoiceOut(Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField(source="display_number")
     status = serializers.ChoiceField(choices=InvoiceStatus.choices)
@@ -428,14 +429,14 @@ class InvoiceDetailOut(InvoiceOut):
         return InvoiceLineOut(rows, many=True, context={"currency": invoice.currency}).data
 
 
-class InvoiceFilter(serializers.Serializer):
+class InvoiceFilter(Serializer):
     status = serializers.ChoiceField(choices=InvoiceStatus.choices, required=False)
 
 
 # --- services ------------------------------------------------------------------------------
 
 
-class ConfigureIn(serializers.Serializer):
+class ConfigureIn(Serializer):
     parameters = ParametersField()
 
 
@@ -460,7 +461,7 @@ class StaffPaymentOut(PaymentOut):
     gateway_reference = serializers.CharField(allow_blank=True)
 
 
-class RefundIn(serializers.Serializer):
+class RefundIn(Serializer):
     amount_minor = serializers.IntegerField(
         min_value=1, max_value=MAX_MINOR, required=False, help_text="Default: all that is left."
     )
@@ -468,7 +469,7 @@ class RefundIn(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class RefundOut(serializers.Serializer):
+class RefundOut(Serializer):
     id = serializers.IntegerField()
     payment_id = serializers.IntegerField()
     amount = MoneyField(amount="amount_minor")

@@ -3,7 +3,8 @@ instance; nothing is charged here (billing or the order checkout does that)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -19,10 +20,11 @@ from billow.core import clock
 from billow.core.actors import Actor
 from billow.core.audit import audit_kwargs
 from billow.services import selectors
-from billow.services.errors import ServiceValidationError
-from billow.services.models import Service, ServiceEvent
+from billow.services.errors import InvalidTransitionError, ServiceValidationError
+from billow.services.models import ModuleInstance, Service, ServiceEvent, ServiceOperation
+from billow.services.states import OPERATION_RULES, can_transition
 
-from .lifecycle import S, _check_parameters
+from .lifecycle import S, _check_parameters, _check_request, dispatch_operations
 
 
 def create_service(
@@ -40,6 +42,7 @@ def create_service(
     anchor_day: int | None = None,
     actor: Actor | None = None,
     now: datetime | None = None,
+    open_key: Callable[[int], str] | None = None,
 ) -> Service:
     """Order ``tariff`` for ``client``: a new service in status ``ordered``.
 
@@ -53,6 +56,14 @@ def create_service(
     Nothing is charged here (billing does that); a caller that charges the first period in the
     same transaction gives its end as ``paid_until`` (and the period's ``anchor_day``), so the
     row is written once.
+
+    ``open_key`` (the order checkout, which charges the service in the same transaction): when
+    a module instance serves the service, its ``open`` is requested at once under the key
+    ``open_key(service.pk)``, writing the same rows as this call followed by
+    ``request_operation(operation="open", service_is_new=True)`` -- the service in progress
+    (sub-state open), the queued operation (from ``ordered``), the ``service.ordered`` and
+    ``service.status_changed`` events -- with the row inserted in its final status and both
+    events in one statement.
     """
     moment = clock.now(now)
     addons, params = dict(addon_values or {}), dict(parameters or {})
@@ -73,22 +84,66 @@ def create_service(
         )
     _check_order_limit(client, tariff)
     instance = selectors.pick_module_instance(tariff)
+    service = Service(
+        client=client, provider_id=tariff.provider_id, tariff=tariff,
+        name=name or tariff.name, period=period, currency=currency,
+        billing_mode=tariff.billing_mode, prorata_day=tariff.prorata_day,
+        anchor_day=anchor_day or moment.day, paid_until=paid_until, status=S.ORDERED,
+        ordered_at=moment,
+        auto_renew_period=auto_renew_period, addon_values=addons, parameters=params,
+        module_instance=instance, created_at=moment, updated_at=moment,
+    )  # fmt: skip
+    ordered_data = {"tariff_id": tariff.pk, "period": period, "currency": currency}
+    if open_key is not None and instance is not None:
+        _create_opened(service, instance, open_key, ordered_data, actor, moment)
+        return service
     with transaction.atomic(savepoint=False):  # writes only (refusals are raised above)
-        service = Service.objects.create(
-            client=client, provider_id=tariff.provider_id, tariff=tariff,
-            name=name or tariff.name, period=period, currency=currency,
-            billing_mode=tariff.billing_mode, prorata_day=tariff.prorata_day,
-            anchor_day=anchor_day or moment.day, paid_until=paid_until, status=S.ORDERED,
-            ordered_at=moment,
-            auto_renew_period=auto_renew_period, addon_values=addons, parameters=params,
-            module_instance=instance, created_at=moment, updated_at=moment,
-        )  # fmt: skip
+        service.save(force_insert=True)
         ServiceEvent.objects.create(
             service=service, from_status="", to_status=S.ORDERED,
-            **audit_kwargs(actor, "service.ordered", {"tariff_id": tariff.pk, "period": period,
-                                                      "currency": currency}, now=moment),
+            **audit_kwargs(actor, "service.ordered", ordered_data, now=moment),
         )  # fmt: skip
     return service
+
+
+def _create_opened(
+    service: Service,
+    instance: ModuleInstance,
+    open_key: Callable[[int], str],
+    ordered_data: dict[str, Any],
+    actor: Actor | None,
+    moment: datetime,
+) -> None:
+    """Write ``service`` (unsaved, ``ordered``) with its ``open`` requested: what
+    ``request_operation(service_is_new=True)`` and ``transition_service`` would check and
+    write, in three statements."""
+    operation = "open"
+    rule = OPERATION_RULES[operation]
+    _check_request(service, operation, {}, busy_check=False)  # as the service is ordered
+    if not can_transition(S.ORDERED, S.IN_PROGRESS):  # pragma: no cover - the rules allow it
+        raise InvalidTransitionError(
+            f"a service cannot go from {S.ORDERED} to {S.IN_PROGRESS}",
+            current=S.ORDERED,
+            to=S.IN_PROGRESS,
+        )
+    ordered = audit_kwargs(actor, "service.ordered", ordered_data, now=moment)
+    service.status, service.sub_state = S.IN_PROGRESS, rule.sub_state
+    with transaction.atomic(savepoint=False):  # writes only (refusals are raised above)
+        service.save(force_insert=True)
+        op = ServiceOperation.objects.create(
+            service=service, module_instance=instance, operation=operation, payload={},
+            idempotency_key=open_key(service.pk), from_status=S.ORDERED, created_at=moment,
+        )  # fmt: skip
+        changed = {"sub_state": rule.sub_state, "reason": f"{operation} requested",
+                   "operation_id": op.pk, "operation": operation}  # fmt: skip
+        ServiceEvent.objects.bulk_create([
+            ServiceEvent(service=service, from_status="", to_status=S.ORDERED, **ordered),
+            ServiceEvent(
+                service=service, from_status=S.ORDERED, to_status=S.IN_PROGRESS,
+                **audit_kwargs(actor, "service.status_changed", changed, now=moment),
+            ),
+        ])  # fmt: skip
+        transaction.on_commit(functools.partial(dispatch_operations, [op.pk]), robust=True)
 
 
 def _check_order_limit(client: Client, tariff: Tariff) -> None:
