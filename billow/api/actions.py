@@ -7,6 +7,7 @@ transaction; refusals write nothing.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -23,6 +24,7 @@ from billow.api.scopes import CLIENT_FAMILIES, SCOPES, STAFF_FAMILY, family_of
 from billow.core import clock
 from billow.core.actors import Actor
 from billow.core.audit import audit_kwargs
+from billow.core.rows import Columns
 
 TOKEN_PREFIX = "blw"  # noqa: S105 - the public token prefix, not a secret
 #: ``last_used_at`` is written at most this often per token (a write per request would cost).
@@ -133,24 +135,63 @@ def claim_idempotency_key(
     # In autocommit (the usual request) a failed INSERT harms nothing, so it needs no
     # transaction of its own (two round trips less); inside one, a savepoint keeps it usable.
     guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    record = IdempotencyRecord(
+        user=user, token=token, key=key, method=method, path=path[:500], fingerprint=fingerprint,
+        created_at=clock.now(),
+    )  # fmt: skip
     try:
-        with guard:
-            record = IdempotencyRecord.objects.create(
-                user=user, token=token, key=key, method=method, path=path[:500],
-                fingerprint=fingerprint,
-            )  # fmt: skip
+        with guard, connection.cursor() as cursor:
+            # Hand-written: it runs on every idempotent request, and the ORM's INSERT costs more
+            # to build than to run.
+            values = [_RECORD.prep(f.name, getattr(record, f.attname)) for f in _claimed()]
+            cursor.execute(_CLAIM_SQL(), values)
+            record.pk = cursor.fetchone()[0]
+        record._state.adding = False
         return record, True
     except IntegrityError:
         return IdempotencyRecord.objects.get(user=user, key=key), False
 
 
+_RECORD = Columns(IdempotencyRecord, "r")
+_CLAIMED = ("user", "token", "key", "method", "path", "fingerprint", "created_at")
+
+
+def _claimed() -> list[Any]:
+    return [IdempotencyRecord._meta.get_field(f) for f in _CLAIMED]
+
+
+@functools.cache
+def _CLAIM_SQL() -> str:
+    qn = connection.ops.quote_name
+    fields = _claimed()
+    return (
+        f"INSERT INTO {qn(IdempotencyRecord._meta.db_table)} "  # noqa: S608
+        f"({', '.join(qn(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn('id')}"
+    )
+
+
+@functools.cache
+def _COMPLETE_SQL() -> str:
+    qn = connection.ops.quote_name
+    return (
+        f"UPDATE {qn(IdempotencyRecord._meta.db_table)} SET {qn('response_status')} = %s, "  # noqa: S608
+        f"{qn('response_body')} = %s, {qn('completed_at')} = %s WHERE {qn('id')} = %s"
+    )
+
+
 def complete_idempotency_key(
     *, record: IdempotencyRecord, status: int, body: Any, now: datetime | None = None
 ) -> None:
-    """Store the response of the request that claimed the key."""
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        response_status=status, response_body=body, completed_at=clock.now(now)
-    )
+    """Store the response of the request that claimed the key (one hand-written UPDATE)."""
+    params = [
+        _RECORD.prep("response_status", status),
+        _RECORD.prep("response_body", body),
+        _RECORD.prep("completed_at", clock.now(now)),
+        record.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_COMPLETE_SQL(), params)
 
 
 def release_idempotency_key(*, record: IdempotencyRecord) -> None:
