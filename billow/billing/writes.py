@@ -21,6 +21,7 @@ from django.db.models import Q
 
 from billow.billing.models import Expense, ExpenseKind
 from billow.billing.plan import Notice, StatusChange, WalletKey
+from billow.core import rows as db_rows
 from billow.core.actors import Actor
 from billow.core.audit import audit_kwargs
 from billow.ledger.actions import post_transactions_bulk
@@ -133,7 +134,7 @@ def write_money(
         _insert_expense_rows(rows)
         return []
     expenses = [Expense(**dict(zip(_EXPENSE_FIELDS, row, strict=True))) for row in rows]
-    return Expense.objects.bulk_create(expenses)
+    return db_rows.insert(expenses)  # the ORM's bulk_create build costs more than the INSERT
 
 
 _EXPENSE_FIELDS = (
