@@ -26,7 +26,10 @@ def postgres_url(tmp: Path, stack: contextlib.ExitStack, tag: str = "bench") -> 
     down = [str(ROOT / "scripts" / "postgres-down.sh"), pgdir]
     stack.callback(subprocess.run, down, check=False)  # runs before tmp is removed
     up = [str(ROOT / "scripts" / "postgres-up.sh"), pgdir]
-    return subprocess.run(up, check=True, capture_output=True, text=True).stdout.strip()
+    done = subprocess.run(up, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"postgres-up.sh failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout.strip()
 
 
 def fresh_database(url: str, stack: contextlib.ExitStack, tag: str = "bench") -> str:

@@ -119,7 +119,8 @@ def main() -> None:
     if args.seed:
         _seed()
         return
-    with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+    # The stack (servers, the PostgreSQL cluster) must close before tmp is removed.
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         url = postgres_url(Path(tmp), stack, "webbench")
         env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings",
                "BILLOW_VAR_DIR": str(Path(tmp) / "var"), "DEBUG": "0", "LOG_LEVEL": "WARNING",
