@@ -69,6 +69,7 @@ def job(
     factor: float | None = None,
     max_delay: float | None = None,
     name: str | None = None,
+    keep_result: bool = True,
 ) -> Callable[[F], Job]: ...
 
 
@@ -81,12 +82,15 @@ def job(
     factor: float | None = None,
     max_delay: float | None = None,
     name: str | None = None,
+    keep_result: bool = True,
 ) -> Job | Callable[[F], Job]:
     """Declare a background job (``@job`` or ``@job(retries=3, base_delay=30)``).
 
     Calling the result enqueues it (use :func:`enqueue_on_commit` inside actions);
     ``.call_local`` runs the function inline. Only ``RetryableError`` is retried, with
     exponential backoff; every other exception fails the job at once (logged).
+    ``keep_result=False``: the queue stores nothing when the job ends (for frequent jobs whose
+    outcome lives in the database; ``.call_local`` still returns the value).
     """
 
     def decorate(func: F) -> Job:
@@ -102,10 +106,11 @@ def job(
         @functools.wraps(func)
         def run(*args: Any, task: Any, **kwargs: Any) -> Any:
             try:
-                return func(*args, **kwargs)
+                value = func(*args, **kwargs)
             except Exception as exc:
                 _on_failure(label, policy, task, exc)
                 raise
+            return value if keep_result else None  # Huey stores no None
 
         wrapper = djhuey.db_task(
             retries=policy.max_retries, retry_delay=policy.base_delay, context=True, name=name

@@ -7,7 +7,7 @@ from billow.jobs import job
 from billow.services import runner
 
 
-@job(retries=0)
+@job(retries=0, keep_result=False)  # one per operation: the row is the result
 def run_operation(operation_id: int) -> str:
     """Run one attempt of a queued ServiceOperation (skipped unless queued and due)."""
     return runner.execute_operation(operation_id=operation_id)

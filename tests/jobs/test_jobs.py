@@ -51,6 +51,25 @@ def test_job_runs_and_returns(immediate_huey):
     assert calls == [("add", (2, 3))]
 
 
+@job(keep_result=False)
+def add_quietly(a: int, b: int) -> int:
+    calls.append(("add_quietly", (a, b)))
+    return a + b
+
+
+def test_a_job_without_kept_result_runs_and_stores_nothing(immediate_huey):
+    result = add_quietly(2, 3)
+    assert calls == [("add_quietly", (2, 3))]
+    assert result() is None
+    assert immediate_huey.result_count() == 0
+    assert add_quietly.call_local(4, 5) == 9  # inline, the value is still there
+
+
+def test_a_job_keeps_its_result_by_default(immediate_huey):
+    add_job(2, 3)
+    assert immediate_huey.result_count() == 1
+
+
 def test_call_local_runs_inline_without_huey():
     assert add_job.call_local(4, 5) == 9
     with pytest.raises(RetryableError):
