@@ -143,7 +143,7 @@ if JOBS_URL:
     }
 else:
     HUEY = {
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "billow.jobs.storage.BillowSqliteHuey",
         "name": "billow",
         "filename": str(VAR_DIR / "jobs.sqlite3"),
         "immediate": env.bool("JOBS_IMMEDIATE", default=False),
