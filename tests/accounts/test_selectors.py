@@ -48,3 +48,18 @@ def test_list_payers_for_client(client_account, provider):
     actions.create_payer(client=other, kind="individual", name="C")
     assert list(selectors.list_payers_for_client(client_account)) == [a, b]
     assert list(selectors.list_payers_for_client(client_account, active_only=True)) == [a]
+
+
+def test_client_scope_is_one_query_and_follows_membership_actions(
+    client_account, provider, group, django_assert_num_queries
+):
+    fresh = type(client_account).objects.get(pk=client_account.pk)
+    with django_assert_num_queries(1):
+        scope = selectors.get_client_scope(fresh)
+        assert selectors.get_client_scope(fresh) is scope  # remembered on the instance
+    assert scope.provider_ids == frozenset({provider.pk})
+    assert scope.group_ids == ()
+    actions.add_client_to_group(client=fresh, group=group)
+    assert selectors.get_client_scope(fresh).group_ids == (group.pk,)
+    actions.remove_client_from_group(client=fresh, group=group)
+    assert selectors.get_client_scope(fresh).group_ids == ()
