@@ -353,4 +353,7 @@ BILLOW = {
     "BILLING_DELETE_MANUAL_SUSPENDED": env.bool(
         "BILLOW_BILLING_DELETE_MANUAL_SUSPENDED", default=False
     ),
+    # A quick-ordered service still unconfigured this many days after its order is deleted and
+    # its price refunded to the balance (0: kept until configured).
+    "QUICK_ORDER_CONFIGURE_DAYS": env.int("BILLOW_QUICK_ORDER_CONFIGURE_DAYS", default=30),
 }

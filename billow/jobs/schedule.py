@@ -46,6 +46,10 @@ class PeriodicJob:
 SCHEDULE: list[PeriodicJob] = [
     # The daily billing run (DESIGN §5): renew, suspend, resume, delete, notices.
     PeriodicJob("billing_daily", "billow.billing.tasks.run_billing_day", "5 0 * * *"),
+    # Quick orders never configured: deleted and refunded after QUICK_ORDER_CONFIGURE_DAYS.
+    PeriodicJob(
+        "orders_expire_unconfigured", "billow.orders.tasks.expire_unconfigured", "35 0 * * *"
+    ),
     # Service operations: re-queue stuck ones, resolve unknowns, dispatch due retries.
     PeriodicJob("services_janitor", "billow.services.tasks.janitor_operations", "* * * * *"),
     # Payments janitor: resolve unknown / stale pending payments by asking the gateway.

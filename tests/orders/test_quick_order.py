@@ -7,7 +7,7 @@ shop's clock is 10 March 2027, so the first period runs to 10 April.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -166,3 +166,93 @@ def test_once_configured_the_run_renews_it_from_its_paid_until(shop: Shop, oncom
     svc.refresh_from_db()
     assert (svc.status, svc.paid_until) == (ServiceStatus.ACTIVE, date(2027, 5, 10))
     assert shop.balance(svc.client) == 0
+
+
+# -- expiry: never configured -> deleted, everything it cost refunded ----------------------------
+
+AFTER_30_DAYS = datetime(2027, 4, 9, 13, 0, tzinfo=UTC)  # ordered on 10 March 2027, 12:00
+
+
+def _expiry_state(svc: Service) -> tuple[Any, ...]:
+    from billow.invoicing.models import CreditNote
+    from billow.notifications.models import Notification
+
+    svc.refresh_from_db()
+    return (
+        svc.status,
+        shop_balance(svc),
+        list(CreditNote.objects.values_list("amount_minor", "reason")),
+        list(Notification.objects.filter(client=svc.client).values_list("event", flat=True)),
+    )
+
+
+def shop_balance(svc: Service) -> int:
+    from billow.ledger.models import AccountKind, LedgerAccount
+
+    return int(
+        LedgerAccount.objects.get(kind=AccountKind.CLIENT_BALANCE, client=svc.client).balance_minor
+    )
+
+
+def test_an_unconfigured_quick_order_is_deleted_and_refunded_after_the_grace_period(
+    shop: Shop, oncommit: Any
+) -> None:
+    from billow.invoicing.models import TaxRule
+    from billow.ledger.selectors import get_reconcile_report
+    from billow.orders.expiry import expire_unconfigured_services
+
+    # given VAT added to the price, and a quick order paid from the balance, never configured
+    TaxRule.objects.create(provider=shop.provider, name="VAT DE", country="DE", rate=19)
+    svc = quick_order(shop, balance=1190)
+    assert shop_balance(svc) == 0  # 10.00 + 1.90 VAT
+    # when the daily expiry runs one day before the 30 days are over: nothing changes
+    day_29 = datetime(2027, 4, 8, 1, 0, tzinfo=UTC)
+    assert expire_unconfigured_services(now=day_29) == []
+    assert _expiry_state(svc) == (ServiceStatus.CONFIGURATION_REQUIRED, 0, [], [])
+    # and once they are over: deleted, the whole price back (tax included), a credit note
+    with oncommit(execute=True):
+        assert expire_unconfigured_services(now=AFTER_30_DAYS) == [svc.pk]
+    assert _expiry_state(svc) == (
+        ServiceStatus.DELETED, 1190, [(1190, "service not configured")], ["service_deleted"],
+    )  # fmt: skip
+    assert [e for e in charges(svc)] == [
+        ("charge", date(2027, 3, 10), date(2027, 4, 10), 1000),
+        ("refund", date(2027, 4, 9), date(2027, 4, 10), 1000),
+    ]
+    assert get_reconcile_report().ok
+    # and a rerun refunds nothing more
+    with oncommit(execute=True):
+        assert expire_unconfigured_services(now=AFTER_30_DAYS + timedelta(days=1)) == []
+    assert _expiry_state(svc)[1:3] == (1190, [(1190, "service not configured")])
+
+
+def test_a_configured_quick_order_is_not_expired(shop: Shop, oncommit: Any) -> None:
+    from billow.orders.expiry import expire_unconfigured_services
+
+    svc = quick_order(shop)
+    with oncommit(execute=True):
+        actions.configure_quick_service(service=svc, parameters={"os": "debian-12"})
+    assert expire_unconfigured_services(now=AFTER_30_DAYS) == []
+    svc.refresh_from_db()
+    assert svc.status != ServiceStatus.DELETED
+    assert shop_balance(svc) == 0
+
+
+def test_expiry_is_off_with_zero_days(shop: Shop, settings: Any) -> None:
+    from billow.orders.expiry import expire_unconfigured_services
+
+    settings.BILLOW = {**settings.BILLOW, "QUICK_ORDER_CONFIGURE_DAYS": 0}
+    svc = quick_order(shop)
+    assert expire_unconfigured_services(now=AFTER_30_DAYS + timedelta(days=365)) == []
+    assert _expiry_state(svc) == (ServiceStatus.CONFIGURATION_REQUIRED, 0, [], [])
+
+
+def test_the_daily_job_expires_on_the_clock(shop: Shop) -> None:
+    from billow.core import clock
+    from billow.orders.tasks import expire_unconfigured
+
+    svc = quick_order(shop)
+    with clock.use_clock(clock.FixedClock(AFTER_30_DAYS)):
+        assert expire_unconfigured.call_local() == 1
+    svc.refresh_from_db()
+    assert (svc.status, shop_balance(svc)) == (ServiceStatus.DELETED, 1000)
