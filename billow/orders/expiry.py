@@ -52,6 +52,15 @@ def configure_days() -> int:
     return int(conf.get("QUICK_ORDER_CONFIGURE_DAYS", 30))
 
 
+def configure_deadline(service: Service) -> datetime | None:
+    """When ``service`` (waiting for configuration) is deleted and refunded if still
+    unconfigured; None when expiry is off."""
+    days = configure_days()
+    if days <= 0 or service.ordered_at is None:
+        return None
+    return service.ordered_at + timedelta(days=days)
+
+
 def expire_unconfigured_services(*, now: datetime | None = None) -> list[int]:
     """Delete and refund every quick-ordered service still unconfigured ``configure_days()``
     after its order (none when that is 0). Returns the ids it deleted; one that fails is

@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils.formats import date_format
 from huey.contrib.djhuey import HUEY
 
 from billow.accounts.models import ClientGroup, ClientGroupMembership
@@ -559,6 +561,8 @@ def test_a_quick_order_is_configured_after_payment(shop: Shop, oncommit: Any) ->
     assert f'href="/services/{svc.pk}/configure/"' in text(shop.a.http.get(f"/orders/{order.pk}/"))
     form = text(shop.a.http.get(f"/services/{svc.pk}/configure/"))
     assert '<option value="ubuntu-24.04">Ubuntu 24.04</option>' in form
+    deadline = date_format(svc.ordered_at + timedelta(days=30), "DATE_FORMAT")
+    assert f"Configure it by {deadline}. After that it is deleted" in form
     # when the client picks Ubuntu
     with oncommit(execute=True):
         response = shop.a.http.post(

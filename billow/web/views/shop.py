@@ -33,6 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billow.accounts.models import ClientPermission
 from billow.core.errors import BillowError
 from billow.orders import actions as orders
+from billow.orders.expiry import configure_deadline
 from billow.orders.models import Order, OrderStatus
 from billow.payments import actions as payments
 from billow.payments.models import Payment
@@ -365,4 +366,6 @@ def service_configure(request: HttpRequest, pk: int) -> HttpResponse:
             return refused(request, exc, "web:service_configure", pk)
         messages.success(request, _("The parameters were saved; the service is being opened."))
         return redirect("web:service_detail", pk)
-    return render(request, "web/shop/configure_service.html", {"s": service, "form": form})
+    deadline = configure_deadline(service)
+    context = {"s": service, "form": form, "deadline": deadline}
+    return render(request, "web/shop/configure_service.html", context)
