@@ -144,7 +144,7 @@ def claim_idempotency_key(
             # Hand-written: it runs on every idempotent request, and the ORM's INSERT costs more
             # to build than to run.
             values = [_RECORD.prep(f.name, getattr(record, f.attname)) for f in _claimed()]
-            cursor.execute(_CLAIM_SQL(), values)
+            cursor.execute(_claim_sql(), values)
             record.pk = cursor.fetchone()[0]
         record._state.adding = False
         return record, True
@@ -156,12 +156,13 @@ _RECORD = Columns(IdempotencyRecord, "r")
 _CLAIMED = ("user", "token", "key", "method", "path", "fingerprint", "created_at")
 
 
-def _claimed() -> list[Any]:
-    return [IdempotencyRecord._meta.get_field(f) for f in _CLAIMED]
+@functools.cache
+def _claimed() -> tuple[Any, ...]:
+    return tuple(IdempotencyRecord._meta.get_field(f) for f in _CLAIMED)
 
 
 @functools.cache
-def _CLAIM_SQL() -> str:
+def _claim_sql() -> str:
     qn = connection.ops.quote_name
     fields = _claimed()
     return (
@@ -172,7 +173,7 @@ def _CLAIM_SQL() -> str:
 
 
 @functools.cache
-def _COMPLETE_SQL() -> str:
+def _complete_sql() -> str:
     qn = connection.ops.quote_name
     return (
         f"UPDATE {qn(IdempotencyRecord._meta.db_table)} SET {qn('response_status')} = %s, "  # noqa: S608
@@ -191,7 +192,7 @@ def complete_idempotency_key(
         record.pk,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_COMPLETE_SQL(), params)
+        cursor.execute(_complete_sql(), params)
 
 
 def release_idempotency_key(*, record: IdempotencyRecord) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 from datetime import datetime
 from typing import Any
@@ -107,14 +108,13 @@ def _ids(value: Any) -> list[int]:
     return [int(x) for x in value]
 
 
-_token_query: _TokenQuery | None = None
+@functools.cache
+def _token_query() -> _TokenQuery:  # built on first use: needs the connection
+    return _TokenQuery()
 
 
 def _load_token(prefix: str) -> ApiToken | None:
-    global _token_query
-    if _token_query is None:
-        _token_query = _TokenQuery()
-    return _token_query.load(prefix)
+    return _token_query().load(prefix)
 
 
 def list_tokens_for_user(user: Any) -> QuerySet[ApiToken]:
