@@ -59,10 +59,14 @@ def _report(r: dict[str, Any]) -> None:
     print(f"\n== {r['backend']} ({r['server']}), {n:,} services due, chunks of {r['chunk']:,} ==")
     print(f"seed         : {r['seed_s']:.1f}s")
     print(f"raw insert   : {n:,} txns + {2 * n:,} entries + {n:,} expenses in {r['raw_s']:.3f}s")
-    print(f"billing run  : {r['run_s']:.3f}s = {n / r['run_s']:,.0f} services/s "
-          f"({r['run_s'] / r['raw_s']:.2f}x the raw insert)")  # fmt: skip
-    print(f"renewed {r['renewed']:,}, charged {r['amount']:,} minor units; "
-          f"reconcile: {'ok' if r['reconciled'] else 'MISMATCH'}")  # fmt: skip
+    print(
+        f"billing run  : {r['run_s']:.3f}s = {n / r['run_s']:,.0f} services/s "
+        f"({r['run_s'] / r['raw_s']:.2f}x the raw insert)"
+    )
+    print(
+        f"renewed {r['renewed']:,}, charged {r['amount']:,} minor units; "
+        f"reconcile: {'ok' if r['reconciled'] else 'MISMATCH'}"
+    )
 
 
 def parent(args: argparse.Namespace) -> int:
@@ -72,9 +76,11 @@ def parent(args: argparse.Namespace) -> int:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="billow-bench-")))
         tmp.chmod(0o711)
         for backend in backends:
-            url = f"sqlite:///{tmp / 'bench.sqlite3'}" if backend == "sqlite" else (
-                postgres_url(tmp, stack, "billbench")
-            )  # fmt: skip
+            url = (
+                f"sqlite:///{tmp / 'bench.sqlite3'}"
+                if backend == "sqlite"
+                else (postgres_url(tmp, stack, "billbench"))
+            )
             results.append(_run_child(backend, url, args, tmp))
             _report(results[-1])
     ok = all(r["reconciled"] and r["renewed"] == r["n"] for r in results)
@@ -103,13 +109,22 @@ def child(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     run = run_billing(day=day)
     run_s = time.perf_counter() - t0
-    print(json.dumps({
-        "backend": args.child, "server": _server(), "n": args.services,
-        "chunk": int(os.environ.get("BILLOW_BILLING_CHUNK_SERVICES", 5000)),
-        "seed_s": seed_s, "raw_s": raw_s, "run_s": run_s,
-        "renewed": run.report["renewed"], "amount": run.report["amounts"].get("USD", 0),
-        "reconciled": get_reconcile_report().ok,
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "backend": args.child,
+                "server": _server(),
+                "n": args.services,
+                "chunk": int(os.environ.get("BILLOW_BILLING_CHUNK_SERVICES", 5000)),
+                "seed_s": seed_s,
+                "raw_s": raw_s,
+                "run_s": run_s,
+                "renewed": run.report["renewed"],
+                "amount": run.report["amounts"].get("USD", 0),
+                "reconciled": get_reconcile_report().ok,
+            }
+        )
+    )
     return 0
 
 
@@ -149,22 +164,40 @@ def _seed(n: int, day: Any) -> tuple[int, list[tuple[int, int]]]:
             batch_size=5000,
         )
         wallets = LedgerAccount.objects.bulk_create(
-            (LedgerAccount(kind=AccountKind.CLIENT_BALANCE, currency="USD", client=c,
-                           provider=provider) for c in people),
+            (
+                LedgerAccount(
+                    kind=AccountKind.CLIENT_BALANCE, currency="USD", client=c, provider=provider
+                )
+                for c in people
+            ),
             batch_size=5000,
-        )  # fmt: skip
+        )
         house = get_or_create_account(kind=AccountKind.ADJUSTMENTS, currency="USD")
         fund = PRICE * PER_CLIENT * 2
-        post_transactions_bulk([
-            Posting("adjustment", [(w.pk, fund), (house.pk, -fund)], f"bench-fund-{w.pk}")
-            for w in wallets
-        ])  # fmt: skip
+        post_transactions_bulk(
+            [
+                Posting("adjustment", [(w.pk, fund), (house.pk, -fund)], f"bench-fund-{w.pk}")
+                for w in wallets
+            ]
+        )
         Service.objects.bulk_create(
-            (Service(client=people[i // PER_CLIENT % clients], provider=provider, tariff=tariff,
-                     period="1m", currency="USD", billing_mode="anniversary", anchor_day=day.day,
-                     status="active", paid_until=day, auto_renew_period="1m") for i in range(n)),
+            (
+                Service(
+                    client=people[i // PER_CLIENT % clients],
+                    provider=provider,
+                    tariff=tariff,
+                    period="1m",
+                    currency="USD",
+                    billing_mode="anniversary",
+                    anchor_day=day.day,
+                    status="active",
+                    paid_until=day,
+                    auto_renew_period="1m",
+                )
+                for i in range(n)
+            ),
             batch_size=5000,
-        )  # fmt: skip
+        )
     rows = list(Service.objects.order_by("id").values_list("id", "client_id"))
     return provider.pk, rows
 
@@ -179,12 +212,14 @@ def _time_raw(provider_id: int, services: list[tuple[int, int]], day: Any) -> fl
     from billow.ledger.models import AccountKind, LedgerAccount
     from billow.ledger.selectors import get_or_create_account
 
-    wallets = dict(LedgerAccount.objects.filter(kind=AccountKind.CLIENT_BALANCE)
-                   .values_list("client_id", "id"))  # fmt: skip
+    wallets = dict(
+        LedgerAccount.objects.filter(kind=AccountKind.CLIENT_BALANCE).values_list("client_id", "id")
+    )
     from billow.accounts.models import Provider
 
-    revenue = get_or_create_account(kind=AccountKind.PROVIDER_REVENUE, currency="USD",
-                                    provider=Provider(pk=provider_id)).pk  # fmt: skip
+    revenue = get_or_create_account(
+        kind=AccountKind.PROVIDER_REVENUE, currency="USD", provider=Provider(pk=provider_id)
+    ).pk
     now: Any = timezone.now()
     pg = connection.vendor == "postgresql"
     stamp = now if pg else connection.ops.adapt_datetimefield_value(now)
@@ -194,19 +229,37 @@ def _time_raw(provider_id: int, services: list[tuple[int, int]], day: Any) -> fl
     for k, (sid, cid) in enumerate(services):
         tid = base + k
         key = f"charge:{sid}:{day.isoformat()}"
-        txns.append((tid, "charge", key, "services.service", str(sid), "", "job", "billing_run",
-                     "0" * 64, stamp))  # fmt: skip
+        txns.append(
+            (
+                tid,
+                "charge",
+                key,
+                "services.service",
+                str(sid),
+                "",
+                "job",
+                "billing_run",
+                "0" * 64,
+                stamp,
+            )
+        )
         entries += [(tid, wallets[cid], -PRICE, "USD"), (tid, revenue, PRICE, "USD")]
-        expenses.append((sid, cid, provider_id, "charge", "period", key, day, end, PRICE, "USD",
-                         tid, "", stamp))  # fmt: skip
-    cols = ("service_id, client_id, provider_id, kind, reason, key, period_from, period_to, "
-            "amount_minor, currency, transaction_id, description, created_at")  # fmt: skip
+        expenses.append(
+            (sid, cid, provider_id, "charge", "period", key, day, end, PRICE, "USD", tid, "", stamp)
+        )
+    cols = (
+        "service_id, client_id, provider_id, kind, reason, key, period_from, period_to, "
+        "amount_minor, currency, transaction_id, description, created_at"
+    )
     table = Expense._meta.db_table
     start = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cur:
         if pg:
-            for sql, rows in ((bulk.PG_COPY_TXN, txns), (bulk.PG_COPY_ENTRY, entries),
-                              (f"COPY {table} ({cols}) FROM STDIN", expenses)):  # fmt: skip
+            for sql, rows in (
+                (bulk.PG_COPY_TXN, txns),
+                (bulk.PG_COPY_ENTRY, entries),
+                (f"COPY {table} ({cols}) FROM STDIN", expenses),
+            ):
                 with cur.cursor.copy(sql) as copy:
                     for row in rows:
                         copy.write_row(row)

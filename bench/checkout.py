@@ -64,10 +64,19 @@ def _seed(clients: int) -> None:
     tariff = catalog.create_tariff(provider_id=provider.pk, product_type=vps, name="VPS S")
     catalog.set_tariff_price(tariff=tariff, period="1m", currency="USD", amount_minor=1000)
     catalog.create_addon(
-        tariff=tariff, name="CPU", intname="cpu", unit="vCPU", value_type="int",
-        billing_type="on_order", currency="USD", unit_price_minor=300, included=1, min_value=1,
-        max_value=16, step=1,
-    )  # fmt: skip
+        tariff=tariff,
+        name="CPU",
+        intname="cpu",
+        unit="vCPU",
+        value_type="int",
+        billing_type="on_order",
+        currency="USD",
+        unit_price_minor=300,
+        included=1,
+        min_value=1,
+        max_value=16,
+        step=1,
+    )
     services.create_module_instance(module="dummy", name="dummy-1", product_types=[vps])
     scopes = [s for s in SCOPES if not s.startswith("staff")]
     tokens = []
@@ -78,8 +87,13 @@ def _seed(clients: int) -> None:
         account = get_or_create_account(
             kind=AccountKind.CLIENT_BALANCE, currency="USD", client=client, provider=provider
         )
-        adjust_client_balance(account=account, amount_minor=BALANCE, direction="credit",
-                              reason="bench", nonce=f"bench-{i}")  # fmt: skip
+        adjust_client_balance(
+            account=account,
+            amount_minor=BALANCE,
+            direction="credit",
+            reason="bench",
+            nonce=f"bench-{i}",
+        )
         user = ClientUser.objects.get(client=client, is_owner=True).user
         tokens.append(create_api_token(user=user, name="bench", scopes=scopes)[1])
     print(json.dumps({"tokens": tokens, "provider_id": provider.pk, "tariff_id": tariff.pk}))
@@ -95,8 +109,13 @@ def _active_services(url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _call(conn: http.client.HTTPConnection, method: str, path: str, headers: dict[str, str],
-          body: dict[str, object] | None = None) -> tuple[int, bytes]:  # fmt: skip
+def _call(
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: dict[str, object] | None = None,
+) -> tuple[int, bytes]:
     data = json.dumps(body).encode() if body is not None else None
     hdrs = {**headers, "Content-Type": "application/json"} if data else headers
     conn.request(method, path, body=data, headers=hdrs)
@@ -104,8 +123,9 @@ def _call(conn: http.client.HTTPConnection, method: str, path: str, headers: dic
     return resp.status, resp.read()
 
 
-def _drive_get(port: int, path: str, headers: dict[str, str], clients: int, total: int,
-               expect: int) -> float:  # fmt: skip
+def _drive_get(
+    port: int, path: str, headers: dict[str, str], clients: int, total: int, expect: int
+) -> float:
     """Requests/s of ``total`` GETs over ``clients`` keep-alive connections."""
     errors: list[int] = []
 
@@ -128,12 +148,24 @@ def _drive_get(port: int, path: str, headers: dict[str, str], clients: int, tota
     return (total // clients * clients) / (time.perf_counter() - start)
 
 
-def _order_loop(port: int, token: str, n: int, seeded: dict[str, int], out: dict[str, list[float]],
-                errors: list[str], lock: threading.Lock, quote: bool) -> None:  # fmt: skip
+def _order_loop(
+    port: int,
+    token: str,
+    n: int,
+    seeded: dict[str, int],
+    out: dict[str, list[float]],
+    errors: list[str],
+    lock: threading.Lock,
+    quote: bool,
+) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {"Authorization": f"Bearer {token}"}
-    item = {"tariff_id": seeded["tariff_id"], "period": "1m", "addon_values": {"cpu": 2},
-            "parameters": {"os": "debian-12"}}  # fmt: skip
+    item = {
+        "tariff_id": seeded["tariff_id"],
+        "period": "1m",
+        "addon_values": {"cpu": 2},
+        "parameters": {"os": "debian-12"},
+    }
     body = {"provider_id": seeded["provider_id"], "currency": "USD", "items": [item]}
     quotes, orders = [], []
     for _ in range(n):
@@ -183,25 +215,59 @@ def main() -> None:
     # The stack (servers, the PostgreSQL cluster) must close before tmp is removed.
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         url = postgres_url(Path(tmp), stack, "checkoutbench")
-        env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings",
-               "BILLOW_VAR_DIR": str(Path(tmp) / "var"), "DEBUG": "0", "LOG_LEVEL": "ERROR",
-               "API_THROTTLE_USER": "1000000/min", "BILLOW_FAST_HASHER": "1"}  # fmt: skip
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "BILLOW_VAR_DIR": str(Path(tmp) / "var"),
+            "DEBUG": "0",
+            "LOG_LEVEL": "ERROR",
+            "API_THROTTLE_USER": "1000000/min",
+            "BILLOW_FAST_HASHER": "1",
+        }
         run = {"env": env, "cwd": ROOT, "check": True}
         subprocess.run([PY, "manage.py", "migrate", "-v0"], **run)  # type: ignore[arg-type]
         subprocess.run([PY, "manage.py", "createcachetable"], **run)  # type: ignore[arg-type]
-        seeded = json.loads(subprocess.run(
-            [PY, __file__, "--seed", str(args.clients)], capture_output=True, text=True, **run
-        ).stdout)  # type: ignore[call-overload]  # fmt: skip
+        seeded = json.loads(
+            subprocess.run(
+                [PY, __file__, "--seed", str(args.clients)], capture_output=True, text=True, **run
+            ).stdout
+        )  # type: ignore[call-overload]
         port = free_port()
         server = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "-w", str(args.workers),
-             "-b", f"127.0.0.1:{port}", "--log-level", "warning"], env=env, cwd=ROOT,
-        )  # fmt: skip
+            [
+                str(ROOT / ".venv" / "bin" / "gunicorn"),
+                "config.wsgi",
+                "-w",
+                str(args.workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+        )
         stack.callback(server.terminate)
         consumer = subprocess.Popen(
-            [PY, "manage.py", "run_huey", "-w", str(args.jobs), "-k", "thread", "-d", "0.01",
-             "-m", "0.1", "-q", "--no-periodic"], env=env, cwd=ROOT,
-        )  # fmt: skip
+            [
+                PY,
+                "manage.py",
+                "run_huey",
+                "-w",
+                str(args.jobs),
+                "-k",
+                "thread",
+                "-d",
+                "0.01",
+                "-m",
+                "0.1",
+                "-q",
+                "--no-periodic",
+            ],
+            env=env,
+            cwd=ROOT,
+        )
         stack.callback(consumer.terminate)
         wait_for_port(port)
         auth = {"Authorization": f"Bearer {seeded['tokens'][0]}"}
@@ -248,24 +314,30 @@ def main() -> None:
         done = time.perf_counter() - start
         cpu_used = {k: v - cpu_before[k] for k, v in cpu().items()}
         rate = total / done
-        print(f"{total} orders, {args.clients} clients, gunicorn {args.workers} sync workers, "
-              f"consumer {args.jobs} threads, PostgreSQL, {os.cpu_count()} CPUs")  # fmt: skip
+        print(
+            f"{total} orders, {args.clients} clients, gunicorn {args.workers} sync workers, "
+            f"consumer {args.jobs} threads, PostgreSQL, {os.cpu_count()} CPUs"
+        )
         flow = "order paid" if args.no_quote else "quote -> order paid"
-        print(f"end to end ({flow} -> service active): {rate:7.1f} orders/s "
-              f"({done:.2f} s; all orders answered after {submitted:.2f} s)")  # fmt: skip
+        print(
+            f"end to end ({flow} -> service active): {rate:7.1f} orders/s "
+            f"({done:.2f} s; all orders answered after {submitted:.2f} s)"
+        )
         for name in ("order",) if args.no_quote else ("quote", "order"):
             v = lat[name]
-            print(f"  POST {name:5s} p50 {pct(v, 0.5):6.1f} ms  p95 {pct(v, 0.95):6.1f} ms  "
-                  f"p99 {pct(v, 0.99):6.1f} ms")  # fmt: skip
+            print(
+                f"  POST {name:5s} p50 {pct(v, 0.5):6.1f} ms  p95 {pct(v, 0.95):6.1f} ms  "
+                f"p99 {pct(v, 0.99):6.1f} ms"
+            )
         per_order = {k: 1000 * v / total for k, v in cpu_used.items()}
         print(
             f"  CPU per order: {sum(per_order.values()):.1f} ms = "
             + ", ".join(f"{k} {v:.1f}" for k, v in per_order.items())
         )
-        print(f"baseline JSON 404 (no DB)  {base_404:7.0f} req/s; "
-              f"orders/s = {rate / base_404:.3f} x")  # fmt: skip
-        print(f"baseline GET /api/v1/me/   {base_me:7.0f} req/s; "
-              f"orders/s = {rate / base_me:.3f} x")  # fmt: skip
+        print(
+            f"baseline JSON 404 (no DB)  {base_404:7.0f} req/s; orders/s = {rate / base_404:.3f} x"
+        )
+        print(f"baseline GET /api/v1/me/   {base_me:7.0f} req/s; orders/s = {rate / base_me:.3f} x")
         sys.stdout.flush()
 
 

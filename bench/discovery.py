@@ -41,9 +41,11 @@ def node_xml(n: int, first_service: int) -> str:
             "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
             "<os><type arch='x86_64'>hvm</type></os></domain>"
         )
-    pool = ("<pool type='dir'><name>billow-test</name><capacity>0</capacity>"
-            "<allocation>0</allocation><available>0</available>"
-            "<target><path>/billow-test</path></target></pool>")  # fmt: skip
+    pool = (
+        "<pool type='dir'><name>billow-test</name><capacity>0</capacity>"
+        "<allocation>0</allocation><available>0</available>"
+        "<target><path>/billow-test</path></target></pool>"
+    )
     return f"<?xml version='1.0'?><node>{pool}{''.join(parts)}</node>"
 
 
@@ -52,8 +54,11 @@ def main() -> None:
     parser.add_argument("--domains", type=int, default=1000)
     n = parser.parse_args().domains
     tmp = Path(tempfile.mkdtemp(prefix="billow-discovery-bench-"))
-    os.environ.update(DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}", BILLOW_VAR_DIR=str(tmp),
-                      DJANGO_SETTINGS_MODULE="config.settings")  # fmt: skip
+    os.environ.update(
+        DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
+        BILLOW_VAR_DIR=str(tmp),
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
     import django
 
     django.setup()
@@ -102,10 +107,18 @@ def seed(n: int) -> tuple[object, int]:
         module="libvirt", name="bench", config={"uri": "test:///default"}, product_types=[pt]
     )
     rows = [
-        Service(client=client, provider=provider, tariff=tariff, period="1m", currency="USD",
-                billing_mode=tariff.billing_mode, status="active", module_instance=instance)
+        Service(
+            client=client,
+            provider=provider,
+            tariff=tariff,
+            period="1m",
+            currency="USD",
+            billing_mode=tariff.billing_mode,
+            status="active",
+            module_instance=instance,
+        )
         for _ in range(n // 2 + n // 20)
-    ]  # fmt: skip
+    ]
     created = Service.objects.bulk_create(rows)
     first = min(s.pk for s in Service.objects.all())
     assert len(created) == n // 2 + n // 20

@@ -53,15 +53,28 @@ def _seed() -> None:
     pt = catalog.create_product_type(name="VPS", intname="vps")
     tariff = catalog.create_tariff(provider_id=provider.pk, product_type=pt, name="VPS S")
     catalog.set_tariff_price(tariff=tariff, period="1m", currency="USD", amount_minor=500)
-    client = accounts.create_client(email="bench@example.com", providers=[provider],
-                                    password="bench-pass-1")  # noqa: S106  # fmt: skip
+    client = accounts.create_client(
+        email="bench@example.com",
+        providers=[provider],
+        password="bench-pass-1",  # noqa: S106
+    )
     now = clock.now()
     Service.objects.bulk_create(
-        Service(client=client, provider=provider, tariff=tariff, name=f"vm-{i}", period="1m",
-                currency="USD", billing_mode="anniversary", status="active",
-                paid_until=now.date(), auto_renew_period="1m", opened_at=now)
+        Service(
+            client=client,
+            provider=provider,
+            tariff=tariff,
+            name=f"vm-{i}",
+            period="1m",
+            currency="USD",
+            billing_mode="anniversary",
+            status="active",
+            paid_until=now.date(),
+            auto_renew_period="1m",
+            opened_at=now,
+        )
         for i in range(SERVICES)
-    )  # fmt: skip
+    )
     user = ClientUser.objects.get(client=client, is_owner=True).user
     scopes = [s for s in SCOPES if not s.startswith("staff")]
     _token, raw = create_api_token(user=user, name="bench", scopes=scopes)
@@ -70,8 +83,9 @@ def _seed() -> None:
     print(json.dumps({"token": raw, "session": browser.cookies["sessionid"].value}))
 
 
-def _drive(port: int, path: str, headers: dict[str, str], clients: int, total: int,
-           expect: int) -> tuple[float, list[float]]:  # fmt: skip
+def _drive(
+    port: int, path: str, headers: dict[str, str], clients: int, total: int, expect: int
+) -> tuple[float, list[float]]:
     """``total`` requests over ``clients`` keep-alive connections; (seconds, latencies)."""
     latencies: list[float] = []
     lock = threading.Lock()
@@ -110,10 +124,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--cache-url", default="",
-                        help="CACHE_URL for the server (default: the settings' database cache); "
-                        "e.g. rediscache://127.0.0.1:6379/1 or locmemcache:// to see the cost of "
-                        "the throttle's cache")  # fmt: skip
+    parser.add_argument(
+        "--cache-url",
+        default="",
+        help="CACHE_URL for the server (default: the settings' database cache); "
+        "e.g. rediscache://127.0.0.1:6379/1 or locmemcache:// to see the cost of "
+        "the throttle's cache",
+    )
     parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:
@@ -122,9 +139,16 @@ def main() -> None:
     # The stack (servers, the PostgreSQL cluster) must close before tmp is removed.
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         url = postgres_url(Path(tmp), stack, "webbench")
-        env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings",
-               "BILLOW_VAR_DIR": str(Path(tmp) / "var"), "DEBUG": "0", "LOG_LEVEL": "WARNING",
-               "API_THROTTLE_USER": "1000000/min", "BILLOW_FAST_HASHER": "1"}  # fmt: skip
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "BILLOW_VAR_DIR": str(Path(tmp) / "var"),
+            "DEBUG": "0",
+            "LOG_LEVEL": "WARNING",
+            "API_THROTTLE_USER": "1000000/min",
+            "BILLOW_FAST_HASHER": "1",
+        }
         if args.cache_url:
             env["CACHE_URL"] = args.cache_url
         run = {"env": env, "cwd": ROOT, "check": True}
@@ -135,20 +159,36 @@ def main() -> None:
         )  # type: ignore[arg-type]
         port = free_port()
         server = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "-w", str(args.workers),
-             "-b", f"127.0.0.1:{port}", "--log-level", "warning"], env=env, cwd=ROOT,
-        )  # fmt: skip
+            [
+                str(ROOT / ".venv" / "bin" / "gunicorn"),
+                "config.wsgi",
+                "-w",
+                str(args.workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+        )
         stack.callback(server.terminate)
         wait_for_port(port)
         targets = [
             ("baseline (JSON 404, no DB)", "/api/none/", {}, 404),
-            ("API GET /api/v1/services/ (50)", "/api/v1/services/",
-             {"Authorization": f"Bearer {seeded['token']}"}, 200),
+            (
+                "API GET /api/v1/services/ (50)",
+                "/api/v1/services/",
+                {"Authorization": f"Bearer {seeded['token']}"},
+                200,
+            ),
             ("dashboard page (session)", "/", {"Cookie": f"sessionid={seeded['session']}"}, 200),
-        ]  # fmt: skip
-        print(f"gunicorn {args.workers} sync workers, {args.clients} clients, "
-              f"{args.requests} requests per target, PostgreSQL, {os.cpu_count()} CPUs, "
-              f"cache {args.cache_url or 'settings default'}")  # fmt: skip
+        ]
+        print(
+            f"gunicorn {args.workers} sync workers, {args.clients} clients, "
+            f"{args.requests} requests per target, PostgreSQL, {os.cpu_count()} CPUs, "
+            f"cache {args.cache_url or 'settings default'}"
+        )
         base_rps = 0.0
         for name, path, headers, expect in targets:
             _drive(port, path, headers, args.clients, 100, expect)  # warm-up

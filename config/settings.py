@@ -255,8 +255,10 @@ if not env.bool("BILLOW_FAST_HASHER", default=False):
         "django.contrib.auth.hashers.Argon2PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # verifies (and upgrades) old hashes
     ]
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                  "csp.middleware.CSPMiddleware")  # fmt: skip
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
 # allauth is installed before billow.web, so its templates are overridden from DIRS.
 _templates: Any = TEMPLATES[0]
 _templates["DIRS"].insert(0, BASE_DIR / "billow" / "web" / "templates")

@@ -79,9 +79,14 @@ def create_api_token(
             try:
                 with transaction.atomic():
                     token = ApiToken.objects.create(
-                        user=user, name=name, prefix=prefix, token_hash=hash_token(raw),
-                        scopes=clean, created_at=moment, expires_at=expires_at,
-                    )  # fmt: skip
+                        user=user,
+                        name=name,
+                        prefix=prefix,
+                        token_hash=hash_token(raw),
+                        scopes=clean,
+                        created_at=moment,
+                        expires_at=expires_at,
+                    )
                 break
             except IntegrityError:
                 continue
@@ -136,9 +141,14 @@ def claim_idempotency_key(
     # transaction of its own (two round trips less); inside one, a savepoint keeps it usable.
     guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     record = IdempotencyRecord(
-        user=user, token=token, key=key, method=method, path=path[:500], fingerprint=fingerprint,
+        user=user,
+        token=token,
+        key=key,
+        method=method,
+        path=path[:500],
+        fingerprint=fingerprint,
         created_at=clock.now(),
-    )  # fmt: skip
+    )
     try:
         with guard, connection.cursor() as cursor:
             # Hand-written: it runs on every idempotent request, and the ORM's INSERT costs more

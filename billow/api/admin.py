@@ -34,8 +34,16 @@ class ApiTokenForm(forms.ModelForm):
 @admin.register(ApiToken)
 class ApiTokenAdmin(ModelAdmin):
     form = ApiTokenForm
-    list_display = ["name", "user", "prefix", "scopes", "created_at", "last_used_at",
-                    "expires_at", "revoked_at"]  # fmt: skip
+    list_display = [
+        "name",
+        "user",
+        "prefix",
+        "scopes",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
     list_filter = ["revoked_at"]
     search_fields = ["name", "prefix", "user__username", "user__email"]
     readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
@@ -53,9 +61,12 @@ class ApiTokenAdmin(ModelAdmin):
         data = form.cleaned_data
         try:
             token, raw = create_api_token(
-                user=data["user"], name=data["name"], scopes=data["scopes"],
-                expires_at=data.get("expires_at"), actor=Actor.staff(request.user),
-            )  # fmt: skip
+                user=data["user"],
+                name=data["name"],
+                scopes=data["scopes"],
+                expires_at=data.get("expires_at"),
+                actor=Actor.staff(request.user),
+            )
         except BillowError as exc:
             self.message_user(request, f"{exc.code}: {exc.message}", messages.ERROR)
             return

@@ -69,8 +69,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     """DRF ``EXCEPTION_HANDLER``: map Billow and DRF errors to the one shape."""
     if isinstance(exc, BillowError):
         set_rollback()
-        return Response(error_body(exc.code, exc.message, _jsonable(exc.details)),
-                        status=exc.http_status)  # fmt: skip
+        return Response(
+            error_body(exc.code, exc.message, _jsonable(exc.details)), status=exc.http_status
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

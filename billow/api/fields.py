@@ -35,8 +35,11 @@ def format_minor(amount_minor: int, currency: str) -> str:
 
 def money(amount_minor: int, currency: str) -> dict[str, Any]:
     amount = int(amount_minor)
-    return {"amount_minor": amount, "currency": currency,
-            "formatted": format_minor(amount, currency)}  # fmt: skip
+    return {
+        "amount_minor": amount,
+        "currency": currency,
+        "formatted": format_minor(amount, currency),
+    }
 
 
 @extend_schema_field(MONEY_SCHEMA)

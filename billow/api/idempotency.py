@@ -77,9 +77,13 @@ def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
         print_ = fingerprint(request)
         token = request.auth if isinstance(request.auth, ApiToken) else None
         record, claimed = claim_idempotency_key(
-            user=request.user, token=token, key=key, method=request.method or "",
-            path=request.path, fingerprint=print_,
-        )  # fmt: skip
+            user=request.user,
+            token=token,
+            key=key,
+            method=request.method or "",
+            path=request.path,
+            fingerprint=print_,
+        )
         if not claimed:
             return _replay(record, print_)
         caught: Exception | None = None
@@ -93,8 +97,7 @@ def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
                 release_idempotency_key(record=record)
                 raise
         if _storable(response, caught):
-            complete_idempotency_key(record=record, status=response.status_code,
-                                     body=response.data)  # fmt: skip
+            complete_idempotency_key(record=record, status=response.status_code, body=response.data)
         else:
             release_idempotency_key(record=record)
         return response

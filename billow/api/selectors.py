@@ -176,26 +176,44 @@ def preview_service_change(
         values = {**current_values, **(addon_values or {})}
     else:
         known = {a.intname for a in info.top_addons}
-        values = dict(addon_values) if addon_values is not None else {
-            k: v for k, v in current_values.items() if k in known
-        }  # fmt: skip
-    lines = price_tariff(info, period=period, addon_values=values, currency=service.currency,
-                         include_setup=False)  # fmt: skip
+        values = (
+            dict(addon_values)
+            if addon_values is not None
+            else {k: v for k, v in current_values.items() if k in known}
+        )
+    lines = price_tariff(
+        info, period=period, addon_values=values, currency=service.currency, include_setup=False
+    )
     new = lines_total(lines, service.currency).amount_minor
-    current = service_price(book, tariff_id=service.tariff_id, currency=service.currency,
-                            period=period, addon_values=current_values,
-                            special_price_minor=service.special_price_minor)  # fmt: skip
+    current = service_price(
+        book,
+        tariff_id=service.tariff_id,
+        currency=service.currency,
+        period=period,
+        addon_values=current_values,
+        special_price_minor=service.special_price_minor,
+    )
     return {
-        "tariff_id": new_tariff, "period": period, "addon_values": values,
-        "currency": service.currency, "current_minor": current, "new_minor": new,
+        "tariff_id": new_tariff,
+        "period": period,
+        "addon_values": values,
+        "currency": service.currency,
+        "current_minor": current,
+        "new_minor": new,
         "difference_minor": new - current,
         "lines": [
-            {"kind": str(line.kind), "code": line.code, "description": line.description,
-             "quantity": line.quantity, "unit_price_minor": line.unit_price.amount_minor,
-             "amount_minor": line.amount.amount_minor, "currency": line.amount.currency}
+            {
+                "kind": str(line.kind),
+                "code": line.code,
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price.amount_minor,
+                "amount_minor": line.amount.amount_minor,
+                "currency": line.amount.currency,
+            }
             for line in lines
         ],
-    }  # fmt: skip
+    }
 
 
 # --- commerce (orders, carts, invoices) ------------------------------------------------------

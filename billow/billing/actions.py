@@ -132,11 +132,19 @@ def _event(
 
 
 def _money(
-    locked: _Locked, kind: str, reason: str, key: str, span: tuple[date, date], amount: int,
-    now: datetime, actor: Actor | None, description: str = "",
-) -> Expense:  # fmt: skip
-    item = MoneyItem(locked.service.pk, locked.key, kind, reason, key, span[0], span[1], amount,
-                     description)  # fmt: skip
+    locked: _Locked,
+    kind: str,
+    reason: str,
+    key: str,
+    span: tuple[date, date],
+    amount: int,
+    now: datetime,
+    actor: Actor | None,
+    description: str = "",
+) -> Expense:
+    item = MoneyItem(
+        locked.service.pk, locked.key, kind, reason, key, span[0], span[1], amount, description
+    )
     return write_money([item], {locked.key: locked.account_id}, now=now, actor=actor)[0]
 
 
@@ -183,8 +191,17 @@ def charge_opening(
             raise BillingError("the opening period was charged already", code="already_charged")
         amount = _opening_amount(s, fraction)
         _require_funds(locked.wallet, amount)
-        expense = _money(locked, ExpenseKind.CHARGE, ExpenseReason.PERIOD, key,
-                         (period_from, period_to), amount, moment, actor, "opening")  # fmt: skip
+        expense = _money(
+            locked,
+            ExpenseKind.CHARGE,
+            ExpenseReason.PERIOD,
+            key,
+            (period_from, period_to),
+            amount,
+            moment,
+            actor,
+            "opening",
+        )
         s.paid_until = period_to
         s.anchor_day = 1 if is_calendar(s.period, s.billing_mode) else period_from.day
         s.updated_at = moment
@@ -227,13 +244,27 @@ def renew_service(
         assert s.paid_until is not None
         start = s.paid_until
         end = next_period_end(start, per, s.billing_mode, s.anchor_day)
-        amount = service_price(PriceBook(), tariff_id=s.tariff_id, currency=s.currency,
-                               period=per, addon_values=s.addon_values or {},
-                               special_price_minor=s.special_price_minor)  # fmt: skip
+        amount = service_price(
+            PriceBook(),
+            tariff_id=s.tariff_id,
+            currency=s.currency,
+            period=per,
+            addon_values=s.addon_values or {},
+            special_price_minor=s.special_price_minor,
+        )
         _require_funds(locked.wallet, amount)
         key = charge_key(s.pk, start)
-        expense = _money(locked, ExpenseKind.CHARGE, ExpenseReason.PERIOD, key, (start, end),
-                         amount, moment, actor, "renewal")  # fmt: skip
+        expense = _money(
+            locked,
+            ExpenseKind.CHARGE,
+            ExpenseReason.PERIOD,
+            key,
+            (start, end),
+            amount,
+            moment,
+            actor,
+            "renewal",
+        )
         set_paid_until({s.pk: end}, now=moment)
         _event(s, "service.renewed", {"expense": key, "paid_until": end}, actor, moment)
         if s.status == S.SUSPENDED_NONPAYMENT and end > moment.date():
@@ -242,8 +273,9 @@ def renew_service(
 
 
 def _change(s: Service, to_status: str, reason: str) -> StatusChange:
-    return StatusChange(s.pk, s.client_id, s.provider_id, s.status, to_status, reason,
-                        s.module_instance_id)  # fmt: skip
+    return StatusChange(
+        s.pk, s.client_id, s.provider_id, s.status, to_status, reason, s.module_instance_id
+    )
 
 
 # -- the current period -----------------------------------------------------------------------
@@ -331,11 +363,22 @@ def change_tariff(
         book = PriceBook()
         info = book.info(tariff.pk, s.currency)
         known = {a.intname for a in info.top_addons}
-        values = dict(addon_values) if addon_values is not None else {
-            k: v for k, v in (s.addon_values or {}).items() if k in known
-        }  # fmt: skip
-        _reprice(locked, book, tariff.pk, values, current.product_type.downgrade_policy,
-                 ExpenseReason.UPGRADE, moment, actor, drop_special=True)  # fmt: skip
+        values = (
+            dict(addon_values)
+            if addon_values is not None
+            else {k: v for k, v in (s.addon_values or {}).items() if k in known}
+        )
+        _reprice(
+            locked,
+            book,
+            tariff.pk,
+            values,
+            current.product_type.downgrade_policy,
+            ExpenseReason.UPGRADE,
+            moment,
+            actor,
+            drop_special=True,
+        )
     s.refresh_from_db()
     return s
 
@@ -378,27 +421,53 @@ def change_addons(
         policy = Tariff.objects.values_list("product_type__downgrade_policy", flat=True).get(
             pk=s.tariff_id
         )
-        _reprice(locked, book, s.tariff_id, new, policy, ExpenseReason.ADDONS, moment, actor,
-                 drop_special=False)  # fmt: skip
+        _reprice(
+            locked,
+            book,
+            s.tariff_id,
+            new,
+            policy,
+            ExpenseReason.ADDONS,
+            moment,
+            actor,
+            drop_special=False,
+        )
     s.refresh_from_db()
     return s
 
 
 def _reprice(
-    locked: _Locked, book: PriceBook, tariff_id: int, values: dict[str, Any], policy: str,
-    reason: str, now: datetime, actor: Actor | None, *, drop_special: bool,
-) -> None:  # fmt: skip
+    locked: _Locked,
+    book: PriceBook,
+    tariff_id: int,
+    values: dict[str, Any],
+    policy: str,
+    reason: str,
+    now: datetime,
+    actor: Actor | None,
+    *,
+    drop_special: bool,
+) -> None:
     """Charge or credit the prorated difference and apply (or schedule) the new plan."""
     s = locked.service
     cur = _current_period(s, now.date())
-    old_price = service_price(book, tariff_id=s.tariff_id, currency=s.currency,
-                              period=cur.period, addon_values=s.addon_values or {},
-                              special_price_minor=s.special_price_minor)  # fmt: skip
+    old_price = service_price(
+        book,
+        tariff_id=s.tariff_id,
+        currency=s.currency,
+        period=cur.period,
+        addon_values=s.addon_values or {},
+        special_price_minor=s.special_price_minor,
+    )
     new_quote = book.price(tariff_id, s.currency, cur.period, values)
     special = s.special_price_minor
     if special is not None and not drop_special:
-        special = max(0, special + new_quote - book.price(s.tariff_id, s.currency, cur.period,
-                                                          s.addon_values or {}))  # fmt: skip
+        special = max(
+            0,
+            special
+            + new_quote
+            - book.price(s.tariff_id, s.currency, cur.period, s.addon_values or {}),
+        )
     new_price = new_quote if drop_special or special is None else special
     span = (max(now.date(), cur.period_from), cur.period_to)
     if new_price >= old_price:
@@ -409,11 +478,15 @@ def _reprice(
     elif policy == DowngradePolicy.PERIOD_END and cur.fraction > 0:
         PendingChange.objects.update_or_create(
             service=s,
-            defaults={"tariff_id": tariff_id, "addon_values": values,
-                      "effective_on": cur.period_to},
-        )  # fmt: skip
-        _event(s, "service.change_scheduled", {"tariff_id": tariff_id, "on": cur.period_to},
-               actor, now)  # fmt: skip
+            defaults={
+                "tariff_id": tariff_id,
+                "addon_values": values,
+                "effective_on": cur.period_to,
+            },
+        )
+        _event(
+            s, "service.change_scheduled", {"tariff_id": tariff_id, "on": cur.period_to}, actor, now
+        )
         return
     else:
         amount = prorate(old_price - new_price, cur.fraction)
@@ -424,9 +497,13 @@ def _reprice(
 
 
 def _apply_plan(
-    s: Service, tariff_id: int, values: dict[str, Any], special: int | None, now: datetime,
+    s: Service,
+    tariff_id: int,
+    values: dict[str, Any],
+    special: int | None,
+    now: datetime,
     actor: Actor | None,
-) -> None:  # fmt: skip
+) -> None:
     data = {"from_tariff": s.tariff_id, "tariff_id": tariff_id, "addon_values": values}
     s.tariff_id = tariff_id
     s.addon_values = values
@@ -440,10 +517,13 @@ def _apply_plan(
 
         n = ServiceOperation.objects.filter(service=s, operation="set_param").count()
         request_operation(
-            service=s, operation="set_param", actor=actor, now=now,
+            service=s,
+            operation="set_param",
+            actor=actor,
+            now=now,
             payload={"tariff_id": tariff_id, "addon_values": values, "parameters": s.parameters},
             key=f"set_param:{s.pk}:{n + 1}",
-        )  # fmt: skip
+        )
 
 
 # -- deletion ---------------------------------------------------------------------------------
@@ -495,13 +575,26 @@ def _deletion_default(s: Service) -> str:
 def _refund_unused(locked: _Locked, today: date, now: datetime, actor: Actor | None) -> None:
     s = locked.service
     cur = _current_period(s, today)
-    price = service_price(PriceBook(), tariff_id=s.tariff_id, currency=s.currency,
-                          period=cur.period, addon_values=s.addon_values or {},
-                          special_price_minor=s.special_price_minor)  # fmt: skip
+    price = service_price(
+        PriceBook(),
+        tariff_id=s.tariff_id,
+        currency=s.currency,
+        period=cur.period,
+        addon_values=s.addon_values or {},
+        special_price_minor=s.special_price_minor,
+    )
     amount = min(prorate(price, cur.fraction), _net_charged(s, cur.period_from))
     if amount > 0:
-        _money(locked, ExpenseKind.REFUND, ExpenseReason.DELETION, _adjust_key(s),
-               (today, cur.period_to), amount, now, actor)  # fmt: skip
+        _money(
+            locked,
+            ExpenseKind.REFUND,
+            ExpenseReason.DELETION,
+            _adjust_key(s),
+            (today, cur.period_to),
+            amount,
+            now,
+            actor,
+        )
     set_paid_until({s.pk: today}, now=now)
 
 

@@ -39,8 +39,18 @@ class ReadOnlyMixin:
 
 @admin.register(Expense)
 class ExpenseAdmin(ReadOnlyMixin, ModelAdmin):
-    list_display = ["id", "service", "client", "kind", "reason", "period_from", "period_to",
-                    "amount_minor", "currency", "created_at"]  # fmt: skip
+    list_display = [
+        "id",
+        "service",
+        "client",
+        "kind",
+        "reason",
+        "period_from",
+        "period_to",
+        "amount_minor",
+        "currency",
+        "created_at",
+    ]
     list_filter = ["kind", "reason", "currency"]
     search_fields = ["key", "service__id", "client__name"]
     raw_id_fields = ["service", "client", "provider", "transaction"]
@@ -86,12 +96,30 @@ class ChunkInline(ReadOnlyMixin, TabularInline):
 
 @admin.register(BillingRun)
 class BillingRunAdmin(ReadOnlyMixin, ModelAdmin):
-    list_display = ["id", "date", "status", "chunks_done", "chunks_total", "renewed",
-                    "suspended", "deleted", "failed", "started_at", "finished_at"]  # fmt: skip
+    list_display = [
+        "id",
+        "date",
+        "status",
+        "chunks_done",
+        "chunks_total",
+        "renewed",
+        "suspended",
+        "deleted",
+        "failed",
+        "started_at",
+        "finished_at",
+    ]
     list_filter = ["status"]
     date_hierarchy = "date"
-    readonly_fields = ["date", "status", "started_at", "finished_at", "chunks_total",
-                       "chunks_done", "report_table"]  # fmt: skip
+    readonly_fields = [
+        "date",
+        "status",
+        "started_at",
+        "finished_at",
+        "chunks_total",
+        "chunks_done",
+        "report_table",
+    ]
     fields = readonly_fields
     inlines = [ChunkInline]
 
@@ -116,8 +144,9 @@ class BillingRunAdmin(ReadOnlyMixin, ModelAdmin):
 
     @admin.display(description=_("report"))
     def report_table(self, obj: BillingRun) -> SafeString:
-        rows = [(k, json.dumps(v)) for k, v in sorted((obj.report or {}).items())
-                if k != "failures"]  # fmt: skip
+        rows = [
+            (k, json.dumps(v)) for k, v in sorted((obj.report or {}).items()) if k != "failures"
+        ]
         body = format_html(
             "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
         )

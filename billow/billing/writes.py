@@ -124,12 +124,22 @@ def write_money(
     txn_ids = iter(post_transactions_bulk(postings, now=now).transaction_ids if postings else [])
     rows = [
         (
-            item.service_id, item.wallet_key[0], item.wallet_key[1], item.kind, item.reason,
-            item.key, item.period_from, item.period_to, item.amount_minor, item.wallet_key[2],
-            next(txn_ids) if item.amount_minor else None, item.description, now,
+            item.service_id,
+            item.wallet_key[0],
+            item.wallet_key[1],
+            item.kind,
+            item.reason,
+            item.key,
+            item.period_from,
+            item.period_to,
+            item.amount_minor,
+            item.wallet_key[2],
+            next(txn_ids) if item.amount_minor else None,
+            item.description,
+            now,
         )
         for item in items
-    ]  # fmt: skip
+    ]
     if fast:
         _insert_expense_rows(rows)
         return []
@@ -138,9 +148,20 @@ def write_money(
 
 
 _EXPENSE_FIELDS = (
-    "service_id", "client_id", "provider_id", "kind", "reason", "key", "period_from",
-    "period_to", "amount_minor", "currency", "transaction_id", "description", "created_at",
-)  # fmt: skip
+    "service_id",
+    "client_id",
+    "provider_id",
+    "kind",
+    "reason",
+    "key",
+    "period_from",
+    "period_to",
+    "amount_minor",
+    "currency",
+    "transaction_id",
+    "description",
+    "created_at",
+)
 _EXPENSE_COLS = ", ".join(_EXPENSE_FIELDS)
 _EXPENSE_TABLE = Expense._meta.db_table
 _PG_COPY_EXPENSES = f"COPY {_EXPENSE_TABLE} ({_EXPENSE_COLS}) FROM STDIN"
@@ -371,7 +392,8 @@ def notify_after_commit(notices: Sequence[Notice]) -> None:
         from billow.notifications.actions import notify_clients_bulk
 
         for event, items in by_event.items():
-            _safely(f"notify {event}", functools.partial(notify_clients_bulk, event=event,
-                                                         items=items))  # fmt: skip
+            _safely(
+                f"notify {event}", functools.partial(notify_clients_bulk, event=event, items=items)
+            )
 
     transaction.on_commit(send)

@@ -48,9 +48,17 @@ Actor = Any  # the core actor type; unused until audit events land
 
 #: Tariff fields ``update_tariff`` may change (provider and product type are fixed).
 TARIFF_MUTABLE = frozenset(
-    {"name", "status", "billing_mode", "prorata_day", "order_limit", "trial_days", "sort",
-     "description"}
-)  # fmt: skip
+    {
+        "name",
+        "status",
+        "billing_mode",
+        "prorata_day",
+        "order_limit",
+        "trial_days",
+        "sort",
+        "description",
+    }
+)
 
 
 def _save_new(obj: M, what: str) -> M:
@@ -206,10 +214,15 @@ def create_tariff(
 ) -> Tariff:
     """A tariff of ``provider_id`` for ``product_type`` (both fixed from now on)."""
     fields: dict[str, Any] = {
-        "name": name, "status": status, "billing_mode": billing_mode,
-        "prorata_day": prorata_day, "order_limit": order_limit, "trial_days": trial_days,
-        "sort": sort, "description": description,
-    }  # fmt: skip
+        "name": name,
+        "status": status,
+        "billing_mode": billing_mode,
+        "prorata_day": prorata_day,
+        "order_limit": order_limit,
+        "trial_days": trial_days,
+        "sort": sort,
+        "description": description,
+    }
     _check_tariff_fields(fields)
     v.validate_group_visibility(visible_to_groups, hidden_from_groups)
     with transaction.atomic():
@@ -237,9 +250,12 @@ def update_tariff(*, tariff: Tariff, actor: Actor = None, **changes: Any) -> Tar
 
 
 def set_tariff_visibility(
-    *, tariff: Tariff, visible_to_groups: Sequence[int], hidden_from_groups: Sequence[int],
+    *,
+    tariff: Tariff,
+    visible_to_groups: Sequence[int],
+    hidden_from_groups: Sequence[int],
     actor: Actor = None,
-) -> Tariff:  # fmt: skip
+) -> Tariff:
     """Replace the tariff's allowed and forbidden client groups."""
     v.validate_group_visibility(visible_to_groups, hidden_from_groups)
     with transaction.atomic():
@@ -320,22 +336,39 @@ def create_addon(
         default_value = max(min_value, included) if value_type == ValueType.INT else included
     if value_type == ValueType.INT:
         v.validate_scale(
-            min_value=min_value, max_value=max_value, step=step, included=included,
+            min_value=min_value,
+            max_value=max_value,
+            step=step,
+            included=included,
             default_value=default_value,
-        )  # fmt: skip
+        )
     elif value_type == ValueType.BOOL:
         v.validate_bool_scale(included=included, default_value=default_value)
     v.validate_price(unit_price_minor, field="unit_price_minor")
     overage = v.validate_decimal(overage_price_minor, field="overage_price_minor")
     _enabled_currency(currency)
     addon = Addon(
-        tariff=tariff, parent=parent, name=name, intname=intname, unit=unit,
-        value_type=value_type, billing_type=billing_type, enumeration=enumeration,
-        included=included, min_value=min_value, max_value=max_value, step=step,
-        default_value=default_value, currency_id=currency, unit_price_minor=unit_price_minor,
-        edit_policy=edit_policy, overage_price_minor=overage,
-        statistics_rating=statistics_rating, aggregation=aggregation, sort=sort,
-    )  # fmt: skip
+        tariff=tariff,
+        parent=parent,
+        name=name,
+        intname=intname,
+        unit=unit,
+        value_type=value_type,
+        billing_type=billing_type,
+        enumeration=enumeration,
+        included=included,
+        min_value=min_value,
+        max_value=max_value,
+        step=step,
+        default_value=default_value,
+        currency_id=currency,
+        unit_price_minor=unit_price_minor,
+        edit_policy=edit_policy,
+        overage_price_minor=overage,
+        statistics_rating=statistics_rating,
+        aggregation=aggregation,
+        sort=sort,
+    )
     with transaction.atomic():
         return _save_new(addon, "addon")
 

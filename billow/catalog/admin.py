@@ -74,10 +74,19 @@ class TariffForm(forms.ModelForm):
     class Meta:
         model = Tariff
         fields = [
-            "provider", "product_type", "name", "status", "billing_mode", "prorata_day",
-            "order_limit", "trial_days", "visible_to_groups", "hidden_from_groups", "sort",
+            "provider",
+            "product_type",
+            "name",
+            "status",
+            "billing_mode",
+            "prorata_day",
+            "order_limit",
+            "trial_days",
+            "visible_to_groups",
+            "hidden_from_groups",
+            "sort",
             "description",
-        ]  # fmt: skip
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -99,9 +108,19 @@ class AddonInline(TabularInline):
     extra = 0
     show_change_link = True
     fields = [
-        "name", "intname", "unit", "value_type", "billing_type", "included", "min_value",
-        "max_value", "step", "currency", "unit_price_minor", "is_active",
-    ]  # fmt: skip
+        "name",
+        "intname",
+        "unit",
+        "value_type",
+        "billing_type",
+        "included",
+        "min_value",
+        "max_value",
+        "step",
+        "currency",
+        "unit_price_minor",
+        "is_active",
+    ]
 
 
 @admin.register(Tariff)

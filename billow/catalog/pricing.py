@@ -248,9 +248,15 @@ def _tariff_lines(info: TariffInfo, per: Period, include_setup: bool) -> list[Pr
         )
     amount = Money(price.amount_minor, info.currency)
     lines = [
-        _line(LineKind.TARIFF, "tariff", f"{info.name} ({per.value})", 1, amount,
-              f"tariff price for {_period_label(per)}")
-    ]  # fmt: skip
+        _line(
+            LineKind.TARIFF,
+            "tariff",
+            f"{info.name} ({per.value})",
+            1,
+            amount,
+            f"tariff price for {_period_label(per)}",
+        )
+    ]
     if include_setup and price.setup_fee_minor:
         fee = Money(price.setup_fee_minor, info.currency)
         lines.append(

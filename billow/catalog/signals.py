@@ -37,6 +37,7 @@ def connect() -> None:
         post_delete.connect(_bump, sender=model, dispatch_uid=f"catalog-bump-del-{model.__name__}")
         for field in model._meta.many_to_many:
             m2m_changed.connect(
-                _bump, sender=field.remote_field.through,
+                _bump,
+                sender=field.remote_field.through,
                 dispatch_uid=f"catalog-bump-m2m-{model.__name__}-{field.name}",
-            )  # fmt: skip
+            )

@@ -23,9 +23,13 @@ PROMO_CODE = "WELCOME10"
 def seed_commerce(provider: Provider) -> None:
     _methods(provider)
     promotion = Promotion.objects.create(
-        provider=provider, name="Welcome", title="Welcome discount: 10 % off",
-        requires_code=True, max_uses=1000, max_uses_per_client=1,
-    )  # fmt: skip
+        provider=provider,
+        name="Welcome",
+        title="Welcome discount: 10 % off",
+        requires_code=True,
+        max_uses=1000,
+        max_uses_per_client=1,
+    )
     PromotionDiscount.objects.create(promotion=promotion, target="all", kind="percent", percent=10)
     create_promo_code(promotion=promotion, code=PROMO_CODE, max_uses=1000, actor=ACTOR)
     TaxRule.objects.create(provider=provider, name="VAT DE 19 %", country="DE", rate=19)
@@ -37,20 +41,30 @@ def _methods(provider: Provider) -> None:
     for currency in ("USD", "EUR"):
         configure_payment_method(
             method=PaymentMethod(
-                provider=provider, gateway="sandbox", name=f"Test card ({currency})",
-                currency=currency, sort=10, supports_refunds=True, supports_recurring=True,
+                provider=provider,
+                gateway="sandbox",
+                name=f"Test card ({currency})",
+                currency=currency,
+                sort=10,
+                supports_refunds=True,
+                supports_recurring=True,
             ),
             secrets={"webhook_secret": secrets.token_hex(16)},
             actor=ACTOR,
-        )  # fmt: skip
+        )
     configure_payment_method(
         method=PaymentMethod(
-            provider=provider, gateway="bank_transfer", name="Bank transfer (EUR)",
-            currency="EUR", sort=20, min_amount_minor=1000, supports_refunds=True,
+            provider=provider,
+            gateway="bank_transfer",
+            name="Bank transfer (EUR)",
+            currency="EUR",
+            sort=20,
+            min_amount_minor=1000,
+            supports_refunds=True,
         ),
         config={"bank_details": "Billow Cloud Ltd · IBAN DE89 3704 0044 0532 0130 00"},
         actor=ACTOR,
-    )  # fmt: skip
+    )
 
 
 def _globex_order(provider: Provider) -> None:
@@ -60,6 +74,10 @@ def _globex_order(provider: Provider) -> None:
     tariff = Tariff.objects.get(provider=provider, name="VPS Pro")
     payer = globex.payers.first()
     checkout(
-        client=globex, provider_id=provider.pk, payer=payer, currency="EUR",
-        items=[ItemSpec("vps", tariff.pk, "1m", {}, {"os": "debian-12"})], actor=ACTOR,
-    )  # fmt: skip
+        client=globex,
+        provider_id=provider.pk,
+        payer=payer,
+        currency="EUR",
+        items=[ItemSpec("vps", tariff.pk, "1m", {}, {"os": "debian-12"})],
+        actor=ACTOR,
+    )

@@ -177,9 +177,17 @@ def _vps(provider: Provider) -> None:
             addon=ram, currency="USD", from_value=16, unit_price_minor=200, actor=ACTOR
         )
         _int_addon(
-            tariff, "Disk", "disk", "GiB", 10, included=20 * scale, max_value=520, step=10,
-            min_value=20 * scale, edit_policy=EditPolicy.INCREASE_ONLY,
-        )  # fmt: skip
+            tariff,
+            "Disk",
+            "disk",
+            "GiB",
+            10,
+            included=20 * scale,
+            max_value=520,
+            step=10,
+            min_value=20 * scale,
+            edit_policy=EditPolicy.INCREASE_ONLY,
+        )
         _int_addon(tariff, "IPv4 addresses", "ipv4", "IP", 200, included=1, max_value=8)
         catalog.create_addon(
             tariff=tariff,
@@ -297,33 +305,69 @@ def _s3(provider: Provider) -> None:
 def _clients(provider: Provider, groups: dict[str, ClientGroup]) -> list[tuple[Any, str, int, str]]:
     password = DEMO_LOGINS["client"][1]
     alice = accounts.create_client(
-        email="alice@example.com", name="Alice Johnson", providers=[provider], language="en",
-        country="US", password=password, actor=ACTOR,
-    )  # fmt: skip
+        email="alice@example.com",
+        name="Alice Johnson",
+        providers=[provider],
+        language="en",
+        country="US",
+        password=password,
+        actor=ACTOR,
+    )
     accounts.create_payer(
-        client=alice, kind=PayerKind.INDIVIDUAL, name="Alice Johnson", email="alice@example.com",
-        country="US", region="CA", city="San Francisco", address="500 Market St",
-    )  # fmt: skip
+        client=alice,
+        kind=PayerKind.INDIVIDUAL,
+        name="Alice Johnson",
+        email="alice@example.com",
+        country="US",
+        region="CA",
+        city="San Francisco",
+        address="500 Market St",
+    )
     globex = accounts.create_client(
-        email="ops@globex.example", name="Globex GmbH", providers=[provider], language="en",
-        country="DE", contact_person="Hans Weber", password=password, actor=ACTOR,
-    )  # fmt: skip
+        email="ops@globex.example",
+        name="Globex GmbH",
+        providers=[provider],
+        language="en",
+        country="DE",
+        contact_person="Hans Weber",
+        password=password,
+        actor=ACTOR,
+    )
     accounts.create_payer(
-        client=globex, kind=PayerKind.COMPANY, name="Globex GmbH", contact_person="Hans Weber",
-        email="invoices@globex.example", tax_id="DE123456789", legal_country="DE",
-        legal_city="Berlin", legal_postcode="10115", legal_address="Invalidenstr. 1",
-        country="DE", city="Berlin",
-    )  # fmt: skip
+        client=globex,
+        kind=PayerKind.COMPANY,
+        name="Globex GmbH",
+        contact_person="Hans Weber",
+        email="invoices@globex.example",
+        tax_id="DE123456789",
+        legal_country="DE",
+        legal_city="Berlin",
+        legal_postcode="10115",
+        legal_address="Invalidenstr. 1",
+        country="DE",
+        city="Berlin",
+    )
     accounts.add_client_to_group(client=globex, group=groups["resellers"], actor=ACTOR)
     ivan = accounts.create_client(
-        email="ivan@example.com", name="Ivan Petrov", providers=[provider], language="ru",
-        country="ES", password=password, actor=ACTOR,
-    )  # fmt: skip
+        email="ivan@example.com",
+        name="Ivan Petrov",
+        providers=[provider],
+        language="ru",
+        country="ES",
+        password=password,
+        actor=ACTOR,
+    )
     accounts.create_payer(
-        client=ivan, kind=PayerKind.SOLE_PROPRIETOR, name="Ivan Petrov, autónomo",
-        email="ivan@example.com", tax_id="X1234567L", legal_country="ES", legal_city="Valencia",
-        country="ES", city="Valencia",
-    )  # fmt: skip
+        client=ivan,
+        kind=PayerKind.SOLE_PROPRIETOR,
+        name="Ivan Petrov, autónomo",
+        email="ivan@example.com",
+        tax_id="X1234567L",
+        legal_country="ES",
+        legal_city="Valencia",
+        country="ES",
+        city="Valencia",
+    )
     accounts.add_client_to_group(client=ivan, group=groups["vip"], actor=ACTOR)
     return [
         (alice, "USD", 2500, "Demo opening balance"),

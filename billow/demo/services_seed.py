@@ -54,20 +54,37 @@ def seed_services(provider: Provider) -> int:
     def _order(client: Client, tariff: Tariff, currency: str, **kw: Any) -> Service:
         params = os_debian if tariff.product_type_id == vps_type.pk else {}
         return services.create_service(
-            client=client, tariff=tariff, period=kw.pop("period", "1m"), currency=currency,
-            parameters=params, auto_renew_period=kw.pop("auto_renew", "1m"), actor=ACTOR, **kw,
-        )  # fmt: skip
+            client=client,
+            tariff=tariff,
+            period=kw.pop("period", "1m"),
+            currency=currency,
+            parameters=params,
+            auto_renew_period=kw.pop("auto_renew", "1m"),
+            actor=ACTOR,
+            **kw,
+        )
 
     # Alice (USD): renews next week; the second renewal runs her balance dry -> suspended.
     active(alice, start, "USD", today - timedelta(days=24), name="web-1")
     active(
-        alice, start, "USD", today - timedelta(days=26), name="db-1",
+        alice,
+        start,
+        "USD",
+        today - timedelta(days=26),
+        name="db-1",
         addon_values={"cpu": 2, "ram": 4, "disk": 40, "ipv4": 1, "backup": True},
-    )  # fmt: skip
+    )
     # Globex (EUR reseller): a dedicated server, a quarterly VPS, S3, services in every status.
     active(globex, dedicated, "EUR", today - timedelta(days=20), name="dx-frankfurt-1")
-    active(globex, pro, "EUR", today - timedelta(days=40), name="reseller-pool-1", period="3m",
-           auto_renew="3m")  # fmt: skip
+    active(
+        globex,
+        pro,
+        "EUR",
+        today - timedelta(days=40),
+        name="reseller-pool-1",
+        period="3m",
+        auto_renew="3m",
+    )
     active(globex, s3, "EUR", today - timedelta(days=10), name="backups-bucket")
     for status, name in (
         (S.SUSPENDED_BY_CLIENT, "reseller-customer-7"),
@@ -109,6 +126,10 @@ def seed_services(provider: Provider) -> int:
 def _move(service: Service, steps: list[tuple[str, str]], day: date) -> None:
     for status, sub_state in steps:
         services.transition_service(
-            service=service, to=status, sub_state=sub_state, actor=ACTOR, now=_at(day),
+            service=service,
+            to=status,
+            sub_state=sub_state,
+            actor=ACTOR,
+            now=_at(day),
             reason="demo data",
-        )  # fmt: skip
+        )

@@ -128,38 +128,44 @@ def issue_invoice(
     with transaction.atomic(savepoint=False):  # writes only (refusals are raised above)
         number = _next_number(provider.pk, moment.year, DocumentKind.INVOICE)
         # rows.insert: issued with every order; the ORM's INSERT build costs more than it.
-        (invoice,) = rows.insert([Invoice(
-            provider=provider,
-            client=client,
-            payer=payer,
-            year=moment.year,
-            number=number,
-            currency=currency,
-            subtotal_minor=sum(x.net_minor for x in lines),
-            tax_minor=sum(x.tax_minor for x in lines),
-            total_minor=sum(x.total_minor for x in lines),
-            payer_snapshot=payer_snapshot(payer, client),
-            provider_snapshot=provider_snapshot(provider),
-            reference=reference,
-            issued_at=moment,
-            status=InvoiceStatus.PAID if paid else InvoiceStatus.ISSUED,
-            paid_at=moment if paid else None,
-        )])  # fmt: skip
-        rows.insert([
-            InvoiceLine(
-                invoice=invoice,
-                position=i,
-                description=x.description[:300],
-                quantity=x.quantity,
-                unit_price_minor=x.unit_price_minor,
-                discount_minor=x.discount_minor,
-                net_minor=x.net_minor,
-                tax_rate=x.tax_rate,
-                tax_minor=x.tax_minor,
-                total_minor=x.total_minor,
-            )
-            for i, x in enumerate(lines, start=1)
-        ])  # fmt: skip
+        (invoice,) = rows.insert(
+            [
+                Invoice(
+                    provider=provider,
+                    client=client,
+                    payer=payer,
+                    year=moment.year,
+                    number=number,
+                    currency=currency,
+                    subtotal_minor=sum(x.net_minor for x in lines),
+                    tax_minor=sum(x.tax_minor for x in lines),
+                    total_minor=sum(x.total_minor for x in lines),
+                    payer_snapshot=payer_snapshot(payer, client),
+                    provider_snapshot=provider_snapshot(provider),
+                    reference=reference,
+                    issued_at=moment,
+                    status=InvoiceStatus.PAID if paid else InvoiceStatus.ISSUED,
+                    paid_at=moment if paid else None,
+                )
+            ]
+        )
+        rows.insert(
+            [
+                InvoiceLine(
+                    invoice=invoice,
+                    position=i,
+                    description=x.description[:300],
+                    quantity=x.quantity,
+                    unit_price_minor=x.unit_price_minor,
+                    discount_minor=x.discount_minor,
+                    net_minor=x.net_minor,
+                    tax_rate=x.tax_rate,
+                    tax_minor=x.tax_minor,
+                    total_minor=x.total_minor,
+                )
+                for i, x in enumerate(lines, start=1)
+            ]
+        )
     return invoice
 
 

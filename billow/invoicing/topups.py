@@ -29,9 +29,15 @@ ACTOR = Actor.system("invoicing")
 
 def _line(description: str, amount_minor: int) -> InvoiceLineInput:
     return InvoiceLineInput(
-        description=description, quantity=1, unit_price_minor=amount_minor, discount_minor=0,
-        net_minor=amount_minor, tax_rate=Decimal(0), tax_minor=0, total_minor=amount_minor,
-    )  # fmt: skip
+        description=description,
+        quantity=1,
+        unit_price_minor=amount_minor,
+        discount_minor=0,
+        net_minor=amount_minor,
+        tax_rate=Decimal(0),
+        tax_minor=0,
+        total_minor=amount_minor,
+    )
 
 
 def invoice_for_topup(payment_id: int) -> Invoice | None:
@@ -64,10 +70,16 @@ def invoice_for_topup(payment_id: int) -> Invoice | None:
             if payment.commission_minor:
                 lines.append(_line(_("Payment commission"), payment.commission_minor))
             return issue_invoice(
-                provider=payment.provider, client=payment.client, currency=payment.currency,
-                lines=lines, payer=payment.payer, reference=reference, paid=paid, actor=ACTOR,
+                provider=payment.provider,
+                client=payment.client,
+                currency=payment.currency,
+                lines=lines,
+                payer=payment.payer,
+                reference=reference,
+                paid=paid,
+                actor=ACTOR,
                 now=payment.paid_at if paid else None,
-            )  # fmt: skip
+            )
         if paid and invoice.status == InvoiceStatus.ISSUED:
             invoice.status, invoice.paid_at = InvoiceStatus.PAID, payment.paid_at
             invoice.save(update_fields=["status", "paid_at"])

@@ -36,23 +36,42 @@ _SERVICE = {"service_id": 1017, "service_name": "VPS-2 #1017 (web01.example.com)
 
 #: What callers pass (documented by example); the admin preview renders with these.
 SAMPLE_CONTEXT: dict[str, dict[str, Any]] = {
-    Event.SERVICE_OPENED: {**_SERVICE, "expires_at": date(2027, 4, 1), "amount_minor": 1250,
-                           "currency": "EUR"},
-    Event.RENEWAL_COMING: {**_SERVICE, "renews_on": "2027-04-01", "amount_minor": 1250,
-                           "currency": "EUR"},
+    Event.SERVICE_OPENED: {
+        **_SERVICE,
+        "expires_at": date(2027, 4, 1),
+        "amount_minor": 1250,
+        "currency": "EUR",
+    },
+    Event.RENEWAL_COMING: {
+        **_SERVICE,
+        "renews_on": "2027-04-01",
+        "amount_minor": 1250,
+        "currency": "EUR",
+    },
     Event.LOW_BALANCE: {"currency": "EUR", "available_minor": 310, "needed_minor": 1250},
     Event.SERVICE_SUSPENDED: {**_SERVICE, "reason": "nonpayment"},
     Event.SERVICE_RESUMED: _SERVICE,
     Event.SERVICE_DELETED: _SERVICE,
     # code: the gateway's or refusal's code, or "above_maximum" (nothing charged: the amount
     # needed is above the client's auto-payment maximum)
-    Event.AUTOPAY_FAILED: {"currency": "EUR", "amount_minor": 940, "needed_minor": 1250,
-                           "available_minor": 310, "maximum_minor": 2000,
-                           "code": "card_declined"},
-    Event.OPERATION_FAILED: {**_SERVICE, "operation_id": 501, "operation": "open",
-                             "code": "connection_refused", "message": "host unreachable",
-                             "task_id": 88, "link": "/admin/services/task/88/change/"},
-}  # fmt: skip
+    Event.AUTOPAY_FAILED: {
+        "currency": "EUR",
+        "amount_minor": 940,
+        "needed_minor": 1250,
+        "available_minor": 310,
+        "maximum_minor": 2000,
+        "code": "card_declined",
+    },
+    Event.OPERATION_FAILED: {
+        **_SERVICE,
+        "operation_id": 501,
+        "operation": "open",
+        "code": "connection_refused",
+        "message": "host unreachable",
+        "task_id": 88,
+        "link": "/admin/services/task/88/change/",
+    },
+}
 
 SAMPLE_CLIENT: dict[str, Any] = {
     "id": 42,

@@ -48,8 +48,15 @@ class MessageTemplateForm(forms.ModelForm):
     class Meta:
         model = MessageTemplate
         fields = [
-            "provider", "locale", "event", "channel", "subject", "body", "html_body", "is_active",
-        ]  # fmt: skip
+            "provider",
+            "locale",
+            "event",
+            "channel",
+            "subject",
+            "body",
+            "html_body",
+            "is_active",
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -178,9 +178,16 @@ def checkout(
         paid = wallet.can_pay(quote.total.amount_minor)
         # Paid at once: the items are inserted after settling, once, with their services.
         order, order_items = _create_order(
-            client, provider_id, currency, specs, quote, payer, payment_method, moment,
+            client,
+            provider_id,
+            currency,
+            specs,
+            quote,
+            payer,
+            payment_method,
+            moment,
             save_items=not paid,
-        )  # fmt: skip
+        )
         _reserve_promos(order, quote, client, moment)
         if cart is not None:
             CartItem.objects.filter(cart=cart).delete()
@@ -229,20 +236,24 @@ def _create_order(
     them)."""
     code_id = next((p.code_id for p in quote.promotions if p.code_id), None)
     # rows.insert: on every checkout, and the ORM's per-call INSERT build costs more than it.
-    (order,) = rows.insert([Order(
-        client=client,
-        provider_id=provider_id,
-        currency=currency,
-        subtotal_minor=quote.subtotal.amount_minor,
-        discount_minor=quote.discount.amount_minor,
-        tax_minor=quote.tax.amount_minor,
-        total_minor=quote.total.amount_minor,
-        promo_code_id=code_id,
-        quote=quote.as_json(),
-        payer=payer,
-        payment_method=payment_method,
-        created_at=moment,
-    )])  # fmt: skip
+    (order,) = rows.insert(
+        [
+            Order(
+                client=client,
+                provider_id=provider_id,
+                currency=currency,
+                subtotal_minor=quote.subtotal.amount_minor,
+                discount_minor=quote.discount.amount_minor,
+                tax_minor=quote.tax.amount_minor,
+                total_minor=quote.total.amount_minor,
+                promo_code_id=code_id,
+                quote=quote.as_json(),
+                payer=payer,
+                payment_method=payment_method,
+                created_at=moment,
+            )
+        ]
+    )
     items = [
         OrderItem(
             order=order,
@@ -390,14 +401,26 @@ def pay_order(
     key = idempotency_key or f"order-pay:{order.pk}:{uuid.uuid4().hex}"
     if saved_method is not None:
         payment = charge_saved_method(
-            saved_method=saved_method, amount=shortfall, idempotency_key=key,
-            reference=order.payment_reference, auto=False, actor=actor, now=now,
-        )  # fmt: skip
+            saved_method=saved_method,
+            amount=shortfall,
+            idempotency_key=key,
+            reference=order.payment_reference,
+            auto=False,
+            actor=actor,
+            now=now,
+        )
     else:
         payment = create_payment(
-            client=order.client, amount=shortfall, method=pm, reference=order.payment_reference,
-            payer=order.payer, idempotency_key=key, return_url=return_url, actor=actor, now=now,
-        )  # fmt: skip
+            client=order.client,
+            amount=shortfall,
+            method=pm,
+            reference=order.payment_reference,
+            payer=order.payer,
+            idempotency_key=key,
+            return_url=return_url,
+            actor=actor,
+            now=now,
+        )
     return CheckoutResult(order, False, shortfall, payment)
 
 

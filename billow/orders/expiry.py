@@ -105,9 +105,12 @@ def expire_service(*, service_id: int, now: datetime | None = None) -> bool:
             now=moment,
         )
         notify_client(
-            event="service_deleted", client_id=svc.client_id, provider_id=svc.provider_id,
-            context={"service_name": svc.name}, dedup_key=f"service_deleted:{svc.pk}",
-        )  # fmt: skip
+            event="service_deleted",
+            client_id=svc.client_id,
+            provider_id=svc.provider_id,
+            context={"service_name": svc.name},
+            dedup_key=f"service_deleted:{svc.pk}",
+        )
     return True
 
 
@@ -116,10 +119,16 @@ def _refund(item: OrderItem, svc: Service, wallet: Wallet, moment: datetime) -> 
     key = (order.client_id, order.provider_id, order.currency)
     if item.net_minor:
         money = MoneyItem(
-            svc.pk, key, ExpenseKind.REFUND, ExpenseReason.DELETION,
-            f"refund:{svc.pk}:unconfigured", moment.date(), svc.paid_until or moment.date(),
-            item.net_minor, f"order {order.pk}: not configured",
-        )  # fmt: skip
+            svc.pk,
+            key,
+            ExpenseKind.REFUND,
+            ExpenseReason.DELETION,
+            f"refund:{svc.pk}:unconfigured",
+            moment.date(),
+            svc.paid_until or moment.date(),
+            item.net_minor,
+            f"order {order.pk}: not configured",
+        )
         write_money([money], {key: wallet.account_id}, now=moment, actor=JOB)
     included = _included_tax(order.quote, item.key, order.tax_minor - _added_tax(order))
     if item.tax_added_minor or included:
@@ -138,18 +147,23 @@ def _refund(item: OrderItem, svc: Service, wallet: Wallet, moment: datetime) -> 
         if included:
             post_transaction(
                 kind=TransactionKind.TAX,
-                legs=[(payable, -included), (revenue_account(order.provider_id, order.currency),
-                                             included)],
+                legs=[
+                    (payable, -included),
+                    (revenue_account(order.provider_id, order.currency), included),
+                ],
                 idempotency_key=f"{ref}:tax_included:refund:{svc.pk}",
                 reference=ref,
                 actor=JOB,
-            )  # fmt: skip
+            )
     if order.invoice is not None and item.total_minor > 0:
         issue_credit_note(
-            invoice=order.invoice, amount_minor=item.total_minor,
-            reason="service not configured", reference=f"refund:{svc.pk}:unconfigured",
-            actor=JOB, now=moment,
-        )  # fmt: skip
+            invoice=order.invoice,
+            amount_minor=item.total_minor,
+            reason="service not configured",
+            reference=f"refund:{svc.pk}:unconfigured",
+            actor=JOB,
+            now=moment,
+        )
 
 
 def _added_tax(order: Any) -> int:

@@ -53,10 +53,16 @@ class SavedMethodAutoPayer:
             "auto_payment_max_minor",
         )
         return [
-            AutoPayMethod(pk, client, provider, currency, int(low),
-                          int(limit if high is None else min(limit, high)))
+            AutoPayMethod(
+                pk,
+                client,
+                provider,
+                currency,
+                int(low),
+                int(limit if high is None else min(limit, high)),
+            )
             for pk, client, provider, currency, low, high, limit in rows
-        ]  # fmt: skip
+        ]
 
     def charge(
         self,

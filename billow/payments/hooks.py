@@ -92,9 +92,12 @@ def fire_payment_opened(client_id: int, currency: str, payment_id: int) -> None:
 def fire_payment_failed(client_id: int, currency: str, payment_id: int, reference: str) -> None:
     for callback in list(_payment_failed):
         _run(
-            callback, client_id=client_id, currency=currency, payment_id=payment_id,
+            callback,
+            client_id=client_id,
+            currency=currency,
+            payment_id=payment_id,
             reference=reference,
-        )  # fmt: skip
+        )
 
 
 def _run(callback: Callable[..., object], **kwargs: object) -> None:

@@ -38,9 +38,11 @@ class PaymentMethod(models.Model):
         _("maximum amount (minor units)"), null=True, blank=True, help_text=_("Empty: no maximum")
     )
     client_groups = models.ManyToManyField(
-        "accounts.ClientGroup", blank=True, related_name="payment_methods",
+        "accounts.ClientGroup",
+        blank=True,
+        related_name="payment_methods",
         help_text=_("Empty: every client."),
-    )  # fmt: skip
+    )
     sort = models.IntegerField(_("sort order"), default=100)
     is_active = models.BooleanField(_("active"), default=True)
     supports_refunds = models.BooleanField(_("refunds supported"), default=False)
@@ -100,9 +102,12 @@ class Payment(models.Model):
     )
     method = models.ForeignKey(PaymentMethod, on_delete=models.PROTECT, related_name="payments")
     saved_method = models.ForeignKey(
-        "payments.SavedPaymentMethod", on_delete=models.PROTECT, null=True, blank=True,
+        "payments.SavedPaymentMethod",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="payments",
-    )  # fmt: skip
+    )
     amount_minor = models.BigIntegerField(_("amount (minor units)"))
     commission_minor = models.BigIntegerField(_("commission (minor units)"), default=0)
     refunded_minor = models.BigIntegerField(_("refunded (minor units)"), default=0)
@@ -114,9 +119,12 @@ class Payment(models.Model):
         _("purpose"), max_length=16, choices=PaymentPurpose.choices, default=PaymentPurpose.TOPUP
     )
     reference = models.CharField(
-        _("reference"), max_length=100, blank=True, db_index=True,
+        _("reference"),
+        max_length=100,
+        blank=True,
+        db_index=True,
         help_text=_('Opaque, e.g. "order:12"'),
-    )  # fmt: skip
+    )
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     gateway_reference = models.CharField(
         _("gateway reference"), max_length=200, blank=True, db_index=True
@@ -129,9 +137,12 @@ class Payment(models.Model):
     failure_code = models.CharField(_("failure code"), max_length=100, blank=True)
     failure_message = models.CharField(_("failure message"), max_length=500, blank=True)
     ledger_transaction = models.ForeignKey(
-        "ledger.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True,
+        "ledger.LedgerTransaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=clock.now)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
@@ -212,13 +223,19 @@ class Refund(models.Model):
     )
     failure_code = models.CharField(_("failure code"), max_length=100, blank=True)
     ledger_transaction = models.ForeignKey(
-        "ledger.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True,
+        "ledger.LedgerTransaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     reversal_transaction = models.ForeignKey(
-        "ledger.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True,
+        "ledger.LedgerTransaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
 
@@ -252,9 +269,11 @@ class SavedPaymentMethod(models.Model):
     is_default = models.BooleanField(_("default"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     auto_payment_max_minor = models.BigIntegerField(
-        _("auto-payment maximum (minor units)"), null=True, blank=True,
+        _("auto-payment maximum (minor units)"),
+        null=True,
+        blank=True,
         help_text=_("Empty: no auto-payment from this method."),
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:

@@ -39,8 +39,12 @@ def sandbox_page(request: HttpRequest, payment_id: int, token: str) -> HttpRespo
         try:
             payment = submit_sandbox_choice(payment=payment, token=token, choice=choice)
         except BillowError as exc:
-            return render(request, "payments/sandbox/page.html",
-                          _context(payment, token, error=exc.code), status=400)  # fmt: skip
+            return render(
+                request,
+                "payments/sandbox/page.html",
+                _context(payment, token, error=exc.code),
+                status=400,
+            )
         if payment.return_url:
             return redirect(payment.return_url)
         return redirect(reverse("payments:sandbox_done", args=[payment.pk, token]))
@@ -70,8 +74,9 @@ def webhook(request: HttpRequest, gateway: str, method_id: int | None = None) ->
     """Gateways POST here: 200 when stored (also for duplicates), 400 when untrusted, 404 for an
     unknown gateway, 503 when verification could not reach the gateway (they retry)."""
     try:
-        event = handle_webhook(gateway=gateway, headers=dict(request.headers), body=request.body,
-                               method_id=method_id)  # fmt: skip
+        event = handle_webhook(
+            gateway=gateway, headers=dict(request.headers), body=request.body, method_id=method_id
+        )
     except NotFoundError as exc:
         return JsonResponse(exc.as_dict(), status=404)
     except RetryableError as exc:

@@ -73,22 +73,58 @@ class ServiceOperationInline(TabularInline):
 
 @admin.register(Service)
 class ServiceAdmin(ModelAdmin):
-    list_display = ["id", "name", "client", "tariff", "status", "sub_state", "paid_until",
-                    "auto_renew_period", "module_instance"]  # fmt: skip
+    list_display = [
+        "id",
+        "name",
+        "client",
+        "tariff",
+        "status",
+        "sub_state",
+        "paid_until",
+        "auto_renew_period",
+        "module_instance",
+    ]
     list_filter = ["status", "provider", "tariff", "module_instance"]
     search_fields = ["=id", "name", "external_id", "client__name", "client__email"]
     list_select_related = ["client", "tariff", "module_instance"]
     inlines = [ServiceOperationInline, ServiceEventInline]
-    actions = ["suspend_services", "resume_services", "delete_services", "vm_start", "vm_stop",
-               "vm_force_stop", "vm_reboot", "vm_reset"]  # fmt: skip
+    actions = [
+        "suspend_services",
+        "resume_services",
+        "delete_services",
+        "vm_start",
+        "vm_stop",
+        "vm_force_stop",
+        "vm_reboot",
+        "vm_reset",
+    ]
     # Status, dates and money-relevant fields change only through actions and billing.
     readonly_fields = [
-        "client", "provider", "tariff", "period", "currency", "billing_mode", "prorata_day",
-        "anchor_day", "status", "sub_state", "ordered_at", "opened_at", "paid_until",
-        "suspended_at", "deleted_at", "addon_values", "parameters", "special_price_minor",
-        "module_instance", "external_id", "created_at", "updated_at", "delete_at_period_end",
+        "client",
+        "provider",
+        "tariff",
+        "period",
+        "currency",
+        "billing_mode",
+        "prorata_day",
+        "anchor_day",
+        "status",
+        "sub_state",
+        "ordered_at",
+        "opened_at",
+        "paid_until",
+        "suspended_at",
+        "deleted_at",
+        "addon_values",
+        "parameters",
+        "special_price_minor",
+        "module_instance",
+        "external_id",
+        "created_at",
+        "updated_at",
+        "delete_at_period_end",
         "auto_renew_period",
-    ]  # fmt: skip
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # services are ordered (create_service), not typed in
@@ -100,14 +136,24 @@ class ServiceAdmin(ModelAdmin):
     def suspend_services(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
         actor = Actor.staff(request.user)
         payload = {"target_status": ServiceStatus.SUSPENDED_BY_STAFF}
-        _each(self, request, queryset, lambda s: actions.request_operation(
-            service=s, operation="suspend", payload=payload, actor=actor))  # fmt: skip
+        _each(
+            self,
+            request,
+            queryset,
+            lambda s: actions.request_operation(
+                service=s, operation="suspend", payload=payload, actor=actor
+            ),
+        )
 
     @action(description=_("Resume"))
     def resume_services(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
         actor = Actor.staff(request.user)
-        _each(self, request, queryset, lambda s: actions.request_operation(
-            service=s, operation="resume", actor=actor))  # fmt: skip
+        _each(
+            self,
+            request,
+            queryset,
+            lambda s: actions.request_operation(service=s, operation="resume", actor=actor),
+        )
 
     @action(description=_("Delete"))
     def delete_services(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
@@ -122,15 +168,18 @@ class ServiceAdmin(ModelAdmin):
         super().save_model(request, obj, form, change)
         if change and "note" in form.changed_data:
             try:
-                vm_actions.set_service_note(service=obj, note=note,
-                                            actor=Actor.staff(request.user))  # fmt: skip
+                vm_actions.set_service_note(service=obj, note=note, actor=Actor.staff(request.user))
             except BillowError as exc:
                 self.message_user(request, f"{exc.code}: {exc.message}", messages.ERROR)
 
     def _vm(self, request: HttpRequest, queryset: QuerySet[Service], name: str) -> None:
         actor = Actor.staff(request.user)
-        _each(self, request, queryset, lambda s: vm_actions.request_vm_action(
-            service=s, action=name, actor=actor))  # fmt: skip
+        _each(
+            self,
+            request,
+            queryset,
+            lambda s: vm_actions.request_vm_action(service=s, action=name, actor=actor),
+        )
 
     @action(description=_("VM: start"))
     def vm_start(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
@@ -158,14 +207,24 @@ class ModuleInstanceForm(forms.ModelForm):
     secrets = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
-        help_text=_('Write-only JSON object, e.g. {"password": "..."}. Blank keeps the stored '
-                    "secrets; they are encrypted and never shown."),
-    )  # fmt: skip
+        help_text=_(
+            'Write-only JSON object, e.g. {"password": "..."}. Blank keeps the stored '
+            "secrets; they are encrypted and never shown."
+        ),
+    )
 
     class Meta:
         model = ModuleInstance
-        fields = ["module", "name", "priority", "is_active", "department", "config",
-                  "product_types", "tariffs"]  # fmt: skip
+        fields = [
+            "module",
+            "name",
+            "priority",
+            "is_active",
+            "department",
+            "config",
+            "product_types",
+            "tariffs",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -216,9 +275,11 @@ class ModuleInstanceAdmin(DiscoveryAdminMixin, ModelAdmin):
         self, request: HttpRequest, obj: ModuleInstance, form: Any, change: bool
     ) -> None:
         actions.configure_module_instance(
-            instance=obj, config=form.cleaned_data.get("config"),
-            secrets=form.cleaned_data.get("secrets"), actor=Actor.staff(request.user),
-        )  # fmt: skip
+            instance=obj,
+            config=form.cleaned_data.get("config"),
+            secrets=form.cleaned_data.get("secrets"),
+            actor=Actor.staff(request.user),
+        )
 
     @action(description=_("Check connection"))
     def check_connection(self, request: HttpRequest, queryset: QuerySet[ModuleInstance]) -> None:
@@ -237,8 +298,17 @@ class ModuleInstanceAdmin(DiscoveryAdminMixin, ModelAdmin):
 
 @admin.register(ServiceOperation)
 class ServiceOperationAdmin(ModelAdmin):
-    list_display = ["id", "service", "operation", "status", "attempts", "max_attempts",
-                    "next_attempt_at", "error_code", "created_at"]  # fmt: skip
+    list_display = [
+        "id",
+        "service",
+        "operation",
+        "status",
+        "attempts",
+        "max_attempts",
+        "next_attempt_at",
+        "error_code",
+        "created_at",
+    ]
     list_filter = ["status", "operation", "module_instance"]
     search_fields = ["=id", "=service__id", "idempotency_key"]
     actions = ["retry_now", "cancel_operations"]
@@ -262,8 +332,14 @@ class ServiceOperationAdmin(ModelAdmin):
     @action(description=_("Cancel"))
     def cancel_operations(self, request: HttpRequest, queryset: QuerySet[ServiceOperation]) -> None:
         actor = Actor.staff(request.user)
-        _each(self, request, queryset, lambda op: actions.cancel_operation(
-            operation=op, actor=actor, reason="cancelled by staff"))  # fmt: skip
+        _each(
+            self,
+            request,
+            queryset,
+            lambda op: actions.cancel_operation(
+                operation=op, actor=actor, reason="cancelled by staff"
+            ),
+        )
 
 
 @admin.register(Task)
@@ -271,8 +347,17 @@ class TaskAdmin(ModelAdmin):
     list_display = ["id", "title", "kind", "department", "status", "service", "created_at"]
     list_filter = ["status", "kind", "department"]
     search_fields = ["=id", "title", "=service__id"]
-    readonly_fields = ["kind", "title", "instructions", "service", "operation", "link", "status",
-                       "created_at", "completed_at"]  # fmt: skip
+    readonly_fields = [
+        "kind",
+        "title",
+        "instructions",
+        "service",
+        "operation",
+        "link",
+        "status",
+        "created_at",
+        "completed_at",
+    ]
     fields = [*readonly_fields, "department", "assignee", "resolution"]
     actions = ["complete_tasks", "fail_tasks", "cancel_tasks"]
 
@@ -282,32 +367,60 @@ class TaskAdmin(ModelAdmin):
     @action(description=_("Complete (done)"))
     def complete_tasks(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
         actor = Actor.staff(request.user)
-        _each(self, request, queryset, lambda t: actions.complete_task(
-            task=t, actor=actor, success=True, resolution=t.resolution))  # fmt: skip
+        _each(
+            self,
+            request,
+            queryset,
+            lambda t: actions.complete_task(
+                task=t, actor=actor, success=True, resolution=t.resolution
+            ),
+        )
 
     @action(description=_("Complete as failed"))
     def fail_tasks(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
         actor = Actor.staff(request.user)
-        _each(self, request, queryset, lambda t: actions.complete_task(
-            task=t, actor=actor, success=False, resolution=t.resolution))  # fmt: skip
+        _each(
+            self,
+            request,
+            queryset,
+            lambda t: actions.complete_task(
+                task=t, actor=actor, success=False, resolution=t.resolution
+            ),
+        )
 
     @action(description=_("Cancel"))
     def cancel_tasks(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
         actor = Actor.staff(request.user)
-        _each(self, request, queryset, lambda t: actions.cancel_task(
-            task=t, actor=actor, reason="cancelled by staff"))  # fmt: skip
+        _each(
+            self,
+            request,
+            queryset,
+            lambda t: actions.cancel_task(task=t, actor=actor, reason="cancelled by staff"),
+        )
 
 
 @admin.register(SystemMark)
 class SystemMarkAdmin(ModelAdmin):
     """VMs marked system by discovery; deleting a mark makes the VM drift again."""
 
-    list_display = ["external_id", "name", "module_instance", "actor_kind", "actor_id",
-                    "created_at"]  # fmt: skip
+    list_display = [
+        "external_id",
+        "name",
+        "module_instance",
+        "actor_kind",
+        "actor_id",
+        "created_at",
+    ]
     list_filter = ["module_instance"]
     search_fields = ["external_id", "name"]
-    readonly_fields = ["module_instance", "external_id", "name", "actor_kind", "actor_id",
-                       "created_at"]  # fmt: skip
+    readonly_fields = [
+        "module_instance",
+        "external_id",
+        "name",
+        "actor_kind",
+        "actor_id",
+        "created_at",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # marks come from the Discovery page

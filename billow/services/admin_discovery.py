@@ -84,22 +84,30 @@ def _apply_fix(request: HttpRequest, instance: ModuleInstance, fix: str) -> None
     try:
         if fix == "adopt":
             service = discovery.adopt_remote_object(
-                instance=instance, external_id=data["external_id"],
+                instance=instance,
+                external_id=data["external_id"],
                 client=get_object_or_404(Client, pk=data.get("client_id") or 0),
                 tariff=get_object_or_404(Tariff, pk=data.get("tariff_id") or 0),
-                period=data.get("period", "1m"), currency=data.get("currency", "USD"),
-                name=data.get("name", ""), parameters=_pairs(data.get("parameters", "")),
+                period=data.get("period", "1m"),
+                currency=data.get("currency", "USD"),
+                name=data.get("name", ""),
+                parameters=_pairs(data.get("parameters", "")),
                 actor=actor,
-            )  # fmt: skip
+            )
             messages.success(request, _("Adopted as service #%s.") % service.pk)
         elif fix == "recreate":
-            service = get_object_or_404(Service, pk=data.get("service_id") or 0,
-                                        module_instance=instance)  # fmt: skip
+            service = get_object_or_404(
+                Service, pk=data.get("service_id") or 0, module_instance=instance
+            )
             op = discovery.recreate_service_vm(service=service, actor=actor)
             messages.success(request, _("Recreate queued (operation #%s).") % op.pk)
         elif fix == "mark_system":
-            discovery.mark_system(instance=instance, external_id=data["external_id"],
-                                  name=data.get("name", ""), actor=actor)  # fmt: skip
+            discovery.mark_system(
+                instance=instance,
+                external_id=data["external_id"],
+                name=data.get("name", ""),
+                actor=actor,
+            )
             messages.success(request, _("Marked as system."))
         else:
             messages.error(request, _("Unknown action."))

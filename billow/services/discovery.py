@@ -118,8 +118,16 @@ def compare(
             rows.append(DiscoveryRow(VM_WITHOUT_SERVICE, external_id, name, state, None, detail))
     for svc in services:
         if svc.id not in linked:
-            rows.append(DiscoveryRow(SERVICE_WITHOUT_VM, svc.external_id, svc.name, "",
-                                     svc.id, f"service is {svc.status}"))  # fmt: skip
+            rows.append(
+                DiscoveryRow(
+                    SERVICE_WITHOUT_VM,
+                    svc.external_id,
+                    svc.name,
+                    "",
+                    svc.id,
+                    f"service is {svc.status}",
+                )
+            )
     return rows, len(linked)
 
 
@@ -208,18 +216,33 @@ def adopt_remote_object(
         ModuleInstance.objects.select_for_update().get(pk=instance.pk)  # one adoption at a time
         _check_adoptable(instance, external_id)
         service = actions.create_service(
-            client=client, tariff=tariff, period=period, currency=currency,
-            addon_values=addon_values, parameters=parameters,
-            name=name or str(found[0].get("name") or ""), actor=actor, now=moment,
-        )  # fmt: skip
+            client=client,
+            tariff=tariff,
+            period=period,
+            currency=currency,
+            addon_values=addon_values,
+            parameters=parameters,
+            name=name or str(found[0].get("name") or ""),
+            actor=actor,
+            now=moment,
+        )
         service.module_instance, service.external_id = instance, external_id
         service.paid_until = paid_until or moment.date()
         service.save(update_fields=["module_instance", "external_id", "paid_until"])
         info = {"external_id": external_id, "module_instance_id": instance.pk}
-        for to, sub_state, reason in ((S.IN_PROGRESS, SubState.OPEN, "adopting"),
-                                      (S.ACTIVE, "", "adopted by discovery")):  # fmt: skip
-            actions.transition_service(service=service, to=to, sub_state=sub_state, actor=actor,
-                                       now=moment, reason=reason, data=info)  # fmt: skip
+        for to, sub_state, reason in (
+            (S.IN_PROGRESS, SubState.OPEN, "adopting"),
+            (S.ACTIVE, "", "adopted by discovery"),
+        ):
+            actions.transition_service(
+                service=service,
+                to=to,
+                sub_state=sub_state,
+                actor=actor,
+                now=moment,
+                reason=reason,
+                data=info,
+            )
         actions.record_event(service, "service.adopted", actor, info, moment)
         if "link" in modules.get(instance.module).actions:
             actions.request_operation(service=service, operation="link", actor=actor, now=moment)
@@ -255,9 +278,13 @@ def recreate_service_vm(
             "the service's module cannot recreate its objects", code="recreate_unsupported"
         )
     return actions.request_operation(
-        service=service, operation="recreate", payload={"note": service.note}, actor=actor,
-        key=key, now=now,
-    )  # fmt: skip
+        service=service,
+        operation="recreate",
+        payload={"note": service.note},
+        actor=actor,
+        key=key,
+        now=now,
+    )
 
 
 def mark_system(
@@ -282,9 +309,13 @@ def mark_system(
         if live.exclude(status=S.DELETED).exists():
             raise ServiceConflictError("a service owns this object", code="remote_object_linked")
         return SystemMark.objects.create(
-            module_instance=instance, external_id=external_id, name=name[:200], note=note,
-            created_at=moment, **who,
-        )  # fmt: skip
+            module_instance=instance,
+            external_id=external_id,
+            name=name[:200],
+            note=note,
+            created_at=moment,
+            **who,
+        )
 
 
 def unmark_system(*, instance: ModuleInstance, external_id: str) -> int:

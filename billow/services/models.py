@@ -32,9 +32,11 @@ class ModuleInstance(models.Model):
         "catalog.ProductType", related_name="module_instances", blank=True
     )
     tariffs = models.ManyToManyField(
-        "catalog.Tariff", related_name="module_instances", blank=True,
+        "catalog.Tariff",
+        related_name="module_instances",
+        blank=True,
         help_text=_("Empty: every tariff of its product types."),
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
@@ -77,9 +79,13 @@ class Service(models.Model):
     suspended_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     auto_renew_period = models.CharField(
-        _("auto-renew period"), max_length=8, choices=PERIOD_CHOICES, blank=True, default="",
+        _("auto-renew period"),
+        max_length=8,
+        choices=PERIOD_CHOICES,
+        blank=True,
+        default="",
         help_text=_("Blank: auto-renew off."),
-    )  # fmt: skip
+    )
     delete_at_period_end = models.BooleanField(default=False)
     addon_values = models.JSONField(default=dict, blank=True)
     parameters = models.JSONField(default=dict, blank=True)
@@ -91,9 +97,11 @@ class Service(models.Model):
     )
     external_id = models.CharField(max_length=200, blank=True, default="")
     note = models.TextField(
-        _("note"), blank=True, default="",
+        _("note"),
+        blank=True,
+        default="",
         help_text=_("Free text; also written to the VM's description where the module can."),
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(default=clock.now)
 
@@ -211,9 +219,12 @@ class Task(models.Model):
     )
     status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="billow_tasks",
-    )  # fmt: skip
+    )
     resolution = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=clock.now, editable=False)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -114,8 +114,11 @@ def _claim(operation_id: int, moment: datetime) -> ServiceOperation | None:
 # product type that ``build_context`` uses (the rest is deferred), and the module instance it
 # runs on (the operation's own, else the service's).
 _C_OP = Columns(ServiceOperation, "c")
-_C_SVC = Columns(Service, "s", ["id", "tariff", "status", "module_instance", "external_id",
-                                "addon_values", "parameters"])  # fmt: skip
+_C_SVC = Columns(
+    Service,
+    "s",
+    ["id", "tariff", "status", "module_instance", "external_id", "addon_values", "parameters"],
+)
 _C_TARIFF = Columns(Tariff, "t", ["id", "product_type", "name"])
 _C_TYPE = Columns(ProductType, "pt", ["id", "intname"])
 _C_INSTANCE = Columns(ModuleInstance, "mi")
@@ -224,9 +227,12 @@ def apply_outcome(op: ServiceOperation, outcome: Outcome, *, now: datetime) -> s
         actions.complete_operation(operation=op, data=data, actor=JOB, now=now)
     elif outcome.status == OutcomeStatus.FAILED:
         actions.fail_operation(
-            operation=op, code=outcome.code or "module_failed", message=outcome.message,
-            actor=JOB, now=now,
-        )  # fmt: skip
+            operation=op,
+            code=outcome.code or "module_failed",
+            message=outcome.message,
+            actor=JOB,
+            now=now,
+        )
     else:
         _park(op, outcome, now)
     return outcome.status.value
@@ -320,8 +326,9 @@ def resolve_operation(*, operation_id: int, now: datetime | None = None) -> str:
     if outcome.status != OutcomeStatus.FAILED:
         return apply_outcome(op, outcome, now=moment)
     if op.attempts >= op.max_attempts:
-        actions.fail_operation(operation=op, code="retries_exhausted", message=outcome.message,
-                               actor=JOB, now=moment)  # fmt: skip
+        actions.fail_operation(
+            operation=op, code="retries_exhausted", message=outcome.message, actor=JOB, now=moment
+        )
         return "failed"
     ServiceOperation.objects.filter(pk=op.pk, status=op.status).update(
         status=OS.QUEUED, next_attempt_at=moment, error_code="not_applied"

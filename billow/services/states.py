@@ -132,8 +132,12 @@ CUSTOM_ACTION_RULES: dict[str, frozenset[str]] = {
 }
 #: Failure codes of per-type actions the requester must fix (no staff Task is opened).
 REQUESTER_FAILURE_CODES = frozenset(
-    {"guest_agent_not_configured", "guest_agent_unavailable", "guest_agent_unsupported",
-     "vm_not_running"}
-)  # fmt: skip
+    {
+        "guest_agent_not_configured",
+        "guest_agent_unavailable",
+        "guest_agent_unsupported",
+        "vm_not_running",
+    }
+)
 #: Per-type actions whose success reports the (new) external id of the service's object.
 EXTERNAL_ID_ACTIONS = frozenset({"recreate", "link"})

@@ -77,9 +77,13 @@ def change_vm_password(
         raise ServiceValidationError("the user name is not valid", code="invalid_user")
     payload = {"user": user, "password_encrypted": encrypt_secrets({"password": password})}
     return actions.request_operation(
-        service=service, operation="change_password", payload=payload, actor=actor, key=key,
+        service=service,
+        operation="change_password",
+        payload=payload,
+        actor=actor,
+        key=key,
         now=now,
-    )  # fmt: skip
+    )
 
 
 def set_service_note(
@@ -109,8 +113,13 @@ def set_service_note(
         old = svc.note
         svc.note, svc.updated_at = note, moment
         svc.save(update_fields=["note", "updated_at"])
-        actions.record_event(svc, "service.note_changed", actor,
-                       {"old_length": len(old), "length": len(note)}, moment)  # fmt: skip
+        actions.record_event(
+            svc,
+            "service.note_changed",
+            actor,
+            {"old_length": len(old), "length": len(note)},
+            moment,
+        )
         if _pushes_note(svc):
             actions.request_operation(
                 service=svc, operation="set_note", payload={"note": note}, actor=actor, now=moment

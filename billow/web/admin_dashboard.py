@@ -56,9 +56,14 @@ def get_mrr() -> list[tuple[str, int]]:
     book = PriceBook()
     for g in groups:
         try:
-            price = service_price(book, tariff_id=g["tariff_id"], currency=g["currency"],
-                                  period=g["period"], addon_values=g["addon_values"] or {},
-                                  special_price_minor=g["special_price_minor"])  # fmt: skip
+            price = service_price(
+                book,
+                tariff_id=g["tariff_id"],
+                currency=g["currency"],
+                period=g["period"],
+                addon_values=g["addon_values"] or {},
+                special_price_minor=g["special_price_minor"],
+            )
             totals[g["currency"]] += _monthly(g["period"], price) * g["n"]
         except BillowError:
             continue

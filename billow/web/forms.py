@@ -138,8 +138,7 @@ class TopUpForm(TopUpAmountForm):
     method = forms.TypedChoiceField(
         label=_("Payment method"), coerce=int, choices=(), widget=forms.RadioSelect
     )
-    save_method = forms.BooleanField(label=_("Save this method for later payments"),
-                                     required=False)  # fmt: skip
+    save_method = forms.BooleanField(label=_("Save this method for later payments"), required=False)
 
     def __init__(self, *args: Any, methods: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -85,9 +85,14 @@ def recommended_topups(
         if period is None:
             continue
         try:
-            needed[s.currency] += service_price(book, tariff_id=s.tariff_id, currency=s.currency,
-                period=period, addon_values=s.addon_values or {},
-                special_price_minor=s.special_price_minor)  # fmt: skip
+            needed[s.currency] += service_price(
+                book,
+                tariff_id=s.tariff_id,
+                currency=s.currency,
+                period=period,
+                addon_values=s.addon_values or {},
+                special_price_minor=s.special_price_minor,
+            )
         except BillowError:
             continue
     out = [(cur, max(0, amount - balances.get(cur, 0))) for cur, amount in needed.items()]
@@ -169,9 +174,14 @@ def _info(s: Service) -> TariffInfo | None:
 
 def _price(s: Service, period: str) -> int | None:
     try:
-        return service_price(PriceBook(), tariff_id=s.tariff_id, currency=s.currency,
-                             period=period, addon_values=s.addon_values or {},
-                             special_price_minor=s.special_price_minor)  # fmt: skip
+        return service_price(
+            PriceBook(),
+            tariff_id=s.tariff_id,
+            currency=s.currency,
+            period=period,
+            addon_values=s.addon_values or {},
+            special_price_minor=s.special_price_minor,
+        )
     except BillowError:
         return None
 
@@ -222,8 +232,9 @@ def preview_plan(s: Service, *, tariff_id: int, addon_values: dict[str, Any]) ->
     current = _price(s, period)
     try:
         info = PriceBook().info(tariff_id, s.currency)
-        lines = price_tariff(info, period=period, addon_values=addon_values,
-                             currency=s.currency, include_setup=False)  # fmt: skip
+        lines = price_tariff(
+            info, period=period, addon_values=addon_values, currency=s.currency, include_setup=False
+        )
     except BillowError as exc:
         return Preview([], 0, current, str(exc))
     total = sum(line.amount.amount_minor for line in lines)

@@ -250,8 +250,14 @@ def preview_item(
     """The quote of one configured item (what it would cost in the cart now, automatic
     promotions included); a refusal comes back as ``error`` and ``code``. Parameters never
     change a price, so they are checked only when given."""
-    spec = ItemSpec("new", tariff.pk, period, dict(addon_values), dict(parameters or {}),
-                    quick=parameters is None)  # fmt: skip
+    spec = ItemSpec(
+        "new",
+        tariff.pk,
+        period,
+        dict(addon_values),
+        dict(parameters or {}),
+        quick=parameters is None,
+    )
     try:
         quote = calculate_quote(
             build_quote_input(

@@ -58,9 +58,11 @@ def make_tenant(name: str, balance: int = 50_000) -> Tenant:
     tariff = world.tariff(f"{name} Small", {"1m": MONTH_PRICE, "3m": 2900})
     other = world.tariff(f"{name} Big", {"1m": 3000, "3m": 8700})
     client = accounts.create_client(
-        email=f"owner-{name.lower()}@example.com", name=f"Client {name}",
-        providers=[world.provider], password="pw-123456",
-    )  # fmt: skip
+        email=f"owner-{name.lower()}@example.com",
+        name=f"Client {name}",
+        providers=[world.provider],
+        password="pw-123456",
+    )
     world.topup(client, balance)
     owner = ClientUser.objects.get(client=client, is_owner=True)
     member = accounts.add_client_user(
@@ -69,8 +71,9 @@ def make_tenant(name: str, balance: int = 50_000) -> Tenant:
     opened = clock.now().date() - timedelta(days=5)
     service = world.service(client, tariff, opened, name=f"{name} vm")
     payer = accounts.create_payer(client=client, kind=PayerKind.INDIVIDUAL, name=f"{name} Payer")
-    note = Notification.objects.create(client=client, event="test", title=f"Hello {name}",
-                                       body="Body")  # fmt: skip
+    note = Notification.objects.create(
+        client=client, event="test", title=f"Hello {name}", body="Body"
+    )
     token, raw = create_api_token(user=owner.user, name=f"{name} key", scopes=CLIENT_SCOPES)
     return Tenant(world, client, owner, member, tariff, other, service, payer, note, token, raw)
 

@@ -51,17 +51,30 @@ def _commerce(t: Tenant) -> dict[str, Any]:
         from billow.payments.gateways.base import SavedMethodInfo
         from tests.payments.conftest import make_method
 
-        cart_item = orders.add_to_cart(client=t.client, tariff=t.tariff, period="1m",
-                                       currency="USD")  # fmt: skip
-        order = orders.checkout(client=t.client, provider_id=t.world.provider.pk, currency="USD",
-                                items=[ItemSpec("x", t.tariff.pk, "1m")]).order  # fmt: skip
-        method = make_method(t.world.provider, "bank_transfer", config={"bank_details": "IBAN"},
-                             supports_refunds=True)  # fmt: skip
+        cart_item = orders.add_to_cart(
+            client=t.client, tariff=t.tariff, period="1m", currency="USD"
+        )
+        order = orders.checkout(
+            client=t.client,
+            provider_id=t.world.provider.pk,
+            currency="USD",
+            items=[ItemSpec("x", t.tariff.pk, "1m")],
+        ).order
+        method = make_method(
+            t.world.provider,
+            "bank_transfer",
+            config={"bank_details": "IBAN"},
+            supports_refunds=True,
+        )
         payment = create_payment(client=t.client, amount=Money(1000, "USD"), method=method)
         saved = remember_saved_method(payment=payment, saved=SavedMethodInfo("tok-a", "Visa"))
-        t.extra["commerce"] = {"cart_item": cart_item.pk, "order": order.pk,
-                               "invoice": order.invoice_id, "payment": payment.pk,
-                               "saved_method": saved.pk}  # fmt: skip
+        t.extra["commerce"] = {
+            "cart_item": cart_item.pk,
+            "order": order.pk,
+            "invoice": order.invoice_id,
+            "payment": payment.pk,
+            "saved_method": saved.pk,
+        }
     return dict(t.extra["commerce"])
 
 
@@ -118,8 +131,9 @@ def walk(patterns: list[Any], prefix: str = "", ns: str | None = None) -> Iterat
 
 
 def api_routes() -> list[tuple[str, Any]]:
-    return [(r, cb) for r, cb, _ns, _n in walk(get_resolver().url_patterns)
-            if r.startswith("api/v1/")]  # fmt: skip
+    return [
+        (r, cb) for r, cb, _ns, _n in walk(get_resolver().url_patterns) if r.startswith("api/v1/")
+    ]
 
 
 def web_routes() -> list[tuple[str, Any, str | None]]:
@@ -163,8 +177,9 @@ def view_scope(callback: Any) -> str:
 def token_client(user: Any, scopes: list[str]) -> APIClient:
     """A token made directly (no scope validation), to test what the views refuse."""
     raw = f"{TOKEN_PREFIX}_{uuid.uuid4().hex[:12]}_{uuid.uuid4().hex}"
-    ApiToken.objects.create(user=user, name="raw", prefix=raw.split("_")[1],
-                            token_hash=hash_token(raw), scopes=scopes)  # fmt: skip
+    ApiToken.objects.create(
+        user=user, name="raw", prefix=raw.split("_")[1], token_hash=hash_token(raw), scopes=scopes
+    )
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     return api
@@ -189,23 +204,29 @@ def snapshot(t: Tenant) -> dict[str, Any]:
     t.member.refresh_from_db()
     return {
         "service": Service.objects.filter(pk=t.service.pk).values().get(),
-        "balances": list(LedgerAccount.objects.filter(client=t.client).values_list(
-            "id", "balance_minor")),
+        "balances": list(
+            LedgerAccount.objects.filter(client=t.client).values_list("id", "balance_minor")
+        ),
         "payer": (t.payer.name, t.payer.kind, t.payer.is_active),
         "member": (t.member.permissions, t.member.is_active),
         "member_exists": type(t.member).objects.filter(pk=t.member.pk).exists(),
-        "read_at": type(t.notification).objects.values_list("read_at", flat=True).get(
-            pk=t.notification.pk),
+        "read_at": type(t.notification)
+        .objects.values_list("read_at", flat=True)
+        .get(pk=t.notification.pk),
         "token": ApiToken.objects.values_list("revoked_at", flat=True).get(pk=t.token.pk),
         "services": Service.objects.filter(client=t.client).count(),
         "cart": list(CartItem.objects.filter(cart__client=t.client).values_list("id", "period")),
         "orders": list(Order.objects.filter(**mine).values_list("id", "status")),
         "invoices": list(Invoice.objects.filter(**mine).values_list("id", "status")),
-        "payments": list(Payment.objects.filter(**mine).values_list(
-            "id", "status", "refunded_minor")),
-        "saved_methods": list(SavedPaymentMethod.objects.filter(**mine).values_list(
-            "id", "is_default", "is_active", "auto_payment_max_minor")),
-    }  # fmt: skip
+        "payments": list(
+            Payment.objects.filter(**mine).values_list("id", "status", "refunded_minor")
+        ),
+        "saved_methods": list(
+            SavedPaymentMethod.objects.filter(**mine).values_list(
+                "id", "is_default", "is_active", "auto_payment_max_minor"
+            )
+        ),
+    }
 
 
 def test_every_api_route_declares_a_known_scope() -> None:

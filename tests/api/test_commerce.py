@@ -30,8 +30,11 @@ shop = shop_fixtures.shop
 
 
 def usd(amount: int) -> dict[str, Any]:
-    return {"amount_minor": amount, "currency": "USD",
-            "formatted": f"{amount // 100}.{amount % 100:02d}"}  # fmt: skip
+    return {
+        "amount_minor": amount,
+        "currency": "USD",
+        "formatted": f"{amount // 100}.{amount % 100:02d}",
+    }
 
 
 class Buyer:
@@ -40,9 +43,11 @@ class Buyer:
     def __init__(self, shop: Shop, balance: int = 0, n: int = 1) -> None:
         self.shop = shop
         self.client: Client = accounts.create_client(
-            email=f"buyer{n}@example.com", name=f"Buyer {n}", country="DE",
+            email=f"buyer{n}@example.com",
+            name=f"Buyer {n}",
+            country="DE",
             providers=[shop.provider],
-        )  # fmt: skip
+        )
         if balance:
             shop.topup(self.client, balance)
         self.owner = ClientUser.objects.get(client=self.client, is_owner=True)
@@ -61,8 +66,13 @@ class Buyer:
 
 
 def item(shop: Shop, cpu: int = 3, **kw: Any) -> dict[str, Any]:
-    return {"tariff_id": shop.tariff.pk, "period": "1m", "addon_values": {"cpu": cpu},
-            "parameters": {"os": "debian-12"}, **kw}  # fmt: skip
+    return {
+        "tariff_id": shop.tariff.pk,
+        "period": "1m",
+        "addon_values": {"cpu": cpu},
+        "parameters": {"os": "debian-12"},
+        **kw,
+    }
 
 
 @pytest.fixture
@@ -72,14 +82,24 @@ def oncommit(django_capture_on_commit_callbacks: Any) -> Any:
 
 @pytest.fixture
 def sandbox(shop: Shop) -> PaymentMethod:
-    return make_method(shop.provider, "sandbox", secrets={"webhook_secret": "sbx"},
-                       supports_refunds=True, supports_recurring=True)  # fmt: skip
+    return make_method(
+        shop.provider,
+        "sandbox",
+        secrets={"webhook_secret": "sbx"},
+        supports_refunds=True,
+        supports_recurring=True,
+    )
 
 
 @pytest.fixture
 def bank(shop: Shop) -> PaymentMethod:
-    return make_method(shop.provider, "bank_transfer", config={"bank_details": "IBAN DE00 1"},
-                       fee_fixed_minor=50, min_amount_minor=500)  # fmt: skip
+    return make_method(
+        shop.provider,
+        "bank_transfer",
+        config={"bank_details": "IBAN DE00 1"},
+        fee_fixed_minor=50,
+        min_amount_minor=500,
+    )
 
 
 def spring(shop: Shop) -> None:
@@ -99,14 +119,26 @@ def test_quote_prices_each_line_with_its_reason(shop: Shop) -> None:
     # then 16.00, no discount, no tax
     assert r.status_code == 200, r.json()
     body = r.json()
-    assert [(x["item"], x["kind"], x["quantity"], x["unit_price"]["amount_minor"],
-             x["total"]["amount_minor"]) for x in body["lines"]] == [
-        ("i1", "tariff", 1, 1000, 1000), ("i1", "addon", 2, 300, 600),
-    ]  # fmt: skip
+    assert [
+        (
+            x["item"],
+            x["kind"],
+            x["quantity"],
+            x["unit_price"]["amount_minor"],
+            x["total"]["amount_minor"],
+        )
+        for x in body["lines"]
+    ] == [
+        ("i1", "tariff", 1, 1000, 1000),
+        ("i1", "addon", 2, 300, 600),
+    ]
     assert all(x["reason"] for x in body["lines"])
     assert (body["subtotal"], body["discount"], body["tax"], body["total"]) == (
-        usd(1600), usd(0), usd(0), usd(1600),
-    )  # fmt: skip
+        usd(1600),
+        usd(0),
+        usd(0),
+        usd(1600),
+    )
     assert body["promotions"] == [] and body["amount_due"] == usd(1600)
 
 
@@ -117,8 +149,11 @@ def test_quote_with_promo_code_and_added_tax(shop: Shop) -> None:
     body = r.json()
     # 1600 - 20 % = 1280; tax 19 % per line: 800 x .19 = 152, 480 x .19 = 91.2 -> 91
     assert (body["subtotal"], body["discount"], body["tax"], body["total"]) == (
-        usd(1600), usd(320), usd(243), usd(1523),
-    )  # fmt: skip
+        usd(1600),
+        usd(320),
+        usd(243),
+        usd(1523),
+    )
     assert [(p["code"], p["amount"]) for p in body["promotions"]] == [("SPRING", usd(320))]
     assert [x["discount"]["amount_minor"] for x in body["lines"]] == [200, 120]
     assert body["tax_lines"][0]["rate"] == "19.000"
@@ -145,10 +180,21 @@ def test_cart_add_show_and_remove(shop: Shop) -> None:
     r = buyer.post("cart/items/", {**item(shop), "currency": "USD"})
     assert r.status_code == 201, r.json()
     added = r.json()
-    assert (added["provider_id"], added["currency"], added["tariff_name"], added["period"],
-            added["addon_values"], added["quick"]) == (
-        shop.provider.pk, "USD", "VPS-S", "1m", {"cpu": 3}, False,
-    )  # fmt: skip
+    assert (
+        added["provider_id"],
+        added["currency"],
+        added["tariff_name"],
+        added["period"],
+        added["addon_values"],
+        added["quick"],
+    ) == (
+        shop.provider.pk,
+        "USD",
+        "VPS-S",
+        "1m",
+        {"cpu": 3},
+        False,
+    )
     # then the cart shows it with its quote (lines keyed by the cart item)
     cart = buyer.get("cart/").json()
     assert [i["id"] for i in cart["items"]] == [added["id"]]
@@ -185,8 +231,11 @@ def test_direct_order_paid_from_balance_opens_the_service(shop: Shop, oncommit: 
     assert r.status_code == 201, r.json()
     order = r.json()
     assert (order["status"], order["total"], order["shortfall"], order["payment"]) == (
-        "paid", usd(1600), usd(0), None,
-    )  # fmt: skip
+        "paid",
+        usd(1600),
+        usd(0),
+        None,
+    )
     assert buyer.balance == 5000 - 1600
     service = Service.objects.get(pk=order["items"][0]["service_id"])
     assert (service.client_id, service.status) == (buyer.client.pk, "active")
@@ -202,8 +251,11 @@ def test_order_with_promo_code_pays_the_discounted_total(shop: Shop) -> None:
     body = {"currency": "USD", "items": [item(shop)], "promo_code": "SPRING"}
     order = buyer.post("orders/", body, key="o-2").json()
     assert (order["subtotal"], order["discount"], order["tax"], order["total"]) == (
-        usd(1600), usd(320), usd(243), usd(1523),
-    )  # fmt: skip
+        usd(1600),
+        usd(320),
+        usd(243),
+        usd(1523),
+    )
     assert order["promotions"][0]["code"] == "SPRING"
     assert buyer.balance == 5000 - 1523
 
@@ -220,8 +272,12 @@ def test_order_from_the_cart_empties_it(shop: Shop) -> None:
 def test_order_with_a_shortfall_starts_a_sandbox_payment(shop: Shop, sandbox: Any) -> None:
     # given 10.00 on the balance and a 16.00 order paid with the sandbox
     buyer = Buyer(shop, balance=1000)
-    body = {"currency": "USD", "items": [item(shop)], "payment_method_id": sandbox.pk,
-            "return_url": "https://shop.example.com/done"}  # fmt: skip
+    body = {
+        "currency": "USD",
+        "items": [item(shop)],
+        "payment_method_id": sandbox.pk,
+        "return_url": "https://shop.example.com/done",
+    }
     r = buyer.post("orders/", body, key="o-4")
     # then the order waits for the 6.00 shortfall, paid through the sandbox page
     assert r.status_code == 201, r.json()
@@ -229,8 +285,11 @@ def test_order_with_a_shortfall_starts_a_sandbox_payment(shop: Shop, sandbox: An
     assert (order["status"], order["shortfall"]) == ("awaiting_payment", usd(600))
     payment = order["payment"]
     assert (payment["status"], payment["amount"], payment["commission"], payment["reference"]) == (
-        "pending", usd(600), usd(0), f"order:{order['id']}",
-    )  # fmt: skip
+        "pending",
+        usd(600),
+        usd(0),
+        f"order:{order['id']}",
+    )
     assert payment["redirect_url"].startswith(f"/pay/sandbox/{payment['id']}/")
     assert Payment.objects.get(pk=payment["id"]).return_url == "https://shop.example.com/done"
     assert buyer.balance == 1000
@@ -255,18 +314,30 @@ def test_order_refusals_write_nothing(shop: Shop, sandbox: Any) -> None:
     euro = make_method(shop.provider, "sandbox", currency="EUR", secrets={"webhook_secret": "e"})
     before = db_counts()
     cases = [
-        ({"currency": "USD", "items": [item(shop)], "promo_code": "NOPE"},
-         404, "promo_code_not_found"),
+        (
+            {"currency": "USD", "items": [item(shop)], "promo_code": "NOPE"},
+            404,
+            "promo_code_not_found",
+        ),
         ({"currency": "USD", "items": [item(shop, tariff_id=10**9)]}, 400, "tariff_not_available"),
         ({"from_cart": True}, 400, "cart_empty"),
-        ({"currency": "USD", "items": [item(shop)], "payment_method_id": 10**9}, 400,
-         "payment_method_not_found"),
-        ({"currency": "USD", "items": [item(shop)], "payment_method_id": euro.pk}, 400,
-         "payment_currency_mismatch"),
+        (
+            {"currency": "USD", "items": [item(shop)], "payment_method_id": 10**9},
+            400,
+            "payment_method_not_found",
+        ),
+        (
+            {"currency": "USD", "items": [item(shop)], "payment_method_id": euro.pk},
+            400,
+            "payment_currency_mismatch",
+        ),
         ({"currency": "USD", "items": [item(shop)], "payer_id": 10**9}, 400, "payer_not_found"),
-        ({"currency": "USD", "items": [item(shop)], "provider_id": 10**9}, 400,
-         "provider_not_available"),
-    ]  # fmt: skip
+        (
+            {"currency": "USD", "items": [item(shop)], "provider_id": 10**9},
+            400,
+            "provider_not_available",
+        ),
+    ]
     for n, (body, code, error) in enumerate(cases):
         r = buyer.post("orders/", body, key=f"refused-{n}")
         assert (r.status_code, r.json()["code"]) == (code, error), body
@@ -281,15 +352,21 @@ def test_pay_an_awaiting_order_and_cancel_another(shop: Shop, sandbox: Any) -> N
     body = {"currency": "USD", "items": [item(shop)]}
     order = buyer.post("orders/", body, key="o-5").json()
     assert (order["status"], order["shortfall"], order["payment"]) == (
-        "awaiting_payment", usd(600), None,
-    )  # fmt: skip
+        "awaiting_payment",
+        usd(600),
+        None,
+    )
     # when paying it with the sandbox
     r = buyer.post(f"orders/{order['id']}/pay/", {"payment_method_id": sandbox.pk}, key="p-1")
     assert r.status_code == 200, r.json()
     assert (r.json()["payment"]["amount"], r.json()["payment"]["status"]) == (usd(600), "pending")
     # a replay creates no second payment
-    assert buyer.post(f"orders/{order['id']}/pay/", {"payment_method_id": sandbox.pk},
-                      key="p-1").json() == r.json()  # fmt: skip
+    assert (
+        buyer.post(
+            f"orders/{order['id']}/pay/", {"payment_method_id": sandbox.pk}, key="p-1"
+        ).json()
+        == r.json()
+    )
     assert Payment.objects.count() == 1
     # when cancelling it
     r = buyer.post(f"orders/{order['id']}/cancel/", {})
@@ -306,31 +383,45 @@ def test_pay_settles_from_the_balance_when_it_now_covers_the_order(
     shop.topup(buyer.client, 600)
     r = buyer.post(f"orders/{order['id']}/pay/", {"payment_method_id": sandbox.pk}, key="p-3")
     assert (r.json()["status"], r.json()["payment"], r.json()["shortfall"]) == (
-        "paid", None, usd(0),
-    )  # fmt: skip
+        "paid",
+        None,
+        usd(0),
+    )
     assert buyer.balance == 0 and Payment.objects.count() == 0
 
 
 def test_checkout_defaults_follow_the_last_paid_order(shop: Shop, sandbox: Any) -> None:
     buyer = Buyer(shop, balance=5000)
     assert buyer.get("checkout/defaults/").json() == {
-        "payer": None, "payment_method": None, "pay_from_balance": False,
+        "payer": None,
+        "payment_method": None,
+        "pay_from_balance": False,
         "skip_to_final_step": False,
-    }  # fmt: skip
+    }
     payer = accounts.create_payer(client=buyer.client, kind="individual", name="Ann Smith")
-    body = {"currency": "USD", "items": [item(shop)], "payer_id": payer.pk,
-            "payment_method_id": sandbox.pk}  # fmt: skip
+    body = {
+        "currency": "USD",
+        "items": [item(shop)],
+        "payer_id": payer.pk,
+        "payment_method_id": sandbox.pk,
+    }
     assert buyer.post("orders/", body, key="o-7").json()["status"] == "paid"
     d = buyer.get("checkout/defaults/").json()
     assert (d["payer"]["id"], d["payment_method"]["id"], d["skip_to_final_step"]) == (
-        payer.pk, sandbox.pk, True,
-    )  # fmt: skip
+        payer.pk,
+        sandbox.pk,
+        True,
+    )
     # a later order paid from the balance makes the balance the preselected way to pay
     body = {"currency": "USD", "items": [item(shop)], "payer_id": payer.pk}
     assert buyer.post("orders/", body, key="o-7b").json()["status"] == "paid"
     d = buyer.get("checkout/defaults/").json()
-    assert (d["payer"]["id"], d["payment_method"], d["pay_from_balance"],
-            d["skip_to_final_step"]) == (payer.pk, None, True, True)  # fmt: skip
+    assert (
+        d["payer"]["id"],
+        d["payment_method"],
+        d["pay_from_balance"],
+        d["skip_to_final_step"],
+    ) == (payer.pk, None, True, True)
 
 
 def test_quick_order_then_configure(shop: Shop, oncommit: Any) -> None:
@@ -359,8 +450,12 @@ def test_payment_methods_with_commission_and_limits(shop: Shop, sandbox: Any, ba
         (sandbox.pk, "sandbox"),
         (bank.pk, "bank_transfer"),
     ]
-    assert (rows[1]["fee_fixed"], rows[1]["fee_percent"], rows[1]["min_amount"],
-            rows[1]["max_amount"]) == (usd(50), "0.0000", usd(500), None)  # fmt: skip
+    assert (
+        rows[1]["fee_fixed"],
+        rows[1]["fee_percent"],
+        rows[1]["min_amount"],
+        rows[1]["max_amount"],
+    ) == (usd(50), "0.0000", usd(500), None)
     assert buyer.get("payment-methods/?currency=EUR").json() == []
 
 
@@ -371,8 +466,12 @@ def test_top_up_through_bank_transfer_with_commission(shop: Shop, bank: Any) -> 
     assert r.status_code == 201, r.json()
     p = r.json()
     assert (p["status"], p["purpose"], p["amount"], p["commission"], p["total"]) == (
-        "pending", "topup", usd(2000), usd(50), usd(2050),
-    )  # fmt: skip
+        "pending",
+        "topup",
+        usd(2000),
+        usd(50),
+        usd(2050),
+    )
     assert "IBAN DE00 1" in p["instructions"]
     assert buyer.get(f"payments/{p['id']}/").json() == p
     assert buyer.get("payments/").json()["count"] == 1
@@ -395,8 +494,10 @@ def test_one_click_top_up_with_a_saved_method(shop: Shop, sandbox: Any) -> None:
     body = {"amount_minor": 700, "currency": "USD", "saved_method_id": saved.pk}
     r = buyer.post("payments/", body, key="t-3")
     assert (r.status_code, r.json()["status"], r.json()["saved_method_id"]) == (
-        201, "paid", saved.pk,
-    )  # fmt: skip
+        201,
+        "paid",
+        saved.pk,
+    )
     assert buyer.balance == 700
 
 

@@ -24,11 +24,13 @@ def test_me_and_balances(tenant_a: Tenant) -> None:
         True,
         1,
     )
-    assert api.get("/api/v1/balances/").json() == [{
-        "account_id": tenant_a.world.wallet(tenant_a.client).pk,
-        "provider_id": tenant_a.world.provider.pk,
-        "balance": {"amount_minor": 49000, "currency": "USD", "formatted": "490.00"},
-    }]  # fmt: skip
+    assert api.get("/api/v1/balances/").json() == [
+        {
+            "account_id": tenant_a.world.wallet(tenant_a.client).pk,
+            "provider_id": tenant_a.world.provider.pk,
+            "balance": {"amount_minor": 49000, "currency": "USD", "formatted": "490.00"},
+        }
+    ]
 
 
 def test_statement_is_paginated_and_filtered(tenant_a: Tenant) -> None:
@@ -42,8 +44,9 @@ def test_statement_is_paginated_and_filtered(tenant_a: Tenant) -> None:
 
 def test_payers_create_and_update(tenant_a: Tenant) -> None:
     api = tenant_a.api()
-    r = api.post("/api/v1/payers/", {"kind": "company", "name": "Acme", "legal_country": "DE"},
-                 format="json")  # fmt: skip
+    r = api.post(
+        "/api/v1/payers/", {"kind": "company", "name": "Acme", "legal_country": "DE"}, format="json"
+    )
     assert r.status_code == 201
     payer = Payer.objects.get(pk=r.json()["id"])
     assert (payer.client_id, payer.name, payer.legal_country) == (tenant_a.client.pk, "Acme", "DE")
@@ -56,12 +59,14 @@ def test_payers_create_and_update(tenant_a: Tenant) -> None:
 
 def test_users_invite_permissions_remove(tenant_a: Tenant) -> None:
     api = tenant_a.api()
-    r = api.post("/api/v1/users/", {"email": "new@example.com", "permissions": ["billing"]},
-                 format="json")  # fmt: skip
+    r = api.post(
+        "/api/v1/users/", {"email": "new@example.com", "permissions": ["billing"]}, format="json"
+    )
     assert r.status_code == 201 and r.json()["permissions"] == ["billing"]
     uid = r.json()["id"]
-    assert api.patch(f"/api/v1/users/{uid}/", {"permissions": ["payers"]},
-                     format="json").json()["permissions"] == ["payers"]  # fmt: skip
+    assert api.patch(f"/api/v1/users/{uid}/", {"permissions": ["payers"]}, format="json").json()[
+        "permissions"
+    ] == ["payers"]
     owner = api.patch(f"/api/v1/users/{tenant_a.owner.pk}/", {"permissions": []}, format="json")
     assert (owner.status_code, owner.json()["code"]) == (409, "owner_immutable")
     assert api.delete(f"/api/v1/users/{uid}/").status_code == 204
@@ -83,11 +88,17 @@ def test_catalog_lists_orderable_tariffs_of_my_providers(
     assert [t["name"] for t in body["results"]] == ["A Big", "A Small"]
     small = body["results"][1]
     assert small["prices"] == [
-        {"period": "1m", "price": {"amount_minor": 1000, "currency": "USD", "formatted": "10.00"},
-         "setup_fee": {"amount_minor": 0, "currency": "USD", "formatted": "0.00"}},
-        {"period": "3m", "price": {"amount_minor": 2900, "currency": "USD", "formatted": "29.00"},
-         "setup_fee": {"amount_minor": 0, "currency": "USD", "formatted": "0.00"}},
-    ]  # fmt: skip
+        {
+            "period": "1m",
+            "price": {"amount_minor": 1000, "currency": "USD", "formatted": "10.00"},
+            "setup_fee": {"amount_minor": 0, "currency": "USD", "formatted": "0.00"},
+        },
+        {
+            "period": "3m",
+            "price": {"amount_minor": 2900, "currency": "USD", "formatted": "29.00"},
+            "setup_fee": {"amount_minor": 0, "currency": "USD", "formatted": "0.00"},
+        },
+    ]
 
 
 def staff_api(user: Any, write: bool = True) -> APIClient:
@@ -96,22 +107,31 @@ def staff_api(user: Any, write: bool = True) -> APIClient:
 
 def test_staff_creates_a_tariff_and_sets_a_price(staff_user: Any, tenant_a: Tenant) -> None:
     api = staff_api(staff_user)
-    body = {"provider_id": tenant_a.world.provider.pk,
-            "product_type_id": tenant_a.world.product_type.pk, "name": "Staff tariff"}  # fmt: skip
+    body = {
+        "provider_id": tenant_a.world.provider.pk,
+        "product_type_id": tenant_a.world.product_type.pk,
+        "name": "Staff tariff",
+    }
     r = api.post("/api/v1/staff/tariffs/", body, format="json")
     assert r.status_code == 201
     tid = r.json()["id"]
-    priced = api.post(f"/api/v1/staff/tariffs/{tid}/prices/",
-                      {"period": "1m", "currency": "USD", "amount_minor": 1234},
-                      format="json")  # fmt: skip
+    priced = api.post(
+        f"/api/v1/staff/tariffs/{tid}/prices/",
+        {"period": "1m", "currency": "USD", "amount_minor": 1234},
+        format="json",
+    )
     assert priced.json()["prices"][0]["price"] == {
         "amount_minor": 1234,
         "currency": "USD",
         "formatted": "12.34",
     }
     assert TariffPrice.objects.get(tariff_id=tid).amount_minor == 1234
-    assert api.patch(f"/api/v1/staff/tariffs/{tid}/", {"status": "inactive"},
-                     format="json").json()["status"] == "inactive"  # fmt: skip
+    assert (
+        api.patch(f"/api/v1/staff/tariffs/{tid}/", {"status": "inactive"}, format="json").json()[
+            "status"
+        ]
+        == "inactive"
+    )
     assert Tariff.objects.get(pk=tid).status == "inactive"
 
 

@@ -59,10 +59,18 @@ def test_invalid_input_is_not_stored_so_the_key_can_be_retried(tenant_a: Tenant)
 
 @pytest.mark.django_db
 def test_keys_are_per_user(tenant_a: Tenant, tenant_b: Tenant) -> None:
-    a = tenant_a.api().post(f"/api/v1/services/{tenant_a.service.pk}/renew/", {},
-                            format="json", HTTP_IDEMPOTENCY_KEY="shared")  # fmt: skip
-    b = tenant_b.api().post(f"/api/v1/services/{tenant_b.service.pk}/renew/", {},
-                            format="json", HTTP_IDEMPOTENCY_KEY="shared")  # fmt: skip
+    a = tenant_a.api().post(
+        f"/api/v1/services/{tenant_a.service.pk}/renew/",
+        {},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="shared",
+    )
+    b = tenant_b.api().post(
+        f"/api/v1/services/{tenant_b.service.pk}/renew/",
+        {},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="shared",
+    )
     assert (a.status_code, b.status_code) == (200, 200)
     assert IdempotencyRecord.objects.filter(key="shared").count() == 2
 

@@ -24,14 +24,24 @@ def test_list_services_shows_only_mine_with_exact_fields(
     s = tenant_a.service
     body = tenant_a.api().get("/api/v1/services/").json()
     assert body["count"] == 1
-    assert body["results"] == [{
-        "id": s.pk, "name": "A vm", "status": "active", "sub_state": "",
-        "tariff": {"id": tenant_a.tariff.pk, "name": "A Small"}, "period": "1m",
-        "currency": "USD", "paid_until": s.paid_until.isoformat(), "auto_renew_period": "1m",
-        "delete_at_period_end": False, "addon_values": {}, "parameters": {},
-        "ordered_at": "2026-11-24T09:00:00Z".replace("2026-11-24", str(s.ordered_at.date())),
-        "opened_at": "2026-11-24T09:00:00Z".replace("2026-11-24", str(s.opened_at.date())),
-    }]  # fmt: skip
+    assert body["results"] == [
+        {
+            "id": s.pk,
+            "name": "A vm",
+            "status": "active",
+            "sub_state": "",
+            "tariff": {"id": tenant_a.tariff.pk, "name": "A Small"},
+            "period": "1m",
+            "currency": "USD",
+            "paid_until": s.paid_until.isoformat(),
+            "auto_renew_period": "1m",
+            "delete_at_period_end": False,
+            "addon_values": {},
+            "parameters": {},
+            "ordered_at": "2026-11-24T09:00:00Z".replace("2026-11-24", str(s.ordered_at.date())),
+            "opened_at": "2026-11-24T09:00:00Z".replace("2026-11-24", str(s.opened_at.date())),
+        }
+    ]
 
 
 def test_status_filter_is_validated(tenant_a: Tenant) -> None:
@@ -46,8 +56,9 @@ def test_status_filter_is_validated(tenant_a: Tenant) -> None:
 def test_renew_charges_one_period_and_moves_paid_until(tenant_a: Tenant) -> None:
     s = tenant_a.service
     before = tenant_a.world.balance(tenant_a.client)
-    r = tenant_a.api().post(f"/api/v1/services/{s.pk}/renew/", {}, format="json",
-                            HTTP_IDEMPOTENCY_KEY="renew-1")  # fmt: skip
+    r = tenant_a.api().post(
+        f"/api/v1/services/{s.pk}/renew/", {}, format="json", HTTP_IDEMPOTENCY_KEY="renew-1"
+    )
     assert r.status_code == 200
     assert r.json()["expense"]["amount"] == money(MONTH_PRICE, "10.00")
     assert r.json()["expense"]["period_from"] == s.paid_until.isoformat()
@@ -59,9 +70,11 @@ def test_renew_without_idempotency_key_is_refused_and_changes_nothing(tenant_a: 
     before = db_state()
     r = tenant_a.api().post(f"/api/v1/services/{tenant_a.service.pk}/renew/", {}, format="json")
     assert r.status_code == 400
-    assert r.json() == {"code": "idempotency_key_required",
-                        "message": "This request needs an Idempotency-Key header",
-                        "details": {}}  # fmt: skip
+    assert r.json() == {
+        "code": "idempotency_key_required",
+        "message": "This request needs an Idempotency-Key header",
+        "details": {},
+    }
     assert db_state() == before
 
 
@@ -69,11 +82,19 @@ def test_insufficient_funds_maps_to_the_error_shape(tenant_a: Tenant) -> None:
     # given a balance of 49,000 drained by 16 three-month renewals of 2,900 (2,600 left)
     api = tenant_a.api()
     for n in range(16):
-        api.post(f"/api/v1/services/{tenant_a.service.pk}/renew/", {"period": "3m"},
-                 format="json", HTTP_IDEMPOTENCY_KEY=f"drain-{n}")  # fmt: skip
+        api.post(
+            f"/api/v1/services/{tenant_a.service.pk}/renew/",
+            {"period": "3m"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"drain-{n}",
+        )
     before = db_state()
-    r = api.post(f"/api/v1/services/{tenant_a.service.pk}/renew/", {"period": "3m"},
-                 format="json", HTTP_IDEMPOTENCY_KEY="too-much")  # fmt: skip
+    r = api.post(
+        f"/api/v1/services/{tenant_a.service.pk}/renew/",
+        {"period": "3m"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="too-much",
+    )
     assert r.status_code == 400
     assert r.json()["code"] == "insufficient_funds"
     assert r.json()["details"] == {"amount_minor": 2900, "available_minor": 2600}
@@ -84,17 +105,23 @@ def test_auto_renew_off_and_on(tenant_a: Tenant) -> None:
     api, s = tenant_a.api(), tenant_a.service
     off = api.post(f"/api/v1/services/{s.pk}/auto-renew/", {"enabled": False}, format="json")
     assert off.status_code == 200 and off.json()["auto_renew_period"] == ""
-    on = api.post(f"/api/v1/services/{s.pk}/auto-renew/", {"enabled": True, "period": "3m"},
-                  format="json")  # fmt: skip
+    on = api.post(
+        f"/api/v1/services/{s.pk}/auto-renew/", {"enabled": True, "period": "3m"}, format="json"
+    )
     assert on.json()["auto_renew_period"] == "3m"
     types = list(ServiceEvent.objects.filter(service=s).values_list("type", "data"))
-    assert types[-2:] == [("service.auto_renew_set", {"from": "1m", "to": ""}),
-                          ("service.auto_renew_set", {"from": "", "to": "3m"})]  # fmt: skip
+    assert types[-2:] == [
+        ("service.auto_renew_set", {"from": "1m", "to": ""}),
+        ("service.auto_renew_set", {"from": "", "to": "3m"}),
+    ]
 
 
 def test_preview_prices_the_other_tariff(tenant_a: Tenant) -> None:
-    r = tenant_a.api().post(f"/api/v1/services/{tenant_a.service.pk}/preview/",
-                            {"tariff_id": tenant_a.other_tariff.pk}, format="json")  # fmt: skip
+    r = tenant_a.api().post(
+        f"/api/v1/services/{tenant_a.service.pk}/preview/",
+        {"tariff_id": tenant_a.other_tariff.pk},
+        format="json",
+    )
     body = r.json()
     assert (body["current_price"], body["new_price"], body["difference"]) == (
         money(1000, "10.00"),
@@ -105,16 +132,22 @@ def test_preview_prices_the_other_tariff(tenant_a: Tenant) -> None:
 
 
 def test_preview_of_a_tariff_of_another_provider_is_404(tenant_a: Tenant, tenant_b: Tenant) -> None:
-    r = tenant_a.api().post(f"/api/v1/services/{tenant_a.service.pk}/preview/",
-                            {"tariff_id": tenant_b.tariff.pk}, format="json")  # fmt: skip
+    r = tenant_a.api().post(
+        f"/api/v1/services/{tenant_a.service.pk}/preview/",
+        {"tariff_id": tenant_b.tariff.pk},
+        format="json",
+    )
     assert r.status_code == 404
 
 
 def test_change_tariff_charges_the_prorated_difference(tenant_a: Tenant) -> None:
     s = tenant_a.service
-    r = tenant_a.api().post(f"/api/v1/services/{s.pk}/change-tariff/",
-                            {"tariff_id": tenant_a.other_tariff.pk}, format="json",
-                            HTTP_IDEMPOTENCY_KEY="upgrade-1")  # fmt: skip
+    r = tenant_a.api().post(
+        f"/api/v1/services/{s.pk}/change-tariff/",
+        {"tariff_id": tenant_a.other_tariff.pk},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="upgrade-1",
+    )
     assert r.status_code == 200
     assert r.json()["tariff"] == {"id": tenant_a.other_tariff.pk, "name": "A Big"}
     upgrade = Expense.objects.get(service=s, reason="upgrade")
@@ -123,15 +156,23 @@ def test_change_tariff_charges_the_prorated_difference(tenant_a: Tenant) -> None
 
 def test_delete_now_marks_the_service_deleted(tenant_a: Tenant) -> None:
     s = tenant_a.service
-    r = tenant_a.api().post(f"/api/v1/services/{s.pk}/delete/", {"when": "now"}, format="json",
-                            HTTP_IDEMPOTENCY_KEY="del-1")  # fmt: skip
+    r = tenant_a.api().post(
+        f"/api/v1/services/{s.pk}/delete/",
+        {"when": "now"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="del-1",
+    )
     assert r.status_code == 200
     assert r.json()["status"] == "deleted"
 
 
 def test_order_a_service(tenant_a: Tenant) -> None:
-    body = {"tariff_id": tenant_a.other_tariff.pk, "period": "1m", "currency": "USD",
-            "name": "new vm"}  # fmt: skip
+    body = {
+        "tariff_id": tenant_a.other_tariff.pk,
+        "period": "1m",
+        "currency": "USD",
+        "name": "new vm",
+    }
     r = tenant_a.api().post("/api/v1/services/", body, format="json", HTTP_IDEMPOTENCY_KEY="o-1")
     assert r.status_code == 201
     created = Service.objects.get(pk=r.json()["id"])

@@ -40,8 +40,7 @@ def test_write_scope_implies_read_but_not_the_other_way(tenant_a: Tenant) -> Non
     _t, write = create_api_token(user=tenant_a.owner.user, name="w", scopes=["payers:write"])
     _t, read = create_api_token(user=tenant_a.owner.user, name="r", scopes=["payers:read"])
     assert with_token(write).get("/api/v1/payers/").status_code == 200
-    r = with_token(read).post("/api/v1/payers/", {"kind": "individual", "name": "X"},
-                              format="json")  # fmt: skip
+    r = with_token(read).post("/api/v1/payers/", {"kind": "individual", "name": "X"}, format="json")
     assert (r.status_code, r.json()["message"]) == (403, "The token lacks the scope payers:write.")
 
 
@@ -52,8 +51,12 @@ def test_revoked_and_expired_tokens_are_401(tenant_a: Tenant) -> None:
     assert (r.status_code, r.json()["code"]) == (401, "not_authenticated")
     with pytest.raises(errors.TokenRevoked):
         revoke_api_token(token=token)
-    token2, raw2 = create_api_token(user=tenant_a.owner.user, name="y", scopes=["services:read"],
-                                    expires_at=clock.now() + timedelta(hours=1))  # fmt: skip
+    token2, raw2 = create_api_token(
+        user=tenant_a.owner.user,
+        name="y",
+        scopes=["services:read"],
+        expires_at=clock.now() + timedelta(hours=1),
+    )
     ApiToken.objects.filter(pk=token2.pk).update(expires_at=clock.now() - timedelta(seconds=1))
     assert with_token(raw2).get("/api/v1/services/").status_code == 401
     assert with_token(raw2 + "x").get("/api/v1/services/").status_code == 401
@@ -71,8 +74,9 @@ def test_scope_rules_refuse_and_create_nothing(tenant_a: Tenant) -> None:
 def test_tokens_are_managed_from_a_session_only(tenant_a: Tenant) -> None:
     session = APIClient()
     session.force_login(tenant_a.owner.user)
-    r = session.post("/api/v1/tokens/", {"name": "deploy", "scopes": ["services:read"]},
-                     format="json")  # fmt: skip
+    r = session.post(
+        "/api/v1/tokens/", {"name": "deploy", "scopes": ["services:read"]}, format="json"
+    )
     assert r.status_code == 201
     assert r.json()["token"].startswith(f"blw_{r.json()['prefix']}_")
     assert "token" not in session.get(f"/api/v1/tokens/{r.json()['id']}/").json()
@@ -112,8 +116,9 @@ def test_session_writes_need_the_csrf_token(tenant_a: Tenant) -> None:
         ("get", "/api/v1/nothing-here/", {}, 404, "not_found"),
     ],
 )
-def test_error_shape(tenant_a: Tenant, method: str, path: str, kwargs: dict[str, Any],
-                     status: int, code: str) -> None:  # fmt: skip
+def test_error_shape(
+    tenant_a: Tenant, method: str, path: str, kwargs: dict[str, Any], status: int, code: str
+) -> None:
     api = APIClient() if status == 401 else tenant_a.api()
     r = getattr(api, method)(path, **kwargs)
     assert r.status_code == status

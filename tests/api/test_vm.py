@@ -37,8 +37,12 @@ def test_vm_lists_the_module_actions_and_the_note(tenant_a: Tenant) -> None:
 
 def test_a_power_action_queues_an_operation(tenant_a: Tenant) -> None:
     on_dummy(tenant_a)
-    r = tenant_a.api().post(vm_url(tenant_a, "actions/"), {"action": "reboot"}, format="json",
-                            HTTP_IDEMPOTENCY_KEY="k-reboot-1")  # fmt: skip
+    r = tenant_a.api().post(
+        vm_url(tenant_a, "actions/"),
+        {"action": "reboot"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-reboot-1",
+    )
     assert r.status_code == 202, r.content
     op = ServiceOperation.objects.get(service=tenant_a.service)
     assert r.json()["id"] == op.pk

@@ -165,10 +165,18 @@ def test_renewal_notice_and_low_balance_notice(
         run = world.bill(date(2025, 2, 7))  # 3 days before the renewal
     sent = {c.kwargs["event"]: c.kwargs["items"] for c in notify.call_args_list}
     assert sent["renewal_coming"] == [
-        (client.pk, world.provider.pk,
-         {"service_id": service.pk, "renews_on": "2025-02-10", "amount_minor": 1000,
-          "currency": "USD"}, f"renewal_coming:{service.pk}:2025-02-10"),
-    ]  # fmt: skip
+        (
+            client.pk,
+            world.provider.pk,
+            {
+                "service_id": service.pk,
+                "renews_on": "2025-02-10",
+                "amount_minor": 1000,
+                "currency": "USD",
+            },
+            f"renewal_coming:{service.pk}:2025-02-10",
+        ),
+    ]
     assert sent["low_balance"][0][2] == {
         "currency": "USD",
         "available_minor": 500,

@@ -41,23 +41,45 @@ def run_callbacks(django_capture_on_commit_callbacks: Any) -> Any:
 class Autopay:
     """A world with one 10.00/month service and a sandbox method that charges saved cards."""
 
-    def __init__(self, oncommit: Any, *, balance: int, token: str = "sbxtok_ok",  # noqa: S107
-                 maximum: int | None = 5000, **method: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        oncommit: Any,
+        *,
+        balance: int,
+        token: str = "sbxtok_ok",  # noqa: S107
+        maximum: int | None = 5000,
+        **method: Any,
+    ) -> None:
         self.oncommit = oncommit
         self.world = World()
         self.tariff = self.world.tariff("VPS", {"1m": 1000})
         self.client = self.world.client(balance=1000 + balance)
         self.service = self.world.service(self.client, self.tariff, date(2025, 1, 10))
-        self.method = make_method(self.world.provider, "sandbox", secrets={"webhook_secret": "s"},
-                                  supports_recurring=True, **method)  # fmt: skip
+        self.method = make_method(
+            self.world.provider,
+            "sandbox",
+            secrets={"webhook_secret": "s"},
+            supports_recurring=True,
+            **method,
+        )
         self.saved = self.save_card(token, maximum)
 
-    def save_card(self, token: str, maximum: int | None, *, default: bool = True,
-                  method: PaymentMethod | None = None) -> SavedPaymentMethod:  # fmt: skip
+    def save_card(
+        self,
+        token: str,
+        maximum: int | None,
+        *,
+        default: bool = True,
+        method: PaymentMethod | None = None,
+    ) -> SavedPaymentMethod:
         return SavedPaymentMethod.objects.create(
-            client=self.client, method=method or self.method, gateway_token=token,
-            label="Visa 4242", is_default=default, auto_payment_max_minor=maximum,
-        )  # fmt: skip
+            client=self.client,
+            method=method or self.method,
+            gateway_token=token,
+            label="Visa 4242",
+            is_default=default,
+            auto_payment_max_minor=maximum,
+        )
 
     def bill(self, day: date) -> dict[str, Any]:
         with self.oncommit(execute=True):
@@ -102,8 +124,11 @@ def test_a_short_balance_is_topped_up_by_the_exact_shortfall_before_the_renewal(
     # and 10 February renews from the balance: the service stays active, the balance is 0
     assert ap.status() == (ServiceStatus.ACTIVE, date(2025, 3, 10))
     assert ap.world.expenses(ap.service)[-1] == (
-        "charge", date(2025, 2, 10), date(2025, 3, 10), 1000,
-    )  # fmt: skip
+        "charge",
+        date(2025, 2, 10),
+        date(2025, 3, 10),
+        1000,
+    )
     assert ap.world.balance(ap.client) == 0
     assert ap.notices("low_balance") == []
     assert ap.notices("autopay_failed") == []
@@ -132,8 +157,13 @@ def test_a_rerun_after_the_balance_moved_replays_the_payment_of_the_day(
     ap = Autopay(run_callbacks, balance=300, token="sbxtok_decline")
     ap.bill(date(2025, 2, 7))
     # when the client spends 1.00 elsewhere (the shortfall is now 8.00) and the date is rerun
-    adjust_client_balance(account=ap.world.wallet(ap.client), amount_minor=100,
-                          direction="debit", reason="domain", nonce="debit-1")  # fmt: skip
+    adjust_client_balance(
+        account=ap.world.wallet(ap.client),
+        amount_minor=100,
+        direction="debit",
+        reason="domain",
+        nonce="debit-1",
+    )
     report = ap.bill(date(2025, 2, 7))
     # then no second payment: the day's payment is reported again, the client told once
     assert ap.payments() == [(key(ap.client, "2025-02-07"), 700, "failed", "card_declined")]
@@ -297,8 +327,12 @@ def test_one_query_finds_the_clients_with_auto_payment(
     # then the auto-payment pass costs the chunk read and one query
     with django_assert_max_num_queries(2):
         report = autopay_chunk(chunk_id=chunk_id, now=None, book=PriceBook())
-    assert report.as_report() == {"autopay_paid": 0, "autopay_failed": 0, "autopay_pending": 0,
-                                  "autopay_skipped": 0}  # fmt: skip
+    assert report.as_report() == {
+        "autopay_paid": 0,
+        "autopay_failed": 0,
+        "autopay_pending": 0,
+        "autopay_skipped": 0,
+    }
 
 
 # -- the decision, without a database ----------------------------------------------------------
@@ -310,9 +344,17 @@ RULES = RunRules(date=date(2025, 2, 7), notice_days=3)
 def due(service_id: int, paid_until: date, price: int, **fields: Any) -> DueService:
     row: dict[str, Any] = {"status": "active", **fields}
     return DueService(
-        id=service_id, client_id=7, provider_id=1, currency="USD", paid_until=paid_until,
-        renew_period="1m", billing_mode="anniversary", anchor_day=10, price_minor=price, **row,
-    )  # fmt: skip
+        id=service_id,
+        client_id=7,
+        provider_id=1,
+        currency="USD",
+        paid_until=paid_until,
+        renew_period="1m",
+        billing_mode="anniversary",
+        anchor_day=10,
+        price_minor=price,
+        **row,
+    )
 
 
 @pytest.mark.parametrize(

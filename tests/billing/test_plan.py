@@ -13,10 +13,17 @@ DAY = date(2025, 3, 3)  # a Monday
 
 def due(sid: int, **kw: object) -> DueService:
     fields: dict[str, object] = {
-        "id": sid, "client_id": 1, "provider_id": 1, "currency": "USD", "status": "active",
-        "paid_until": DAY, "renew_period": "1m", "billing_mode": "anniversary",
-        "anchor_day": 3, "price_minor": 1000,
-    }  # fmt: skip
+        "id": sid,
+        "client_id": 1,
+        "provider_id": 1,
+        "currency": "USD",
+        "status": "active",
+        "paid_until": DAY,
+        "renew_period": "1m",
+        "billing_mode": "anniversary",
+        "anchor_day": 3,
+        "price_minor": 1000,
+    }
     fields.update(kw)
     return DueService(**fields)  # type: ignore[arg-type]
 
@@ -57,11 +64,21 @@ def test_weekend_defers_and_auto_delete_counts_days() -> None:
     s = due(1, paid_until=saturday, no_suspend_weekends=True)
     plan = plan_chunk(RunRules(saturday), [s], {})
     assert plan.deferred == [1] and plan.changes == []
-    old = due(2, status="suspended_nonpayment", paid_until=date(2025, 2, 1),
-              suspended_on=date(2025, 2, 17), auto_delete_days=14)  # fmt: skip
+    old = due(
+        2,
+        status="suspended_nonpayment",
+        paid_until=date(2025, 2, 1),
+        suspended_on=date(2025, 2, 17),
+        auto_delete_days=14,
+    )
     assert plan_chunk(RunRules(DAY), [old], {}).changes[0].to_status == "deleted"
-    young = due(3, status="suspended_nonpayment", paid_until=date(2025, 2, 1),
-                suspended_on=date(2025, 2, 18), auto_delete_days=14)  # fmt: skip
+    young = due(
+        3,
+        status="suspended_nonpayment",
+        paid_until=date(2025, 2, 1),
+        suspended_on=date(2025, 2, 18),
+        auto_delete_days=14,
+    )
     assert plan_chunk(RunRules(DAY), [young], {}).unpaid == [3]
 
 

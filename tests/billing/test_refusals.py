@@ -43,15 +43,34 @@ def world() -> World:
 def setup(world: World) -> dict[str, Any]:
     tariff = world.tariff("VPS", {"1m": 3000, "day": 100})
     catalog.create_addon(
-        tariff=tariff, name="CPU", intname="cpu", unit="vCPU", value_type="int",
-        billing_type="on_order", currency="USD", unit_price_minor=300, included=1,
-        min_value=1, max_value=8, step=1, edit_policy="increase_only",
-    )  # fmt: skip
+        tariff=tariff,
+        name="CPU",
+        intname="cpu",
+        unit="vCPU",
+        value_type="int",
+        billing_type="on_order",
+        currency="USD",
+        unit_price_minor=300,
+        included=1,
+        min_value=1,
+        max_value=8,
+        step=1,
+        edit_policy="increase_only",
+    )
     catalog.create_addon(
-        tariff=tariff, name="Disk", intname="disk", unit="GiB", value_type="int",
-        billing_type="on_order", currency="USD", unit_price_minor=10, included=20,
-        min_value=20, max_value=500, step=10,
-    )  # fmt: skip
+        tariff=tariff,
+        name="Disk",
+        intname="disk",
+        unit="GiB",
+        value_type="int",
+        billing_type="on_order",
+        currency="USD",
+        unit_price_minor=10,
+        included=20,
+        min_value=20,
+        max_value=500,
+        step=10,
+    )
     client = world.client(balance=10_000)
     service = world.service(client, tariff, date(2025, 4, 1), addon_values={"cpu": 2})
     return {"tariff": tariff, "client": client, "service": service}
@@ -116,8 +135,9 @@ def test_the_same_tariff(setup: dict[str, Any]) -> None:
     ],
 )
 def test_bad_addon_values(setup: dict[str, Any], values: dict[str, Any], code: str) -> None:
-    refused(code, lambda: change_addons(service=setup["service"], addon_values=values,
-                                        now=APRIL_16))  # fmt: skip
+    refused(
+        code, lambda: change_addons(service=setup["service"], addon_values=values, now=APRIL_16)
+    )
 
 
 def test_an_upgrade_the_client_cannot_pay(world: World, setup: dict[str, Any]) -> None:

@@ -82,8 +82,13 @@ class World:
             prorata_day=prorata_day,
         )
         for period, amount in prices.items():
-            catalog.set_tariff_price(tariff=t, period=period, currency="USD", amount_minor=amount,
-                                     setup_fee_minor=setup_fee_minor)  # fmt: skip
+            catalog.set_tariff_price(
+                tariff=t,
+                period=period,
+                currency="USD",
+                amount_minor=amount,
+                setup_fee_minor=setup_fee_minor,
+            )
         return t
 
     def client(self, balance: int = 0) -> Client:
@@ -99,8 +104,13 @@ class World:
         )
 
     def topup(self, client: Client, amount: int) -> None:
-        adjust_client_balance(account=self.wallet(client), amount_minor=amount, direction="credit",
-                              reason="top-up", nonce=f"topup-{next(_seq)}")  # fmt: skip
+        adjust_client_balance(
+            account=self.wallet(client),
+            amount_minor=amount,
+            direction="credit",
+            reason="top-up",
+            nonce=f"topup-{next(_seq)}",
+        )
 
     def balance(self, client: Client) -> int:
         return LedgerAccount.objects.values_list("balance_minor", flat=True).get(

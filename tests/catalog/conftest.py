@@ -56,31 +56,70 @@ def vps_tariff(currencies: None, provider: Provider, vps_type: ProductType) -> T
     RAM 2 GiB included (+1.00/GiB, 0.50/GiB from unit 9), disk 20 GiB included in 10 GiB steps
     (+0.10/GiB), extra IPv4 (bool, 2.00), backups included."""
     t = actions.create_tariff(provider_id=provider.pk, product_type=vps_type, name="VPS-S")
-    actions.set_tariff_price(tariff=t, period="1m", currency="USD", amount_minor=500,
-                             setup_fee_minor=200)  # fmt: skip
+    actions.set_tariff_price(
+        tariff=t, period="1m", currency="USD", amount_minor=500, setup_fee_minor=200
+    )
     actions.set_tariff_price(tariff=t, period="3m", currency="USD", amount_minor=1350)
     actions.create_addon(
-        tariff=t, name="CPU", intname="cpu", unit="vCPU", value_type="int",
-        billing_type="on_order", currency="USD", unit_price_minor=300, included=1,
-        min_value=1, max_value=16, step=1, edit_policy="increase_only",
-    )  # fmt: skip
+        tariff=t,
+        name="CPU",
+        intname="cpu",
+        unit="vCPU",
+        value_type="int",
+        billing_type="on_order",
+        currency="USD",
+        unit_price_minor=300,
+        included=1,
+        min_value=1,
+        max_value=16,
+        step=1,
+        edit_policy="increase_only",
+    )
     ram = actions.create_addon(
-        tariff=t, name="RAM", intname="ram", unit="GiB", value_type="int",
-        billing_type="on_order", currency="USD", unit_price_minor=100, included=2,
-        min_value=1, max_value=64, step=1,
-    )  # fmt: skip
+        tariff=t,
+        name="RAM",
+        intname="ram",
+        unit="GiB",
+        value_type="int",
+        billing_type="on_order",
+        currency="USD",
+        unit_price_minor=100,
+        included=2,
+        min_value=1,
+        max_value=64,
+        step=1,
+    )
     actions.set_addon_price_point(addon=ram, currency="USD", from_value=9, unit_price_minor=50)
     actions.create_addon(
-        tariff=t, name="Disk", intname="disk", unit="GiB", value_type="int",
-        billing_type="on_order", currency="USD", unit_price_minor=10, included=20,
-        min_value=20, max_value=500, step=10,
-    )  # fmt: skip
+        tariff=t,
+        name="Disk",
+        intname="disk",
+        unit="GiB",
+        value_type="int",
+        billing_type="on_order",
+        currency="USD",
+        unit_price_minor=10,
+        included=20,
+        min_value=20,
+        max_value=500,
+        step=10,
+    )
     actions.create_addon(
-        tariff=t, name="Extra IPv4", intname="ipv4", value_type="bool",
-        billing_type="on_order", currency="USD", unit_price_minor=200,
-    )  # fmt: skip
+        tariff=t,
+        name="Extra IPv4",
+        intname="ipv4",
+        value_type="bool",
+        billing_type="on_order",
+        currency="USD",
+        unit_price_minor=200,
+    )
     actions.create_addon(
-        tariff=t, name="Backups", intname="backup", value_type="bool",
-        billing_type="included", currency="USD", included=1,
-    )  # fmt: skip
+        tariff=t,
+        name="Backups",
+        intname="backup",
+        value_type="bool",
+        billing_type="included",
+        currency="USD",
+        included=1,
+    )
     return t

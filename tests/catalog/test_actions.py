@@ -32,9 +32,13 @@ Case = Callable[[Tariff, ProductType, ClientGroup], Any]
 
 def _addon(t: Tariff, **kw: Any) -> Addon:
     base: dict[str, Any] = {
-        "tariff": t, "name": "X", "intname": "x", "value_type": "int",
-        "billing_type": "on_order", "currency": "USD",
-    }  # fmt: skip
+        "tariff": t,
+        "name": "X",
+        "intname": "x",
+        "value_type": "int",
+        "billing_type": "on_order",
+        "currency": "USD",
+    }
     return actions.create_addon(**(base | kw))
 
 
@@ -45,8 +49,11 @@ def _price(t: Tariff, **kw: Any) -> TariffPrice:
 
 def _rate(**kw: Any) -> ExchangeRate:
     base: dict[str, Any] = {
-        "base": "EUR", "quote": "USD", "valid_from": date(2026, 1, 1), "rate": "1.1",
-    }  # fmt: skip
+        "base": "EUR",
+        "quote": "USD",
+        "valid_from": date(2026, 1, 1),
+        "rate": "1.1",
+    }
     return actions.set_exchange_rate(**(base | kw))
 
 
@@ -240,10 +247,16 @@ def test_create_tariff_stores_visibility_and_policy(
     # when
     vip = ClientGroup.objects.create(name="VIP")
     t = actions.create_tariff(
-        provider_id=provider.pk, product_type=vps_type, name="VPS-XL", billing_mode="calendar",
-        prorata_day=28, order_limit=3, trial_days=7, visible_to_groups=[vip.pk],
+        provider_id=provider.pk,
+        product_type=vps_type,
+        name="VPS-XL",
+        billing_mode="calendar",
+        prorata_day=28,
+        order_limit=3,
+        trial_days=7,
+        visible_to_groups=[vip.pk],
         hidden_from_groups=[group.pk],
-    )  # fmt: skip
+    )
     # then
     t.refresh_from_db()
     assert (t.billing_mode, t.prorata_day, t.order_limit, t.trial_days) == ("calendar", 28, 3, 7)
@@ -255,8 +268,10 @@ def test_update_tariff_changes_only_mutable_fields(vps_tariff: Tariff) -> None:
     actions.update_tariff(tariff=vps_tariff, name="VPS-Small", status="archived", prorata_day=15)
     vps_tariff.refresh_from_db()
     assert (vps_tariff.name, vps_tariff.status, vps_tariff.prorata_day) == (
-        "VPS-Small", "archived", 15,
-    )  # fmt: skip
+        "VPS-Small",
+        "archived",
+        15,
+    )
 
 
 def test_product_type_parameter_values_keep_order(vps_type: ProductType) -> None:
@@ -267,10 +282,15 @@ def test_product_type_parameter_values_keep_order(vps_type: ProductType) -> None
 def test_create_addon_defaults_and_overage_decimal(vps_tariff: Tariff) -> None:
     # when a statistics addon is created with a sub-cent overage rate per GiB-hour
     addon = _addon(
-        vps_tariff, intname="traffic", unit="GiB-hour", billing_type="statistics",
-        included=100, overage_price_minor="0.0137", statistics_rating="per_day",
+        vps_tariff,
+        intname="traffic",
+        unit="GiB-hour",
+        billing_type="statistics",
+        included=100,
+        overage_price_minor="0.0137",
+        statistics_rating="per_day",
         aggregation="max",
-    )  # fmt: skip
+    )
     # then the rate is stored exactly and the default value is the included amount
     addon.refresh_from_db()
     assert addon.overage_price_minor == Decimal("0.0137")

@@ -18,12 +18,26 @@ pytestmark = pytest.mark.django_db
 
 def _addon_form(t: Tariff, **kw: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "tariff": t.pk, "name": "GPU", "intname": "gpu", "unit": "", "value_type": "int",
-        "billing_type": "on_order", "included": 0, "min_value": 0, "max_value": 10, "step": 1,
-        "default_value": 0, "currency": "USD", "unit_price_minor": 100, "edit_policy": "any",
-        "overage_price_minor": "0", "statistics_rating": "per_month", "aggregation": "sum",
-        "is_active": "on", "sort": 0,
-    }  # fmt: skip
+        "tariff": t.pk,
+        "name": "GPU",
+        "intname": "gpu",
+        "unit": "",
+        "value_type": "int",
+        "billing_type": "on_order",
+        "included": 0,
+        "min_value": 0,
+        "max_value": 10,
+        "step": 1,
+        "default_value": 0,
+        "currency": "USD",
+        "unit_price_minor": 100,
+        "edit_policy": "any",
+        "overage_price_minor": "0",
+        "statistics_rating": "per_month",
+        "aggregation": "sum",
+        "is_active": "on",
+        "sort": 0,
+    }
     for prefix in ("prices", "price_points", "enum_prices"):
         data |= {f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0}
     return data | kw
@@ -58,15 +72,25 @@ def test_admin_addon_form_saves_valid_input(admin_client: Client, vps_tariff: Ta
 
 
 def test_admin_tariff_visibility_overlap_refused(
-    admin_client: Client, currencies: None, provider: Provider, vps_tariff: Tariff,
+    admin_client: Client,
+    currencies: None,
+    provider: Provider,
+    vps_tariff: Tariff,
     group: ClientGroup,
-) -> None:  # fmt: skip
+) -> None:
     data: dict[str, Any] = {
-        "provider": provider.pk, "product_type": vps_tariff.product_type_id, "name": "T2",
-        "status": "active", "billing_mode": "anniversary", "prorata_day": 1, "trial_days": 0,
-        "sort": 0, "description": "", "visible_to_groups": [group.pk],
+        "provider": provider.pk,
+        "product_type": vps_tariff.product_type_id,
+        "name": "T2",
+        "status": "active",
+        "billing_mode": "anniversary",
+        "prorata_day": 1,
+        "trial_days": 0,
+        "sort": 0,
+        "description": "",
+        "visible_to_groups": [group.pk],
         "hidden_from_groups": [group.pk],
-    }  # fmt: skip
+    }
     for prefix in ("prices", "addons"):
         data |= {f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0}
     before = catalog_counts()
@@ -75,8 +99,9 @@ def test_admin_tariff_visibility_overlap_refused(
     assert "A group cannot be both allowed and forbidden" in resp.content.decode()
     assert catalog_counts() == before
     # and a prorata day of 29 is refused by the same validator as the action
-    resp = admin_client.post("/admin/catalog/tariff/add/", data | {"hidden_from_groups": [],
-                                                                   "prorata_day": 29})  # fmt: skip
+    resp = admin_client.post(
+        "/admin/catalog/tariff/add/", data | {"hidden_from_groups": [], "prorata_day": 29}
+    )
     assert "prorata_day must be between 1 and 28" in resp.content.decode()
     assert catalog_counts() == before
 
@@ -102,9 +127,16 @@ def test_model_clean_matches_action_codes(vps_tariff: Tariff) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["currency", "exchangerate", "producttype", "producttypeparameter", "tariff", "addon",
-     "enumeration"],
-)  # fmt: skip
+    [
+        "currency",
+        "exchangerate",
+        "producttype",
+        "producttypeparameter",
+        "tariff",
+        "addon",
+        "enumeration",
+    ],
+)
 def test_admin_changelists_render(admin_client: Client, vps_tariff: Tariff, url: str) -> None:
     assert admin_client.get(f"/admin/catalog/{url}/").status_code == 200
     assert admin_client.get(f"/admin/catalog/{url}/add/").status_code == 200

@@ -79,12 +79,15 @@ def test_auto_promotion_limits_are_read_live(shop: Shop) -> None:
     client = shop.client(balance=0, n=1)
     p = _promotion(shop, max_uses=1)
     now = timezone.now()
-    found = list_auto_promotions(provider_id=shop.provider.pk, client=client, facts=_facts(),
-                                 now=now)  # fmt: skip
+    found = list_auto_promotions(
+        provider_id=shop.provider.pk, client=client, facts=_facts(), now=now
+    )
     assert [x.id for x in found] == [p.pk]
     Promotion.objects.filter(pk=p.pk).update(uses=1)  # a counter move replaces no token
-    assert list_auto_promotions(provider_id=shop.provider.pk, client=client, facts=_facts(),
-                                now=now) == []  # fmt: skip
+    assert (
+        list_auto_promotions(provider_id=shop.provider.pk, client=client, facts=_facts(), now=now)
+        == []
+    )
 
 
 def test_auto_promotion_dates_are_checked_per_call(shop: Shop) -> None:

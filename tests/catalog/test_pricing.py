@@ -101,30 +101,46 @@ PANEL = AddonInfo(
     children=("none", "ispmanager"),
 )
 PANEL_NONE = AddonInfo("none", "No panel", "", "bool", "on_order", included=1, parent="panel")
-PANEL_ISP = AddonInfo("ispmanager", "ISPmanager", "", "bool", "on_order", parent="panel",
-                      monthly_unit_price_minor=650)  # fmt: skip
+PANEL_ISP = AddonInfo(
+    "ispmanager", "ISPmanager", "", "bool", "on_order", parent="panel", monthly_unit_price_minor=650
+)
 
 INFO = TariffInfo(
-    id=1, name="VPS-S", currency="USD", provider_id=1, product_type="vps", status="active",
-    billing_mode="anniversary", prorata_day=1, trial_days=0, order_limit=None,
-    prices={"1m": PeriodPrice(500, 200), "3m": PeriodPrice(1350, 200), "day": PeriodPrice(20, 0),
-            "trial": PeriodPrice(0, 0)},
+    id=1,
+    name="VPS-S",
+    currency="USD",
+    provider_id=1,
+    product_type="vps",
+    status="active",
+    billing_mode="anniversary",
+    prorata_day=1,
+    trial_days=0,
+    order_limit=None,
+    prices={
+        "1m": PeriodPrice(500, 200),
+        "3m": PeriodPrice(1350, 200),
+        "day": PeriodPrice(20, 0),
+        "trial": PeriodPrice(0, 0),
+    },
     addons=(CPU, RAM, DISK, IPV4, BACKUP, DISK_CLASS, TRAFFIC, PANEL, PANEL_NONE, PANEL_ISP),
     parameters=(ParameterInfo("os", "OS", True, ("debian-12", "ubuntu-24.04")),),
-)  # fmt: skip
+)
 
 VALUES: dict[str, Any] = {"cpu": 4, "ram": 12, "disk": 50, "ipv4": True}
 
 
 def _rows(lines: list[PriceLine]) -> list[tuple[str, str, int, int, int]]:
-    return [(ln.kind.value, ln.code, ln.quantity, ln.unit_price.amount_minor,
-             ln.amount.amount_minor) for ln in lines]  # fmt: skip
+    return [
+        (ln.kind.value, ln.code, ln.quantity, ln.unit_price.amount_minor, ln.amount.amount_minor)
+        for ln in lines
+    ]
 
 
 def test_vps_monthly_exact_lines() -> None:
     # when a VPS with 4 vCPU, 12 GiB RAM, 50 GiB disk and an extra IP is priced for 1 month
-    lines = price_tariff(INFO, period="1m", addon_values=VALUES, currency="USD",
-                         parameters={"os": "debian-12"})  # fmt: skip
+    lines = price_tariff(
+        INFO, period="1m", addon_values=VALUES, currency="USD", parameters={"os": "debian-12"}
+    )
     # then every line is exact and explains itself
     assert _rows(lines) == [
         ("tariff", "tariff", 1, 500, 500),
@@ -185,15 +201,18 @@ def test_stepped_points_several_sectors() -> None:
     lines = price_tariff(info, period="1m", addon_values={"ram": 12}, currency="USD")
     # then 4 x 1.00 + 5 x 0.80 + 3 x 0.60 = 9.80
     assert _rows(lines)[2:] == [
-        ("addon", "ram", 4, 100, 400), ("addon", "ram", 5, 80, 400), ("addon", "ram", 3, 60, 180),
-    ]  # fmt: skip
+        ("addon", "ram", 4, 100, 400),
+        ("addon", "ram", 5, 80, 400),
+        ("addon", "ram", 3, 60, 180),
+    ]
     assert lines_total(lines, "USD") == Money(500 + 200 + 980, "USD")
 
 
 def test_point_from_one_replaces_base_price() -> None:
     ram = replace(RAM, included=0, points=(PricePointInfo(1, 70),))
-    lines = price_tariff(replace(INFO, addons=(ram,)), period="1m", addon_values={"ram": 3},
-                         currency="USD")  # fmt: skip
+    lines = price_tariff(
+        replace(INFO, addons=(ram,)), period="1m", addon_values={"ram": 3}, currency="USD"
+    )
     assert _rows(lines)[2:] == [("addon", "ram", 3, 70, 210)]
 
 
@@ -211,8 +230,10 @@ def test_client_choice_bills_the_chosen_child() -> None:
     lines = price_tariff(INFO, period="3m", addon_values={"panel": "ispmanager"}, currency="USD")
     line = next(ln for ln in lines if ln.code == "panel")
     assert (line.description, line.quantity, line.amount.amount_minor) == (
-        "Panel: ISPmanager", 1, 1950,
-    )  # fmt: skip
+        "Panel: ISPmanager",
+        1,
+        1950,
+    )
 
 
 def test_trial_period_addons_are_free_without_trial_price() -> None:
@@ -261,9 +282,12 @@ def test_day_period_with_all_addons_at_defaults_is_priced() -> None:
 
 @pytest.mark.parametrize(
     ("parameters", "code"),
-    [({}, "missing_parameter"), ({"os": "windows"}, "invalid_parameter_value"),
-     ({"os": "debian-12", "panel": "x"}, "unknown_parameter")],
-)  # fmt: skip
+    [
+        ({}, "missing_parameter"),
+        ({"os": "windows"}, "invalid_parameter_value"),
+        ({"os": "debian-12", "panel": "x"}, "unknown_parameter"),
+    ],
+)
 def test_parameters_are_checked(parameters: dict[str, str], code: str) -> None:
     with pytest.raises(BillowError) as exc:
         price_tariff(INFO, period="1m", addon_values={}, currency="USD", parameters=parameters)
@@ -333,10 +357,19 @@ def int_addons(draw: st.DrawFn) -> tuple[AddonInfo, int]:
     point_from = draw(st.lists(st.integers(1, max_value + 1), unique=True, max_size=4))
     points = tuple(PricePointInfo(f, draw(st.integers(0, 10**6))) for f in point_from)
     addon = AddonInfo(
-        "res", "Resource", "u", "int", "on_order", included=included, min_value=min_value,
-        max_value=max_value, step=step, default_value=min_value,
-        monthly_unit_price_minor=draw(st.integers(0, 10**6)), points=points,
-    )  # fmt: skip
+        "res",
+        "Resource",
+        "u",
+        "int",
+        "on_order",
+        included=included,
+        min_value=min_value,
+        max_value=max_value,
+        step=step,
+        default_value=min_value,
+        monthly_unit_price_minor=draw(st.integers(0, 10**6)),
+        points=points,
+    )
     value = min_value + step * draw(st.integers(0, (max_value - min_value) // step))
     return addon, value
 

@@ -24,9 +24,14 @@ def _add_enum_addon(t: Tariff) -> Addon:
         name="Disk class", intname="disk-class", values=[("ssd", "SSD"), ("nvme", "NVMe")]
     )
     addon = actions.create_addon(
-        tariff=t, name="Disk class", intname="disk-class", value_type="enum",
-        billing_type="on_order", currency="USD", enumeration=enum,
-    )  # fmt: skip
+        tariff=t,
+        name="Disk class",
+        intname="disk-class",
+        value_type="enum",
+        billing_type="on_order",
+        currency="USD",
+        enumeration=enum,
+    )
     nvme = enum.values.get(intname="nvme")
     actions.set_enumeration_value_price(
         addon=addon, value=nvme, period="1m", currency="USD", amount_minor=400
@@ -42,8 +47,13 @@ def test_vps_priced_from_the_database(vps_tariff: Tariff) -> None:
     _add_enum_addon(vps_tariff)
     info = get_tariff_info(vps_tariff.pk, "USD")
     # when priced for a month and a quarter
-    month = price_tariff(info, period="1m", addon_values=VALUES | {"disk-class": "nvme"},
-                         currency="USD", parameters={"os": "ubuntu-24.04"})  # fmt: skip
+    month = price_tariff(
+        info,
+        period="1m",
+        addon_values=VALUES | {"disk-class": "nvme"},
+        currency="USD",
+        parameters={"os": "ubuntu-24.04"},
+    )
     quarter = price_tariff(info, period="3m", addon_values=VALUES, currency="USD")
     # then: 5 + 2 setup + 9 cpu + 6 + 2 ram + 3 disk + 2 ip + 4 nvme = 33.00
     assert lines_total(month, "USD") == Money(3300, "USD")
@@ -66,9 +76,14 @@ def test_query_count_does_not_grow_with_addons(vps_tariff: Tariff) -> None:
     _add_enum_addon(vps_tariff)
     for i in range(10):
         a = actions.create_addon(
-            tariff=vps_tariff, name=f"R{i}", intname=f"r{i}", value_type="int",
-            billing_type="on_order", currency="USD", max_value=100,
-        )  # fmt: skip
+            tariff=vps_tariff,
+            name=f"R{i}",
+            intname=f"r{i}",
+            value_type="int",
+            billing_type="on_order",
+            currency="USD",
+            max_value=100,
+        )
         actions.set_addon_price_point(addon=a, currency="USD", from_value=50, unit_price_minor=1)
     # when the snapshot is built, then it takes exactly 9 queries
     with CaptureQueriesContext(connection) as ctx:
@@ -117,13 +132,18 @@ def test_orderable_tariffs_respect_group_visibility(
     mk = actions.create_tariff
     mk(provider_id=provider.pk, product_type=vps_type, name="A-open", sort=1)
     mk(provider_id=provider.pk, product_type=vps_type, name="B-vip", visible_to_groups=[vip.pk])
-    mk(provider_id=provider.pk, product_type=vps_type, name="C-no-resellers",
-       hidden_from_groups=[group.pk])  # fmt: skip
+    mk(
+        provider_id=provider.pk,
+        product_type=vps_type,
+        name="C-no-resellers",
+        hidden_from_groups=[group.pk],
+    )
     mk(provider_id=provider.pk, product_type=vps_type, name="D-old", status="archived")
 
     def names(groups: list[int]) -> list[str]:
-        return sorted(t.name for t in list_orderable_tariffs(provider_id=provider.pk,
-                                                             group_ids=groups))  # fmt: skip
+        return sorted(
+            t.name for t in list_orderable_tariffs(provider_id=provider.pk, group_ids=groups)
+        )
 
     # then
     assert names([]) == ["A-open", "C-no-resellers"]

@@ -20,11 +20,19 @@ MOMENT = datetime(2026, 11, 29, 12, 30, tzinfo=UTC)
 def _invoice(shop: Shop, number: int) -> Invoice:
     client = shop.client(n=number)
     return Invoice(
-        provider=shop.provider, client=client, year=2026, number=number, currency="USD",
-        subtotal_minor=1000, tax_minor=190, total_minor=1190,
+        provider=shop.provider,
+        client=client,
+        year=2026,
+        number=number,
+        currency="USD",
+        subtotal_minor=1000,
+        tax_minor=190,
+        total_minor=1190,
         payer_snapshot={"name": "Ann", "country": "DE", "tags": ["a", 1]},
-        provider_snapshot={"name": "Cloudy"}, reference=f"order:{number}", issued_at=MOMENT,
-    )  # fmt: skip
+        provider_snapshot={"name": "Cloudy"},
+        reference=f"order:{number}",
+        issued_at=MOMENT,
+    )
 
 
 def test_insert_writes_the_rows_the_orm_writes() -> None:
@@ -32,10 +40,12 @@ def test_insert_writes_the_rows_the_orm_writes() -> None:
     by_orm = Invoice.objects.bulk_create([_invoice(shop, 1)])[0]
     (by_insert,) = insert([_invoice(shop, 2)])
     assert by_insert.pk is not None and not by_insert._state.adding
-    a = model_to_dict(Invoice.objects.get(pk=by_orm.pk), exclude=["id", "client", "number",
-                                                                    "reference"])  # fmt: skip
-    b = model_to_dict(Invoice.objects.get(pk=by_insert.pk), exclude=["id", "client", "number",
-                                                                       "reference"])  # fmt: skip
+    a = model_to_dict(
+        Invoice.objects.get(pk=by_orm.pk), exclude=["id", "client", "number", "reference"]
+    )
+    b = model_to_dict(
+        Invoice.objects.get(pk=by_insert.pk), exclude=["id", "client", "number", "reference"]
+    )
     assert a == b
     assert b["payer_snapshot"] == {"name": "Ann", "country": "DE", "tags": ["a", 1]}
     assert b["status"] == "issued"  # the model default, as the ORM sets it

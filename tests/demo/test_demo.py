@@ -39,8 +39,10 @@ def test_demo_seeds_once_and_its_invoice_pdf_reads_right(
         assert seed_demo() is True
     assert seed_demo() is False  # idempotent
     assert sorted(PaymentMethod.objects.values_list("gateway", "currency")) == [
-        ("bank_transfer", "EUR"), ("sandbox", "EUR"), ("sandbox", "USD"),
-    ]  # fmt: skip
+        ("bank_transfer", "EUR"),
+        ("sandbox", "EUR"),
+        ("sandbox", "USD"),
+    ]
     order = Order.objects.get(client__email="ops@globex.example")
     # VPS Pro, 13.90 EUR a month, calendar billing ordered on the 1st: a whole month, plus
     # 19 % German VAT (Globex's payer is in Germany): 2.641 -> 2.64 EUR.
@@ -53,7 +55,15 @@ def test_demo_seeds_once_and_its_invoice_pdf_reads_right(
     pdf = render_invoice_pdf(invoice)
     assert pdf[:5] == b"%PDF-"
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
-    for expected in (str(invoice), "Billow Cloud", "Globex GmbH", "DE123456789", "VPS Pro",
-                     "13.90 EUR", "2.64 EUR", "16.54 EUR"):  # fmt: skip
+    for expected in (
+        str(invoice),
+        "Billow Cloud",
+        "Globex GmbH",
+        "DE123456789",
+        "VPS Pro",
+        "13.90 EUR",
+        "2.64 EUR",
+        "16.54 EUR",
+    ):
         assert expected in text, expected
     assert get_reconcile_report().ok

@@ -64,8 +64,12 @@ def test_top_up_preview_sandbox_and_bank_transfer_at_375px(
     assert balance(web.a.client) == 49000 + 2000
     fits(page, "payment")
 
-    for name, url in [("payments", "/billing/payments/"), ("invoices", "/billing/invoices/"),
-                      ("invoice", f"/billing/invoices/{m.invoice.pk}/"),
-                      ("methods", "/billing/methods/"), ("statement", "/billing/")]:  # fmt: skip
+    for name, url in [
+        ("payments", "/billing/payments/"),
+        ("invoices", "/billing/invoices/"),
+        ("invoice", f"/billing/invoices/{m.invoice.pk}/"),
+        ("methods", "/billing/methods/"),
+        ("statement", "/billing/"),
+    ]:
         page.goto(f"{base}{url}")
         fits(page, name)

@@ -61,10 +61,19 @@ def open_shop(world: World) -> tuple[Tariff, PaymentMethod]:
     vps = world.tariff("VPS Pro", {"1m": 1200, "12m": 12000})
     for intname, name, unit, price in (("ram", "RAM", "GB", 200), ("cpu", "CPU", "vCPU", 300)):
         catalog.create_addon(
-            tariff=vps, intname=intname, name=name, unit=unit, value_type="int",
-            billing_type="on_order", currency="USD", unit_price_minor=price, included=1,
-            min_value=1, max_value=16, default_value=1,
-        )  # fmt: skip
+            tariff=vps,
+            intname=intname,
+            name=name,
+            unit=unit,
+            value_type="int",
+            billing_type="on_order",
+            currency="USD",
+            unit_price_minor=price,
+            included=1,
+            min_value=1,
+            max_value=16,
+            default_value=1,
+        )
     services.create_module_instance(
         module="dummy", name="dummy-e2e", product_types=[world.product_type]
     )

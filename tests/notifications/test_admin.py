@@ -18,15 +18,27 @@ ADD = "/admin/notifications/messagetemplate/add/"
 
 
 def _form(**kw: Any) -> dict[str, Any]:
-    return {"provider": "", "locale": "en", "event": "service_suspended", "channel": "email",
-            "subject": "Suspended: {{ service_name }}", "body": "{{ client.name }}",
-            "html_body": "", "is_active": "on"} | kw  # fmt: skip
+    return {
+        "provider": "",
+        "locale": "en",
+        "event": "service_suspended",
+        "channel": "email",
+        "subject": "Suspended: {{ service_name }}",
+        "body": "{{ client.name }}",
+        "html_body": "",
+        "is_active": "on",
+    } | kw
 
 
 def _template(**kw: Any) -> MessageTemplate:
-    fields = {"locale": "en", "event": "service_suspended", "channel": "email",
-              "subject": "Suspended: {{ service_name }}", "body": "Dear {{ client.name }} <b>",
-              "html_body": '<p title="t">{{ service_name }}</p>'} | kw  # fmt: skip
+    fields = {
+        "locale": "en",
+        "event": "service_suspended",
+        "channel": "email",
+        "subject": "Suspended: {{ service_name }}",
+        "body": "Dear {{ client.name }} <b>",
+        "html_body": '<p title="t">{{ service_name }}</p>',
+    } | kw
     return MessageTemplate.objects.create(**fields)
 
 
@@ -59,8 +71,10 @@ def test_preview_renders_saved_template_with_sample_context(admin_client: HttpCl
     resp = admin_client.get(f"/admin/notifications/messagetemplate/{tpl.pk}/preview/")
     assert resp.status_code == 200
     html = resp.content.decode()
-    assert '<pre class="whitespace-pre-wrap mb-4" id="preview_subject">Suspended: VPS-2 #1017 ' \
-           "(web01.example.com)</pre>" in html  # fmt: skip
+    assert (
+        '<pre class="whitespace-pre-wrap mb-4" id="preview_subject">Suspended: VPS-2 #1017 '
+        "(web01.example.com)</pre>" in html
+    )
     assert 'id="preview_body">Dear Example Ltd &lt;b&gt;</pre>' in html  # shown, not run
     assert 'srcdoc="&lt;p title=&quot;t&quot;&gt;VPS-2 #1017 (web01.example.com)&lt;/p&gt;"' in html
 
@@ -92,8 +106,9 @@ def test_preview_of_unknown_template_is_404(admin_client: HttpClient, object_id:
 
 
 def test_read_only_lists_open(admin_client: HttpClient, client_en) -> None:
-    OutboundEmail.objects.create(to="a@example.com", from_email="b@example.com", subject="s",
-                                 body="b", client=client_en)  # fmt: skip
+    OutboundEmail.objects.create(
+        to="a@example.com", from_email="b@example.com", subject="s", body="b", client=client_en
+    )
     for model in ("notification", "outboundemail"):
         assert admin_client.get(f"/admin/notifications/{model}/").status_code == 200
     assert admin_client.get("/admin/notifications/outboundemail/add/").status_code == 403
@@ -103,9 +118,16 @@ def test_resend_action_queues_a_copy(
     admin_client: HttpClient, django_capture_on_commit_callbacks, immediate_huey
 ) -> None:
     old = OutboundEmail.objects.create(
-        to="a@example.com", from_email="b@example.com", subject="s", body="b", status="failed",
-        attempts=6, error="550", created_at=T0, next_attempt_at=T0,
-    )  # fmt: skip
+        to="a@example.com",
+        from_email="b@example.com",
+        subject="s",
+        body="b",
+        status="failed",
+        attempts=6,
+        error="550",
+        created_at=T0,
+        next_attempt_at=T0,
+    )
     with django_capture_on_commit_callbacks(execute=True):
         resp = admin_client.post(
             "/admin/notifications/outboundemail/",

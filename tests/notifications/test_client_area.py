@@ -18,8 +18,14 @@ pytestmark = pytest.mark.django_db
 
 def _note(client, title: str, minutes: int, read: bool = False) -> Notification:
     at = T0 + timedelta(minutes=minutes)
-    return Notification.objects.create(client=client, event="low_balance", title=title, body="",
-                                       created_at=at, read_at=at if read else None)  # fmt: skip
+    return Notification.objects.create(
+        client=client,
+        event="low_balance",
+        title=title,
+        body="",
+        created_at=at,
+        read_at=at if read else None,
+    )
 
 
 def test_list_newest_first_and_unread_only(client_en, client_ru) -> None:
@@ -35,10 +41,12 @@ def test_list_newest_first_and_unread_only(client_en, client_ru) -> None:
 
 def test_mark_read_is_idempotent(client_en) -> None:
     note = _note(client_en, "n", 1)
-    first = mark_notification_read(notification_id=note.pk, client_id=client_en.pk,
-                                   now=T0 + timedelta(hours=1))  # fmt: skip
-    again = mark_notification_read(notification_id=note.pk, client_id=client_en.pk,
-                                   now=T0 + timedelta(hours=2))  # fmt: skip
+    first = mark_notification_read(
+        notification_id=note.pk, client_id=client_en.pk, now=T0 + timedelta(hours=1)
+    )
+    again = mark_notification_read(
+        notification_id=note.pk, client_id=client_en.pk, now=T0 + timedelta(hours=2)
+    )
     assert first.read_at == again.read_at == T0 + timedelta(hours=1)
 
 

@@ -26,8 +26,12 @@ def test_notify_client_writes_panel_and_email_rows_in_the_client_language(
 ) -> None:
     # when
     with django_capture_on_commit_callbacks() as callbacks:
-        notify_client(event="service_suspended", client_id=client_ru.pk, context=SUSPENDED,
-                      dedup_key="susp:5:2027-03-01")  # fmt: skip
+        notify_client(
+            event="service_suspended",
+            client_id=client_ru.pk,
+            context=SUSPENDED,
+            dedup_key="susp:5:2027-03-01",
+        )
     # then one in-panel notification, one queued email, one send job after commit
     note = Notification.objects.get()
     assert (note.client_id, note.provider_id, note.event, note.read_at) == (
@@ -60,8 +64,12 @@ def test_same_dedup_key_twice_gives_one_row_and_one_email(
     # when the billing run notifies, then is rerun with the same key
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
-            notify_client(event="service_resumed", client_id=client_en.pk,
-                          context={"service_name": "VPS #5"}, dedup_key="resumed:5:1")  # fmt: skip
+            notify_client(
+                event="service_resumed",
+                client_id=client_en.pk,
+                context={"service_name": "VPS #5"},
+                dedup_key="resumed:5:1",
+            )
     # then
     assert counts() == {"templates": 0, "notifications": 1, "emails": 1}
     assert len(mail.outbox) == 1
@@ -77,16 +85,27 @@ def test_empty_dedup_key_notifies_every_time(client_en: Client) -> None:
 
 def test_provider_template_in_client_locale_is_used(client_ru: Client, provider: Provider) -> None:
     # given a default Russian email template and the provider's own
-    MessageTemplate.objects.create(provider=None, locale="ru", event="service_deleted",
-                                   channel="email", subject="по умолчанию", body="x")  # fmt: skip
     MessageTemplate.objects.create(
-        provider=provider, locale="ru", event="service_deleted", channel="email",
+        provider=None,
+        locale="ru",
+        event="service_deleted",
+        channel="email",
+        subject="по умолчанию",
+        body="x",
+    )
+    MessageTemplate.objects.create(
+        provider=provider,
+        locale="ru",
+        event="service_deleted",
+        channel="email",
         subject="{{ provider.name }}: {{ service_name }} удалена",
-        body="{{ client.name }}", html_body="<b>{{ client.name }}</b>",
-    )  # fmt: skip
+        body="{{ client.name }}",
+        html_body="<b>{{ client.name }}</b>",
+    )
     # when
-    notify_client(event="service_deleted", client_id=client_ru.pk,
-                  context={"service_name": "S3 <bucket>"})  # fmt: skip
+    notify_client(
+        event="service_deleted", client_id=client_ru.pk, context={"service_name": "S3 <bucket>"}
+    )
     # then the provider's wins for email; the panel (no stored template) uses the built-in
     email = OutboundEmail.objects.get()
     assert (email.subject, email.body, email.html) == (
@@ -98,10 +117,15 @@ def test_provider_template_in_client_locale_is_used(client_ru: Client, provider:
 
 
 def test_inactive_template_is_skipped(client_en: Client) -> None:
-    MessageTemplate.objects.create(locale="en", event="service_deleted", channel="panel",
-                                   subject="off", body="off", is_active=False)  # fmt: skip
-    notify_client(event="service_deleted", client_id=client_en.pk,
-                  context={"service_name": "X"})  # fmt: skip
+    MessageTemplate.objects.create(
+        locale="en",
+        event="service_deleted",
+        channel="panel",
+        subject="off",
+        body="off",
+        is_active=False,
+    )
+    notify_client(event="service_deleted", client_id=client_en.pk, context={"service_name": "X"})
     assert Notification.objects.get().title == "Service X is deleted"
 
 
@@ -162,11 +186,19 @@ def test_unknown_client_is_not_found_and_nothing_written(db) -> None:
 def test_staff_notified_at_configured_addresses(settings, provider: Provider) -> None:
     settings.BILLOW_STAFF_EMAILS = ["ops@acme.example", "noc@acme.example"]
     # given what the services app passes (no service of that id exists here)
-    notify_staff(event="operation_failed", context={
-        "operation_id": 501, "operation": "open", "code": "connection_refused", "service_id": 5,
-        "task_id": 88, "message": "host unreachable", "link": "/admin/services/task/88/change/",
-        "provider_id": provider.pk,
-    })  # fmt: skip
+    notify_staff(
+        event="operation_failed",
+        context={
+            "operation_id": 501,
+            "operation": "open",
+            "code": "connection_refused",
+            "service_id": 5,
+            "task_id": 88,
+            "message": "host unreachable",
+            "link": "/admin/services/task/88/change/",
+            "provider_id": provider.pk,
+        },
+    )
     emails = list(OutboundEmail.objects.order_by("pk"))
     assert [e.to for e in emails] == ["ops@acme.example", "noc@acme.example"]
     assert emails[0].subject == "Operation open failed for service #5"
@@ -197,8 +229,10 @@ def test_bulk_over_several_chunks(
 ) -> None:
     # given chunks of 2 and 5 clients of two providers (one client unknown, mid-batch)
     monkeypatch.setattr("billow.notifications.actions.BULK_BATCH", 2)
-    clients = [make_client(p, f"c{i}@example.com", "en", name=f"C{i}")
-               for i, p in enumerate([provider, other_provider] * 2)]  # fmt: skip
+    clients = [
+        make_client(p, f"c{i}@example.com", "en", name=f"C{i}")
+        for i, p in enumerate([provider, other_provider] * 2)
+    ]
     ids = [c.pk for c in clients]
     items = [(cid, None, {"service_name": f"S{cid}"}, f"del:{cid}") for cid in ids]
     items.insert(1, (987_654, None, {}, "del:ghost"))
@@ -222,8 +256,14 @@ def test_service_name_is_looked_up_when_the_caller_gives_only_the_id(
 
     vps = catalog.create_product_type(name="VPS", intname="vps")
     tariff = catalog.create_tariff(provider_id=provider.pk, product_type=vps, name="VPS-S")
-    common = {"client": client_en, "provider": provider, "tariff": tariff, "period": "1m",
-              "currency": "EUR", "billing_mode": "anniversary"}  # fmt: skip
+    common = {
+        "client": client_en,
+        "provider": provider,
+        "tariff": tariff,
+        "period": "1m",
+        "currency": "EUR",
+        "billing_mode": "anniversary",
+    }
     named = Service.objects.create(name="web01", **common)
     unnamed = Service.objects.create(**common)
     # when

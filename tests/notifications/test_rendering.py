@@ -16,11 +16,20 @@ from billow.notifications.rendering import (
     render_first,
 )
 
-CLIENT = {"id": 7, "name": "Ann Ltd", "email": "ann@example.com", "contact_person": "Ann",
-          "language": "en"}  # fmt: skip
+CLIENT = {
+    "id": 7,
+    "name": "Ann Ltd",
+    "email": "ann@example.com",
+    "contact_person": "Ann",
+    "language": "en",
+}
 PROVIDER = {"id": 1, "name": "Acme Cloud", "billing_url": "https://my.acme.example"}
-OPENED = {"service_name": "VPS-2 #1017", "expires_at": date(2027, 4, 1), "amount_minor": 1250,
-          "currency": "EUR"}  # fmt: skip
+OPENED = {
+    "service_name": "VPS-2 #1017",
+    "expires_at": date(2027, 4, 1),
+    "amount_minor": 1250,
+    "currency": "EUR",
+}
 
 
 def _src(tag: str) -> TemplateSource:
@@ -77,8 +86,9 @@ def test_broken_stored_template_is_skipped_for_the_next_one() -> None:
 
 def test_builtin_email_in_english_renders_exact_text() -> None:
     ctx = build_context(client=CLIENT, provider=PROVIDER, extra=OPENED)
-    out = render_first(TemplateBook("service_opened"), channel="email", provider_id=1,
-                       locale="en", context=ctx)  # fmt: skip
+    out = render_first(
+        TemplateBook("service_opened"), channel="email", provider_id=1, locale="en", context=ctx
+    )
     assert out.subject == "Your service VPS-2 #1017 is ready"
     assert out.body == (
         "Hello Ann,\n\n"
@@ -120,9 +130,11 @@ def test_text_is_not_escaped_and_html_is() -> None:
 
 
 def test_caller_cannot_replace_client_or_provider() -> None:
-    ctx = build_context(client=CLIENT, provider=PROVIDER,
-                        extra={"client": "spoof", "amount": "given", "amount_minor": 5,
-                               "currency": "EUR"})  # fmt: skip
+    ctx = build_context(
+        client=CLIENT,
+        provider=PROVIDER,
+        extra={"client": "spoof", "amount": "given", "amount_minor": 5, "currency": "EUR"},
+    )
     assert ctx["client"] == CLIENT
     assert ctx["amount"] == "given"  # a caller's own formatting wins
 
@@ -132,7 +144,8 @@ def test_caller_cannot_replace_client_or_provider() -> None:
 def test_every_builtin_renders_with_its_sample_context(event: str, locale: str) -> None:
     assert (event, locale) in MESSAGES
     ctx = build_context(client=CLIENT, provider=PROVIDER, extra=SAMPLE_CONTEXT[event])
-    out = render_first(TemplateBook(event), channel="email", provider_id=1, locale=locale,
-                       context=ctx)  # fmt: skip
+    out = render_first(
+        TemplateBook(event), channel="email", provider_id=1, locale=locale, context=ctx
+    )
     assert out.origin == f"builtin:{locale}"
     assert out.subject and "{" not in out.subject and "{" not in out.body

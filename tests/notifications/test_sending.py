@@ -27,14 +27,21 @@ pytestmark = pytest.mark.django_db
 
 
 def _queue(client, **context) -> OutboundEmail:
-    notify_client(event="service_resumed", client_id=client.pk,
-                  context={"service_name": "VPS #5", **context})  # fmt: skip
+    notify_client(
+        event="service_resumed", client_id=client.pk, context={"service_name": "VPS #5", **context}
+    )
     return OutboundEmail.objects.get()
 
 
 def _email(**kw) -> OutboundEmail:
-    fields = {"to": "x@example.com", "from_email": "b@example.com", "subject": "s", "body": "b",
-              "created_at": T0, "next_attempt_at": T0} | kw  # fmt: skip
+    fields = {
+        "to": "x@example.com",
+        "from_email": "b@example.com",
+        "subject": "s",
+        "body": "b",
+        "created_at": T0,
+        "next_attempt_at": T0,
+    } | kw
     return OutboundEmail.objects.create(**fields)
 
 
@@ -43,8 +50,9 @@ def test_email_goes_through_django_backend_after_commit(
 ) -> None:
     # when the notification is queued and the transaction commits
     with use_clock(FixedClock(T0)), django_capture_on_commit_callbacks(execute=True):
-        notify_client(event="service_resumed", client_id=client_en.pk,
-                      context={"service_name": "VPS #5"})  # fmt: skip
+        notify_client(
+            event="service_resumed", client_id=client_en.pk, context={"service_name": "VPS #5"}
+        )
     # then exactly this email was sent and the row says so
     (sent,) = mail.outbox
     row = OutboundEmail.objects.get()

@@ -33,8 +33,15 @@ def oncommit(django_capture_on_commit_callbacks: Any) -> Any:
 
 def quick_order(shop: Shop, balance: int = 1000, **parameters: str) -> Service:
     client = shop.client(balance=balance)
-    actions.add_to_cart(client=client, tariff=shop.tariff, period="1m", currency="USD",
-                        addon_values={"cpu": 1}, parameters=parameters, quick=True)  # fmt: skip
+    actions.add_to_cart(
+        client=client,
+        tariff=shop.tariff,
+        period="1m",
+        currency="USD",
+        addon_values={"cpu": 1},
+        parameters=parameters,
+        quick=True,
+    )
     actions.checkout(client=client, provider_id=shop.provider.pk)
     return Service.objects.get(client=client)
 
@@ -59,8 +66,10 @@ def test_a_quick_order_without_required_parameters_is_charged_once_and_waits(
     # then the order is paid, the service is charged its first period once and waits
     assert Order.objects.get(client=svc.client).status == OrderStatus.PAID
     assert (svc.status, svc.parameters, svc.paid_until) == (
-        ServiceStatus.CONFIGURATION_REQUIRED, {}, date(2027, 4, 10),
-    )  # fmt: skip
+        ServiceStatus.CONFIGURATION_REQUIRED,
+        {},
+        date(2027, 4, 10),
+    )
     assert charges(svc) == [("charge", date(2027, 3, 10), date(2027, 4, 10), 1000)]
     assert shop.balance(svc.client) == 0
     assert not ServiceOperation.objects.filter(service=svc).exists()
@@ -72,15 +81,24 @@ def test_a_quick_order_with_a_bad_value_is_refused_and_writes_nothing(shop: Shop
     client = shop.client(balance=1000)
     before = db_counts()
     with pytest.raises(BillowError) as err:
-        actions.add_to_cart(client=client, tariff=shop.tariff, period="1m", currency="USD",
-                            addon_values={"cpu": 1}, parameters={"os": "windows"},
-                            quick=True)  # fmt: skip
+        actions.add_to_cart(
+            client=client,
+            tariff=shop.tariff,
+            period="1m",
+            currency="USD",
+            addon_values={"cpu": 1},
+            parameters={"os": "windows"},
+            quick=True,
+        )
     assert err.value.code == "invalid_parameter_value"
     assert db_counts() == before
     with pytest.raises(BillowError) as direct:
-        actions.checkout(client=client, provider_id=shop.provider.pk, currency="USD",
-                         items=[ItemSpec("x", shop.tariff.pk, "1m", {"cpu": 1},
-                                         {"os": "windows"}, quick=True)])  # fmt: skip
+        actions.checkout(
+            client=client,
+            provider_id=shop.provider.pk,
+            currency="USD",
+            items=[ItemSpec("x", shop.tariff.pk, "1m", {"cpu": 1}, {"os": "windows"}, quick=True)],
+        )
     assert direct.value.code == "invalid_parameter_value"
     assert db_counts() == before
 
@@ -90,10 +108,17 @@ def test_create_service_defers_only_the_required_check(shop: Shop) -> None:
     with pytest.raises(BillowError) as missing:
         create_service(client=client, tariff=shop.tariff, period="1m", currency="USD")
     with pytest.raises(BillowError) as bad:
-        create_service(client=client, tariff=shop.tariff, period="1m", currency="USD",
-                       parameters={"os": "windows"}, defer_parameters=True)  # fmt: skip
-    svc = create_service(client=client, tariff=shop.tariff, period="1m", currency="USD",
-                         defer_parameters=True)  # fmt: skip
+        create_service(
+            client=client,
+            tariff=shop.tariff,
+            period="1m",
+            currency="USD",
+            parameters={"os": "windows"},
+            defer_parameters=True,
+        )
+    svc = create_service(
+        client=client, tariff=shop.tariff, period="1m", currency="USD", defer_parameters=True
+    )
     assert (missing.value.code, bad.value.code) == ("missing_parameter", "invalid_parameter")
     assert (svc.status, svc.parameters) == (ServiceStatus.ORDERED, {})
 
@@ -130,8 +155,10 @@ def test_configuring_opens_the_service_through_the_module(shop: Shop, oncommit: 
     assert (svc.status, svc.parameters) == (ServiceStatus.ACTIVE, {"os": "debian-12"})
     op = ServiceOperation.objects.get(service=svc)
     assert (op.operation, op.status, op.idempotency_key) == (
-        "open", "succeeded", f"configure:{svc.pk}",
-    )  # fmt: skip
+        "open",
+        "succeeded",
+        f"configure:{svc.pk}",
+    )
     # and still one charge for the first period
     assert charges(svc) == [("charge", date(2027, 3, 10), date(2027, 4, 10), 1000)]
 
@@ -213,8 +240,11 @@ def test_an_unconfigured_quick_order_is_deleted_and_refunded_after_the_grace_per
     with oncommit(execute=True):
         assert expire_unconfigured_services(now=AFTER_30_DAYS) == [svc.pk]
     assert _expiry_state(svc) == (
-        ServiceStatus.DELETED, 1190, [(1190, "service not configured")], ["service_deleted"],
-    )  # fmt: skip
+        ServiceStatus.DELETED,
+        1190,
+        [(1190, "service not configured")],
+        ["service_deleted"],
+    )
     assert [e for e in charges(svc)] == [
         ("charge", date(2027, 3, 10), date(2027, 4, 10), 1000),
         ("refund", date(2027, 4, 9), date(2027, 4, 10), 1000),

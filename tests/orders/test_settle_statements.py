@@ -38,9 +38,13 @@ def test_a_paid_checkout_writes_the_events_of_create_then_request_open(shop: Sho
     client = shop.client(balance=10**6)
     with transaction.atomic():
         before = create_service(
-            client=client, tariff=shop.tariff, period="1m", currency="USD",
-            addon_values={"cpu": 2}, parameters={"os": "debian-12"},
-        )  # fmt: skip
+            client=client,
+            tariff=shop.tariff,
+            period="1m",
+            currency="USD",
+            addon_values={"cpu": 2},
+            parameters={"os": "debian-12"},
+        )
         old_op = request_operation(service=before, operation="open", key="old", service_is_new=True)
     # when a direct order is paid from the balance
     result = direct_order(shop, client)
@@ -62,12 +66,19 @@ def test_a_paid_checkout_writes_the_events_of_create_then_request_open(shop: Sho
     expected = [
         ("service.ordered", "", "ordered", tariff_data, "system", ""),
         (
-            "service.status_changed", "ordered", "in_progress",
-            {"sub_state": "open", "reason": "open requested", "operation_id": op.pk,
-             "operation": "open"},
-            "system", "",
+            "service.status_changed",
+            "ordered",
+            "in_progress",
+            {
+                "sub_state": "open",
+                "reason": "open requested",
+                "operation_id": op.pk,
+                "operation": "open",
+            },
+            "system",
+            "",
         ),
-    ]  # fmt: skip
+    ]
     assert events(svc) == expected
     old = events(before)
     old[1][3]["operation_id"] = op.pk  # the only difference: the operation's own id

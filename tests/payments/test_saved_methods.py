@@ -33,8 +33,9 @@ def test_default_moves_and_maximum_is_set_and_cleared(
 ) -> None:
     a = saved(client_account, sandbox, "a", is_default=True)
     b = saved(client_account, sandbox, "b")
-    update_saved_method(client=client_account, saved_method=b, is_default=True,
-                        auto_payment_max_minor=5000)  # fmt: skip
+    update_saved_method(
+        client=client_account, saved_method=b, is_default=True, auto_payment_max_minor=5000
+    )
     assert state() == [(a.pk, False, True, None), (b.pk, True, True, 5000)]
     update_saved_method(client=client_account, saved_method=b.pk, auto_payment_max_minor=None)
     assert state() == [(a.pk, False, True, None), (b.pk, True, True, None)]

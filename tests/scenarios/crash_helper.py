@@ -34,15 +34,29 @@ def seed(clients: int, per_client: int, day: date) -> None:
             account = get_or_create_account(
                 kind=AccountKind.CLIENT_BALANCE, currency="USD", client=client, provider=provider
             )
-            adjust_client_balance(account=account, amount_minor=1000 * per_client + 500,
-                                  direction="credit", reason="seed", nonce=f"seed-{i}")  # fmt: skip
+            adjust_client_balance(
+                account=account,
+                amount_minor=1000 * per_client + 500,
+                direction="credit",
+                reason="seed",
+                nonce=f"seed-{i}",
+            )
         for k in range(per_client):
             daily = k == 0 and i % 3 == 0
-            services.append(Service(
-                client=client, provider=provider, tariff=tariff, currency="USD",
-                period="day" if daily else "1m", auto_renew_period="" if daily else "1m",
-                billing_mode="anniversary", anchor_day=day.day, status="active", paid_until=day,
-            ))  # fmt: skip
+            services.append(
+                Service(
+                    client=client,
+                    provider=provider,
+                    tariff=tariff,
+                    currency="USD",
+                    period="day" if daily else "1m",
+                    auto_renew_period="" if daily else "1m",
+                    billing_mode="anniversary",
+                    anchor_day=day.day,
+                    status="active",
+                    paid_until=day,
+                )
+            )
     Service.objects.bulk_create(services)
 
 

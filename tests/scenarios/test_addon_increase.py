@@ -18,10 +18,20 @@ def test_more_ram_on_day_16_charges_half_a_month_of_the_extra_units() -> None:
     world = World()
     tariff = world.tariff("VPS", {"1m": 3000})
     catalog.create_addon(
-        tariff=tariff, name="RAM", intname="ram", unit="GiB", value_type="int",
-        billing_type="on_order", currency="USD", unit_price_minor=100, included=2,
-        min_value=1, max_value=64, step=1, edit_policy="increase_only",
-    )  # fmt: skip
+        tariff=tariff,
+        name="RAM",
+        intname="ram",
+        unit="GiB",
+        value_type="int",
+        billing_type="on_order",
+        currency="USD",
+        unit_price_minor=100,
+        included=2,
+        min_value=1,
+        max_value=64,
+        step=1,
+        edit_policy="increase_only",
+    )
     client = world.client(balance=10_000)
     service = world.service(client, tariff, date(2025, 4, 1), addon_values={"ram": 4})
     assert world.expenses(service) == [("charge", date(2025, 4, 1), date(2025, 5, 1), 3200)]

@@ -64,8 +64,9 @@ def test_killed_run_reruns_without_charging_twice(tmp_path: Path, seed: int) -> 
         }
         env.pop("BILLOW_BILL_CRASH_AFTER_CHUNKS", None)
         assert run(["manage.py", "migrate", "-v", "0"], env).returncode == 0
-        seeded = run(["-m", "tests.scenarios.crash_helper", "seed", str(CLIENTS),
-                      str(PER_CLIENT), DAY], env)  # fmt: skip
+        seeded = run(
+            ["-m", "tests.scenarios.crash_helper", "seed", str(CLIENTS), str(PER_CLIENT), DAY], env
+        )
         assert seeded.returncode == 0, seeded.stderr
         # given a billing run that dies after `crash_after` chunks (or inside the next one)
         crash_env = {**env, "BILLOW_BILL_CRASH_AFTER_CHUNKS": str(crash_after)}
@@ -73,8 +74,7 @@ def test_killed_run_reruns_without_charging_twice(tmp_path: Path, seed: int) -> 
             crash_env["BILLOW_BILL_CRASH_MID_CHUNK"] = "1"
         crashed = run(["manage.py", "bill", "--date", DAY], crash_env)
         assert crashed.returncode == 75, crashed.stderr
-        partial = json.loads(run(["-m", "tests.scenarios.crash_helper", "verify", DAY],
-                                 env).stdout)  # fmt: skip
+        partial = json.loads(run(["-m", "tests.scenarios.crash_helper", "verify", DAY], env).stdout)
         assert partial["runs"] == ["running"]
         assert partial["charged_services"] < 240
         # when it is run again (twice)
@@ -82,14 +82,15 @@ def test_killed_run_reruns_without_charging_twice(tmp_path: Path, seed: int) -> 
             again = run(["manage.py", "bill", "--date", DAY], env)
             assert again.returncode == 0, again.stderr
         # then every payable service was charged exactly once, the rest suspended
-        result = json.loads(run(["-m", "tests.scenarios.crash_helper", "verify", DAY],
-                                env).stdout)  # fmt: skip
+        result = json.loads(run(["-m", "tests.scenarios.crash_helper", "verify", DAY], env).stdout)
         poor = len([i for i in range(CLIENTS) if i % 7 == 0]) * PER_CLIENT
         assert result["charged_services"] == CLIENTS * PER_CLIENT - poor
         assert result["max_charges_per_service"] == 1
         assert result["expense_keys_match_ledger"] is True
-        assert result["statuses"] == {"active": CLIENTS * PER_CLIENT - poor,
-                                      "suspended_nonpayment": poor}  # fmt: skip
+        assert result["statuses"] == {
+            "active": CLIENTS * PER_CLIENT - poor,
+            "suspended_nonpayment": poor,
+        }
         assert result["runs"][0] == "done"
         reconcile = run(["manage.py", "reconcile"], env)
         assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr

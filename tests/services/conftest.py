@@ -73,9 +73,11 @@ def client(provider: Provider) -> Client:
 def vps_type(db: Any) -> ProductType:
     pt = catalog.create_product_type(name="VPS", intname="vps")
     catalog.add_product_type_parameter(
-        product_type=pt, name="Operating system", intname="os",
+        product_type=pt,
+        name="Operating system",
+        intname="os",
         values=[("debian-12", "Debian 12"), ("ubuntu-24.04", "Ubuntu 24.04")],
-    )  # fmt: skip
+    )
     return pt
 
 
@@ -87,29 +89,55 @@ def tariff(provider: Provider, vps_type: ProductType) -> Tariff:
     catalog.set_tariff_price(tariff=t, period="1m", currency="USD", amount_minor=500)
     catalog.set_tariff_price(tariff=t, period="3m", currency="USD", amount_minor=1350)
     catalog.create_addon(
-        tariff=t, name="CPU", intname="cpu", unit="vCPU", value_type="int",
-        billing_type="on_order", currency="USD", unit_price_minor=300, included=1,
-        min_value=1, max_value=16, step=1, edit_policy="increase_only",
-    )  # fmt: skip
+        tariff=t,
+        name="CPU",
+        intname="cpu",
+        unit="vCPU",
+        value_type="int",
+        billing_type="on_order",
+        currency="USD",
+        unit_price_minor=300,
+        included=1,
+        min_value=1,
+        max_value=16,
+        step=1,
+        edit_policy="increase_only",
+    )
     catalog.create_addon(
-        tariff=t, name="Disk", intname="disk", unit="GiB", value_type="int",
-        billing_type="on_order", currency="USD", unit_price_minor=10, included=20,
-        min_value=20, max_value=500, step=10,
-    )  # fmt: skip
+        tariff=t,
+        name="Disk",
+        intname="disk",
+        unit="GiB",
+        value_type="int",
+        billing_type="on_order",
+        currency="USD",
+        unit_price_minor=10,
+        included=20,
+        min_value=20,
+        max_value=500,
+        step=10,
+    )
     return t
 
 
 @pytest.fixture
 def dummy(vps_type: ProductType) -> ModuleInstance:
     return actions.create_module_instance(
-        module="dummy", name="dummy-1", department="vps-team", product_types=[vps_type],
+        module="dummy",
+        name="dummy-1",
+        department="vps-team",
+        product_types=[vps_type],
         priority=10,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
 def service(client: Client, tariff: Tariff, dummy: ModuleInstance) -> Service:
     return actions.create_service(
-        client=client, tariff=tariff, period="1m", currency="USD",
-        addon_values={"cpu": 2}, parameters={"os": "debian-12"},
-    )  # fmt: skip
+        client=client,
+        tariff=tariff,
+        period="1m",
+        currency="USD",
+        addon_values={"cpu": 2},
+        parameters={"os": "debian-12"},
+    )

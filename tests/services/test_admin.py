@@ -30,8 +30,9 @@ def test_service_page_and_suspend_action(staff, service):
     assert staff.get(reverse("admin:services_service_change", args=[service.pk])).status_code == 200
     url = reverse("admin:services_service_changelist")
     # an ordered service cannot be suspended: refused with its code, nothing written
-    page = staff.post(url, {"action": "suspend_services", "_selected_action": [service.pk]},
-                      follow=True)  # fmt: skip
+    page = staff.post(
+        url, {"action": "suspend_services", "_selected_action": [service.pk]}, follow=True
+    )
     assert b"operation_not_allowed" in page.content
     assert not ServiceOperation.objects.exists()
     Service.objects.filter(pk=service.pk).update(status="active")
@@ -47,9 +48,16 @@ def test_service_page_and_suspend_action(staff, service):
 @pytest.mark.django_db
 def test_module_instance_form_encrypts_write_only_secrets(staff, vps_type):
     url = reverse("admin:services_moduleinstance_add")
-    data = {"module": "dummy", "name": "hv-2", "priority": 5, "is_active": "on",
-            "department": "ops", "config": '{"latency_ms": 3}', "product_types": [vps_type.pk],
-            "secrets": '{"password": "s3cret"}'}  # fmt: skip
+    data = {
+        "module": "dummy",
+        "name": "hv-2",
+        "priority": 5,
+        "is_active": "on",
+        "department": "ops",
+        "config": '{"latency_ms": 3}',
+        "product_types": [vps_type.pk],
+        "secrets": '{"password": "s3cret"}',
+    }
     response = staff.post(url, data)
     assert response.status_code == 302, response.content[:2000]
     inst = ModuleInstance.objects.get(name="hv-2")

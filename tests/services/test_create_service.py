@@ -17,14 +17,21 @@ from .conftest import T0, services_counts
 @pytest.mark.django_db
 def test_order_creates_an_ordered_service_on_the_best_instance(client, tariff, dummy, vps_type):
     # given a cheaper-priority instance serving the tariff itself and an inactive one
-    best = actions.create_module_instance(module="manual", name="m-best", priority=1,
-                                          tariffs=[tariff])  # fmt: skip
-    actions.create_module_instance(module="dummy", name="off", priority=0, is_active=False,
-                                   product_types=[vps_type])  # fmt: skip
+    best = actions.create_module_instance(
+        module="manual", name="m-best", priority=1, tariffs=[tariff]
+    )
+    actions.create_module_instance(
+        module="dummy", name="off", priority=0, is_active=False, product_types=[vps_type]
+    )
     svc = actions.create_service(
-        client=client, tariff=tariff, period="3m", currency="USD", addon_values={"cpu": 4},
-        parameters={"os": "ubuntu-24.04"}, auto_renew_period="1m",
-    )  # fmt: skip
+        client=client,
+        tariff=tariff,
+        period="3m",
+        currency="USD",
+        addon_values={"cpu": 4},
+        parameters={"os": "ubuntu-24.04"},
+        auto_renew_period="1m",
+    )
     svc.refresh_from_db()
     assert (svc.status, svc.period, svc.currency, svc.provider_id) == (
         "ordered",
@@ -41,8 +48,9 @@ def test_order_creates_an_ordered_service_on_the_best_instance(client, tariff, d
 
 @pytest.mark.django_db
 def test_without_module_instance_the_order_is_taken(client, tariff):
-    svc = actions.create_service(client=client, tariff=tariff, period="1m", currency="USD",
-                                 parameters={"os": "debian-12"})  # fmt: skip
+    svc = actions.create_service(
+        client=client, tariff=tariff, period="1m", currency="USD", parameters={"os": "debian-12"}
+    )
     assert svc.module_instance_id is None
 
 
@@ -65,8 +73,14 @@ BAD: list[tuple[dict[str, Any], str]] = [
 @pytest.mark.django_db
 @pytest.mark.parametrize(("change", "code"), BAD)
 def test_bad_orders_are_refused_and_change_nothing(client, tariff, dummy, change, code):
-    kwargs = {"client": client, "tariff": tariff, "period": "1m", "currency": "USD",
-              "parameters": {"os": "debian-12"}, **change}  # fmt: skip
+    kwargs = {
+        "client": client,
+        "tariff": tariff,
+        "period": "1m",
+        "currency": "USD",
+        "parameters": {"os": "debian-12"},
+        **change,
+    }
     before = services_counts()
     with pytest.raises(BillowError) as err:
         actions.create_service(**kwargs)
@@ -76,19 +90,30 @@ def test_bad_orders_are_refused_and_change_nothing(client, tariff, dummy, change
 
 @pytest.mark.django_db
 def test_tariff_of_another_provider_or_inactive(client, other_provider, vps_type, tariff):
-    foreign = catalog.create_tariff(provider_id=other_provider.pk, product_type=vps_type,
-                                    name="Foreign")  # fmt: skip
+    foreign = catalog.create_tariff(
+        provider_id=other_provider.pk, product_type=vps_type, name="Foreign"
+    )
     catalog.set_tariff_price(tariff=foreign, period="1m", currency="USD", amount_minor=100)
     before = services_counts()
     with pytest.raises(BillowError) as err:
-        actions.create_service(client=client, tariff=foreign, period="1m", currency="USD",
-                               parameters={"os": "debian-12"})  # fmt: skip
+        actions.create_service(
+            client=client,
+            tariff=foreign,
+            period="1m",
+            currency="USD",
+            parameters={"os": "debian-12"},
+        )
     assert err.value.code == "tariff_of_other_provider"
     tariff.status = "inactive"
     tariff.save()
     with pytest.raises(BillowError) as err:
-        actions.create_service(client=client, tariff=tariff, period="1m", currency="USD",
-                               parameters={"os": "debian-12"})  # fmt: skip
+        actions.create_service(
+            client=client,
+            tariff=tariff,
+            period="1m",
+            currency="USD",
+            parameters={"os": "debian-12"},
+        )
     assert err.value.code == "tariff_not_active"
     assert services_counts() == before
 
@@ -97,8 +122,13 @@ def test_tariff_of_another_provider_or_inactive(client, other_provider, vps_type
 def test_order_limit(client, tariff):
     tariff.order_limit = 1
     tariff.save()
-    kw = {"client": client, "tariff": tariff, "period": "1m", "currency": "USD",
-          "parameters": {"os": "debian-12"}}  # fmt: skip
+    kw = {
+        "client": client,
+        "tariff": tariff,
+        "period": "1m",
+        "currency": "USD",
+        "parameters": {"os": "debian-12"},
+    }
     first = actions.create_service(**kw)
     with pytest.raises(BillowError) as err:
         actions.create_service(**kw)

@@ -28,8 +28,11 @@ from .conftest import T0, services_counts
 
 
 def test_compare_links_by_external_id_or_metadata_and_lists_the_rest() -> None:
-    services = [ServiceRef(1, "vm-a", "active"), ServiceRef(2, "", "active"),
-                ServiceRef(3, "vm-gone", "suspended_staff", "lost")]  # fmt: skip
+    services = [
+        ServiceRef(1, "vm-a", "active"),
+        ServiceRef(2, "", "active"),
+        ServiceRef(3, "vm-gone", "suspended_staff", "lost"),
+    ]
     objects = [
         {"external_id": "vm-a", "name": "a"},
         {"external_id": "vm-b", "name": "b", "service_id": 2},  # linked by its metadata
@@ -41,13 +44,14 @@ def test_compare_links_by_external_id_or_metadata_and_lists_the_rest() -> None:
     rows, linked = compare(objects, services, frozenset({"vm-sys"}))
     assert linked == 2
     assert rows == [
-        DiscoveryRow(VM_WITHOUT_SERVICE, "vm-c", "c", "", None,
-                     "metadata names service #99, which is gone"),
+        DiscoveryRow(
+            VM_WITHOUT_SERVICE, "vm-c", "c", "", None, "metadata names service #99, which is gone"
+        ),
         DiscoveryRow(VM_WITHOUT_SERVICE, "vm-d", "d"),
         DiscoveryRow(SYSTEM, "vm-sys", "router"),
         DiscoveryRow(SYSTEM, "vm-e", "e"),
         DiscoveryRow(SERVICE_WITHOUT_VM, "vm-gone", "lost", "", 3, "service is suspended_staff"),
-    ]  # fmt: skip
+    ]
 
 
 def test_an_old_vm_naming_a_service_that_points_elsewhere_is_drift() -> None:
@@ -69,8 +73,12 @@ def opened(service: Service) -> Service:
 
 
 def hand_made(dummy: ModuleInstance, external_id: str) -> None:
-    store(dummy.pk).objects[external_id] = {"external_id": external_id, "state": "running",
-                                             "service_id": None, "name": external_id}  # fmt: skip
+    store(dummy.pk).objects[external_id] = {
+        "external_id": external_id,
+        "state": "running",
+        "service_id": None,
+        "name": external_id,
+    }
 
 
 @pytest.mark.django_db
@@ -93,13 +101,22 @@ def test_dummy_drift_adopt_mark_and_zero_drift(
     assert report.linked_count == 1
     # when staff adopt one and mark the other as system
     adopted = discovery.adopt_remote_object(
-        instance=dummy, external_id="hand-1", client=client, tariff=tariff, period="1m",
-        currency="USD", addon_values={"cpu": 2}, parameters={"os": "debian-12"},
-    )  # fmt: skip
+        instance=dummy,
+        external_id="hand-1",
+        client=client,
+        tariff=tariff,
+        period="1m",
+        currency="USD",
+        addon_values={"cpu": 2},
+        parameters={"os": "debian-12"},
+    )
     discovery.mark_system(instance=dummy, external_id="router", name="router")
     # then the adopted service is active, linked, billed from today, with an audit trail
     assert (adopted.status, adopted.external_id, adopted.paid_until) == (
-        ServiceStatus.ACTIVE, "hand-1", date(2027, 3, 1))  # fmt: skip
+        ServiceStatus.ACTIVE,
+        "hand-1",
+        date(2027, 3, 1),
+    )
     assert adopted.opened_at == T0
     assert list(adopted.events.values_list("type", flat=True)) == [
         "service.ordered",
@@ -125,10 +142,18 @@ def test_adopt_refusals_change_nothing(
     hand_made(dummy, "router")
     discovery.mark_system(instance=dummy, external_id="router")
     before = services_counts()
-    kwargs: dict[str, Any] = {"instance": dummy, "client": client, "tariff": tariff,
-                              "period": "1m", "currency": "USD"}  # fmt: skip
-    cases = [("nope", "remote_object_not_found"), (opened.external_id, "remote_object_linked"),
-             ("router", "remote_object_system")]  # fmt: skip
+    kwargs: dict[str, Any] = {
+        "instance": dummy,
+        "client": client,
+        "tariff": tariff,
+        "period": "1m",
+        "currency": "USD",
+    }
+    cases = [
+        ("nope", "remote_object_not_found"),
+        (opened.external_id, "remote_object_linked"),
+        ("router", "remote_object_system"),
+    ]
     for external_id, code in cases:
         with pytest.raises((ServiceValidationError, ServiceConflictError)) as err:
             discovery.adopt_remote_object(external_id=external_id, **kwargs)

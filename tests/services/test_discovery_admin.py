@@ -26,8 +26,11 @@ def staff(db: Any) -> Browser:
 
 
 def put(dummy: ModuleInstance, external_id: str) -> None:
-    store(dummy.pk).objects[external_id] = {"external_id": external_id, "state": "running",
-                                             "name": f"vm {external_id}"}  # fmt: skip
+    store(dummy.pk).objects[external_id] = {
+        "external_id": external_id,
+        "state": "running",
+        "name": f"vm {external_id}",
+    }
 
 
 @pytest.mark.django_db
@@ -46,13 +49,31 @@ def test_discovery_page_start_adopt_and_mark(
     staff.post(url, {"do": "mark_system", "external_id": "gw", "name": "gw"})
     assert SystemMark.objects.get().external_id == "gw"
     # adopt needs the tariff's parameters: refused with its code, nothing created
-    page = staff.post(url, {"do": "adopt", "external_id": "hand-1", "client_id": client.pk,
-                            "tariff_id": tariff.pk, "period": "1m", "currency": "USD"})  # fmt: skip
+    page = staff.post(
+        url,
+        {
+            "do": "adopt",
+            "external_id": "hand-1",
+            "client_id": client.pk,
+            "tariff_id": tariff.pk,
+            "period": "1m",
+            "currency": "USD",
+        },
+    )
     assert b"missing_parameter" in page.content
     assert not Service.objects.exists()
-    staff.post(url, {"do": "adopt", "external_id": "hand-1", "client_id": client.pk,
-                     "tariff_id": tariff.pk, "period": "1m", "currency": "USD",
-                     "parameters": "os=debian-12"})  # fmt: skip
+    staff.post(
+        url,
+        {
+            "do": "adopt",
+            "external_id": "hand-1",
+            "client_id": client.pk,
+            "tariff_id": tariff.pk,
+            "period": "1m",
+            "currency": "USD",
+            "parameters": "os=debian-12",
+        },
+    )
     adopted = Service.objects.get()
     assert (adopted.external_id, adopted.status) == ("hand-1", ServiceStatus.ACTIVE)
     page = staff.post(url, {"do": "start"})

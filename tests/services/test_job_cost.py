@@ -34,10 +34,17 @@ def test_open_job_statements(service: Service, django_assert_max_num_queries: An
     assert (service.status, service.sub_state, service.opened_at) == ("active", "", T0)
     event = service.events.latest("id")
     assert (event.type, event.from_status, event.to_status, event.actor_kind) == (
-        "service.status_changed", "in_progress", "active", "job",
-    )  # fmt: skip
-    assert event.data == {"sub_state": "", "reason": "open succeeded", "operation_id": op.pk,
-                          "operation": "open"}  # fmt: skip
+        "service.status_changed",
+        "in_progress",
+        "active",
+        "job",
+    )
+    assert event.data == {
+        "sub_state": "",
+        "reason": "open succeeded",
+        "operation_id": op.pk,
+        "operation": "open",
+    }
 
 
 @pytest.mark.django_db
@@ -53,8 +60,10 @@ def test_job_closes_the_open_tasks_of_the_operation(service: Service) -> None:
     assert len(ctx.captured_queries) <= JOB_STATEMENTS + 1  # + closing the task
     task.refresh_from_db()
     assert (task.status, task.resolution, task.completed_at) == (
-        "done", "the operation succeeded", T0,
-    )  # fmt: skip
+        "done",
+        "the operation succeeded",
+        T0,
+    )
     assert Task.objects.get(title="unrelated").status == "open"
 
 

@@ -87,8 +87,9 @@ def test_idempotency_key(service):
 
 @pytest.mark.django_db
 def test_no_module_instance(client, tariff):
-    svc = actions.create_service(client=client, tariff=tariff, period="1m", currency="USD",
-                                 parameters={"os": "debian-12"})  # fmt: skip
+    svc = actions.create_service(
+        client=client, tariff=tariff, period="1m", currency="USD", parameters={"os": "debian-12"}
+    )
     with pytest.raises(BillowError) as err:
         actions.request_operation(service=svc, operation="open")
     assert err.value.code == "no_module_instance"
@@ -100,8 +101,9 @@ def test_no_module_instance(client, tariff):
 @pytest.mark.django_db
 def test_set_param_applies_new_values(service):
     _open(service)
-    op = actions.request_operation(service=service, operation="set_param",
-                                   payload={"addon_values": {"cpu": 4, "disk": 40}})  # fmt: skip
+    op = actions.request_operation(
+        service=service, operation="set_param", payload={"addon_values": {"cpu": 4, "disk": 40}}
+    )
     assert runner.execute_operation(operation_id=op.pk) == "succeeded"
     service.refresh_from_db()
     assert (service.status, service.addon_values) == ("active", {"cpu": 4, "disk": 40})
@@ -126,10 +128,12 @@ def test_billing_style_bulk_rows_are_dispatched(service):
     """The billing run bulk-creates queued rows (no transition) and calls dispatch_operations."""
     _open(service)
     op = ServiceOperation.objects.create(
-        service=service, module_instance=service.module_instance, operation="suspend",
+        service=service,
+        module_instance=service.module_instance,
+        operation="suspend",
         idempotency_key=f"suspend:{service.pk}:2027-03-01",
         payload={"target_status": "suspended_nonpayment"},
-    )  # fmt: skip
+    )
     actions.dispatch_operations([op.pk])
     actions.dispatch_operations([op.pk])  # twice is harmless
     op.refresh_from_db()
@@ -177,10 +181,12 @@ def test_failure_task_completed_by_hand_applies_the_result(service, dummy):
 
 @pytest.mark.django_db
 def test_manual_task_cancelled_puts_the_service_back(client, tariff, vps_type):
-    actions.create_module_instance(module="manual", name="hands", product_types=[vps_type],
-                                   department="noc")  # fmt: skip
-    svc = actions.create_service(client=client, tariff=tariff, period="1m", currency="USD",
-                                 parameters={"os": "debian-12"})  # fmt: skip
+    actions.create_module_instance(
+        module="manual", name="hands", product_types=[vps_type], department="noc"
+    )
+    svc = actions.create_service(
+        client=client, tariff=tariff, period="1m", currency="USD", parameters={"os": "debian-12"}
+    )
     op = actions.request_operation(service=svc, operation="open")
     assert runner.execute_operation(operation_id=op.pk) == "pending"
     task = Task.objects.get(operation=op)
@@ -194,8 +200,9 @@ def test_manual_task_cancelled_puts_the_service_back(client, tariff, vps_type):
 @pytest.mark.django_db
 def test_manual_task_failed_fails_the_service(client, tariff, vps_type):
     actions.create_module_instance(module="manual", name="hands", product_types=[vps_type])
-    svc = actions.create_service(client=client, tariff=tariff, period="1m", currency="USD",
-                                 parameters={"os": "debian-12"})  # fmt: skip
+    svc = actions.create_service(
+        client=client, tariff=tariff, period="1m", currency="USD", parameters={"os": "debian-12"}
+    )
     op = actions.request_operation(service=svc, operation="open")
     runner.execute_operation(operation_id=op.pk)
     actions.complete_task(task=Task.objects.get(operation=op), success=False, resolution="no rack")
@@ -224,24 +231,33 @@ def test_janitor_requeues_stuck_dispatches_due_and_resolves_unknown(service, cli
     # given an operation stuck in running, one due for retry and one unknown
     stuck = actions.request_operation(service=service, operation="open")
     ServiceOperation.objects.filter(pk=stuck.pk).update(status="running", attempts=1, started_at=T0)
-    other = actions.create_service(client=client, tariff=tariff, period="1m", currency="USD",
-                                   parameters={"os": "debian-12"})  # fmt: skip
+    other = actions.create_service(
+        client=client, tariff=tariff, period="1m", currency="USD", parameters={"os": "debian-12"}
+    )
     due = actions.request_operation(service=other, operation="open")
     ServiceOperation.objects.filter(pk=due.pk).update(next_attempt_at=T0 + timedelta(seconds=30))
-    third = actions.create_service(client=client, tariff=tariff, period="1m", currency="USD",
-                                   parameters={"os": "debian-12"})  # fmt: skip
+    third = actions.create_service(
+        client=client, tariff=tariff, period="1m", currency="USD", parameters={"os": "debian-12"}
+    )
     unknown = actions.request_operation(service=third, operation="open")
     ServiceOperation.objects.filter(pk=unknown.pk).update(
         status="unknown", attempts=1, next_attempt_at=T0 + timedelta(seconds=60)
     )
     # when the janitor runs too early, nothing happens
-    assert janitor_operations.call_local() == {"requeued_stuck": 0, "failed_stuck": 0,
-                                               "dispatched": 0}  # fmt: skip
+    assert janitor_operations.call_local() == {
+        "requeued_stuck": 0,
+        "failed_stuck": 0,
+        "dispatched": 0,
+    }
     # when it runs after the running timeout (huey immediate: dispatched jobs run inline)
     fixed.advance(seconds=601)
     report = janitor_operations.call_local()
-    assert report == {"requeued_stuck": 1, "failed_stuck": 0, "dispatched": 3,
-                      "resolved_requeued": 1}  # fmt: skip
+    assert report == {
+        "requeued_stuck": 1,
+        "failed_stuck": 0,
+        "dispatched": 3,
+        "resolved_requeued": 1,
+    }
     statuses = {o.pk: (o.status, o.attempts) for o in ServiceOperation.objects.all()}
     assert statuses[stuck.pk] == ("succeeded", 2)
     assert statuses[due.pk] == ("succeeded", 1)
@@ -279,8 +295,9 @@ def test_command_runs_due_operations(service):
 
 @pytest.mark.django_db
 def test_secrets_are_encrypted_at_rest(dummy):
-    actions.configure_module_instance(instance=dummy, config={"latency_ms": 0},
-                                      secrets={"password": "hunter2"})  # fmt: skip
+    actions.configure_module_instance(
+        instance=dummy, config={"latency_ms": 0}, secrets={"password": "hunter2"}
+    )
     stored = ModuleInstance.objects.get(pk=dummy.pk)
     assert "hunter2" not in stored.secrets_encrypted
     assert stored.secrets_encrypted.startswith("gAAAAA")  # a Fernet token

@@ -16,10 +16,16 @@ from .conftest import T0, services_counts, snapshot
 S = ServiceStatus
 ALLOWED = sorted((a, b) for a, targets in ALLOWED_TRANSITIONS.items() for b in targets)
 FORBIDDEN = [
-    (S.ORDERED, S.ACTIVE), (S.ORDERED, S.SUSPENDED_BY_STAFF), (S.ACTIVE, S.ORDERED),
-    (S.ACTIVE, S.DELETED), (S.SUSPENDED_ABUSE, S.DELETED), (S.CONFIGURATION_REQUIRED, S.ACTIVE),
-    (S.NOT_AVAILABLE, S.ACTIVE), (S.FAILED, S.ORDERED), (S.ACTIVE, S.ACTIVE),
-]  # fmt: skip
+    (S.ORDERED, S.ACTIVE),
+    (S.ORDERED, S.SUSPENDED_BY_STAFF),
+    (S.ACTIVE, S.ORDERED),
+    (S.ACTIVE, S.DELETED),
+    (S.SUSPENDED_ABUSE, S.DELETED),
+    (S.CONFIGURATION_REQUIRED, S.ACTIVE),
+    (S.NOT_AVAILABLE, S.ACTIVE),
+    (S.FAILED, S.ORDERED),
+    (S.ACTIVE, S.ACTIVE),
+]
 
 
 def test_table_covers_every_status_and_deleted_is_terminal():
@@ -36,8 +42,9 @@ def test_every_allowed_move_is_made_and_audited(service: Service, current: str, 
     Service.objects.filter(pk=service.pk).update(status=current)
     service.refresh_from_db()
     sub = "open" if to == S.IN_PROGRESS else ""
-    actions.transition_service(service=service, to=to, sub_state=sub, actor=Actor.system(),
-                               reason="test")  # fmt: skip
+    actions.transition_service(
+        service=service, to=to, sub_state=sub, actor=Actor.system(), reason="test"
+    )
     service.refresh_from_db()
     assert (service.status, service.sub_state, service.updated_at) == (to, sub, T0)
     event = ServiceEvent.objects.filter(service=service).latest("id")
@@ -66,8 +73,9 @@ def test_deleted_service_refuses_every_move(service: Service):
     before, counts = snapshot(service), services_counts()
     for to in S.values:
         with pytest.raises(BillowError) as err:
-            actions.transition_service(service=Service.objects.get(pk=service.pk), to=to,
-                                       sub_state="open", actor=None)  # fmt: skip
+            actions.transition_service(
+                service=Service.objects.get(pk=service.pk), to=to, sub_state="open", actor=None
+            )
         assert err.value.code == "service_deleted"
     assert (snapshot(service), services_counts()) == (before, counts)
 
@@ -86,16 +94,18 @@ def test_dates_are_stamped(service: Service):
     from datetime import timedelta
 
     t = [T0 + timedelta(days=i) for i in range(6)]
-    actions.transition_service(service=service, to=S.IN_PROGRESS, sub_state="open", actor=None,
-                               now=t[0])  # fmt: skip
+    actions.transition_service(
+        service=service, to=S.IN_PROGRESS, sub_state="open", actor=None, now=t[0]
+    )
     actions.transition_service(service=service, to=S.ACTIVE, actor=None, now=t[1])
     actions.transition_service(service=service, to=S.SUSPENDED_NONPAYMENT, actor=None, now=t[2])
     actions.transition_service(service=service, to=S.SUSPENDED_ABUSE, actor=None, now=t[3])
     assert (service.opened_at, service.suspended_at) == (t[1], t[2])  # first suspension kept
     actions.transition_service(service=service, to=S.ACTIVE, actor=None, now=t[4])
     assert (service.opened_at, service.suspended_at) == (t[1], None)  # opened once
-    actions.transition_service(service=service, to=S.IN_PROGRESS, sub_state="delete", actor=None,
-                               now=t[5])  # fmt: skip
+    actions.transition_service(
+        service=service, to=S.IN_PROGRESS, sub_state="delete", actor=None, now=t[5]
+    )
     actions.transition_service(service=service, to=S.DELETED, actor=None, now=t[5])
     service.refresh_from_db()
     assert (service.status, service.deleted_at, service.sub_state) == (S.DELETED, t[5], "")

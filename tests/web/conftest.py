@@ -66,12 +66,22 @@ def web(db: None) -> WebWorld:
     bigger = w.tariff("VPS L", {"1m": 3000, "12m": 30000})
     for t in (tariff, bigger):
         catalog.create_addon(
-            tariff=t, intname="ram", name="RAM", unit="GB", value_type=ValueType.INT,
-            billing_type=BillingType.ON_ORDER, currency="USD", unit_price_minor=200,
-            included=1, min_value=1, max_value=16, default_value=1,
-        )  # fmt: skip
+            tariff=t,
+            intname="ram",
+            name="RAM",
+            unit="GB",
+            value_type=ValueType.INT,
+            billing_type=BillingType.ON_ORDER,
+            currency="USD",
+            unit_price_minor=200,
+            included=1,
+            min_value=1,
+            max_value=16,
+            default_value=1,
+        )
     a = make_side(w, tariff, "owner-a@example.com", 50000)
     b = make_side(w, tariff, "owner-b@example.com", 50000)
-    limited = accounts.add_client_user(client=a.client, email="limited-a@example.com",
-                                       password=PASSWORD)  # fmt: skip
+    limited = accounts.add_client_user(
+        client=a.client, email="limited-a@example.com", password=PASSWORD
+    )
     return WebWorld(w, tariff, bigger, a, b, limited, login(limited.user))

@@ -31,20 +31,30 @@ class MoneyWorld:
 def sandbox_method(web: WebWorld) -> PaymentMethod:
     """2.9 % + 0.30 commission, at least 5.00, recurring (one-click) supported."""
     return make_method(
-        web.world.provider, "sandbox", name="Card (sandbox)",
-        secrets={"webhook_secret": SANDBOX_SECRET}, supports_refunds=True,
-        supports_recurring=True, fee_percent=Decimal("2.9"), fee_fixed_minor=30,
-        min_amount_minor=500, sort=10,
-    )  # fmt: skip
+        web.world.provider,
+        "sandbox",
+        name="Card (sandbox)",
+        secrets={"webhook_secret": SANDBOX_SECRET},
+        supports_refunds=True,
+        supports_recurring=True,
+        fee_percent=Decimal("2.9"),
+        fee_fixed_minor=30,
+        min_amount_minor=500,
+        sort=10,
+    )
 
 
 def bank_method(web: WebWorld) -> PaymentMethod:
     """0.50 fixed commission, no recurring."""
     return make_method(
-        web.world.provider, "bank_transfer", name="Bank transfer",
-        config={"bank_details": "IBAN DE00 1234"}, supports_refunds=True, fee_fixed_minor=50,
+        web.world.provider,
+        "bank_transfer",
+        name="Bank transfer",
+        config={"bank_details": "IBAN DE00 1234"},
+        supports_refunds=True,
+        fee_fixed_minor=50,
         sort=20,
-    )  # fmt: skip
+    )
 
 
 def invoice_line(net: int, tax: int, description: str = "VPS S (1m)") -> InvoiceLineInput:
@@ -58,10 +68,16 @@ def money_world(web: WebWorld) -> MoneyWorld:
         return existing
     sandbox, bank = sandbox_method(web), bank_method(web)
     a = web.a.client
-    payment = actions.create_payment(client=a, amount=Money(2000, "USD"), method=bank,
-                                     idempotency_key="money-world-a")  # fmt: skip
-    invoice = issue_invoice(provider=web.world.provider, client=a, currency="USD",
-                            lines=[invoice_line(1000, 190)], now=T_INVOICE)  # fmt: skip
+    payment = actions.create_payment(
+        client=a, amount=Money(2000, "USD"), method=bank, idempotency_key="money-world-a"
+    )
+    invoice = issue_invoice(
+        provider=web.world.provider,
+        client=a,
+        currency="USD",
+        lines=[invoice_line(1000, 190)],
+        now=T_INVOICE,
+    )
     saved = SavedPaymentMethod.objects.create(
         client=a, method=sandbox, gateway_token="sbxtok_ok", label="Visa •••• 4242"
     )

@@ -142,6 +142,8 @@ def test_argon2_is_the_first_hasher_in_production_settings() -> None:
     out = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
         env={"DJANGO_SETTINGS_MODULE": "config.settings", "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "django.contrib.auth.hashers.Argon2PasswordHasher"

@@ -34,8 +34,9 @@ def test_money_is_formatted_per_locale() -> None:
 def test_the_dashboard_recommends_the_missing_top_up(web: WebWorld) -> None:
     # given a balance of 490.00 and 60 more services renewing within 30 days at 10.00
     for _ in range(60):
-        web.world.service(web.a.client, web.tariff, date(2025, 1, 10), charge=False,
-                          paid_until=date(2025, 2, 10))  # fmt: skip
+        web.world.service(
+            web.a.client, web.tariff, date(2025, 1, 10), charge=False, paid_until=date(2025, 2, 10)
+        )
     info = get_dashboard(web.a.client, today=date(2025, 1, 20))
     assert info.balances == [("USD", 49000)]
     assert info.topups == [("USD", 61 * 1000 - 49000)]

@@ -104,8 +104,10 @@ def test_top_up_with_the_sandbox_makes_one_payment_and_goes_to_its_page(
     assert response["Location"] == payment.redirect_url
     assert payment.redirect_url.startswith(f"/pay/sandbox/{payment.pk}/")
     assert (payment.amount_minor, payment.commission_minor, payment.total_minor) == (
-        10000, 320, 10320,
-    )  # fmt: skip
+        10000,
+        320,
+        10320,
+    )
     assert (payment.currency, payment.status, payment.purpose) == ("USD", "pending", "topup")
     assert payment.idempotency_key == f"web-topup:{web.a.client.pk}:{NONCE}"
     assert payment.return_url == f"http://testserver/billing/payments/{payment.pk}/"
@@ -130,8 +132,9 @@ def test_paying_on_the_sandbox_page_credits_the_balance(web: WebWorld, m: MoneyW
     # the card is saved and, the client having no default yet, becomes the default
     saved = SavedPaymentMethod.objects.filter(client=web.a.client).order_by("id")
     assert list(saved.values_list("label", "is_default")) == [
-        ("Visa •••• 4242", False), ("Sandbox card •••• 4242", True),
-    ]  # fmt: skip
+        ("Visa •••• 4242", False),
+        ("Sandbox card •••• 4242", True),
+    ]
 
 
 def test_a_double_submit_with_the_same_nonce_makes_one_payment(
@@ -238,8 +241,10 @@ def test_one_click_pays_at_once_from_the_saved_method(web: WebWorld, m: MoneyWor
     (payment,) = new_payments(m)
     assert response["Location"] == again["Location"] == f"/billing/payments/{payment.pk}/"
     assert (payment.status, payment.saved_method_id, payment.method_id) == (
-        PaymentStatus.PAID, m.saved.pk, m.sandbox.pk,
-    )  # fmt: skip
+        PaymentStatus.PAID,
+        m.saved.pk,
+        m.sandbox.pk,
+    )
     assert (payment.amount_minor, payment.commission_minor) == (10000, 320)
     assert payment.idempotency_key == f"web-oneclick:{web.a.client.pk}:{NONCE}"
     assert web.world.balance(web.a.client) == START + 10000
@@ -270,11 +275,17 @@ def test_one_click_below_the_minimum_is_refused(web: WebWorld, m: MoneyWorld) ->
 
 def test_payments_list_and_detail_with_order_link_and_refunds(web: WebWorld, m: MoneyWorld) -> None:
     # given a paid order payment of 30.00 with 5.00 refunded to the balance
-    order = actions.create_payment(client=web.a.client, amount=Money(3000, "USD"),
-                                   method=m.bank, reference="order:12")  # fmt: skip
+    order = actions.create_payment(
+        client=web.a.client, amount=Money(3000, "USD"), method=m.bank, reference="order:12"
+    )
     actions.mark_payment_paid(payment=order)
-    actions.refund_payment(payment=order, idempotency_key="r1", amount=Money(500, "USD"),
-                           destination="balance", reason="goodwill")  # fmt: skip
+    actions.refund_payment(
+        payment=order,
+        idempotency_key="r1",
+        amount=Money(500, "USD"),
+        destination="balance",
+        reason="goodwill",
+    )
     # the list: newest first, the order reference a link
     html = web.a.http.get("/billing/payments/").content.decode()
     assert html.index(f"#{order.pk}") < html.index(f"#{m.payment.pk}")
@@ -297,8 +308,13 @@ def test_payments_list_and_detail_with_order_link_and_refunds(web: WebWorld, m: 
 
 def test_invoices_list_detail_and_pdf(web: WebWorld, m: MoneyWorld) -> None:
     issue_credit_note(invoice=m.invoice, amount_minor=190, reason="tax fix", now=T_INVOICE)
-    other = issue_invoice(provider=web.world.provider, client=web.b.client, currency="USD",
-                          lines=[invoice_line(5000, 950)], now=T_INVOICE)  # fmt: skip
+    other = issue_invoice(
+        provider=web.world.provider,
+        client=web.b.client,
+        currency="USD",
+        lines=[invoice_line(5000, 950)],
+        now=T_INVOICE,
+    )
     # the list shows A's invoice only
     html = web.a.http.get("/billing/invoices/").content.decode()
     assert "INV-2027-000001" in html
@@ -331,9 +347,13 @@ def test_invoices_list_detail_and_pdf(web: WebWorld, m: MoneyWorld) -> None:
 def test_make_default_set_and_clear_the_auto_maximum_and_remove(
     web: WebWorld, m: MoneyWorld
 ) -> None:
-    second = SavedPaymentMethod.objects.create(client=web.a.client, method=m.sandbox,
-                                               gateway_token="sbxtok_2", label="Mastercard 5555",
-                                               is_default=True)  # fmt: skip
+    second = SavedPaymentMethod.objects.create(
+        client=web.a.client,
+        method=m.sandbox,
+        gateway_token="sbxtok_2",
+        label="Mastercard 5555",
+        is_default=True,
+    )
     html = web.a.http.get("/billing/methods/").content.decode()
     assert html.index("Mastercard 5555") < html.index("Visa •••• 4242")  # the default first
     assert "never charging more than the maximum you set" in html
@@ -381,15 +401,20 @@ def test_a_bad_auto_maximum_is_refused_and_nothing_changes(
 
 
 def test_another_client_gets_404_for_every_money_object(web: WebWorld, m: MoneyWorld) -> None:
-    gets = [f"/billing/payments/{m.payment.pk}/", f"/billing/invoices/{m.invoice.pk}/",
-            f"/billing/invoices/{m.invoice.pk}/pdf/"]  # fmt: skip
+    gets = [
+        f"/billing/payments/{m.payment.pk}/",
+        f"/billing/invoices/{m.invoice.pk}/",
+        f"/billing/invoices/{m.invoice.pk}/pdf/",
+    ]
     posts = [
-        (f"/billing/top-up/saved/{m.saved.pk}/",
-         {"currency": "USD", "amount": "10.00", "nonce": NONCE}),
+        (
+            f"/billing/top-up/saved/{m.saved.pk}/",
+            {"currency": "USD", "amount": "10.00", "nonce": NONCE},
+        ),
         (f"/billing/methods/{m.saved.pk}/default/", {}),
         (f"/billing/methods/{m.saved.pk}/auto-payment/", {"maximum": "99"}),
         (f"/billing/methods/{m.saved.pk}/remove/", {}),
-    ]  # fmt: skip
+    ]
     before = money_state()
     assert [web.b.http.get(url).status_code for url in gets] == [404, 404, 404]
     assert [web.b.http.post(url, data).status_code for url, data in posts] == [404] * 4
@@ -402,14 +427,23 @@ def test_another_client_gets_404_for_every_money_object(web: WebWorld, m: MoneyW
 def test_the_statement_has_the_billing_sub_navigation(web: WebWorld) -> None:
     html = web.a.http.get("/billing/").content.decode()
     assert '<a href="/billing/" aria-current="page">Statement</a>' in html
-    for url in ("/billing/payments/", "/billing/invoices/", "/billing/top-up/",
-                "/billing/methods/"):  # fmt: skip
+    for url in (
+        "/billing/payments/",
+        "/billing/invoices/",
+        "/billing/top-up/",
+        "/billing/methods/",
+    ):
         assert f'<a href="{url}">' in html
 
 
 def test_balance_accounts_are_untouched_by_page_views(web: WebWorld, m: MoneyWorld) -> None:
     before = sorted(LedgerAccount.objects.values_list("id", "balance_minor"))
-    for url in ("/billing/top-up/", "/billing/payments/", "/billing/invoices/",
-                "/billing/methods/", "/billing/top-up/preview/"):  # fmt: skip
+    for url in (
+        "/billing/top-up/",
+        "/billing/payments/",
+        "/billing/invoices/",
+        "/billing/methods/",
+        "/billing/top-up/preview/",
+    ):
         assert web.a.http.get(url).status_code == 200
     assert sorted(LedgerAccount.objects.values_list("id", "balance_minor")) == before

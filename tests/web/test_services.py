@@ -69,8 +69,13 @@ def test_renew_without_money_is_refused_with_the_code_and_changes_nothing(web: W
     # given a client whose balance is used up
     from billow.ledger.actions import adjust_client_balance
 
-    adjust_client_balance(account=web.world.wallet(web.a.client), amount_minor=49000,
-                          direction="debit", reason="test", nonce="drain")  # fmt: skip
+    adjust_client_balance(
+        account=web.world.wallet(web.a.client),
+        amount_minor=49000,
+        direction="debit",
+        reason="test",
+        nonce="drain",
+    )
     before = db_state()
     # when renewing
     response = web.a.http.post(url(web, "renew/"), follow=True)

@@ -147,9 +147,20 @@ class ServiceOut(serializers.Serializer):
 
 
 _ATTRS = (
-    "id", "name", "status", "sub_state", "period", "currency", "paid_until", "auto_renew_period",
-    "delete_at_period_end", "addon_values", "parameters", "ordered_at", "opened_at",
-)  # fmt: skip
+    "id",
+    "name",
+    "status",
+    "sub_state",
+    "period",
+    "currency",
+    "paid_until",
+    "auto_renew_period",
+    "delete_at_period_end",
+    "addon_values",
+    "parameters",
+    "ordered_at",
+    "opened_at",
+)
 #: What a list passes to ``.values()`` so ``ServiceOut`` can render rows without models.
 SERVICE_OUT_VALUES = (*_ATTRS, "tariff_id", "tariff__name")
 

@@ -286,10 +286,13 @@ class OrderOut(Serializer):
     @extend_schema_field(AppliedPromotionOut(many=True))
     def get_promotions(self, order: Any) -> list[dict[str, Any]]:
         return [
-            {"promotion_id": p["promotion_id"], "code": p["code"],
-             "amount": money(p["amount_minor"], order.currency)}
+            {
+                "promotion_id": p["promotion_id"],
+                "code": p["code"],
+                "amount": money(p["amount_minor"], order.currency),
+            }
             for p in (order.quote or {}).get("promotions", [])
-        ]  # fmt: skip
+        ]
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_payment_method_id(self, order: Any) -> int | None:
@@ -381,9 +384,12 @@ class SavedMethodOut(Serializer):
 class SavedMethodPatchIn(Serializer):
     is_default = serializers.BooleanField(required=False)
     auto_payment_max_minor = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=MAX_MINOR,
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_MINOR,
         help_text="null: auto-payment off.",
-    )  # fmt: skip
+    )
 
 
 # --- invoices --------------------------------------------------------------------------------

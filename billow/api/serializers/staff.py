@@ -189,9 +189,11 @@ class AdoptIn(serializers.Serializer):
         child=serializers.CharField(max_length=100), required=False, default=dict
     )
     paid_until = serializers.DateField(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="Where billing starts charging (default: today).",
-    )  # fmt: skip
+    )
     name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 from django.http import Http404
@@ -13,6 +13,8 @@ from rest_framework.serializers import Serializer
 from billow.api.models import ApiToken
 from billow.api.permissions import acting_client_user
 from billow.core.actors import Actor
+
+_M = TypeVar("_M", bound=Model)
 
 
 def actor_for(request: Request) -> Actor:
@@ -43,7 +45,7 @@ class BaseView(generics.GenericAPIView):
         return actor_for(self.request)
 
     @staticmethod
-    def get_or_404(queryset: QuerySet[Any], **lookup: Any) -> Model:
+    def get_or_404(queryset: QuerySet[_M], **lookup: Any) -> _M:
         obj = queryset.filter(**lookup).first()
         if obj is None:
             raise Http404

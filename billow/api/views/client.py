@@ -49,12 +49,17 @@ class MeView(ClientView):
     def get(self, request: Request) -> Response:
         cu = self.client_user
         data = {
-            "user_id": request.user.pk, "email": request.user.email, "client_id": cu.client_id,
-            "client_name": cu.client.name, "language": cu.client.language,
-            "country": cu.client.country, "status": cu.client.status, "is_owner": cu.is_owner,
+            "user_id": request.user.pk,
+            "email": request.user.email,
+            "client_id": cu.client_id,
+            "client_name": cu.client.name,
+            "language": cu.client.language,
+            "country": cu.client.country,
+            "status": cu.client.status,
+            "is_owner": cu.is_owner,
             "permissions": sorted(s.PERMISSIONS if cu.is_owner else cu.permissions or []),
             "unread_notifications": count_unread_for_client(client_id=cu.client_id),
-        }  # fmt: skip
+        }
         return Response(s.MeOut(data).data)
 
 
@@ -91,7 +96,7 @@ class ServicesMixin(ClientView):
     scope = "services"
 
     def get_service(self, service_id: int) -> Service:
-        return self.get_or_404(selectors.list_services_for_client(self.client_id), pk=service_id)  # type: ignore[return-value]
+        return self.get_or_404(selectors.list_services_for_client(self.client_id), pk=service_id)
 
     def service_data(self, service_id: int) -> dict[str, Any]:
         return dict(s.ServiceOut(self.get_service(service_id)).data)
@@ -115,8 +120,12 @@ class ServiceListView(ServicesMixin, generics.ListAPIView):
     def post(self, request: Request) -> Response:
         data = validated(s.ServiceCreateIn, request.data)
         tariff = self.get_or_404(_orderable(self.client_user.client), pk=data.pop("tariff_id"))
-        service = create_service(client=self.client_user.client, tariff=tariff,  # type: ignore[arg-type]
-                                 actor=self.actor, **data)  # fmt: skip
+        service = create_service(
+            client=self.client_user.client,
+            tariff=tariff,
+            actor=self.actor,
+            **data,
+        )
         return Response(self.service_data(service.pk), status=status.HTTP_201_CREATED)
 
 
@@ -124,8 +133,11 @@ def _orderable(client: Any) -> QuerySet[Tariff]:
     groups = list_group_ids_for_client(client)
     ids: set[int] = set()
     for provider_id in list_provider_ids_for_client(client):
-        ids.update(list_orderable_tariffs(provider_id=provider_id, group_ids=groups)
-                   .values_list("pk", flat=True))  # fmt: skip
+        ids.update(
+            list_orderable_tariffs(provider_id=provider_id, group_ids=groups).values_list(
+                "pk", flat=True
+            )
+        )
     return Tariff.objects.filter(pk__in=ids).select_related("product_type")
 
 
@@ -148,8 +160,9 @@ class RenewView(ServicesMixin):
     def post(self, request: Request, service_id: int) -> Response:
         service = self.get_service(service_id)
         data = validated(s.RenewIn, request.data)
-        expense = billing.renew_service(service=service, period=data.get("period"),
-                                        actor=self.actor)  # fmt: skip
+        expense = billing.renew_service(
+            service=service, period=data.get("period"), actor=self.actor
+        )
         body = {"expense": s.ExpenseOut(expense).data, "service": self.service_data(service_id)}
         return Response(body)
 
@@ -170,8 +183,9 @@ class DeleteServiceView(ServicesMixin):
     def post(self, request: Request, service_id: int) -> Response:
         service = self.get_service(service_id)
         data = validated(s.DeleteIn, request.data)
-        billing.delete_service(service=service, when=data.get("when"), refund=data["refund"],
-                               actor=self.actor)  # fmt: skip
+        billing.delete_service(
+            service=service, when=data.get("when"), refund=data["refund"], actor=self.actor
+        )
         return Response(self.service_data(service_id))
 
 
@@ -201,8 +215,12 @@ class ChangeTariffView(ServicesMixin):
         service = self.get_service(service_id)
         data = validated(s.ChangeTariffIn, request.data)
         tariff = self.get_or_404(_orderable(self.client_user.client), pk=data["tariff_id"])
-        billing.change_tariff(service=service, tariff=tariff, actor=self.actor,  # type: ignore[arg-type]
-                              addon_values=data.get("addon_values"))  # fmt: skip
+        billing.change_tariff(
+            service=service,
+            tariff=tariff,
+            actor=self.actor,
+            addon_values=data.get("addon_values"),
+        )
         return Response(self.service_data(service_id))
 
 
@@ -253,8 +271,7 @@ class VmActionView(ServicesMixin):
     def post(self, request: Request, service_id: int) -> Response:
         service = self.get_service(service_id)
         data = validated(s.VmActionIn, request.data)
-        op = vm_actions.request_vm_action(service=service, action=data["action"],
-                                          actor=self.actor)  # fmt: skip
+        op = vm_actions.request_vm_action(service=service, action=data["action"], actor=self.actor)
         return Response(s.OperationOut(op).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -264,8 +281,9 @@ class VmPasswordView(ServicesMixin):
     def post(self, request: Request, service_id: int) -> Response:
         service = self.get_service(service_id)
         data = validated(s.VmPasswordIn, request.data)
-        op = vm_actions.change_vm_password(service=service, password=data["password"],
-                                           actor=self.actor)  # fmt: skip
+        op = vm_actions.change_vm_password(
+            service=service, password=data["password"], actor=self.actor
+        )
         return Response(s.OperationOut(op).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -319,7 +337,7 @@ class PayerDetailView(PayersMixin):
     def patch(self, request: Request, payer_id: int) -> Response:
         payer = self.get_or_404(self.payers(), pk=payer_id)
         data = validated(s.PayerPatchIn, request.data)
-        payer = accounts.update_payer(payer=payer, actor=self.actor, **data)  # type: ignore[arg-type]
+        payer = accounts.update_payer(payer=payer, actor=self.actor, **data)
         return Response(s.PayerOut(payer).data)
 
 
@@ -342,8 +360,7 @@ class ClientUserListView(UsersMixin, generics.ListAPIView):
     @extend_schema(request=s.ClientUserIn, responses={201: s.ClientUserOut})
     def post(self, request: Request) -> Response:
         data = validated(s.ClientUserIn, request.data)
-        user = accounts.invite_client_user(client=self.client_user.client, actor=self.actor,
-                                           **data)  # fmt: skip
+        user = accounts.invite_client_user(client=self.client_user.client, actor=self.actor, **data)
         return Response(s.ClientUserOut(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -356,13 +373,13 @@ class ClientUserDetailView(UsersMixin):
     def patch(self, request: Request, client_user_id: int) -> Response:
         user = self.get_or_404(self.users(), pk=client_user_id)
         data = validated(s.PermissionsIn, request.data)
-        user = accounts.set_client_user_permissions(client_user=user, actor=self.actor, **data)  # type: ignore[arg-type]
+        user = accounts.set_client_user_permissions(client_user=user, actor=self.actor, **data)
         return Response(s.ClientUserOut(user).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, client_user_id: int) -> Response:
         user = self.get_or_404(self.users(), pk=client_user_id)
-        accounts.remove_client_user(client_user=user, actor=self.actor)  # type: ignore[arg-type]
+        accounts.remove_client_user(client_user=user, actor=self.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -387,8 +404,9 @@ class NotificationReadView(ClientView):
 
     @extend_schema(request=None, responses=s.NotificationOut)
     def post(self, request: Request, notification_id: int) -> Response:
-        row = mark_notification_read(notification_id=notification_id, client_id=self.client_id,
-                                     actor=self.actor)  # fmt: skip
+        row = mark_notification_read(
+            notification_id=notification_id, client_id=self.client_id, actor=self.actor
+        )
         return Response(s.NotificationOut(row).data)
 
 

@@ -121,10 +121,11 @@ class CommerceView(ClientView):
 
 def specs(items: list[dict[str, Any]]) -> list[ItemSpec]:
     return [
-        ItemSpec(f"i{n}", i["tariff_id"], i["period"], i["addon_values"], i["parameters"],
-                 i["quick"])
+        ItemSpec(
+            f"i{n}", i["tariff_id"], i["period"], i["addon_values"], i["parameters"], i["quick"]
+        )
         for n, i in enumerate(items, 1)
-    ]  # fmt: skip
+    ]
 
 
 # --- quote, cart, checkout defaults ------------------------------------------------------------
@@ -144,13 +145,20 @@ class QuoteView(CommerceView):
         payer = self.payer(data.get("payer_id"))
         promo = data.get("promo_code", "")
         if data["from_cart"]:
-            quote = get_cart_quote(client=self.client, provider_id=provider_id, promo_code=promo,
-                                   payer=payer)  # fmt: skip
+            quote = get_cart_quote(
+                client=self.client, provider_id=provider_id, promo_code=promo, payer=payer
+            )
         else:
-            quote = calculate_quote(build_quote_input(
-                client=self.client, provider_id=provider_id, currency=data["currency"],
-                items=specs(data["items"]), promo_code=promo, payer=payer,
-            ))  # fmt: skip
+            quote = calculate_quote(
+                build_quote_input(
+                    client=self.client,
+                    provider_id=provider_id,
+                    currency=data["currency"],
+                    items=specs(data["items"]),
+                    promo_code=promo,
+                    payer=payer,
+                )
+            )
         return Response(s.QuoteOut(quote).data)
 
 
@@ -169,8 +177,13 @@ class CartView(CommerceView):
                 quote = get_cart_quote(client=self.client, provider_id=provider_id)
             except BillowError as exc:  # a withdrawn tariff: show the cart and why
                 error = error_body(exc.code, exc.message, _jsonable(exc.details))
-        body = {"provider_id": provider_id, "currency": items[0].cart.currency if items else None,
-                "items": items, "quote": quote, "quote_error": error}  # fmt: skip
+        body = {
+            "provider_id": provider_id,
+            "currency": items[0].cart.currency if items else None,
+            "items": items,
+            "quote": quote,
+            "quote_error": error,
+        }
         return Response(s.CartOut(body).data)
 
 
@@ -185,8 +198,9 @@ class CartItemListView(CommerceView, generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Any]:
         f = validated(s.CartFilter, self.request.query_params)
-        return selectors.list_cart_items_for_client(self.client_id,
-                                                    provider_id=f.get("provider_id"))  # fmt: skip
+        return selectors.list_cart_items_for_client(
+            self.client_id, provider_id=f.get("provider_id")
+        )
 
     @extend_schema(request=s.CartItemIn, responses={201: s.CartItemOut})
     def post(self, request: Request) -> Response:
@@ -244,7 +258,7 @@ class OrdersMixin(CommerceView):
         return selectors.list_orders_for_client(self.client_id)
 
     def get_order(self, order_id: int) -> Order:
-        return self.get_or_404(self.orders(), pk=order_id)  # type: ignore[return-value]
+        return self.get_or_404(self.orders(), pk=order_id)
 
     def render(self, order: Order, shortfall_minor: int, payment: Payment | None) -> Any:
         order.shortfall_minor = shortfall_minor  # type: ignore[attr-defined]
@@ -274,15 +288,20 @@ class OrderListView(OrdersMixin, generics.ListAPIView):
         payer = self.payer(data.get("payer_id"))
         method_id = data.get("payment_method_id")  # checkout refuses an unusable one first
         result = orders.checkout(
-            client=self.client, provider_id=provider_id, promo_code=data.get("promo_code", ""),
-            payer=payer, payment_method=str(method_id or ""),
+            client=self.client,
+            provider_id=provider_id,
+            promo_code=data.get("promo_code", ""),
+            payer=payer,
+            payment_method=str(method_id or ""),
             items=None if data["from_cart"] else specs(data["items"]),
-            currency=data.get("currency", ""), actor=self.actor,
-        )  # fmt: skip
+            currency=data.get("currency", ""),
+            actor=self.actor,
+        )
         payment = result.payment
         if payment is not None:
-            payment = start_payment(payment=payment, return_url=data.get("return_url", ""),
-                                    actor=self.actor)  # fmt: skip
+            payment = start_payment(
+                payment=payment, return_url=data.get("return_url", ""), actor=self.actor
+            )
         order = result.order
         order.checkout_items = result.items  # type: ignore[attr-defined]
         body = self.render(order, result.shortfall.amount_minor, payment)
@@ -314,9 +333,13 @@ class OrderPayView(OrdersMixin):
         saved = self.saved_method(data["saved_method_id"]) if data.get("saved_method_id") else None
         method = None if saved else self.method(data["payment_method_id"])
         result = orders.pay_order(
-            order=order, method=method, saved_method=saved, idempotency_key=self.payment_key(),
-            return_url=data.get("return_url", ""), actor=self.actor,
-        )  # fmt: skip
+            order=order,
+            method=method,
+            saved_method=saved,
+            idempotency_key=self.payment_key(),
+            return_url=data.get("return_url", ""),
+            actor=self.actor,
+        )
         payment = result.payment
         if payment is not None and saved is None:
             payment = start_payment(payment=payment, actor=self.actor)
@@ -366,15 +389,20 @@ class PaymentListView(CommerceView, generics.ListAPIView):
         key = self.payment_key()
         if data.get("saved_method_id"):
             saved = self.saved_method(data["saved_method_id"])
-            payment = charge_saved_method(saved_method=saved, amount=amount, auto=False,
-                                          idempotency_key=key, actor=self.actor)  # fmt: skip
+            payment = charge_saved_method(
+                saved_method=saved, amount=amount, auto=False, idempotency_key=key, actor=self.actor
+            )
         else:
             payment = create_payment(
-                client=self.client, amount=amount, method=self.method(data["payment_method_id"]),
-                payer=self.payer(data.get("payer_id")), idempotency_key=key,
-                save_method=data["save_method"], return_url=data.get("return_url", ""),
+                client=self.client,
+                amount=amount,
+                method=self.method(data["payment_method_id"]),
+                payer=self.payer(data.get("payer_id")),
+                idempotency_key=key,
+                save_method=data["save_method"],
+                return_url=data.get("return_url", ""),
                 actor=self.actor,
-            )  # fmt: skip
+            )
             payment = start_payment(payment=payment, actor=self.actor)
         return Response(s.PaymentOut(payment).data, status=status.HTTP_201_CREATED)
 
@@ -403,7 +431,7 @@ class SavedMethodDetailView(CommerceView):
 
     def get_saved(self, saved_method_id: int) -> SavedPaymentMethod:
         rows = list_saved_methods_for_client(self.client)
-        return self.get_or_404(rows, pk=saved_method_id)  # type: ignore[return-value]
+        return self.get_or_404(rows, pk=saved_method_id)
 
     @extend_schema(request=s.SavedMethodPatchIn, responses=s.SavedMethodOut)
     def patch(self, request: Request, saved_method_id: int) -> Response:
@@ -470,8 +498,9 @@ class ConfigureServiceView(CommerceView):
     @extend_schema(request=s.ConfigureIn, responses=ServiceOut)
     def post(self, request: Request, service_id: int) -> Response:
         rows = selectors.list_services_for_client(self.client_id)
-        service: Service = self.get_or_404(rows, pk=service_id)  # type: ignore[assignment]
+        service: Service = self.get_or_404(rows, pk=service_id)
         data = validated(s.ConfigureIn, request.data)
-        orders.configure_quick_service(service=service, parameters=data["parameters"],
-                                       actor=self.actor)  # fmt: skip
+        orders.configure_quick_service(
+            service=service, parameters=data["parameters"], actor=self.actor
+        )
         return Response(ServiceOut(self.get_or_404(rows, pk=service_id)).data)

@@ -68,7 +68,7 @@ class TariffListView(StaffView, generics.ListAPIView):
         data = validated(s.TariffIn, request.data)
         product_type = self.get_or_404(ProductType.objects.all(), pk=data.pop("product_type_id"))
         self.get_or_404(Provider.objects.all(), pk=data["provider_id"])
-        tariff = catalog.create_tariff(product_type=product_type, actor=self.actor, **data)  # type: ignore[arg-type]
+        tariff = catalog.create_tariff(product_type=product_type, actor=self.actor, **data)
         return Response(s.StaffTariffOut(tariff).data, status=status.HTTP_201_CREATED)
 
 
@@ -83,7 +83,7 @@ class TariffDetailView(StaffView):
     def patch(self, request: Request, tariff_id: int) -> Response:
         tariff = self.get_or_404(_tariffs(), pk=tariff_id)
         data = validated(s.TariffPatchIn, request.data)
-        catalog.update_tariff(tariff=tariff, actor=self.actor, **data)  # type: ignore[arg-type]
+        catalog.update_tariff(tariff=tariff, actor=self.actor, **data)
         return Response(s.StaffTariffOut(self.get_or_404(_tariffs(), pk=tariff_id)).data)
 
 
@@ -94,7 +94,7 @@ class TariffPriceView(StaffView):
     def post(self, request: Request, tariff_id: int) -> Response:
         tariff = self.get_or_404(_tariffs(), pk=tariff_id)
         data = validated(s.TariffPriceIn, request.data)
-        catalog.set_tariff_price(tariff=tariff, actor=self.actor, **data)  # type: ignore[arg-type]
+        catalog.set_tariff_price(tariff=tariff, actor=self.actor, **data)
         return Response(s.StaffTariffOut(self.get_or_404(_tariffs(), pk=tariff_id)).data)
 
 
@@ -110,7 +110,7 @@ class AddonListView(StaffView, generics.ListAPIView):
     def post(self, request: Request, tariff_id: int) -> Response:
         tariff = self.get_or_404(Tariff.objects.all(), pk=tariff_id)
         data = validated(s.AddonIn, request.data)
-        addon = catalog.create_addon(tariff=tariff, actor=self.actor, **data)  # type: ignore[arg-type]
+        addon = catalog.create_addon(tariff=tariff, actor=self.actor, **data)
         return Response(s.AddonOut(addon).data, status=status.HTTP_201_CREATED)
 
 
@@ -168,10 +168,14 @@ class DiscoveryView(StaffView):
     @extend_schema(responses=s.DiscoveryOut)
     def get(self, request: Request, module_instance_id: int) -> Response:
         instance = self.get_or_404(ModuleInstance.objects.all(), pk=module_instance_id)
-        report = discovery.run_discovery(instance=instance)  # type: ignore[arg-type]
-        data = {"instance_id": report.instance_id, "remote_count": report.remote_count,
-                "linked_count": report.linked_count, "counts": report.counts(),
-                "rows": report.rows}  # fmt: skip
+        report = discovery.run_discovery(instance=instance)
+        data = {
+            "instance_id": report.instance_id,
+            "remote_count": report.remote_count,
+            "linked_count": report.linked_count,
+            "counts": report.counts(),
+            "rows": report.rows,
+        }
         return Response(s.DiscoveryOut(data).data)
 
 

@@ -69,7 +69,7 @@ class MarkPaidView(StaffView):
 
     @extend_schema(request=None, responses=s.StaffPaymentOut)
     def post(self, request: Request, payment_id: int) -> Response:
-        payment: Payment = self.get_or_404(_payments(), pk=payment_id)  # type: ignore[assignment]
+        payment: Payment = self.get_or_404(_payments(), pk=payment_id)
         paid = confirm_manual_payment(payment=payment, actor=self.actor)
         return Response(s.StaffPaymentOut(paid).data)
 
@@ -80,7 +80,7 @@ class RefundView(StaffView):
     @extend_schema(request=s.RefundIn, responses={201: s.RefundOut})
     @idempotent
     def post(self, request: Request, payment_id: int) -> Response:
-        payment: Payment = self.get_or_404(_payments(), pk=payment_id)  # type: ignore[assignment]
+        payment: Payment = self.get_or_404(_payments(), pk=payment_id)
         data = validated(s.RefundIn, request.data)
         amount = data.get("amount_minor")
         key = f"refund:{request.user.pk}:{request.headers[HEADER]}"
@@ -88,6 +88,8 @@ class RefundView(StaffView):
             payment=payment,
             idempotency_key=f"api:{hashlib.sha256(key.encode()).hexdigest()[:40]}",
             amount=None if amount is None else Money(amount, payment.currency),
-            destination=data["destination"], reason=data["reason"], actor=self.actor,
-        )  # fmt: skip
+            destination=data["destination"],
+            reason=data["reason"],
+            actor=self.actor,
+        )
         return Response(s.RefundOut(refund).data, status=status.HTTP_201_CREATED)

@@ -26,7 +26,7 @@ class _InstanceView(StaffView):
     staff_perms: dict[str, tuple[str, ...]] = INSTANCE_PERMS
 
     def instance(self, module_instance_id: int) -> ModuleInstance:
-        return self.get_or_404(ModuleInstance.objects.all(), pk=module_instance_id)  # type: ignore[return-value]
+        return self.get_or_404(ModuleInstance.objects.all(), pk=module_instance_id)
 
 
 class AdoptView(_InstanceView):
@@ -42,9 +42,12 @@ class AdoptView(_InstanceView):
         client = self.get_or_404(Client.objects.all(), pk=data.pop("client_id"))
         tariff = self.get_or_404(Tariff.objects.all(), pk=data.pop("tariff_id"))
         service = discovery.adopt_remote_object(
-            instance=instance, client=client, tariff=tariff, actor=self.actor,  # type: ignore[arg-type]
+            instance=instance,
+            client=client,
+            tariff=tariff,
+            actor=self.actor,
             **data,
-        )  # fmt: skip
+        )
         return Response(ServiceOut(service).data, status=status.HTTP_201_CREATED)
 
 
@@ -80,7 +83,8 @@ class RecreateView(StaffView):
     def post(self, request: Request, service_id: int) -> Response:
         service = self.get_or_404(Service.objects.all(), pk=service_id)
         op = discovery.recreate_service_vm(
-            service=service, actor=self.actor,  # type: ignore[arg-type]
+            service=service,
+            actor=self.actor,
             key=f"api-recreate:{request.user.pk}:{request.headers[HEADER]}"[:200],
-        )  # fmt: skip
+        )
         return Response(s.OperationOut(op).data, status=status.HTTP_202_ACCEPTED)

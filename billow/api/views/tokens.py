@@ -44,5 +44,5 @@ class TokenDetailView(TokensMixin):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, token_id: int) -> Response:
         token = self.get_or_404(self.get_queryset(), pk=token_id)
-        revoke_api_token(token=token, actor=self.actor)  # type: ignore[arg-type]
+        revoke_api_token(token=token, actor=self.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -95,8 +95,7 @@ def configure_payment_method(
     if method.supports_refunds and not cls.supports_refunds:
         raise GatewayError(f"{cls.key} cannot refund", code="refunds_not_supported")
     if method.supports_recurring and not cls.supports_recurring:
-        raise GatewayError(f"{cls.key} cannot charge saved methods",
-                           code="recurring_not_supported")  # fmt: skip
+        raise GatewayError(f"{cls.key} cannot charge saved methods", code="recurring_not_supported")
     with transaction.atomic():
         method.save()
     return method
@@ -134,15 +133,21 @@ def create_payment(
     check_payment_request(client, amount, pm, payer, saved_method)
     key = idempotency_key or f"pay:{uuid.uuid4().hex}"
     fields = {
-        "provider_id": pm.provider_id, "client": client, "payer": payer, "method": pm,
-        "saved_method": saved_method, "amount_minor": amount.amount_minor,
-        "currency": amount.currency, "reference": reference,
-        "purpose": purpose or _purpose(reference), "save_method": save_method,
+        "provider_id": pm.provider_id,
+        "client": client,
+        "payer": payer,
+        "method": pm,
+        "saved_method": saved_method,
+        "amount_minor": amount.amount_minor,
+        "currency": amount.currency,
+        "reference": reference,
+        "purpose": purpose or _purpose(reference),
+        "save_method": save_method,
         "return_url": return_url,
         "commission_minor": commission_minor(
             amount.amount_minor, fixed_minor=pm.fee_fixed_minor, percent=pm.fee_percent
         ),
-    }  # fmt: skip
+    }
     existing = Payment.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return _replayed(existing, fields)
@@ -152,8 +157,15 @@ def create_payment(
             payment = Payment.objects.create(
                 idempotency_key=key, created_at=moment, updated_at=moment, **fields
             )
-            _event(payment, actor, "payment.created", moment, amount_minor=amount.amount_minor,
-                   commission_minor=payment.commission_minor, reference=reference)  # fmt: skip
+            _event(
+                payment,
+                actor,
+                "payment.created",
+                moment,
+                amount_minor=amount.amount_minor,
+                commission_minor=payment.commission_minor,
+                reference=reference,
+            )
     except IntegrityError:
         existing = Payment.objects.filter(idempotency_key=key).first()
         if existing is None:
@@ -167,9 +179,12 @@ def _purpose(reference: str) -> str:
 
 
 def check_payment_request(
-    client: Client, amount: Money, pm: PaymentMethod, payer: Payer | None = None,
+    client: Client,
+    amount: Money,
+    pm: PaymentMethod,
+    payer: Payer | None = None,
     saved: SavedPaymentMethod | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Every refusal ``create_payment`` would raise for this request, writing nothing (callers
     check a method before they commit to using it)."""
     if not isinstance(amount, Money) or amount.amount_minor <= 0:
@@ -177,17 +192,27 @@ def check_payment_request(
     if not pm.is_active:
         raise PaymentError("this payment method is switched off", code="payment_method_inactive")
     if amount.currency != pm.currency:
-        raise PaymentError(f"this method takes {pm.currency}", code="payment_currency_mismatch",
-                           method_currency=pm.currency)  # fmt: skip
+        raise PaymentError(
+            f"this method takes {pm.currency}",
+            code="payment_currency_mismatch",
+            method_currency=pm.currency,
+        )
     if amount.amount_minor < pm.min_amount_minor:
-        raise PaymentError("the amount is below this method's minimum",
-                           code="amount_below_minimum", minimum=pm.min_amount_minor)  # fmt: skip
+        raise PaymentError(
+            "the amount is below this method's minimum",
+            code="amount_below_minimum",
+            minimum=pm.min_amount_minor,
+        )
     if pm.max_amount_minor is not None and amount.amount_minor > pm.max_amount_minor:
-        raise PaymentError("the amount is above this method's maximum",
-                           code="amount_above_maximum", maximum=pm.max_amount_minor)  # fmt: skip
+        raise PaymentError(
+            "the amount is above this method's maximum",
+            code="amount_above_maximum",
+            maximum=pm.max_amount_minor,
+        )
     if not client_may_use_method(client, pm):
-        raise PaymentError("this method is not available to the client",
-                           code="payment_method_not_available")  # fmt: skip
+        raise PaymentError(
+            "this method is not available to the client", code="payment_method_not_available"
+        )
     if payer is not None and payer.client_id != client.pk:
         raise PaymentError("no such payer", code="payer_not_found")
     if saved is not None and (saved.client_id != client.pk or saved.method_id != pm.pk):
@@ -204,9 +229,10 @@ def _replayed(existing: Payment, fields: Mapping[str, Any]) -> Payment:
     )
     if not same:
         raise PaymentConflictError(
-            "this idempotency key was used for another payment", code="idempotency_key_reused",
+            "this idempotency key was used for another payment",
+            code="idempotency_key_reused",
             payment_id=existing.pk,
-        )  # fmt: skip
+        )
     return existing
 
 
@@ -238,9 +264,15 @@ def start_payment(
     outcome = call_gateway(lambda: gateway.start(payment_request(payment)))
     started = apply_outcome(payment=payment, outcome=outcome, actor=actor, now=now)
     if started.status == S.PENDING:
-        transaction.on_commit(functools.partial(
-            hooks.fire_payment_opened, started.client_id, started.currency, started.pk,
-        ), robust=True)  # fmt: skip
+        transaction.on_commit(
+            functools.partial(
+                hooks.fire_payment_opened,
+                started.client_id,
+                started.currency,
+                started.pk,
+            ),
+            robust=True,
+        )
     return started
 
 
@@ -290,23 +322,36 @@ def call_gateway(call: Callable[[], Outcome]) -> Outcome:
 
 
 def apply_outcome(
-    *, payment: Payment, outcome: Outcome, actor: Actor | None = None,
+    *,
+    payment: Payment,
+    outcome: Outcome,
+    actor: Actor | None = None,
     now: datetime | None = None,
-) -> Payment:  # fmt: skip
+) -> Payment:
     """Apply what the gateway said about ``payment`` (start, charge, janitor fetch)."""
     status = outcome.status
     if status == OutcomeStatus.SUCCEEDED:
         return mark_payment_paid(
-            payment=payment, gateway_reference=outcome.reference,
-            amount_minor=outcome.amount_minor, saved=outcome.saved_method,
-            gateway_data=outcome.data, actor=actor, now=now,
-        )  # fmt: skip
+            payment=payment,
+            gateway_reference=outcome.reference,
+            amount_minor=outcome.amount_minor,
+            saved=outcome.saved_method,
+            gateway_data=outcome.data,
+            actor=actor,
+            now=now,
+        )
     if status == OutcomeStatus.FAILED:
-        return mark_payment_failed(payment=payment, code=outcome.code or "declined",
-                                   message=outcome.message, actor=actor, now=now)  # fmt: skip
+        return mark_payment_failed(
+            payment=payment,
+            code=outcome.code or "declined",
+            message=outcome.message,
+            actor=actor,
+            now=now,
+        )
     if status == OutcomeStatus.CANCELLED:
-        return mark_payment_cancelled(payment=payment, code=outcome.code or "cancelled",
-                                      actor=actor, now=now)  # fmt: skip
+        return mark_payment_cancelled(
+            payment=payment, code=outcome.code or "cancelled", actor=actor, now=now
+        )
     return _record_open(payment, outcome, actor, now)
 
 
@@ -377,22 +422,37 @@ def mark_payment_paid(
             return locked
         if amount_minor is not None and amount_minor != locked.total_minor:
             raise PaymentConflictError(
-                "the gateway reports another amount", code="amount_mismatch",
-                expected=locked.total_minor, reported=amount_minor,
-            )  # fmt: skip
-        fields = _gateway_fields(locked, Outcome(OutcomeStatus.SUCCEEDED, gateway_reference,
-                                                 data=gateway_data or {}))  # fmt: skip
+                "the gateway reports another amount",
+                code="amount_mismatch",
+                expected=locked.total_minor,
+                reported=amount_minor,
+            )
+        fields = _gateway_fields(
+            locked, Outcome(OutcomeStatus.SUCCEEDED, gateway_reference, data=gateway_data or {})
+        )
         _transition(locked, S.PAID, actor, moment, gateway_reference=locked.gateway_reference)
         locked.ledger_transaction = _post_payment(locked, balance, actor)
         locked.paid_at, locked.failure_code, locked.failure_message = moment, "", ""
-        locked.save(update_fields=[*fields, "ledger_transaction", "paid_at", "failure_code",
-                                   "failure_message"])  # fmt: skip
+        locked.save(
+            update_fields=[
+                *fields,
+                "ledger_transaction",
+                "paid_at",
+                "failure_code",
+                "failure_message",
+            ]
+        )
         if saved is not None:
             remember_saved_method(payment=locked, saved=saved, now=moment)
         resume_paid_services(client_id=locked.client_id, currency=locked.currency, now=moment)
-        transaction.on_commit(functools.partial(
-            hooks.fire_balance_credited, locked.client_id, locked.currency, locked.pk,
-        ))  # fmt: skip
+        transaction.on_commit(
+            functools.partial(
+                hooks.fire_balance_credited,
+                locked.client_id,
+                locked.currency,
+                locked.pk,
+            )
+        )
     return locked
 
 
@@ -400,9 +460,11 @@ def lock_balance(payment: Payment) -> LedgerAccount:
     """The client's balance account for this payment's provider and currency, row-locked
     (the first lock of every money-moving use case; the same order as orders and billing)."""
     account = get_or_create_account(
-        kind=AccountKind.CLIENT_BALANCE, currency=payment.currency,
-        client=Client(pk=payment.client_id), provider=payment.provider,
-    )  # fmt: skip
+        kind=AccountKind.CLIENT_BALANCE,
+        currency=payment.currency,
+        client=Client(pk=payment.client_id),
+        provider=payment.provider,
+    )
     return LedgerAccount.objects.select_for_update().get(pk=account.pk)
 
 
@@ -416,13 +478,17 @@ def _post_payment(payment: Payment, balance: LedgerAccount, actor: Actor | None)
         (balance, payment.amount_minor),
     ]
     if payment.commission_minor:
-        legs.append((house_account(payment, AccountKind.PROVIDER_REVENUE),
-                     payment.commission_minor))  # fmt: skip
+        legs.append(
+            (house_account(payment, AccountKind.PROVIDER_REVENUE), payment.commission_minor)
+        )
     return post_transaction(
-        kind=TransactionKind.PAYMENT, legs=legs, idempotency_key=f"payment:{payment.pk}",
-        reference=payment, memo=f"{payment.method.name} {payment.gateway_reference}".strip(),
+        kind=TransactionKind.PAYMENT,
+        legs=legs,
+        idempotency_key=f"payment:{payment.pk}",
+        reference=payment,
+        memo=f"{payment.method.name} {payment.gateway_reference}".strip(),
         actor=actor,
-    )  # fmt: skip
+    )
 
 
 def confirm_manual_payment(
@@ -461,9 +527,13 @@ def mark_payment_cancelled(
 
 
 def _close(
-    payment: Payment, target: str, code: str, message: str, actor: Actor | None,
+    payment: Payment,
+    target: str,
+    code: str,
+    message: str,
+    actor: Actor | None,
     now: datetime | None,
-) -> Payment:  # fmt: skip
+) -> Payment:
     moment = clock.now(now)
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
@@ -474,10 +544,15 @@ def _close(
         _transition(locked, target, actor, moment, code=code)
         locked.failure_code, locked.failure_message = code[:100], message[:500]
         locked.save(update_fields=["failure_code", "failure_message"])
-        transaction.on_commit(functools.partial(
-            hooks.fire_payment_failed, locked.client_id, locked.currency, locked.pk,
-            locked.reference,
-        ))  # fmt: skip
+        transaction.on_commit(
+            functools.partial(
+                hooks.fire_payment_failed,
+                locked.client_id,
+                locked.currency,
+                locked.pk,
+                locked.reference,
+            )
+        )
     return locked
 
 
@@ -488,8 +563,10 @@ def _transition(
     if not can_transition(payment.status, target):
         raise PaymentConflictError(
             f"a {payment.status} payment cannot become {target}",
-            code="invalid_payment_transition", status=payment.status, target=target,
-        )  # fmt: skip
+            code="invalid_payment_transition",
+            status=payment.status,
+            target=target,
+        )
     previous = payment.status
     payment.status, payment.updated_at = target, moment
     payment.save(update_fields=["status", "updated_at"])
@@ -512,10 +589,14 @@ def remember_saved_method(
     one a client saves becomes their default. Joins the caller's transaction."""
     with transaction.atomic():
         method, created = SavedPaymentMethod.objects.get_or_create(
-            method_id=payment.method_id, gateway_token=saved.token,
-            defaults={"client_id": payment.client_id, "label": saved.label[:100],
-                      "created_at": clock.now(now)},
-        )  # fmt: skip
+            method_id=payment.method_id,
+            gateway_token=saved.token,
+            defaults={
+                "client_id": payment.client_id,
+                "label": saved.label[:100],
+                "created_at": clock.now(now),
+            },
+        )
         if (
             created
             and not SavedPaymentMethod.objects.filter(
@@ -548,14 +629,21 @@ def charge_saved_method(
     if not saved_method.is_active:
         raise PaymentError("this saved method is switched off", code="saved_method_inactive")
     if not pm.supports_recurring or not gateways.get(pm.gateway).supports_recurring:
-        raise PaymentError("this method cannot charge saved methods",
-                           code="recurring_not_supported")  # fmt: skip
+        raise PaymentError(
+            "this method cannot charge saved methods", code="recurring_not_supported"
+        )
     if auto:
         _check_auto_limit(saved_method, amount)
     payment = create_payment(
-        client=saved_method.client, amount=amount, method=pm, reference=reference,
-        idempotency_key=idempotency_key, saved_method=saved_method, actor=actor, now=now,
-    )  # fmt: skip
+        client=saved_method.client,
+        amount=amount,
+        method=pm,
+        reference=reference,
+        idempotency_key=idempotency_key,
+        saved_method=saved_method,
+        actor=actor,
+        now=now,
+    )
     if not _claim(payment, S.PENDING, actor, now, "payment.charge_requested"):
         payment.refresh_from_db()
         return payment
@@ -569,5 +657,8 @@ def _check_auto_limit(saved: SavedPaymentMethod, amount: Money) -> None:
     if limit is None:
         raise PaymentError("auto-payment is off for this method", code="auto_payment_disabled")
     if amount.amount_minor > limit:
-        raise PaymentError("the amount is above the client's auto-payment maximum",
-                           code="auto_payment_limit_exceeded", maximum=limit)  # fmt: skip
+        raise PaymentError(
+            "the amount is above the client's auto-payment maximum",
+            code="auto_payment_limit_exceeded",
+            maximum=limit,
+        )

@@ -38,16 +38,24 @@ def submit_sandbox_choice(
         raise PaymentError("this payment page link is not valid", code="sandbox_token_invalid")
     if choice not in CHOICES:
         raise PaymentError("choose succeed, fail or pending", code="invalid_choice")
-    if choice == "pending" or payment.status not in (PaymentStatus.NEW, PaymentStatus.PENDING,
-                                                     PaymentStatus.UNKNOWN):  # fmt: skip
+    if choice == "pending" or payment.status not in (
+        PaymentStatus.NEW,
+        PaymentStatus.PENDING,
+        PaymentStatus.UNKNOWN,
+    ):
         return payment
     headers, body = sandbox_webhooks.build_event(
-        payment_id=payment.pk, reference=payment.gateway_reference or f"sbx_{payment.pk}",
-        amount_minor=payment.total_minor, currency=payment.currency,
-        succeeded=choice == "succeed", save_method=payment.save_method,
-        secret=get_secrets(payment.method)["webhook_secret"], now=now,
-    )  # fmt: skip
-    handle_webhook(gateway="sandbox", headers=headers, body=body, method_id=payment.method_id,
-                   now=now)  # fmt: skip
+        payment_id=payment.pk,
+        reference=payment.gateway_reference or f"sbx_{payment.pk}",
+        amount_minor=payment.total_minor,
+        currency=payment.currency,
+        succeeded=choice == "succeed",
+        save_method=payment.save_method,
+        secret=get_secrets(payment.method)["webhook_secret"],
+        now=now,
+    )
+    handle_webhook(
+        gateway="sandbox", headers=headers, body=body, method_id=payment.method_id, now=now
+    )
     payment.refresh_from_db()
     return payment

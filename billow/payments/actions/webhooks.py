@@ -56,9 +56,13 @@ def handle_webhook(
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
-                gateway=gateway, event_id=data.event_id[:255], event_type=data.event_type[:100],
-                method=method, payload=dict(data.payload), status=W.PROCESSED,
-            )  # fmt: skip
+                gateway=gateway,
+                event_id=data.event_id[:255],
+                event_type=data.event_type[:100],
+                method=method,
+                payload=dict(data.payload),
+                status=W.PROCESSED,
+            )
             _apply(event, data, method, now)
     except IntegrityError:
         found = WebhookEvent.objects.filter(gateway=gateway, event_id=data.event_id).first()
@@ -117,10 +121,13 @@ def _apply_payment(
     try:
         if outcome.status == OutcomeStatus.SUCCEEDED:
             mark_payment_paid(
-                payment=payment, gateway_reference=outcome.reference,
-                amount_minor=outcome.amount_minor, saved=outcome.saved_method,
-                gateway_data=outcome.data, now=now,
-            )  # fmt: skip
+                payment=payment,
+                gateway_reference=outcome.reference,
+                amount_minor=outcome.amount_minor,
+                saved=outcome.saved_method,
+                gateway_data=outcome.data,
+                now=now,
+            )
         elif outcome.status == OutcomeStatus.UNKNOWN:
             return W.IGNORED, outcome.code or "unknown"
         else:

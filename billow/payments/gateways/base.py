@@ -134,8 +134,9 @@ class Gateway(ABC):
         if unknown:
             raise GatewayError(
                 f"unknown settings for {cls.key}: {', '.join(unknown)}",
-                code="invalid_gateway_config", unknown=unknown,
-            )  # fmt: skip
+                code="invalid_gateway_config",
+                unknown=unknown,
+            )
         return dict(config)
 
     def secret(self, name: str) -> str:

@@ -50,9 +50,11 @@ def urllib_transport(request: HttpRequest) -> HttpResponse:
     if not request.url.startswith("https://"):
         raise RetryableError("gateways are reached over HTTPS only", code="gateway_insecure_url")
     req = urllib.request.Request(  # noqa: S310 - scheme checked above
-        request.url, data=request.body or None, headers=dict(request.headers),
+        request.url,
+        data=request.body or None,
+        headers=dict(request.headers),
         method=request.method,
-    )  # fmt: skip
+    )
     try:
         with urllib.request.urlopen(req, timeout=request.timeout) as resp:  # noqa: S310
             return HttpResponse(resp.status, resp.read(), dict(resp.headers))

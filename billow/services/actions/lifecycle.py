@@ -201,17 +201,26 @@ def request_operation(
                 return existing
         instance = _check_request(svc, operation, body, busy_check=not service_is_new)
         op = ServiceOperation.objects.create(
-            service=svc, module_instance=instance, operation=operation, payload=body,
+            service=svc,
+            module_instance=instance,
+            operation=operation,
+            payload=body,
             idempotency_key=key or f"{operation}:{svc.pk}:{uuid.uuid4().hex}",
-            from_status=svc.status, created_at=moment,
-        )  # fmt: skip
+            from_status=svc.status,
+            created_at=moment,
+        )
         info = {"operation_id": op.pk, "operation": operation}
         rule = OPERATION_RULES.get(operation)
         if rule is not None:
             transition_service(
-                service=svc, to=S.IN_PROGRESS, sub_state=rule.sub_state, actor=actor,
-                reason=f"{operation} requested", now=moment, data=info,
-            )  # fmt: skip
+                service=svc,
+                to=S.IN_PROGRESS,
+                sub_state=rule.sub_state,
+                actor=actor,
+                reason=f"{operation} requested",
+                now=moment,
+                data=info,
+            )
         else:
             record_event(svc, "service.action_requested", actor, info, moment)
         transaction.on_commit(functools.partial(dispatch_operations, [op.pk]), robust=True)
@@ -291,8 +300,17 @@ def _check_set_param(svc: Service, body: dict[str, Any]) -> None:
 
 
 def _refresh(target: Service, source: Service) -> None:
-    for name in ("status", "sub_state", "opened_at", "suspended_at", "deleted_at", "updated_at",
-                 "external_id", "addon_values", "parameters"):  # fmt: skip
+    for name in (
+        "status",
+        "sub_state",
+        "opened_at",
+        "suspended_at",
+        "deleted_at",
+        "updated_at",
+        "external_id",
+        "addon_values",
+        "parameters",
+    ):
         setattr(target, name, getattr(source, name))
 
 
@@ -341,8 +359,16 @@ def complete_operation(
                 raise ServiceConflictError("the operation is finished", code="operation_finished")
             op.status, op.result, op.finished_at = OS.SUCCEEDED, result, moment
             op.error_code, op.error_message, op.next_attempt_at = "", "", None
-            op.save(update_fields=["status", "result", "finished_at", "error_code",
-                                   "error_message", "next_attempt_at"])  # fmt: skip
+            op.save(
+                update_fields=[
+                    "status",
+                    "result",
+                    "finished_at",
+                    "error_code",
+                    "error_message",
+                    "next_attempt_at",
+                ]
+            )
             open_tasks = True
         else:
             svc, op, open_tasks = succeeded
@@ -380,8 +406,15 @@ def _apply_success(
         _save(svc, fields)
         record_event(svc, "service.operation_succeeded", actor, info, moment)
     elif can_transition(svc.status, target):
-        transition_service(service=svc, to=target, actor=actor, now=moment, data=info,
-                           reason=f"{op.operation} succeeded", also_save=fields)  # fmt: skip
+        transition_service(
+            service=svc,
+            to=target,
+            actor=actor,
+            now=moment,
+            data=info,
+            reason=f"{op.operation} succeeded",
+            also_save=fields,
+        )
     else:
         _save(svc, fields)
         record_event(svc, "service.outcome_not_applied", actor, {**info, "target": target}, moment)
@@ -423,24 +456,48 @@ def fail_operation(
             raise ServiceConflictError("the operation is finished", code="operation_finished")
         op.status, op.finished_at, op.next_attempt_at = OS.FAILED, moment, None
         op.error_code, op.error_message = code[:64], message
-        op.save(update_fields=["status", "finished_at", "next_attempt_at", "error_code",
-                               "error_message"])  # fmt: skip
+        op.save(
+            update_fields=[
+                "status",
+                "finished_at",
+                "next_attempt_at",
+                "error_code",
+                "error_message",
+            ]
+        )
         info = {"operation_id": op.pk, "operation": op.operation, "code": code}
         lifecycle = op.operation in OPERATION_RULES
         if lifecycle and svc.status != S.FAILED and can_transition(svc.status, S.FAILED):
-            transition_service(service=svc, to=S.FAILED, actor=actor, now=moment, data=info,
-                               reason=f"{op.operation} failed: {message or code}")  # fmt: skip
+            transition_service(
+                service=svc,
+                to=S.FAILED,
+                actor=actor,
+                now=moment,
+                data=info,
+                reason=f"{op.operation} failed: {message or code}",
+            )
         else:
             record_event(svc, "service.operation_failed", actor, info, moment)
         if not lifecycle and code in REQUESTER_FAILURE_CODES:
             return op  # the requester's to fix (e.g. no guest agent): no staff task
-        task = _open_task(op, svc, TaskKind.FAILURE, _failure_title(op, svc),
-                          _failure_instructions(op, code, message), moment)  # fmt: skip
+        task = _open_task(
+            op,
+            svc,
+            TaskKind.FAILURE,
+            _failure_title(op, svc),
+            _failure_instructions(op, code, message),
+            moment,
+        )
         _notify_staff_on_commit(
             "operation_failed",
-            {**info, "service_id": svc.pk, "task_id": task.pk, "message": message,
-             "link": task.link},
-        )  # fmt: skip
+            {
+                **info,
+                "service_id": svc.pk,
+                "task_id": task.pk,
+                "message": message,
+                "link": task.link,
+            },
+        )
     return op
 
 
@@ -491,8 +548,14 @@ def cancel_operation(
         back = op.from_status or S.ACTIVE
         info = {"operation_id": op.pk, "operation": op.operation}
         if svc.status in (S.IN_PROGRESS, S.FAILED) and can_transition(svc.status, back):
-            transition_service(service=svc, to=back, actor=actor, now=moment, data=info,
-                               reason=f"{op.operation} cancelled: {reason}")  # fmt: skip
+            transition_service(
+                service=svc,
+                to=back,
+                actor=actor,
+                now=moment,
+                data=info,
+                reason=f"{op.operation} cancelled: {reason}",
+            )
         else:
             record_event(svc, "service.operation_cancelled", actor, info, moment)
         _close_tasks(op, TaskStatus.CANCELLED, f"operation cancelled: {reason}", moment)
@@ -519,9 +582,15 @@ def retry_operation(
             op.attempts = 0
             rule = OPERATION_RULES.get(op.operation)
             if rule is not None and svc.status == S.FAILED:
-                transition_service(service=svc, to=S.IN_PROGRESS, sub_state=rule.sub_state,
-                                   actor=actor, now=moment, reason=f"{op.operation} retried",
-                                   data={"operation_id": op.pk})  # fmt: skip
+                transition_service(
+                    service=svc,
+                    to=S.IN_PROGRESS,
+                    sub_state=rule.sub_state,
+                    actor=actor,
+                    now=moment,
+                    reason=f"{op.operation} retried",
+                    data={"operation_id": op.pk},
+                )
         op.status, op.next_attempt_at, op.finished_at = OS.QUEUED, moment, None
         op.save(update_fields=["status", "next_attempt_at", "finished_at", "attempts"])
         transaction.on_commit(functools.partial(dispatch_operations, [op.pk]), robust=True)
@@ -537,9 +606,14 @@ def _open_task(
     instance = op.module_instance or svc.module_instance
     return Task.objects.create(
         department=(instance.department if instance else "") or "support",
-        kind=kind, title=title, instructions=instructions, service=svc, operation=op,
-        link=reverse("admin:services_service_change", args=[svc.pk]), created_at=moment,
-    )  # fmt: skip
+        kind=kind,
+        title=title,
+        instructions=instructions,
+        service=svc,
+        operation=op,
+        link=reverse("admin:services_service_change", args=[svc.pk]),
+        created_at=moment,
+    )
 
 
 def _close_tasks(op: ServiceOperation, status: str, resolution: str, moment: datetime) -> None:

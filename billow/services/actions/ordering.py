@@ -85,14 +85,25 @@ def create_service(
     _check_order_limit(client, tariff)
     instance = selectors.pick_module_instance(tariff)
     service = Service(
-        client=client, provider_id=tariff.provider_id, tariff=tariff,
-        name=name or tariff.name, period=period, currency=currency,
-        billing_mode=tariff.billing_mode, prorata_day=tariff.prorata_day,
-        anchor_day=anchor_day or moment.day, paid_until=paid_until, status=S.ORDERED,
+        client=client,
+        provider_id=tariff.provider_id,
+        tariff=tariff,
+        name=name or tariff.name,
+        period=period,
+        currency=currency,
+        billing_mode=tariff.billing_mode,
+        prorata_day=tariff.prorata_day,
+        anchor_day=anchor_day or moment.day,
+        paid_until=paid_until,
+        status=S.ORDERED,
         ordered_at=moment,
-        auto_renew_period=auto_renew_period, addon_values=addons, parameters=params,
-        module_instance=instance, created_at=moment, updated_at=moment,
-    )  # fmt: skip
+        auto_renew_period=auto_renew_period,
+        addon_values=addons,
+        parameters=params,
+        module_instance=instance,
+        created_at=moment,
+        updated_at=moment,
+    )
     ordered_data = {"tariff_id": tariff.pk, "period": period, "currency": currency}
     if open_key is not None and instance is not None:
         _create_opened(service, instance, open_key, ordered_data, actor, moment)
@@ -100,9 +111,11 @@ def create_service(
     with transaction.atomic(savepoint=False):  # writes only (refusals are raised above)
         service.save(force_insert=True)
         ServiceEvent.objects.create(
-            service=service, from_status="", to_status=S.ORDERED,
+            service=service,
+            from_status="",
+            to_status=S.ORDERED,
             **audit_kwargs(actor, "service.ordered", ordered_data, now=moment),
-        )  # fmt: skip
+        )
     return service
 
 
@@ -131,19 +144,36 @@ def _create_opened(
     with transaction.atomic(savepoint=False):  # writes only (refusals are raised above)
         # rows.insert: the ORM's per-call INSERT build costs more than the statements here.
         rows.insert([service])
-        (op,) = rows.insert([ServiceOperation(
-            service=service, module_instance=instance, operation=operation, payload={},
-            idempotency_key=open_key(service.pk), from_status=S.ORDERED, created_at=moment,
-        )])  # fmt: skip
-        changed = {"sub_state": rule.sub_state, "reason": f"{operation} requested",
-                   "operation_id": op.pk, "operation": operation}  # fmt: skip
-        rows.insert([
-            ServiceEvent(service=service, from_status="", to_status=S.ORDERED, **ordered),
-            ServiceEvent(
-                service=service, from_status=S.ORDERED, to_status=S.IN_PROGRESS,
-                **audit_kwargs(actor, "service.status_changed", changed, now=moment),
-            ),
-        ])  # fmt: skip
+        (op,) = rows.insert(
+            [
+                ServiceOperation(
+                    service=service,
+                    module_instance=instance,
+                    operation=operation,
+                    payload={},
+                    idempotency_key=open_key(service.pk),
+                    from_status=S.ORDERED,
+                    created_at=moment,
+                )
+            ]
+        )
+        changed = {
+            "sub_state": rule.sub_state,
+            "reason": f"{operation} requested",
+            "operation_id": op.pk,
+            "operation": operation,
+        }
+        rows.insert(
+            [
+                ServiceEvent(service=service, from_status="", to_status=S.ORDERED, **ordered),
+                ServiceEvent(
+                    service=service,
+                    from_status=S.ORDERED,
+                    to_status=S.IN_PROGRESS,
+                    **audit_kwargs(actor, "service.status_changed", changed, now=moment),
+                ),
+            ]
+        )
         transaction.on_commit(functools.partial(dispatch_operations, [op.pk]), robust=True)
 
 

@@ -49,8 +49,9 @@ def create_module_instance(
 ) -> ModuleInstance:
     """A configured module instance; the config is validated by the module's config class
     (``invalid_module_config``), secrets are encrypted (``invalid_secret`` for unknown names)."""
-    instance = ModuleInstance(module=module, name=name, priority=priority,
-                              department=department, is_active=is_active)  # fmt: skip
+    instance = ModuleInstance(
+        module=module, name=name, priority=priority, department=department, is_active=is_active
+    )
     configure_module_instance(instance=instance, config=config, secrets=secrets, actor=actor)
     instance.product_types.set(list(product_types))
     instance.tariffs.set(list(tariffs))
@@ -88,8 +89,13 @@ def delete_service(
     if never_opened and not service.external_id:
         with transaction.atomic():
             svc = Service.objects.select_for_update().get(pk=service.pk)
-            transition_service(service=svc, to=S.DELETED, actor=actor, now=now,
-                               reason="deleted before it was opened")  # fmt: skip
+            transition_service(
+                service=svc,
+                to=S.DELETED,
+                actor=actor,
+                now=now,
+                reason="deleted before it was opened",
+            )
         _refresh(service, svc)
         return service
     return request_operation(service=service, operation=Operation.CLOSE, actor=actor, now=now)
@@ -117,9 +123,11 @@ def set_service_auto_renew(
             s.updated_at = moment
             s.save(update_fields=["auto_renew_period", "updated_at"])
             ServiceEvent.objects.create(
-                service=s, from_status=s.status, to_status=s.status,
+                service=s,
+                from_status=s.status,
+                to_status=s.status,
                 **audit_kwargs(actor, "service.auto_renew_set", data, now=moment),
-            )  # fmt: skip
+            )
     return s
 
 
@@ -144,9 +152,12 @@ def suspend_by_client(
             "only an active service can be suspended", code="operation_not_allowed"
         )
     return request_operation(
-        service=service, operation=Operation.SUSPEND, actor=actor, now=now,
+        service=service,
+        operation=Operation.SUSPEND,
+        actor=actor,
+        now=now,
         payload={"target_status": S.SUSPENDED_BY_CLIENT},
-    )  # fmt: skip
+    )
 
 
 def resume_by_client(

@@ -166,11 +166,14 @@ class ModuleContract:
         self.open_service(world)
         svc = world.service
         steps = [
-            ("suspend", {"target_status": ServiceStatus.SUSPENDED_BY_CLIENT},
-             ServiceStatus.SUSPENDED_BY_CLIENT),
+            (
+                "suspend",
+                {"target_status": ServiceStatus.SUSPENDED_BY_CLIENT},
+                ServiceStatus.SUSPENDED_BY_CLIENT,
+            ),
             ("resume", None, ServiceStatus.ACTIVE),
             ("close", None, ServiceStatus.DELETED),
-        ]  # fmt: skip
+        ]
         for operation, payload, expected in steps:
             world.clock.advance(hours=1)
             op = self.request(world, operation, payload=payload)
@@ -184,11 +187,16 @@ class ModuleContract:
         assert svc.suspended_at is None
         moves = list(svc.events.values_list("from_status", "to_status"))
         assert moves == [
-            ("", "ordered"), ("ordered", "in_progress"), ("in_progress", "active"),
-            ("active", "in_progress"), ("in_progress", "suspended_client"),
-            ("suspended_client", "in_progress"), ("in_progress", "active"),
-            ("active", "in_progress"), ("in_progress", "deleted"),
-        ]  # fmt: skip
+            ("", "ordered"),
+            ("ordered", "in_progress"),
+            ("in_progress", "active"),
+            ("active", "in_progress"),
+            ("in_progress", "suspended_client"),
+            ("suspended_client", "in_progress"),
+            ("in_progress", "active"),
+            ("active", "in_progress"),
+            ("in_progress", "deleted"),
+        ]
 
     def test_transport_error_is_retried_then_succeeds(
         self, world: ContractWorld, monkeypatch: Any
@@ -286,9 +294,13 @@ def _make_world(
     tariff = catalog.create_tariff(provider_id=provider.pk, product_type=pt, name="Contract")
     catalog.set_tariff_price(tariff=tariff, period="1m", currency="USD", amount_minor=1000)
     instance = actions.create_module_instance(
-        module=key, name=f"contract {key}", config=config, secrets=secrets,
-        department="ops", product_types=[pt],
-    )  # fmt: skip
+        module=key,
+        name=f"contract {key}",
+        config=config,
+        secrets=secrets,
+        department="ops",
+        product_types=[pt],
+    )
     service = actions.create_service(client=client, tariff=tariff, period="1m", currency="USD")
     assert service.module_instance_id == instance.pk
     return ContractWorld(instance=instance, service=service, clock=fixed)

@@ -58,8 +58,9 @@ def statement_csv(request: HttpRequest) -> StreamingHttpResponse:
         for e in entries.iterator(chunk_size=1000):
             amount = Decimal(e.amount_minor).scaleb(-exponent(e.currency))
             t = e.transaction
-            yield writer.writerow([t.created_at.date().isoformat(), t.kind, t.memo,
-                                   f"{amount:f}", e.currency, e.pk])  # fmt: skip
+            yield writer.writerow(
+                [t.created_at.date().isoformat(), t.kind, t.memo, f"{amount:f}", e.currency, e.pk]
+            )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="statement.csv"'

@@ -51,9 +51,13 @@ def _topup_context(client: Client, data: Any, *, submitted: bool) -> dict[str, A
         form = parsed
     else:
         first = options.methods[0].pk if options.methods else None
-        initial = {"currency": options.currency, "nonce": uuid.uuid4().hex,
-                   "amount": data.get("amount", ""), "method": values.get("method", first),
-                   "save_method": values.get("save_method", False)}  # fmt: skip
+        initial = {
+            "currency": options.currency,
+            "nonce": uuid.uuid4().hex,
+            "amount": data.get("amount", ""),
+            "method": values.get("method", first),
+            "save_method": values.get("save_method", False),
+        }
         form = forms.TopUpForm(initial=initial, **kwargs)
     chosen = values.get("method", form.initial.get("method"))
     method = next((m for m in options.methods if m.pk == chosen), None)
@@ -66,8 +70,16 @@ def _topup_context(client: Client, data: Any, *, submitted: bool) -> dict[str, A
         for s in options.saved
     ]
     can_save = method is not None and selectors.supports_one_click(method)
-    return {"form": form, "options": options, "section": "topup", "error": "", "method": method,
-            "quote": quote, "one_click": one_click, "can_save": can_save}  # fmt: skip
+    return {
+        "form": form,
+        "options": options,
+        "section": "topup",
+        "error": "",
+        "method": method,
+        "quote": quote,
+        "one_click": one_click,
+        "can_save": can_save,
+    }
 
 
 @client_view(BILLING)
@@ -88,11 +100,14 @@ def top_up(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     try:
         payment = create_payment(
-            client=client, amount=Money(data["amount_minor"], data["currency"]),
-            method=data["method"], purpose=PaymentPurpose.TOPUP,
+            client=client,
+            amount=Money(data["amount_minor"], data["currency"]),
+            method=data["method"],
+            purpose=PaymentPurpose.TOPUP,
             idempotency_key=f"web-topup:{client.pk}:{data['nonce']}",
-            save_method=data["save_method"] and context["can_save"], actor=actor_of(request),
-        )  # fmt: skip
+            save_method=data["save_method"] and context["can_save"],
+            actor=actor_of(request),
+        )
     except BillowError as exc:
         if exc.code == "idempotency_key_reused":  # this page was submitted before with other
             fresh = request.POST.copy()  # values (back button): a new nonce lets them resubmit
@@ -138,17 +153,20 @@ def top_up_saved(request: HttpRequest, pk: int) -> HttpResponse:
     data = form.cleaned_data
     try:
         payment = charge_saved_method(
-            saved_method=saved, amount=Money(data["amount_minor"], data["currency"]),
-            idempotency_key=f"web-oneclick:{client.pk}:{data['nonce']}", auto=False,
+            saved_method=saved,
+            amount=Money(data["amount_minor"], data["currency"]),
+            idempotency_key=f"web-oneclick:{client.pk}:{data['nonce']}",
+            auto=False,
             actor=actor_of(request),
-        )  # fmt: skip
+        )
     except BillowError as exc:
         return refused(request, exc, "web:top_up")
     if payment.status == PaymentStatus.PAID:
         messages.success(request, _("The payment was received. Thank you!"))
     elif payment.status == PaymentStatus.FAILED:
-        messages.error(request, _("The payment was declined (%(code)s).")
-                       % {"code": payment.failure_code})  # fmt: skip
+        messages.error(
+            request, _("The payment was declined (%(code)s).") % {"code": payment.failure_code}
+        )
     return redirect(PAYMENT, payment.pk)
 
 
@@ -162,8 +180,9 @@ def payment_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     rows = [(p, selectors.order_url(p.reference)) for p in page]
-    return render(request, "web/money/payments.html",
-                  {"page": page, "rows": rows, "section": "payments"})  # fmt: skip
+    return render(
+        request, "web/money/payments.html", {"page": page, "rows": rows, "section": "payments"}
+    )
 
 
 @client_view(BILLING)
@@ -233,12 +252,14 @@ def saved_method_default(request: HttpRequest, pk: int) -> HttpResponse:
     client = client_of(request)
     saved = selectors.get_saved_method(client, pk)
     try:
-        update_saved_method(client=client, saved_method=saved, is_default=True,
-                            actor=actor_of(request))  # fmt: skip
+        update_saved_method(
+            client=client, saved_method=saved, is_default=True, actor=actor_of(request)
+        )
     except BillowError as exc:
         return refused(request, exc, METHODS)
-    messages.success(request, _("%(label)s is now your default payment method.")
-                     % {"label": saved.label})  # fmt: skip
+    messages.success(
+        request, _("%(label)s is now your default payment method.") % {"label": saved.label}
+    )
     return redirect(METHODS)
 
 
@@ -255,16 +276,22 @@ def saved_method_auto(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(METHODS)
     maximum = form.cleaned_data["maximum"]
     try:
-        update_saved_method(client=client, saved_method=saved, auto_payment_max_minor=maximum,
-                            actor=actor_of(request))  # fmt: skip
+        update_saved_method(
+            client=client,
+            saved_method=saved,
+            auto_payment_max_minor=maximum,
+            actor=actor_of(request),
+        )
     except BillowError as exc:
         return refused(request, exc, METHODS)
     if maximum is None:
         messages.success(request, _("Auto-payment from %(label)s is off.") % {"label": saved.label})
     else:
-        messages.success(request, _("Auto-payment from %(label)s: at most %(max)s per payment.")
-                         % {"label": saved.label,
-                            "max": formatting.money(maximum, saved.method.currency)})  # fmt: skip
+        messages.success(
+            request,
+            _("Auto-payment from %(label)s: at most %(max)s per payment.")
+            % {"label": saved.label, "max": formatting.money(maximum, saved.method.currency)},
+        )
     return redirect(METHODS)
 
 

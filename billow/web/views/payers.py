@@ -37,8 +37,12 @@ def payer_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "kind"}
         try:
-            accounts.create_payer(client=client_of(request), kind=form.cleaned_data["kind"],
-                                  actor=actor_of(request), **data)  # fmt: skip
+            accounts.create_payer(
+                client=client_of(request),
+                kind=form.cleaned_data["kind"],
+                actor=actor_of(request),
+                **data,
+            )
         except PayerInvalid as exc:
             _add_errors(form, exc)
         else:
@@ -53,8 +57,11 @@ def payer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.PayerForm(request.POST or None, instance=payer)
     if request.method == "POST" and form.is_valid():
         try:
-            accounts.update_payer(payer=selectors.get_payer(client_of(request), pk),
-                                  actor=actor_of(request), **form.cleaned_data)  # fmt: skip
+            accounts.update_payer(
+                payer=selectors.get_payer(client_of(request), pk),
+                actor=actor_of(request),
+                **form.cleaned_data,
+            )
         except PayerInvalid as exc:
             _add_errors(form, exc)
         else:

@@ -212,9 +212,9 @@ def service_vm_password(request: HttpRequest, pk: int) -> HttpResponse:
     if page is None:
         return redirect(DETAIL, pk)
     try:
-        vm_actions.change_vm_password(service=page.service,
-                                      password=request.POST.get("password", ""),
-                                      actor=actor_of(request))  # fmt: skip
+        vm_actions.change_vm_password(
+            service=page.service, password=request.POST.get("password", ""), actor=actor_of(request)
+        )
     except BillowError as exc:
         return refused(request, exc, DETAIL, pk)
     messages.success(request, _("The password change was requested."))
@@ -228,8 +228,9 @@ def service_vm_note(request: HttpRequest, pk: int) -> HttpResponse:
     if page is None:
         return redirect(DETAIL, pk)
     try:
-        vm_actions.set_service_note(service=page.service, note=request.POST.get("note", ""),
-                                    actor=actor_of(request))  # fmt: skip
+        vm_actions.set_service_note(
+            service=page.service, note=request.POST.get("note", ""), actor=actor_of(request)
+        )
     except BillowError as exc:
         return refused(request, exc, DETAIL, pk)
     messages.success(request, _("The note was saved."))

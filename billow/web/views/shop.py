@@ -80,8 +80,9 @@ def _preview(
     data = form.cleaned_data if form is not None else {}
     period = data.get("period") or (page.periods[0][0] if page.periods else "")
     values = form.addon_values() if form is not None else {}
-    return shop.preview_item(client_of(request), page.tariff, currency=page.currency,
-                             period=period, addon_values=values)  # fmt: skip
+    return shop.preview_item(
+        client_of(request), page.tariff, currency=page.currency, period=period, addon_values=values
+    )
 
 
 @client_view(SERVICES)
@@ -95,16 +96,21 @@ def configure(request: HttpRequest, tariff_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 orders.add_to_cart(
-                    client=client_of(request), tariff=page.tariff,
-                    period=form.cleaned_data["period"], currency=page.currency,
-                    addon_values=form.addon_values(), parameters=form.parameters(),
-                    quick=bool(form.cleaned_data.get("quick")), actor=actor_of(request),
-                )  # fmt: skip
+                    client=client_of(request),
+                    tariff=page.tariff,
+                    period=form.cleaned_data["period"],
+                    currency=page.currency,
+                    addon_values=form.addon_values(),
+                    parameters=form.parameters(),
+                    quick=bool(form.cleaned_data.get("quick")),
+                    actor=actor_of(request),
+                )
             except BillowError as exc:
                 error = f"{exc} ({exc.code})"
             else:
-                messages.success(request, _("%(name)s was added to the cart.")
-                                 % {"name": page.tariff.name})  # fmt: skip
+                messages.success(
+                    request, _("%(name)s was added to the cart.") % {"name": page.tariff.name}
+                )
                 return redirect("web:cart")
         preview = _preview(request, page, form)
     else:
@@ -121,8 +127,9 @@ def configure_preview(request: HttpRequest, tariff_id: int) -> HttpResponse:
     page = _configure_page(request, tariff_id)
     form = forms.OrderItemForm(request.GET, page=page)
     form.is_valid()
-    errors = [str(e) for name, errs in form.errors.items() if not name.startswith("param_")
-              for e in errs]  # fmt: skip
+    errors = [
+        str(e) for name, errs in form.errors.items() if not name.startswith("param_") for e in errs
+    ]
     preview = shop.Preview(None, " ".join(errors)) if errors else _preview(request, page, form)
     return render(request, "web/shop/_item_preview.html", {"preview": preview, "page": page})
 
@@ -173,8 +180,9 @@ def _get_page(request: HttpRequest, data: Any, **kw: Any) -> shop.CheckoutPage:
     if payer and shop.find_payer(client_of(request), payer) is None:
         raise Http404("no such payer")
     method = data.get("method") if "method" in data else None
-    return shop.get_checkout_page(client_of(request), provider_id, payer_id=payer,
-                                  method=method, **kw)  # fmt: skip
+    return shop.get_checkout_page(
+        client_of(request), provider_id, payer_id=payer, method=method, **kw
+    )
 
 
 @client_view(SERVICES)
@@ -195,12 +203,20 @@ def checkout(request: HttpRequest) -> HttpResponse:
 
 
 def _checkout_context(request: HttpRequest, page: shop.CheckoutPage) -> dict[str, Any]:
-    pay = forms.CheckoutPayForm(initial={
-        "provider": page.provider.pk, "payer": page.payer.pk if page.payer else "",
-        "method": page.method, "promo_code": page.promo_code,
-    })  # fmt: skip
-    change = _checkout_url(page.provider.pk, step="details", payer=str(page.payer.pk)
-                           if page.payer else "", method=page.method)  # fmt: skip
+    pay = forms.CheckoutPayForm(
+        initial={
+            "provider": page.provider.pk,
+            "payer": page.payer.pk if page.payer else "",
+            "method": page.method,
+            "promo_code": page.promo_code,
+        }
+    )
+    change = _checkout_url(
+        page.provider.pk,
+        step="details",
+        payer=str(page.payer.pk) if page.payer else "",
+        method=page.method,
+    )
     return {"page": page, "pay_form": pay, "may_pay": _may_pay(request), "change_url": change}
 
 
@@ -248,10 +264,13 @@ def checkout_pay(request: HttpRequest) -> HttpResponse:
     last_order = shop.last_order_id(client)
     try:
         result = orders.checkout(
-            client=client, provider_id=data["provider"], promo_code=data["promo_code"],
-            payer=payer, payment_method="" if method == shop.BALANCE else method,
+            client=client,
+            provider_id=data["provider"],
+            promo_code=data["promo_code"],
+            payer=payer,
+            payment_method="" if method == shop.BALANCE else method,
             actor=actor_of(request),
-        )  # fmt: skip
+        )
     except BillowError as exc:
         messages.error(request, f"{exc} ({exc.code})")
         placed = shop.last_order_id(client)
@@ -261,8 +280,9 @@ def checkout_pay(request: HttpRequest) -> HttpResponse:
             return redirect(ORDER, placed)
         return redirect(back)
     if result.paid:
-        messages.success(request, _("Order #%(id)s is paid from your balance.")
-                         % {"id": result.order.pk})  # fmt: skip
+        messages.success(
+            request, _("Order #%(id)s is paid from your balance.") % {"id": result.order.pk}
+        )
         return redirect(ORDER, result.order.pk)
     return _go_pay(request, result.order, result.payment)
 
@@ -275,15 +295,17 @@ def _go_pay(request: HttpRequest, order: Order, payment: Payment | None) -> Http
         return redirect(ORDER, order.pk)
     return_url = request.build_absolute_uri(reverse(ORDER, args=[order.pk]))
     try:
-        payment = payments.start_payment(payment=payment, return_url=return_url,
-                                         actor=actor_of(request))  # fmt: skip
+        payment = payments.start_payment(
+            payment=payment, return_url=return_url, actor=actor_of(request)
+        )
     except BillowError as exc:
         return refused(request, exc, ORDER, order.pk)
     if payment.redirect_url and payment.status in ("new", "pending", "unknown"):
         return redirect(payment.redirect_url)
     if payment.instructions:
-        messages.info(request, _("Order #%(id)s: follow the payment instructions below.")
-                      % {"id": order.pk})  # fmt: skip
+        messages.info(
+            request, _("Order #%(id)s: follow the payment instructions below.") % {"id": order.pk}
+        )
     return redirect(ORDER, order.pk)
 
 
@@ -302,8 +324,12 @@ def order_list(request: HttpRequest) -> HttpResponse:
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = client_of(request)
     page = shop.get_order_page(client, shop.get_order(client, pk))
-    context = {"page": page, "o": page.order, "may_pay": _may_pay(request),
-               "period_labels": shop.PERIOD_LABELS}  # fmt: skip
+    context = {
+        "page": page,
+        "o": page.order,
+        "may_pay": _may_pay(request),
+        "period_labels": shop.PERIOD_LABELS,
+    }
     return render(request, "web/shop/order.html", context)
 
 
@@ -360,8 +386,9 @@ def service_configure(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.ConfigureServiceForm(request.POST or None, parameters=parameters)
     if request.method == "POST" and form.is_valid():
         try:
-            orders.configure_quick_service(service=service, parameters=form.parameters(),
-                                           actor=actor_of(request))  # fmt: skip
+            orders.configure_quick_service(
+                service=service, parameters=form.parameters(), actor=actor_of(request)
+            )
         except BillowError as exc:
             return refused(request, exc, "web:service_configure", pk)
         messages.success(request, _("The parameters were saved; the service is being opened."))

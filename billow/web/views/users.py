@@ -74,9 +74,10 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             accounts.set_client_user_permissions(
-                client_user=target, permissions=form.cleaned_data["permissions"],
+                client_user=target,
+                permissions=form.cleaned_data["permissions"],
                 actor=actor_of(request),
-            )  # fmt: skip
+            )
         except BillowError as exc:
             form.add_error(None, str(exc))
         else:

@@ -76,8 +76,16 @@ def node(tmp_path: Path) -> Any:
 
 
 def small_config(uri: str, **extra: Any) -> dict[str, Any]:
-    return {"uri": uri, "storage_pool": POOL, "ram_unit": "MiB", "disk_unit": "MiB",
-            "default_ram": 64, "default_disk": 16, "max_vcpus": 4, **extra}  # fmt: skip
+    return {
+        "uri": uri,
+        "storage_pool": POOL,
+        "ram_unit": "MiB",
+        "disk_unit": "MiB",
+        "default_ram": 64,
+        "default_disk": 16,
+        "max_vcpus": 4,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -85,13 +93,25 @@ def tiny_tariff(provider: Any, vps_type: ProductType) -> Tariff:
     """VPS-Tiny: cpu 1..4, ram 64..256 MiB (step 64), disk 16..64 MiB (step 16)."""
     t = catalog.create_tariff(provider_id=provider.pk, product_type=vps_type, name="VPS-Tiny")
     catalog.set_tariff_price(tariff=t, period="1m", currency="USD", amount_minor=300)
-    for intname, unit, lo, hi, step in (("cpu", "vCPU", 1, 4, 1), ("ram", "MiB", 64, 256, 64),
-                                         ("disk", "MiB", 16, 64, 16)):  # fmt: skip
+    for intname, unit, lo, hi, step in (
+        ("cpu", "vCPU", 1, 4, 1),
+        ("ram", "MiB", 64, 256, 64),
+        ("disk", "MiB", 16, 64, 16),
+    ):
         catalog.create_addon(
-            tariff=t, name=intname.upper(), intname=intname, unit=unit, value_type="int",
-            billing_type="on_order", currency="USD", unit_price_minor=1, included=lo,
-            min_value=lo, max_value=hi, step=step,
-        )  # fmt: skip
+            tariff=t,
+            name=intname.upper(),
+            intname=intname,
+            unit=unit,
+            value_type="int",
+            billing_type="on_order",
+            currency="USD",
+            unit_price_minor=1,
+            included=lo,
+            min_value=lo,
+            max_value=hi,
+            step=step,
+        )
     return t
 
 
@@ -99,9 +119,13 @@ def tiny_tariff(provider: Any, vps_type: ProductType) -> Tariff:
 def make_instance(vps_type: ProductType) -> Any:
     def make(uri: str, name: str = "kvm-1", **extra: Any) -> ModuleInstance:
         return actions.create_module_instance(
-            module="libvirt", name=name, config=small_config(uri, **extra),
-            department="vps-team", product_types=[vps_type], priority=1,
-        )  # fmt: skip
+            module="libvirt",
+            name=name,
+            config=small_config(uri, **extra),
+            department="vps-team",
+            product_types=[vps_type],
+            priority=1,
+        )
 
     return make
 
@@ -110,9 +134,13 @@ def make_instance(vps_type: ProductType) -> Any:
 def order(client: Client, tiny_tariff: Tariff) -> Any:
     def make(cpu: int = 1, ram: int = 64, disk: int = 16) -> Service:
         return actions.create_service(
-            client=client, tariff=tiny_tariff, period="1m", currency="USD",
-            addon_values={"cpu": cpu, "ram": ram, "disk": disk}, parameters={"os": "debian-12"},
-        )  # fmt: skip
+            client=client,
+            tariff=tiny_tariff,
+            period="1m",
+            currency="USD",
+            addon_values={"cpu": cpu, "ram": ram, "disk": disk},
+            parameters={"os": "debian-12"},
+        )
 
     return make
 

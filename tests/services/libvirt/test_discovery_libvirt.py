@@ -46,12 +46,19 @@ def test_hand_made_and_hand_deleted_domains_are_found_and_fixed(
     report = discovery.run_discovery(instance=instance)
     # then both show up
     assert sorted((r.kind, r.external_id, r.service_id) for r in report.rows) == [
-        (SERVICE_WITHOUT_VM, old_uuid, lost.pk), (VM_WITHOUT_SERVICE, HAND, None)]  # fmt: skip
+        (SERVICE_WITHOUT_VM, old_uuid, lost.pk),
+        (VM_WITHOUT_SERVICE, HAND, None),
+    ]
     # when staff adopt the hand-made VM and recreate the lost one
     adopted = discovery.adopt_remote_object(
-        instance=instance, external_id=HAND, client=client, tariff=tiny_tariff, period="1m",
-        currency="USD", parameters={"os": "debian-12"},
-    )  # fmt: skip
+        instance=instance,
+        external_id=HAND,
+        client=client,
+        tariff=tiny_tariff,
+        period="1m",
+        currency="USD",
+        parameters={"os": "debian-12"},
+    )
     op = discovery.recreate_service_vm(service=lost)
     run_all()
     op.refresh_from_db()
@@ -66,7 +73,10 @@ def test_hand_made_and_hand_deleted_domains_are_found_and_fixed(
     lost.refresh_from_db()
     back = conn.lookupByName(f"billow-{lost.pk}")
     assert (lost.external_id, back.UUIDString(), lost.status) == (
-        old_uuid, old_uuid, ServiceStatus.ACTIVE)  # fmt: skip
+        old_uuid,
+        old_uuid,
+        ServiceStatus.ACTIVE,
+    )
     assert back.vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_LIVE) == 2
     # and the rerun shows zero drift
     report = discovery.run_discovery(instance=instance)
@@ -75,8 +85,10 @@ def test_hand_made_and_hand_deleted_domains_are_found_and_fixed(
 
 def test_system_flag_and_mark(node: Any, make_instance: Any) -> None:
     sys_meta = f"<billow:service xmlns:billow='{NS}' system='1'/>"
-    uri = node(hand_domain("router", HAND, meta=sys_meta)
-               + hand_domain("dns", "aaaaaaaa-0000-0000-0000-000000000043"))  # fmt: skip
+    uri = node(
+        hand_domain("router", HAND, meta=sys_meta)
+        + hand_domain("dns", "aaaaaaaa-0000-0000-0000-000000000043")
+    )
     instance = make_instance(uri)
     discovery.mark_system(instance=instance, external_id="aaaaaaaa-0000-0000-0000-000000000043")
     report = discovery.run_discovery(instance=instance)

@@ -25,8 +25,9 @@ def test_sizes_come_from_addons_in_their_units_with_defaults_for_missing_ones() 
 
 
 def test_metadata_round_trips_and_bad_xml_reads_as_none() -> None:
-    meta = BillowMeta(service_id=42, instance_id=3, key="open:42:x", last_op="suspend:42:y",
-                      system=True)  # fmt: skip
+    meta = BillowMeta(
+        service_id=42, instance_id=3, key="open:42:x", last_op="suspend:42:y", system=True
+    )
     assert parse_meta(meta.to_xml()) == meta
     assert parse_meta(meta.to_xml(with_ns=True)) == meta
     assert parse_meta("<service/>") == BillowMeta()
@@ -36,9 +37,15 @@ def test_metadata_round_trips_and_bad_xml_reads_as_none() -> None:
 
 def test_domain_xml_has_sizes_agent_network_and_metadata() -> None:
     cfg = LibvirtConfig(network_mode="bridge", network_source="br0", guest_agent=True)
-    spec = DomainSpec(name="billow-7", domain_type="kvm", sizes=Sizes(2, 512, 10240),
-                      max_vcpus=8, disk_path="/pool/billow-7.qcow2",
-                      meta=BillowMeta(7, 1, "open:7:k"), description="web & db")  # fmt: skip
+    spec = DomainSpec(
+        name="billow-7",
+        domain_type="kvm",
+        sizes=Sizes(2, 512, 10240),
+        max_vcpus=8,
+        disk_path="/pool/billow-7.qcow2",
+        meta=BillowMeta(7, 1, "open:7:k"),
+        description="web & db",
+    )
     root = ET.fromstring(domain_xml(cfg, spec))  # noqa: S314 - our own output
     assert root.get("type") == "kvm"
     vcpu = root.find("vcpu")

@@ -62,7 +62,10 @@ def test_open_defines_and_starts_a_sized_domain_with_billow_metadata(
     op = service.operations.get()
     assert meta is not None
     assert (meta.service_id, meta.instance_id, meta.key) == (
-        service.pk, service.module_instance_id, op.idempotency_key)  # fmt: skip
+        service.pk,
+        service.module_instance_id,
+        op.idempotency_key,
+    )
     pool = lv_client.connection(uri).storagePoolLookupByName("billow-test")
     vol = pool.storageVolLookupByName(f"billow-{service.pk}.qcow2")
     assert vol.info()[1] == 32 * 1024 * 1024
@@ -153,8 +156,11 @@ def test_disk_grow_is_refused_where_the_driver_cannot_resize(
 ) -> None:
     uri = node()
     service = opened(make_instance, order, uri, disk=16)
-    op = run(actions.request_operation(service=service, operation="set_param",
-                                       payload={"addon_values": {"disk": 32}}))  # fmt: skip
+    op = run(
+        actions.request_operation(
+            service=service, operation="set_param", payload={"addon_values": {"disk": 32}}
+        )
+    )
     service.refresh_from_db()
     assert (op.status, op.error_code) == ("failed", "disk_resize_unsupported")
     assert service.addon_values["disk"] == 16
@@ -163,9 +169,13 @@ def test_disk_grow_is_refused_where_the_driver_cannot_resize(
 
 @pytest.mark.parametrize(
     ("action", "state"),
-    [("force_stop", libvirt.VIR_DOMAIN_SHUTOFF), ("reset", libvirt.VIR_DOMAIN_RUNNING),
-     ("reboot", libvirt.VIR_DOMAIN_RUNNING), ("stop", libvirt.VIR_DOMAIN_SHUTOFF)],
-)  # fmt: skip
+    [
+        ("force_stop", libvirt.VIR_DOMAIN_SHUTOFF),
+        ("reset", libvirt.VIR_DOMAIN_RUNNING),
+        ("reboot", libvirt.VIR_DOMAIN_RUNNING),
+        ("stop", libvirt.VIR_DOMAIN_SHUTOFF),
+    ],
+)
 def test_power_actions(node: Any, make_instance: Any, order: Any, action: str, state: int) -> None:
     uri = node()
     service = opened(make_instance, order, uri)
@@ -263,11 +273,20 @@ def test_stat_and_sync_and_discover(node: Any, make_instance: Any, order: Any) -
 
     stat = module.stat(ctx, date(2027, 3, 1))
     assert stat.status == OutcomeStatus.SUCCEEDED
-    assert set(stat.data["values"]) == {"cpu_time_ns", "net_rx_bytes", "net_tx_bytes",
-                                        "disk_read_bytes", "disk_write_bytes"}  # fmt: skip
+    assert set(stat.data["values"]) == {
+        "cpu_time_ns",
+        "net_rx_bytes",
+        "net_tx_bytes",
+        "disk_read_bytes",
+        "disk_write_bytes",
+    }
     assert module.sync(ctx).status == OutcomeStatus.SUCCEEDED
-    other = ServiceContext(service_id=service.pk, operation="sync", idempotency_key="suspend:x",
-                           external_id=service.external_id)  # fmt: skip
+    other = ServiceContext(
+        service_id=service.pk,
+        operation="sync",
+        idempotency_key="suspend:x",
+        external_id=service.external_id,
+    )
     assert module.sync(other).code == "not_applied"
     objects = {o["name"]: o for o in module.discover().data["objects"]}
     assert objects["hand-made"]["service_id"] is None

@@ -36,8 +36,13 @@ PREFIX = f"bt{os.getpid()}-"
 
 
 def virsh(*args: str) -> str:
-    out = subprocess.run(["virsh", "-q", "-c", REAL_URI, *args], capture_output=True,
-                         text=True, check=True, timeout=60)  # fmt: skip
+    out = subprocess.run(
+        ["virsh", "-q", "-c", REAL_URI, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     return out.stdout.strip()
 
 
@@ -61,9 +66,12 @@ def _one_at_a_time() -> Iterator[None]:
 def real(make_instance: Any) -> Iterator[Any]:
     """A factory of instances on qemu:///system; every domain and volume of this run is
     removed afterwards."""
-    yield lambda **extra: make_instance(REAL_URI, name_prefix=PREFIX,
-                                        storage_pool=os.environ.get("BILLOW_LIBVIRT_POOL", POOL),
-                                        **extra)  # fmt: skip
+    yield lambda **extra: make_instance(
+        REAL_URI,
+        name_prefix=PREFIX,
+        storage_pool=os.environ.get("BILLOW_LIBVIRT_POOL", POOL),
+        **extra,
+    )
     lv_client.reset_connections()
     conn = libvirt.open(REAL_URI)
     for dom in _ours(conn):
@@ -108,8 +116,11 @@ def test_vps_lifecycle_on_real_qemu(real: Any, order: Any) -> None:
     run(actions.request_operation(service=service, operation="resume"))
     assert state(service) == libvirt.VIR_DOMAIN_RUNNING
     # upgrade RAM to 128 MiB: above the running maximum, so it applies at the next boot
-    op = run(actions.request_operation(service=service, operation="set_param",
-                                       payload={"addon_values": {"ram": 128}}))  # fmt: skip
+    op = run(
+        actions.request_operation(
+            service=service, operation="set_param", payload={"addon_values": {"ram": 128}}
+        )
+    )
     assert op.result["applied"]["ram"] == "next_boot"
     run(vm_actions.request_vm_action(service=service, action="force_stop"))
     assert state(service) == libvirt.VIR_DOMAIN_SHUTOFF
@@ -145,8 +156,9 @@ def test_cpu_hot_add_and_disk_grow_live(real: Any, order: Any) -> None:
     assert vol.info()[1] == 32 * 1024 * 1024
 
 
-@pytest.mark.parametrize(("agent", "code"), [(False, "guest_agent_not_configured"),
-                                             (True, "guest_agent_unavailable")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("agent", "code"), [(False, "guest_agent_not_configured"), (True, "guest_agent_unavailable")]
+)
 def test_password_change_without_a_guest_agent_is_a_clear_error(
     real: Any, order: Any, agent: bool, code: str
 ) -> None:
@@ -184,12 +196,18 @@ def test_discovery_finds_and_fixes_drift(
         mine = {keep.external_id, lost.external_id, hand.UUIDString()}
         return sorted((r.kind, r.external_id) for r in report.drift if r.external_id in mine)
 
-    assert drift() == sorted([("vm_without_service", hand.UUIDString()),
-                              ("service_without_vm", lost.external_id)])  # fmt: skip
+    assert drift() == sorted(
+        [("vm_without_service", hand.UUIDString()), ("service_without_vm", lost.external_id)]
+    )
     adopted = discovery.adopt_remote_object(
-        instance=instance, external_id=hand.UUIDString(), client=client, tariff=tiny_tariff,
-        period="1m", currency="USD", parameters={"os": "debian-12"},
-    )  # fmt: skip
+        instance=instance,
+        external_id=hand.UUIDString(),
+        client=client,
+        tariff=tiny_tariff,
+        period="1m",
+        currency="USD",
+        parameters={"os": "debian-12"},
+    )
     run(adopted.operations.get(operation="link"))
     run(discovery.recreate_service_vm(service=lost))
     assert dom_of(lost).UUIDString() == lost.external_id

@@ -63,8 +63,11 @@ class SandboxGateway(Gateway):
         """Saved sandbox tokens: ``sbxtok_ok`` succeeds, ``sbxtok_decline`` is declined."""
         if request.saved_token.endswith("decline"):
             return Outcome(OutcomeStatus.FAILED, code="card_declined", message="Declined")
-        return Outcome(OutcomeStatus.SUCCEEDED, reference=f"sbx_{request.payment_id}",
-                       amount_minor=request.amount.amount_minor)  # fmt: skip
+        return Outcome(
+            OutcomeStatus.SUCCEEDED,
+            reference=f"sbx_{request.payment_id}",
+            amount_minor=request.amount.amount_minor,
+        )
 
     def refund(self, request: RefundRequest) -> Outcome:
         return Outcome(OutcomeStatus.SUCCEEDED, reference=f"sbxre_{request.refund_id}")

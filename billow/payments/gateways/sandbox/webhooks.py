@@ -47,10 +47,13 @@ def build_event(
         "id": f"evt_{uuid.uuid4().hex}",
         "type": "payment.succeeded" if succeeded else "payment.failed",
         "payment": {
-            "id": payment_id, "reference": reference, "amount_minor": amount_minor,
-            "currency": currency, "save_method": save_method,
+            "id": payment_id,
+            "reference": reference,
+            "amount_minor": amount_minor,
+            "currency": currency,
+            "save_method": save_method,
         },
-    }  # fmt: skip
+    }
     body = json.dumps(event, sort_keys=True).encode()
     timestamp = int(clock.now(now).timestamp())
     return {SIGNATURE_HEADER: signing.signature_header(body, secret, timestamp)}, body
@@ -68,11 +71,18 @@ def parse(headers: Mapping[str, str], body: bytes, secret: str) -> WebhookEventD
     if status == OutcomeStatus.SUCCEEDED and payment.get("save_method") and payment_id:
         saved = SavedMethodInfo(f"sbxtok_ok_{payment_id}", "Sandbox card •••• 4242")
     outcome = Outcome(
-        status, reference=str(payment.get("reference", "")),
-        amount_minor=int_or_none(payment.get("amount_minor")), saved_method=saved,
+        status,
+        reference=str(payment.get("reference", "")),
+        amount_minor=int_or_none(payment.get("amount_minor")),
+        saved_method=saved,
         code="" if status == OutcomeStatus.SUCCEEDED else "declined_on_sandbox_page",
-    )  # fmt: skip
+    )
     return WebhookEventData(
-        event_id=str(data["id"]), event_type=str(data["type"]), kind=EventKind.PAYMENT,
-        outcome=outcome, payment_id=payment_id, reference=outcome.reference, payload=data,
-    )  # fmt: skip
+        event_id=str(data["id"]),
+        event_type=str(data["type"]),
+        kind=EventKind.PAYMENT,
+        outcome=outcome,
+        payment_id=payment_id,
+        reference=outcome.reference,
+        payload=data,
+    )

@@ -55,19 +55,24 @@ class StripeGateway(Gateway):
             "client_reference_id": pid,
             "success_url": self._url("success_url", request),
             "cancel_url": self._url("cancel_url", request),
-            "line_items": [{
-                "quantity": 1,
-                "price_data": {
-                    "currency": request.amount.currency.lower(),
-                    "unit_amount": request.amount.amount_minor,
-                    "product_data": {"name": request.description},
-                },
-            }],
-            "metadata": {"billow_payment_id": pid,
-                         "save_method": "1" if request.save_method else "0"},
-            "payment_intent_data": {"metadata": {"billow_payment_id": pid,
-                                                 "billow_flow": "checkout"}},
-        }  # fmt: skip
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.amount.currency.lower(),
+                        "unit_amount": request.amount.amount_minor,
+                        "product_data": {"name": request.description},
+                    },
+                }
+            ],
+            "metadata": {
+                "billow_payment_id": pid,
+                "save_method": "1" if request.save_method else "0",
+            },
+            "payment_intent_data": {
+                "metadata": {"billow_payment_id": pid, "billow_flow": "checkout"}
+            },
+        }
         if request.customer_email:
             params["customer_email"] = request.customer_email
         if request.save_method:
@@ -86,18 +91,24 @@ class StripeGateway(Gateway):
         if response.status >= 400:
             return _error_outcome(response)
         session = response.json()
-        return Outcome(OutcomeStatus.PENDING, reference=str(session["id"]),
-                       redirect_url=str(session.get("url") or ""))  # fmt: skip
+        return Outcome(
+            OutcomeStatus.PENDING,
+            reference=str(session["id"]),
+            redirect_url=str(session.get("url") or ""),
+        )
 
     def charge_saved_request(self, request: PaymentRequest) -> HttpRequest:
         customer, _, payment_method = request.saved_token.partition(":")
         pid = str(request.payment_id)
         params = {
-            "amount": request.amount.amount_minor, "currency": request.amount.currency.lower(),
-            "customer": customer, "payment_method": payment_method,
-            "off_session": True, "confirm": True,
+            "amount": request.amount.amount_minor,
+            "currency": request.amount.currency.lower(),
+            "customer": customer,
+            "payment_method": payment_method,
+            "off_session": True,
+            "confirm": True,
             "metadata": {"billow_payment_id": pid, "billow_flow": "off_session"},
-        }  # fmt: skip
+        }
         return self.client.request(
             "POST", "/payment_intents", params, idempotency_key=request.idempotency_key
         )
@@ -135,9 +146,11 @@ class StripeGateway(Gateway):
         if response.status >= 400:
             return _error_outcome(response)
         obj = response.json()
-        status = {"succeeded": OutcomeStatus.SUCCEEDED, "failed": OutcomeStatus.FAILED,
-                  "canceled": OutcomeStatus.FAILED}.get(str(obj.get("status")),
-                                                        OutcomeStatus.PENDING)  # fmt: skip
+        status = {
+            "succeeded": OutcomeStatus.SUCCEEDED,
+            "failed": OutcomeStatus.FAILED,
+            "canceled": OutcomeStatus.FAILED,
+        }.get(str(obj.get("status")), OutcomeStatus.PENDING)
         return Outcome(status, reference=str(obj.get("id", "")))
 
     # -- webhooks --------------------------------------------------------------------------
@@ -182,8 +195,17 @@ class StripeGateway(Gateway):
 
 def _with_saved(data: WebhookEventData, saved: SavedMethodInfo) -> WebhookEventData:
     o = data.outcome
-    outcome = Outcome(o.status, o.reference, o.redirect_url, o.instructions, o.code, o.message,
-                      o.amount_minor, saved, o.data)  # fmt: skip
+    outcome = Outcome(
+        o.status,
+        o.reference,
+        o.redirect_url,
+        o.instructions,
+        o.code,
+        o.message,
+        o.amount_minor,
+        saved,
+        o.data,
+    )
     return WebhookEventData(
         data.event_id,
         data.event_type,
@@ -204,17 +226,24 @@ def _session_outcome(obj: Mapping[str, Any]) -> Outcome:
         status = OutcomeStatus.CANCELLED
     else:
         status = OutcomeStatus.PENDING
-    return Outcome(status, reference=str(obj.get("id", "")),
-                   amount_minor=obj.get("amount_total"),
-                   data={"payment_intent": str(obj.get("payment_intent") or "")})  # fmt: skip
+    return Outcome(
+        status,
+        reference=str(obj.get("id", "")),
+        amount_minor=obj.get("amount_total"),
+        data={"payment_intent": str(obj.get("payment_intent") or "")},
+    )
 
 
 def _intent_outcome(obj: Mapping[str, Any]) -> Outcome:
     status = _INTENT_STATUS.get(str(obj.get("status")), OutcomeStatus.PENDING)
     error = obj.get("last_payment_error") or {}
-    return Outcome(status, reference=str(obj.get("id", "")), amount_minor=obj.get("amount"),
-                   code=str(error.get("code") or ""),
-                   data={"payment_intent": str(obj.get("id", ""))})  # fmt: skip
+    return Outcome(
+        status,
+        reference=str(obj.get("id", "")),
+        amount_minor=obj.get("amount"),
+        code=str(error.get("code") or ""),
+        data={"payment_intent": str(obj.get("id", ""))},
+    )
 
 
 def _error_outcome(response: HttpResponse, reference: str = "") -> Outcome:
@@ -227,7 +256,8 @@ def _error_outcome(response: HttpResponse, reference: str = "") -> Outcome:
         return Outcome(OutcomeStatus.UNKNOWN, reference=reference, code="gateway_unavailable")
     intent = error.get("payment_intent") or {}
     return Outcome(
-        OutcomeStatus.FAILED, reference=str(intent.get("id") or reference),
+        OutcomeStatus.FAILED,
+        reference=str(intent.get("id") or reference),
         code=str(error.get("decline_code") or error.get("code") or "stripe_error"),
         message=str(error.get("message") or ""),
-    )  # fmt: skip
+    )

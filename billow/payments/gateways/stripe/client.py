@@ -48,9 +48,12 @@ class StripeClient:
         self.transport = transport
 
     def request(
-        self, method: str, path: str, params: Mapping[str, Any] | None = None,
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
         idempotency_key: str = "",
-    ) -> HttpRequest:  # fmt: skip
+    ) -> HttpRequest:
         headers = {
             "Authorization": f"Bearer {self.secret_key}",
             "Stripe-Version": API_VERSION,

@@ -73,11 +73,15 @@ def _session(event_type: str, obj: Mapping[str, Any]) -> dict[str, Any]:
         status = _SESSION_STATUS.get(event_type, OutcomeStatus.PENDING)
     reference = str(obj.get("id", ""))
     outcome = Outcome(
-        status, reference=reference, amount_minor=int_or_none(obj.get("amount_total")),
+        status,
+        reference=reference,
+        amount_minor=int_or_none(obj.get("amount_total")),
         code="" if status != OutcomeStatus.FAILED else "async_payment_failed",
-        data={"payment_intent": str(obj.get("payment_intent") or ""),
-              "customer": str(obj.get("customer") or "")},
-    )  # fmt: skip
+        data={
+            "payment_intent": str(obj.get("payment_intent") or ""),
+            "customer": str(obj.get("customer") or ""),
+        },
+    )
     payment_id = _metadata_id(obj, "billow_payment_id") or int_or_none(
         obj.get("client_reference_id")
     )
@@ -98,12 +102,18 @@ def _intent(event_type: str, obj: Mapping[str, Any]) -> dict[str, Any]:
         status = OutcomeStatus.PENDING
     error = obj.get("last_payment_error") or {}
     outcome = Outcome(
-        status, reference=reference, amount_minor=int_or_none(obj.get("amount")),
+        status,
+        reference=reference,
+        amount_minor=int_or_none(obj.get("amount")),
         code=str(error.get("decline_code") or error.get("code") or ""),
-        message=str(error.get("message") or ""), data={"payment_intent": reference},
-    )  # fmt: skip
-    return {"outcome": outcome, "payment_id": _metadata_id(obj, "billow_payment_id"),
-            "reference": reference if off_session else ""}  # fmt: skip
+        message=str(error.get("message") or ""),
+        data={"payment_intent": reference},
+    )
+    return {
+        "outcome": outcome,
+        "payment_id": _metadata_id(obj, "billow_payment_id"),
+        "reference": reference if off_session else "",
+    }
 
 
 def _charge_refunded(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -114,8 +124,9 @@ def _charge_refunded(obj: Mapping[str, Any]) -> dict[str, Any]:
         "failed": OutcomeStatus.FAILED,
         "canceled": OutcomeStatus.FAILED,
     }.get(str(latest.get("status", "")), OutcomeStatus.PENDING)
-    outcome = Outcome(status, reference=str(latest.get("id", "")),
-                      amount_minor=int_or_none(latest.get("amount")))  # fmt: skip
+    outcome = Outcome(
+        status, reference=str(latest.get("id", "")), amount_minor=int_or_none(latest.get("amount"))
+    )
     return {
         "outcome": outcome,
         "payment_id": _metadata_id(obj, "billow_payment_id"),

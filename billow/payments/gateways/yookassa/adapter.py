@@ -53,9 +53,9 @@ class YooKassaGateway(Gateway):
         body = self._body(request)
         return_url = str(self.config.get("return_url") or request.return_url or "")
         body["confirmation"] = {
-            "type": "redirect", "return_url": return_url.replace("{payment_id}",
-                                                                 str(request.payment_id)),
-        }  # fmt: skip
+            "type": "redirect",
+            "return_url": return_url.replace("{payment_id}", str(request.payment_id)),
+        }
         if request.save_method:
             body["save_payment_method"] = True
         return self.client.post("/payments", body, request.idempotency_key)
@@ -95,11 +95,11 @@ class YooKassaGateway(Gateway):
         path = "/refunds" if kind == EventKind.REFUND else "/payments"
         response = self.client.send(self.client.get(path, object_id))
         if response.status in (401, 403):
-            raise WebhookError("cannot verify: the API refused our credentials",
-                               code="webhook_unverifiable")  # fmt: skip
+            raise WebhookError(
+                "cannot verify: the API refused our credentials", code="webhook_unverifiable"
+            )
         if response.status >= 400:
-            raise WebhookError("the gateway does not know this object",
-                               code="webhook_not_verified")  # fmt: skip
+            raise WebhookError("the gateway does not know this object", code="webhook_not_verified")
         return webhooks.confirmed_event(event, kind, claimed, response.json(), data)
 
 
@@ -111,6 +111,9 @@ def _error_outcome(response: HttpResponse, reference: str) -> Outcome:
         error = response.json() or {}
     except ValueError:
         error = {}
-    return Outcome(OutcomeStatus.FAILED, reference=reference,
-                   code=str(error.get("code") or "yookassa_error"),
-                   message=str(error.get("description") or ""))  # fmt: skip
+    return Outcome(
+        OutcomeStatus.FAILED,
+        reference=reference,
+        code=str(error.get("code") or "yookassa_error"),
+        message=str(error.get("description") or ""),
+    )

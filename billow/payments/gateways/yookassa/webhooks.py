@@ -52,18 +52,22 @@ def payment_outcome(obj: Mapping[str, Any]) -> Outcome:
     else:  # pending, waiting_for_capture
         mapped = OutcomeStatus.PENDING
     return Outcome(
-        mapped, reference=str(obj.get("id", "")), amount_minor=amount_minor(obj.get("amount")),
-        code=reason, saved_method=saved_method(obj),
+        mapped,
+        reference=str(obj.get("id", "")),
+        amount_minor=amount_minor(obj.get("amount")),
+        code=reason,
+        saved_method=saved_method(obj),
         redirect_url=str((obj.get("confirmation") or {}).get("confirmation_url") or ""),
-    )  # fmt: skip
+    )
 
 
 def refund_outcome(obj: Mapping[str, Any]) -> Outcome:
     mapped = {"succeeded": OutcomeStatus.SUCCEEDED, "canceled": OutcomeStatus.FAILED}.get(
         str(obj.get("status", "")), OutcomeStatus.PENDING
     )
-    return Outcome(mapped, reference=str(obj.get("id", "")),
-                   amount_minor=amount_minor(obj.get("amount")))  # fmt: skip
+    return Outcome(
+        mapped, reference=str(obj.get("id", "")), amount_minor=amount_minor(obj.get("amount"))
+    )
 
 
 def saved_method(obj: Mapping[str, Any]) -> SavedMethodInfo | None:
@@ -79,9 +83,12 @@ def saved_method(obj: Mapping[str, Any]) -> SavedMethodInfo | None:
 
 
 def confirmed_event(
-    event: str, kind: EventKind, claimed: str, fetched: Mapping[str, Any],
+    event: str,
+    kind: EventKind,
+    claimed: str,
+    fetched: Mapping[str, Any],
     payload: Mapping[str, Any],
-) -> WebhookEventData:  # fmt: skip
+) -> WebhookEventData:
     """The event built from the *fetched* object, if it confirms the claimed status."""
     if str(fetched.get("status", "")) != claimed:
         raise WebhookError(
@@ -91,13 +98,21 @@ def confirmed_event(
     if kind == EventKind.REFUND:
         outcome = refund_outcome(fetched)
         return WebhookEventData(
-            event_id=f"{event}:{object_id}", event_type=event, kind=kind, outcome=outcome,
-            refund_reference=object_id, reference=str(fetched.get("payment_id", "")),
+            event_id=f"{event}:{object_id}",
+            event_type=event,
+            kind=kind,
+            outcome=outcome,
+            refund_reference=object_id,
+            reference=str(fetched.get("payment_id", "")),
             payload=payload,
-        )  # fmt: skip
+        )
     outcome = payment_outcome(fetched)
     return WebhookEventData(
-        event_id=f"{event}:{object_id}", event_type=event, kind=kind, outcome=outcome,
+        event_id=f"{event}:{object_id}",
+        event_type=event,
+        kind=kind,
+        outcome=outcome,
         payment_id=int_or_none((fetched.get("metadata") or {}).get("billow_payment_id")),
-        reference=object_id, payload=payload,
-    )  # fmt: skip
+        reference=object_id,
+        payload=payload,
+    )

@@ -72,8 +72,14 @@ def reset_store() -> None:
         _stores.clear()
 
 
-_STATE_AFTER = {"suspend": "suspended", "resume": "running", "close": "deleted",
-                "start": "running", "stop": "stopped", "reboot": "running"}  # fmt: skip
+_STATE_AFTER = {
+    "suspend": "suspended",
+    "resume": "running",
+    "close": "deleted",
+    "start": "running",
+    "stop": "stopped",
+    "reboot": "running",
+}
 
 
 @modules.register("dummy")
@@ -137,10 +143,13 @@ class DummyModule(ProcessingModule):
             external_id = f"dummy-{self.instance_id or 0}-{st.next_id}"
             st.next_id += 1
             st.objects[external_id] = {
-                "external_id": external_id, "service_id": ctx.service_id, "state": "running",
-                "key": ctx.idempotency_key, "addon_values": dict(ctx.addon_values),
+                "external_id": external_id,
+                "service_id": ctx.service_id,
+                "state": "running",
+                "key": ctx.idempotency_key,
+                "addon_values": dict(ctx.addon_values),
                 "parameters": dict(ctx.parameters),
-            }  # fmt: skip
+            }
             return {"external_id": external_id}
 
         return self._run(ctx, work)

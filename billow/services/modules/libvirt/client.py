@@ -71,8 +71,12 @@ def is_transport_error(exc: Any, conn: Any = None) -> bool:
     """True for errors of the link to the daemon, not of the request."""
     lv = libvirt_api()
     transport_domains = {lv.VIR_FROM_RPC, lv.VIR_FROM_REMOTE}
-    transport_codes = {lv.VIR_ERR_NO_CONNECT, lv.VIR_ERR_RPC, lv.VIR_ERR_OPERATION_TIMEOUT,
-                       lv.VIR_ERR_INVALID_CONN}  # fmt: skip
+    transport_codes = {
+        lv.VIR_ERR_NO_CONNECT,
+        lv.VIR_ERR_RPC,
+        lv.VIR_ERR_OPERATION_TIMEOUT,
+        lv.VIR_ERR_INVALID_CONN,
+    }
     if exc.get_error_domain() in transport_domains or exc.get_error_code() in transport_codes:
         return True
     if conn is None:

@@ -31,8 +31,13 @@ class BillowMeta:
     system: bool = False
 
     def to_xml(self, *, with_ns: bool = False) -> str:
-        attrs = {"id": self.service_id, "instance": self.instance_id, "key": self.key,
-                 "last-op": self.last_op, "system": "1" if self.system else ""}  # fmt: skip
+        attrs = {
+            "id": self.service_id,
+            "instance": self.instance_id,
+            "key": self.key,
+            "last-op": self.last_op,
+            "system": "1" if self.system else "",
+        }
         text = " ".join(f"{k}={quoteattr(str(v))}" for k, v in attrs.items() if v not in ("", None))
         if with_ns:
             return f"<{PREFIX}:service xmlns:{PREFIX}={quoteattr(NS)} {text}/>"

@@ -34,8 +34,16 @@ from billow.services.modules.libvirt.domain_xml import (
 )
 from billow.services.secrets import decrypt_secrets
 
-STATES = {0: "nostate", 1: "running", 2: "blocked", 3: "paused", 4: "shutdown", 5: "shutoff",
-          6: "crashed", 7: "pmsuspended"}  # fmt: skip
+STATES = {
+    0: "nostate",
+    1: "running",
+    2: "blocked",
+    3: "paused",
+    4: "shutdown",
+    5: "shutoff",
+    6: "crashed",
+    7: "pmsuspended",
+}
 MIB = 1024 * 1024
 VM_ACTIONS = frozenset(
     {"start", "stop", "force_stop", "reboot", "reset", "change_password", "set_note"}
@@ -68,9 +76,10 @@ class LibvirtModule(ProcessingModule):
             if client.is_transport_error(exc, conn):
                 raise client.retryable(self.cfg.uri, exc) from None
             return Outcome.failed(
-                code="libvirt_error", message=exc.get_error_message() or str(exc),
+                code="libvirt_error",
+                message=exc.get_error_message() or str(exc),
                 libvirt_code=exc.get_error_code(),
-            )  # fmt: skip
+            )
 
     def _soft(self, call: Callable[[], Any], *codes: int) -> bool:
         """Run ``call``; False when libvirt refuses with one of ``codes`` (any code when none
@@ -126,17 +135,21 @@ class LibvirtModule(ProcessingModule):
 
     def _write_meta(self, dom: Any, meta: BillowMeta) -> None:
         lv = client.libvirt_api()
-        dom.setMetadata(lv.VIR_DOMAIN_METADATA_ELEMENT, meta.to_xml(), PREFIX, NS,
-                        self._flags(dom))  # fmt: skip
+        dom.setMetadata(lv.VIR_DOMAIN_METADATA_ELEMENT, meta.to_xml(), PREFIX, NS, self._flags(dom))
 
     def _mark(self, dom: Any, ctx: ServiceContext) -> None:
         """Record ``ctx.idempotency_key`` as the last operation applied (read by ``sync``)."""
         meta = self._meta(dom) or BillowMeta(ctx.service_id, self.instance_id)
         self._write_meta(
             dom,
-            BillowMeta(meta.service_id or ctx.service_id, meta.instance_id or self.instance_id,
-                       meta.key, ctx.idempotency_key, meta.system),
-        )  # fmt: skip
+            BillowMeta(
+                meta.service_id or ctx.service_id,
+                meta.instance_id or self.instance_id,
+                meta.key,
+                ctx.idempotency_key,
+                meta.system,
+            ),
+        )
 
     def _state(self, dom: Any) -> str:
         return STATES.get(dom.state()[0], "unknown")
@@ -144,8 +157,12 @@ class LibvirtModule(ProcessingModule):
     def _facts(self, dom: Any) -> dict[str, Any]:
         lv = client.libvirt_api()
         vcpus = dom.vcpusFlags(lv.VIR_DOMAIN_AFFECT_CONFIG)
-        return {"name": dom.name(), "state": self._state(dom), "vcpus": vcpus,
-                "ram_mib": dom.maxMemory() // 1024}  # fmt: skip
+        return {
+            "name": dom.name(),
+            "state": self._state(dom),
+            "vcpus": vcpus,
+            "ram_mib": dom.maxMemory() // 1024,
+        }
 
     def _domain_type(self, conn: Any) -> str:
         if self.cfg.domain_type != "auto":
@@ -238,11 +255,15 @@ class LibvirtModule(ProcessingModule):
     def _define(self, conn: Any, ctx: ServiceContext, sizes: Sizes, disk_path: str) -> Any:
         meta = BillowMeta(ctx.service_id, self.instance_id, ctx.idempotency_key)
         spec = DomainSpec(
-            name=self._name(ctx.service_id), domain_type=self._domain_type(conn), sizes=sizes,
-            max_vcpus=max(self.cfg.max_vcpus, sizes.vcpus), disk_path=disk_path, meta=meta,
+            name=self._name(ctx.service_id),
+            domain_type=self._domain_type(conn),
+            sizes=sizes,
+            max_vcpus=max(self.cfg.max_vcpus, sizes.vcpus),
+            disk_path=disk_path,
+            meta=meta,
             uuid=ctx.external_id if _is_uuid(ctx.external_id) else "",
             description=str(ctx.payload.get("note", "")),
-        )  # fmt: skip
+        )
         return conn.defineXML(domain_xml(self.cfg, spec))
 
     def suspend(self, ctx: ServiceContext) -> Outcome:
@@ -323,13 +344,18 @@ class LibvirtModule(ProcessingModule):
         if disk is not None and want < capacity:
             message = f"disk is {capacity // MIB} MiB; it can only grow"
             return Outcome.failed(code="disk_shrink_unsupported", message=message)
-        applied = {"vcpus": self._set_vcpus(dom, target.vcpus),
-                   "ram": self._set_ram(dom, target.ram_mib)}  # fmt: skip
+        applied = {
+            "vcpus": self._set_vcpus(dom, target.vcpus),
+            "ram": self._set_ram(dom, target.ram_mib),
+        }
         if disk is not None and want > capacity:
             grown = self._soft(lambda: self._grow(dom, disk, want))
             if not grown:
-                return Outcome.failed(code="disk_resize_unsupported", applied=applied,
-                                      message="the host cannot resize this disk")  # fmt: skip
+                return Outcome.failed(
+                    code="disk_resize_unsupported",
+                    applied=applied,
+                    message="the host cannot resize this disk",
+                )
             applied["disk"] = "live" if dom.isActive() else "config"
         return self._done(dom, ctx, applied=applied, **self._facts(dom))
 
@@ -400,8 +426,13 @@ class LibvirtModule(ProcessingModule):
 
         def work(conn: Any, dom: Any) -> Outcome:
             devices = read_devices(dom.XMLDesc(0))
-            values = {"cpu_time_ns": int(dom.info()[4]), "net_rx_bytes": 0, "net_tx_bytes": 0,
-                      "disk_read_bytes": 0, "disk_write_bytes": 0}  # fmt: skip
+            values = {
+                "cpu_time_ns": int(dom.info()[4]),
+                "net_rx_bytes": 0,
+                "net_tx_bytes": 0,
+                "disk_read_bytes": 0,
+                "disk_write_bytes": 0,
+            }
             if dom.isActive():
                 for dev in devices.interfaces:
                     s = dom.interfaceStats(dev)
@@ -424,11 +455,14 @@ class LibvirtModule(ProcessingModule):
     def _describe(self, dom: Any) -> dict[str, Any]:
         meta = self._meta(dom)
         return {
-            "external_id": dom.UUIDString(), "name": dom.name(), "state": self._state(dom),
+            "external_id": dom.UUIDString(),
+            "name": dom.name(),
+            "state": self._state(dom),
             "service_id": meta.service_id if meta else None,
             "instance_id": meta.instance_id if meta else None,
-            "system": bool(meta and meta.system), "billow": meta is not None,
-        }  # fmt: skip
+            "system": bool(meta and meta.system),
+            "billow": meta is not None,
+        }
 
     # -- VM actions ------------------------------------------------------------------------------
 
@@ -471,8 +505,9 @@ class LibvirtModule(ProcessingModule):
     def _act_set_note(self, dom: Any, ctx: ServiceContext) -> Outcome:
         lv = client.libvirt_api()
         note = str(ctx.payload.get("note", ""))
-        dom.setMetadata(lv.VIR_DOMAIN_METADATA_DESCRIPTION, note or None, None, None,
-                        self._flags(dom))  # fmt: skip
+        dom.setMetadata(
+            lv.VIR_DOMAIN_METADATA_DESCRIPTION, note or None, None, None, self._flags(dom)
+        )
         return self._done(dom, ctx)
 
     def _act_link(self, dom: Any, ctx: ServiceContext) -> Outcome:
@@ -488,8 +523,9 @@ class LibvirtModule(ProcessingModule):
         ``guest_agent_unavailable``. The password travels encrypted in the payload."""
         lv = client.libvirt_api()
         if not read_devices(dom.XMLDesc(0)).has_agent:
-            return Outcome.failed(code="guest_agent_not_configured",
-                                  message="the VM has no QEMU guest agent channel")  # fmt: skip
+            return Outcome.failed(
+                code="guest_agent_not_configured", message="the VM has no QEMU guest agent channel"
+            )
         if not dom.isActive():
             return _not_running(dom)
         token = str(ctx.payload.get("password_encrypted", ""))
