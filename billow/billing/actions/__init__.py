@@ -1,0 +1,24 @@
+"""Billing use cases: opening charge, renewal, tariff and addon changes, deletion, resumption
+after a top-up, and client billing settings.
+
+Each action is one DB transaction that locks the client's balance account first and the
+service second (the one lock order, shared with the billing run), validates everything before
+writing, and is idempotent where a retry is plausible (charges carry unique keys). A refusal
+raises a ``BillowError`` with a stable code and writes nothing.
+"""
+
+from billow.billing.actions.changes import change_addons, change_tariff
+from billow.billing.actions.deletion import delete_service
+from billow.billing.actions.renewal import charge_opening, renew_service
+from billow.billing.actions.resume import resume_paid_services
+from billow.billing.actions.settings import set_client_billing_settings
+
+__all__ = [
+    "change_addons",
+    "change_tariff",
+    "charge_opening",
+    "delete_service",
+    "renew_service",
+    "resume_paid_services",
+    "set_client_billing_settings",
+]

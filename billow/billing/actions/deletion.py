@@ -1,0 +1,121 @@
+"""Deleting a service now or at the end of its paid period, with a refund of the unused part."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db import transaction
+from django.db.models import Sum
+
+from billow.billing.actions.common import (
+    BUSY,
+    LockedService,
+    S,
+    adjust_key,
+    current_period,
+    lock_service,
+    post_money,
+    record_service_event,
+    status_change,
+)
+from billow.billing.errors import BillingError
+from billow.billing.models import (
+    Expense,
+    ExpenseKind,
+    ExpenseReason,
+)
+from billow.billing.proration import (
+    prorate,
+)
+from billow.billing.selectors import PriceBook, service_price
+from billow.billing.writes import apply_status_changes, set_paid_until
+from billow.catalog.choices import DeletionPolicy
+from billow.catalog.models import Tariff
+from billow.core import clock
+from billow.core.actors import Actor
+from billow.services.models import Service
+
+
+def delete_service(
+    *,
+    service: Service | int,
+    when: str | None = None,
+    refund: bool = False,
+    now: datetime | None = None,
+    actor: Actor | None = None,
+) -> Service:
+    """Delete a service ``now`` or at ``period_end`` (default: the product type's deletion
+    policy). Now, with ``refund``, the unused part of the paid period goes back to the balance
+    (a refund expense and ledger reversal), never more than was charged for that period.
+    Refuses ``service_deleted`` and busy services."""
+    moment = clock.now(now)
+    with transaction.atomic(durable=True):
+        locked = lock_service(service)
+        s = locked.service
+        if s.status == S.DELETED:
+            raise BillingError(f"service {s.pk} is deleted", code="service_deleted")
+        if s.status in BUSY:
+            raise BillingError("an operation runs on the service", code="service_not_billable")
+        today = moment.date()
+        mode = when or _deletion_default(s)
+        if mode not in ("now", "period_end"):
+            raise BillingError("when is 'now' or 'period_end'", code="invalid_choice")
+        if mode == "period_end" and s.paid_until is not None and s.paid_until > today:
+            s.delete_at_period_end = True
+            s.save(update_fields=["delete_at_period_end"])
+            record_service_event(
+                s, "service.deletion_scheduled", {"on": s.paid_until}, actor, moment
+            )
+            return s
+        if refund and s.paid_until is not None and s.paid_until > today:
+            _refund_unused(locked, today, moment, actor)
+        apply_status_changes(
+            [status_change(s, S.DELETED, "client_request")], now=moment, actor=actor
+        )
+    s.refresh_from_db()
+    return s
+
+
+def _deletion_default(s: Service) -> str:
+    policy = Tariff.objects.values_list("product_type__deletion_policy", flat=True).get(
+        pk=s.tariff_id
+    )
+    return "period_end" if policy == DeletionPolicy.PERIOD_END else "now"
+
+
+def _refund_unused(locked: LockedService, today: date, now: datetime, actor: Actor | None) -> None:
+    s = locked.service
+    cur = current_period(s, today)
+    price = service_price(
+        PriceBook(),
+        tariff_id=s.tariff_id,
+        currency=s.currency,
+        period=cur.period,
+        addon_values=s.addon_values or {},
+        special_price_minor=s.special_price_minor,
+    )
+    amount = min(prorate(price, cur.fraction), _net_charged(s, cur.period_from))
+    if amount > 0:
+        post_money(
+            locked,
+            ExpenseKind.REFUND,
+            ExpenseReason.DELETION,
+            adjust_key(s),
+            (today, cur.period_to),
+            amount,
+            now,
+            actor,
+        )
+    set_paid_until({s.pk: today}, now=now)
+
+
+def _net_charged(s: Service, since: date) -> int:
+    rows = dict(
+        Expense.objects.filter(service=s, period_to__gt=since)
+        .values("kind")
+        .annotate(total=Sum("amount_minor"))
+        .values_list("kind", "total")
+    )
+    charged = int(rows.get(ExpenseKind.CHARGE, 0) or 0)
+    back = int(rows.get(ExpenseKind.REFUND, 0) or 0) + int(rows.get(ExpenseKind.CREDIT, 0) or 0)
+    return charged - back

@@ -1,0 +1,158 @@
+"""Opening charge and renewal of a service for a period."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from fractions import Fraction
+
+from django.db import transaction
+
+from billow.billing.actions.common import (
+    S,
+    check_open,
+    lock_service,
+    post_money,
+    record_service_event,
+    require_funds,
+    status_change,
+)
+from billow.billing.errors import BillingError
+from billow.billing.models import (
+    Expense,
+    ExpenseKind,
+    ExpenseReason,
+)
+from billow.billing.plan import (
+    charge_key,
+)
+from billow.billing.proration import (
+    is_calendar,
+    next_period_end,
+    opening_period,
+    prorate,
+)
+from billow.billing.selectors import PriceBook, service_price
+from billow.billing.writes import apply_status_changes, set_paid_until
+from billow.core import clock
+from billow.core.actors import Actor
+from billow.core.periods import Period, to_period
+from billow.services.models import Service
+
+
+def charge_opening(
+    *,
+    service: Service | int,
+    start: date | None = None,
+    now: datetime | None = None,
+    actor: Actor | None = None,
+) -> Expense:
+    """Charge the first period of a service opened on ``start`` (default: today) and set its
+    paid-until date.
+
+    Anniversary: a whole period from ``start`` (the anchor day is ``start.day``). Calendar:
+    to the end of the month (before the pro-rata day) or of the next month (on/after it),
+    priced at the exact fraction (reference §1.8). Price: the special price, else the tariff
+    quote with the service's addon values; the setup fee is added whole. Idempotent: a replay
+    returns the existing expense. Refuses ``insufficient_funds`` unless post-paid.
+    """
+    moment = clock.now(now)
+    with transaction.atomic(durable=True):
+        locked = lock_service(service)
+        s = locked.service
+        if s.status == S.DELETED:
+            raise BillingError(f"service {s.pk} is deleted", code="service_deleted")
+        day = start or moment.date()
+        period_from, period_to, fraction = opening_period(
+            day, s.period, s.billing_mode, s.prorata_day
+        )
+        key = charge_key(s.pk, period_from)
+        existing = Expense.objects.filter(key=key).first()
+        if existing is not None:
+            return existing
+        if s.paid_until is not None:
+            raise BillingError("the opening period was charged already", code="already_charged")
+        amount = _opening_amount(s, fraction)
+        require_funds(locked.wallet, amount)
+        expense = post_money(
+            locked,
+            ExpenseKind.CHARGE,
+            ExpenseReason.PERIOD,
+            key,
+            (period_from, period_to),
+            amount,
+            moment,
+            actor,
+            "opening",
+        )
+        s.paid_until = period_to
+        s.anchor_day = 1 if is_calendar(s.period, s.billing_mode) else period_from.day
+        s.updated_at = moment
+        s.save(update_fields=["paid_until", "anchor_day", "updated_at"])
+        record_service_event(
+            s, "service.charged", {"expense": key, "amount_minor": amount}, actor, moment
+        )
+    return expense
+
+
+def _opening_amount(s: Service, fraction: Fraction) -> int:
+    book = PriceBook()
+    values = s.addon_values or {}
+    if s.special_price_minor is not None:
+        period_price, setup = s.special_price_minor, 0
+    else:
+        period_price = book.price(s.tariff_id, s.currency, s.period, values)
+        setup = book.price(s.tariff_id, s.currency, s.period, values, include_setup=True)
+        setup -= period_price
+    return prorate(period_price, fraction) + setup
+
+
+def renew_service(
+    *,
+    service: Service | int,
+    period: str | None = None,
+    now: datetime | None = None,
+    actor: Actor | None = None,
+) -> Expense:
+    """Renew now for one ``period`` (default: the auto-renew period, else the service's):
+    charge ``[paid_until, next end)`` and move paid-until. A service suspended for non-payment
+    whose new paid-until is in the future is resumed. Refuses deleted, unopened or busy
+    services, daily services (``daily_not_renewable``) and ``insufficient_funds``."""
+    moment = clock.now(now)
+    with transaction.atomic(durable=True):
+        locked = lock_service(service)
+        s = locked.service
+        check_open(s)
+        if s.period == Period.DAY:
+            raise BillingError("daily services are charged daily", code="daily_not_renewable")
+        per = to_period(period or s.auto_renew_period or s.period).value
+        assert s.paid_until is not None
+        start = s.paid_until
+        end = next_period_end(start, per, s.billing_mode, s.anchor_day)
+        amount = service_price(
+            PriceBook(),
+            tariff_id=s.tariff_id,
+            currency=s.currency,
+            period=per,
+            addon_values=s.addon_values or {},
+            special_price_minor=s.special_price_minor,
+        )
+        require_funds(locked.wallet, amount)
+        key = charge_key(s.pk, start)
+        expense = post_money(
+            locked,
+            ExpenseKind.CHARGE,
+            ExpenseReason.PERIOD,
+            key,
+            (start, end),
+            amount,
+            moment,
+            actor,
+            "renewal",
+        )
+        set_paid_until({s.pk: end}, now=moment)
+        record_service_event(
+            s, "service.renewed", {"expense": key, "paid_until": end}, actor, moment
+        )
+        if s.status == S.SUSPENDED_NONPAYMENT and end > moment.date():
+            apply_status_changes([status_change(s, S.ACTIVE, "paid")], now=moment, actor=actor)
+    return expense
