@@ -29,14 +29,12 @@ from billow.billing.selectors import (
     load_autopay_data,
     load_chunk,
 )
+from billow.billing.wallet import MoneyItem, wallet_accounts, write_money
 from billow.billing.writes import (
     RUN_ACTOR,
-    MoneyItem,
     apply_status_changes,
     notify_after_commit,
     set_paid_until,
-    wallet_accounts,
-    write_money,
 )
 from billow.core import clock
 from billow.core.audit import audit_kwargs

@@ -22,6 +22,7 @@ from typing import Any
 from django.db import transaction
 
 from billow.accounts.models import Client, Payer
+from billow.billing.wallet import lock_wallet
 from billow.catalog import cache as catalog_cache
 from billow.catalog.models import Tariff
 from billow.core import clock, rows
@@ -41,7 +42,7 @@ from billow.orders.models import (
     OrderStatus,
 )
 from billow.orders.quote import Quote, calculate_quote
-from billow.orders.settle import lock_wallet, settle_locked
+from billow.orders.settle import settle_locked
 from billow.payments.actions import charge_saved_method, create_payment
 from billow.payments.actions.payments import check_payment_request
 from billow.payments.errors import PaymentError

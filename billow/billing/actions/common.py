@@ -10,30 +10,22 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from billow.accounts.models import Client, Provider
 from billow.billing.errors import BillingError, InsufficientFundsError
 from billow.billing.models import (
-    ClientBillingSettings,
     Expense,
     ExpenseKind,
     ExpenseReason,
 )
-from billow.billing.plan import (
-    StatusChange,
-    Wallet,
-    WalletKey,
-)
+from billow.billing.plan import StatusChange
 from billow.billing.proration import (
     is_calendar,
     period_price_fraction,
     remaining_fraction,
 )
-from billow.billing.writes import MoneyItem, write_money
+from billow.billing.wallet import MoneyItem, Wallet, WalletKey, lock_wallet, move_money
 from billow.core.actors import Actor
 from billow.core.audit import audit_kwargs
 from billow.core.periods import Period, add_months, to_period
-from billow.ledger.models import AccountKind, LedgerAccount
-from billow.ledger.selectors import get_or_create_account
 from billow.services.models import Service, ServiceEvent
 from billow.services.states import ServiceStatus
 
@@ -55,27 +47,14 @@ class LockedService:
 
 
 def lock_service(service: Service | int) -> LockedService:
-    """Lock the client's balance account (created if missing), then the service."""
+    """Lock the client's wallet (its balance account, created if missing), then the service."""
     pk = service if isinstance(service, int) else service.pk
-    head = Service.objects.values_list("client_id", "provider_id", "currency").get(pk=pk)
-    account = get_or_create_account(
-        kind=AccountKind.CLIENT_BALANCE,
-        currency=head[2],
-        client=Client(pk=head[0]),
-        provider=Provider(pk=head[1]),
-    )
-    balance = (
-        LedgerAccount.objects.select_for_update()
-        .values_list("balance_minor", flat=True)
-        .get(pk=account.pk)
-    )
+    client_id, provider_id, currency = Service.objects.values_list(
+        "client_id", "provider_id", "currency"
+    ).get(pk=pk)
+    wallet = lock_wallet(client_id, provider_id, currency)
     locked = Service.objects.select_for_update().get(pk=pk)
-    limit, postpaid = (
-        ClientBillingSettings.objects.filter(client_id=head[0], currency=head[2])
-        .values_list("credit_limit_minor", "postpaid")
-        .first()
-    ) or (0, False)
-    return LockedService(locked, account.pk, Wallet(account.pk, int(balance), int(limit), postpaid))
+    return LockedService(locked, wallet.account, wallet)
 
 
 def check_open(s: Service) -> None:
@@ -121,7 +100,7 @@ def post_money(
     item = MoneyItem(
         locked.service.pk, locked.key, kind, reason, key, span[0], span[1], amount, description
     )
-    return write_money([item], {locked.key: locked.account_id}, now=now, actor=actor)[0]
+    return move_money(item, locked.account_id, now=now, actor=actor)
 
 
 def adjust_key(s: Service) -> str:

@@ -22,9 +22,6 @@ from billow.billing.models import (
     ExpenseKind,
     ExpenseReason,
 )
-from billow.billing.plan import (
-    charge_key,
-)
 from billow.billing.proration import (
     is_calendar,
     next_period_end,
@@ -32,6 +29,7 @@ from billow.billing.proration import (
     prorate,
 )
 from billow.billing.selectors import PriceBook, service_price
+from billow.billing.wallet import charge_key
 from billow.billing.writes import apply_status_changes, set_paid_until
 from billow.core import clock
 from billow.core.actors import Actor
