@@ -63,6 +63,7 @@ def test_read_wallet_matches_the_locked_one_and_never_creates_an_account() -> No
 
 
 @pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
 def test_lock_wallet_refuses_outside_a_transaction() -> None:
     world = World()
     client = world.client(balance=100)
