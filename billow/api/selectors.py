@@ -159,48 +159,26 @@ def list_service_events(service: Service) -> QuerySet[ServiceEvent]:
 def preview_service_change(
     service: Service, *, tariff_id: int | None, addon_values: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The price of one period of ``service`` after a tariff and/or addon change, next to its
-    current price. Pure pricing (``catalog.pricing``); no proration (billing decides that when
-    the change is made). Pricing refusals (``addon_value_out_of_range``, ...) raise as is."""
-    from billow.billing.selectors import PriceBook, service_price
-    from billow.catalog.pricing import check_addon_change, lines_total, price_tariff
+    """What a tariff and/or addon change does (``billing.plan_change.quote_plan_change``, the
+    rule the change itself follows): the price of the current paid period before and after, and
+    what is charged or credited now or the date the change waits for. Refusals raise as is."""
+    from billow.billing.plan_change import quote_plan_change
 
-    book = PriceBook()
-    period = service.auto_renew_period or service.period
-    new_tariff = tariff_id or service.tariff_id
-    current_values = dict(service.addon_values or {})
-    info = book.info(new_tariff, service.currency)
-    if new_tariff == service.tariff_id:
-        for name, value in (addon_values or {}).items():
-            check_addon_change(info, name, current_values.get(name), value)
-        values = {**current_values, **(addon_values or {})}
-    else:
-        known = {a.intname for a in info.top_addons}
-        values = (
-            dict(addon_values)
-            if addon_values is not None
-            else {k: v for k, v in current_values.items() if k in known}
-        )
-    lines = price_tariff(
-        info, period=period, addon_values=values, currency=service.currency, include_setup=False
-    )
-    new = lines_total(lines, service.currency).amount_minor
-    current = service_price(
-        book,
-        tariff_id=service.tariff_id,
-        currency=service.currency,
-        period=period,
-        addon_values=current_values,
-        special_price_minor=service.special_price_minor,
+    change = quote_plan_change(
+        service, tariff_id=tariff_id, addon_values=addon_values, today=clock.now().date()
     )
     return {
-        "tariff_id": new_tariff,
-        "period": period,
-        "addon_values": values,
-        "currency": service.currency,
-        "current_minor": current,
-        "new_minor": new,
-        "difference_minor": new - current,
+        "tariff_id": change.tariff_id,
+        "period": change.period,
+        "addon_values": change.addon_values,
+        "currency": change.currency,
+        "current_minor": change.current_minor,
+        "new_minor": change.new_minor,
+        "difference_minor": change.difference_minor,
+        "charge_now_minor": change.charge_minor,
+        "credit_now_minor": change.credit_minor,
+        "when": change.when,
+        "effective_on": change.effective_on,
         "lines": [
             {
                 "kind": str(line.kind),
@@ -211,7 +189,7 @@ def preview_service_change(
                 "amount_minor": line.amount.amount_minor,
                 "currency": line.amount.currency,
             }
-            for line in lines
+            for line in change.lines
         ],
     }
 

@@ -8,11 +8,8 @@ from django.db import transaction
 from django.db.models import Sum
 
 from billow.billing.actions.common import (
-    BUSY,
     LockedService,
-    S,
     adjust_key,
-    current_period,
     lock_service,
     post_money,
     record_service_event,
@@ -23,6 +20,11 @@ from billow.billing.models import (
     Expense,
     ExpenseKind,
     ExpenseReason,
+)
+from billow.billing.plan_change import (
+    BUSY,
+    S,
+    current_period,
 )
 from billow.billing.proration import (
     prorate,

@@ -8,8 +8,6 @@ from fractions import Fraction
 from django.db import transaction
 
 from billow.billing.actions.common import (
-    S,
-    check_open,
     lock_service,
     post_money,
     record_service_event,
@@ -21,6 +19,10 @@ from billow.billing.models import (
     Expense,
     ExpenseKind,
     ExpenseReason,
+)
+from billow.billing.plan_change import (
+    S,
+    check_open,
 )
 from billow.billing.proration import (
     is_calendar,
