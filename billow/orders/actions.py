@@ -42,8 +42,11 @@ from billow.orders.models import (
 )
 from billow.orders.quote import Quote, calculate_quote
 from billow.orders.settle import lock_wallet, settle_locked
-from billow.payments.actions import charge_saved_method, create_payment
-from billow.payments.actions.payments import check_payment_request
+from billow.payments.actions import (
+    charge_saved_method,
+    check_payment_request,
+    create_payment,
+)
 from billow.payments.errors import PaymentError
 from billow.payments.models import PaymentMethod, SavedPaymentMethod
 from billow.payments.selectors import get_payment_method
