@@ -26,7 +26,7 @@ from billow.accounts.selectors import (
     list_provider_ids_for_client,
 )
 from billow.api import errors, selectors
-from billow.api.exceptions import _jsonable, error_body
+from billow.api.exceptions import error_body, jsonable_details
 from billow.api.idempotency import HEADER, idempotent
 from billow.api.serializers import commerce as s
 from billow.api.serializers.client import ServiceOut
@@ -176,7 +176,7 @@ class CartView(CommerceView):
             try:
                 quote = get_cart_quote(client=self.client, provider_id=provider_id)
             except BillowError as exc:  # a withdrawn tariff: show the cart and why
-                error = error_body(exc.code, exc.message, _jsonable(exc.details))
+                error = error_body(exc.code, exc.message, jsonable_details(exc.details))
         body = {
             "provider_id": provider_id,
             "currency": items[0].cart.currency if items else None,
