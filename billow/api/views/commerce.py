@@ -297,6 +297,10 @@ class OrderListView(OrdersMixin, generics.ListAPIView):
             currency=data.get("currency", ""),
             actor=self.actor,
         )
+        if result.payment_refusal is not None:
+            # The order is placed and waits for payment; the answer is the refusal, as for a
+            # method refused before the order (the client pays from the order later).
+            raise result.payment_refusal
         payment = result.payment
         if payment is not None:
             payment = start_payment(
