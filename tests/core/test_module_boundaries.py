@@ -1,4 +1,6 @@
-"""Modules import each other's public names only: a ``_private`` name is private to its module.
+"""Module boundaries: modules import each other's public names only (a ``_private`` name is
+private to its module), the import contracts name modules that exist, and every app package is
+installed.
 
 Given every Python module under ``billow/``, when its imports are read, then none imports a
 name starting with one underscore from another module (dunders such as ``__version__`` are
@@ -8,7 +10,11 @@ public by convention).
 from __future__ import annotations
 
 import ast
+import importlib.util
+import tomllib
 from pathlib import Path
+
+from django.conf import settings
 
 import billow
 
@@ -54,3 +60,28 @@ def test_the_check_sees_private_imports_at_any_depth_and_ignores_dunders() -> No
     )
 
     assert sorted(_private_imports(source)) == ["_hidden", "_inner"]
+
+
+def test_every_module_the_import_contracts_name_exists() -> None:
+    config = tomllib.loads((ROOT.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    named = {
+        module
+        for contract in config["tool"]["importlinter"]["contracts"]
+        for key in ("source_modules", "forbidden_modules", "layers", "containers")
+        for module in contract.get(key, [])
+    }
+
+    assert named
+    assert sorted(m for m in named if importlib.util.find_spec(m) is None) == []
+
+
+def test_every_app_is_installed_and_no_package_is_an_empty_placeholder() -> None:
+    packages = sorted(path.parent for path in ROOT.glob("*/__init__.py"))
+    apps = {
+        f"billow.{package.name}"
+        for package in packages
+        if (package / "apps.py").exists() or (package / "models.py").exists()
+    }
+
+    assert apps - set(settings.INSTALLED_APPS) == set()
+    assert [p.name for p in packages if [f.name for f in p.glob("*.py")] == ["__init__.py"]] == []
