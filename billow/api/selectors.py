@@ -16,7 +16,7 @@ from billow.accounts.selectors import remember_client_scope
 from billow.api.models import ApiToken
 from billow.core import clock
 from billow.core.rows import Columns
-from billow.ledger.models import AccountKind, LedgerAccount, LedgerEntry
+from billow.ledger.models import AccountKind, LedgerAccount
 from billow.services.models import Service, ServiceEvent
 
 
@@ -126,20 +126,6 @@ def list_balances_for_client(client_id: int) -> QuerySet[LedgerAccount]:
     return LedgerAccount.objects.filter(
         client_id=client_id, kind=AccountKind.CLIENT_BALANCE
     ).order_by("currency", "provider_id", "id")
-
-
-def list_statement_for_client(
-    client_id: int, *, currency: str | None = None, kind: str | None = None
-) -> QuerySet[LedgerEntry]:
-    """Ledger entries of the client's balance accounts, newest first, with transactions."""
-    rows = LedgerEntry.objects.filter(
-        account__client_id=client_id, account__kind=AccountKind.CLIENT_BALANCE
-    ).select_related("transaction")
-    if currency:
-        rows = rows.filter(currency=currency)
-    if kind:
-        rows = rows.filter(transaction__kind=kind)
-    return rows.order_by("-id")
 
 
 def list_services_for_client(client_id: int, *, status: str | None = None) -> QuerySet[Service]:

@@ -18,7 +18,7 @@ from billow.catalog.models import Tariff
 from billow.catalog.pricing import AddonInfo, PriceLine, TariffInfo
 from billow.core.clock import now as clock_now
 from billow.core.errors import BillowError
-from billow.ledger.models import AccountKind, LedgerAccount, LedgerEntry
+from billow.ledger.models import AccountKind, LedgerAccount
 from billow.notifications.models import Notification
 from billow.notifications.selectors import count_unread_for_client, list_notifications_for_client
 from billow.services.actions import client_may_suspend
@@ -261,16 +261,6 @@ def get_tariff_for_change(s: Service, tariff_id: int) -> Tariff:
         if t.pk == tariff_id:
             return t
     raise Http404("no such tariff")
-
-
-def list_statement(client: Client, *, currency: str = "") -> QuerySet[LedgerEntry]:
-    """Entries of the client's balance accounts, newest first (payments, charges, refunds)."""
-    rows = LedgerEntry.objects.filter(
-        account__client=client, account__kind=AccountKind.CLIENT_BALANCE
-    ).select_related("transaction")
-    if currency:
-        rows = rows.filter(currency=currency)
-    return rows.order_by("-id")
 
 
 def list_payers(client: Client) -> QuerySet[Payer]:

@@ -20,12 +20,8 @@ from billow.core.audit import audit_kwargs
 from billow.core.money import Money
 from billow.ledger.actions import post_transaction
 from billow.ledger.models import AccountKind, LedgerAccount, TransactionKind
-from billow.payments.actions.payments import (
-    build_gateway,
-    call_gateway,
-    house_account,
-    lock_balance,
-)
+from billow.payments.actions.accounts import house_account, lock_balance
+from billow.payments.actions.gateway_calls import build_gateway, call_gateway
 from billow.payments.errors import PaymentConflictError, RefundError
 from billow.payments.gateways import gateways
 from billow.payments.gateways.base import Outcome, OutcomeStatus, RefundRequest
