@@ -19,6 +19,7 @@ from typing import Any
 from billow.billing.errors import BillingError
 from billow.billing.models import Expense, ExpenseKind, ExpenseReason
 from billow.billing.proration import (
+    calendar_remaining_fraction,
     is_calendar,
     period_price_fraction,
     prorate,
@@ -75,7 +76,10 @@ def current_period(s: Service, today: date) -> CurrentPeriod:
     else:
         per = _period_of(last, s.paid_until, s)
     price_fraction = period_price_fraction(last, per, s.billing_mode, s.prorata_day)
-    frac = remaining_fraction(today, last, s.paid_until, price_fraction)
+    if price_fraction != 1 and is_calendar(per, s.billing_mode):  # a calendar first period
+        frac = calendar_remaining_fraction(today, last, s.paid_until, per)
+    else:
+        frac = remaining_fraction(today, last, s.paid_until, price_fraction)
     return CurrentPeriod(last, s.paid_until, per, frac)
 
 
