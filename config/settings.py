@@ -345,6 +345,10 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
         "InvoiceStatusEnum": "billow.invoicing.models.InvoiceStatus",
     },
 }
+# A claimed Idempotency-Key still unanswered after this long is taken over by a repeat (its
+# request crashed); records are purged this many hours after their claim (hourly job).
+API_IDEMPOTENCY_STALE_SECONDS = env.int("API_IDEMPOTENCY_STALE_SECONDS", default=300)
+API_IDEMPOTENCY_RETENTION_HOURS = env.int("API_IDEMPOTENCY_RETENTION_HOURS", default=168)
 # --- end of the REST API block ---------------------------------------------------------------
 
 # Billow runtime defaults (admin-editable parameters come later).

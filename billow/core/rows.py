@@ -89,7 +89,10 @@ def table(model: type[Model], conn: BaseDatabaseWrapper) -> str:
 
 def column(model: type[Model], field: str, conn: BaseDatabaseWrapper) -> str:
     """The quoted column of ``model``'s field ``field`` (``"client"`` gives ``"client_id"``)."""
-    return conn.ops.quote_name(model._meta.get_field(field).column)  # type: ignore[union-attr]
+    found = model._meta.get_field(field)
+    if not isinstance(found, Field) or found.column is None:
+        raise ValueError(f"{model.__name__}.{field} has no column")
+    return conn.ops.quote_name(found.column)
 
 
 def columns(model: type[Model], fields: Sequence[str], conn: BaseDatabaseWrapper) -> str:
@@ -98,6 +101,7 @@ def columns(model: type[Model], fields: Sequence[str], conn: BaseDatabaseWrapper
 
 
 # --- the signed 64-bit range ------------------------------------------------------------------
+
 
 def fits_int64(value_sql: str, delta_sql: str) -> str:
     """SQL that is true when ``value + delta`` stays within ``±(2**63 - 1)``, computed without
@@ -174,9 +178,7 @@ class Columns(Generic[M]):
             values[i] = value
         return self.model.from_db(conn.alias, self.attnames, values)
 
-    def _get_converters(
-        self, conn: BaseDatabaseWrapper
-    ) -> list[tuple[int, list[_Converter], Any]]:
+    def _get_converters(self, conn: BaseDatabaseWrapper) -> list[tuple[int, list[_Converter], Any]]:
         found = self._converters.get(conn.vendor)
         if found is None:
             found = []

@@ -139,7 +139,7 @@ def pg_insert_small(conn: BaseDatabaseWrapper, txns: int, entries: int) -> str:
     return (
         f"WITH t AS (INSERT INTO {n['txn']} ({n['txn_cols']}) VALUES "  # noqa: S608
         + ", ".join([txn_row] * txns)
-        + f") INSERT INTO {n['entry']} ({n['entry_cols']}) VALUES "
+        + f") INSERT INTO {n['entry']} ({n['entry_cols']}) VALUES "  # noqa: S608
         + ", ".join([entry_row] * entries)
     )
 
