@@ -67,9 +67,23 @@ def cursor_for(model: type[Model], *, write: bool = True) -> Iterator[CursorWrap
         yield cursor
 
 
+#: Every hand-written statement builder (``module.name``), registered by :func:`hand_written`:
+#: the SQL test matrix (tests/sql) checks that it runs each of them.
+STATEMENTS: set[str] = set()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def hand_written(build: F) -> F:
+    """Register a statement builder in :data:`STATEMENTS` (``per_vendor`` does it too)."""
+    STATEMENTS.add(f"{build.__module__}.{build.__qualname__}")
+    return build
+
+
 def per_vendor(build: Callable[[BaseDatabaseWrapper], T]) -> Callable[[BaseDatabaseWrapper], T]:
     """Cache what ``build(conn)`` returns (a statement's text) per database vendor: the names
-    in it never change while the process runs."""
+    in it never change while the process runs. Registers the builder in :data:`STATEMENTS`."""
+    hand_written(build)
     built: dict[str, T] = {}
 
     @functools.wraps(build)
@@ -240,6 +254,7 @@ def insert(objs: Sequence[M]) -> list[M]:
     return list(objs)
 
 
+@hand_written
 def _insert_sql(
     model: type[Model], n: int, conn: BaseDatabaseWrapper
 ) -> tuple[str, list[Field[Any, Any]]]:

@@ -72,14 +72,23 @@ def pg_copy_entry(conn: BaseDatabaseWrapper) -> str:
     return f"COPY {n['entry']} ({n['entry_cols']}) FROM STDIN"
 
 
-PG_SEQUENCE = "SELECT pg_get_serial_sequence(%s, 'id')"
-# n ids from the sequence; usually contiguous (then only the bounds travel back), else all of them.
-# The sequence is passed as a constant: pg_get_serial_sequence() per row costs 4x nextval().
-PG_NEXT_IDS = (
-    "WITH s AS (SELECT nextval(%s::regclass) AS v FROM generate_series(1, %s)) "
-    "SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL "
-    "ELSE array_agg(v) END FROM s"
-)
+@rows.per_vendor
+def pg_sequence(conn: BaseDatabaseWrapper) -> str:
+    """The name of a table's id sequence (parameter: the table name; both names are text
+    arguments here, not identifiers)."""
+    return "SELECT pg_get_serial_sequence(%s, 'id')"
+
+
+@rows.per_vendor
+def pg_next_ids(conn: BaseDatabaseWrapper) -> str:
+    """n ids from the sequence; usually contiguous (then only the bounds travel back), else all
+    of them. The sequence is passed as a constant: pg_get_serial_sequence() per row costs 4x
+    nextval()."""
+    return (
+        "WITH s AS (SELECT nextval(%s::regclass) AS v FROM generate_series(1, %s)) "
+        "SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL "
+        "ELSE array_agg(v) END FROM s"
+    )
 
 
 @rows.per_vendor
@@ -131,6 +140,7 @@ def pg_plan_small(conn: BaseDatabaseWrapper) -> str:
     )
 
 
+@rows.hand_written
 def pg_insert_small(conn: BaseDatabaseWrapper, txns: int, entries: int) -> str:
     """``txns`` transactions and ``entries`` entries in one statement (entries have no FK)."""
     n = _names(conn)
@@ -238,7 +248,7 @@ class PostgresWriter:
         return [tuple(row) for row in self.cursor.fetchall()]
 
     def allocate_ids(self, n: int) -> list[int]:
-        self.cursor.execute(PG_NEXT_IDS, [self.sequence(), n])
+        self.cursor.execute(pg_next_ids(self.conn), [self.sequence(), n])
         low, high, scattered = self.cursor.fetchone()
         return list(scattered) if scattered is not None else list(range(low, high + 1))
 
@@ -247,7 +257,7 @@ class PostgresWriter:
         where = (db.get("HOST"), db.get("PORT"), db.get("NAME"))
         sequence = _SEQUENCES.get(where)
         if sequence is None:  # one lookup per database and process: the name never changes
-            self.cursor.execute(PG_SEQUENCE, [LedgerTransaction._meta.db_table])
+            self.cursor.execute(pg_sequence(self.conn), [LedgerTransaction._meta.db_table])
             (sequence,) = self.cursor.fetchone()
             _SEQUENCES[where] = sequence
         return sequence
