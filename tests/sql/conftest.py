@@ -21,6 +21,20 @@ from contextlib import contextmanager
 import pytest
 from django.db import connection
 
+# Fixtures of the apps whose statements the matrix runs (a service with its module instance,
+# ledger accounts, a staff user); the services one also stands the clock at its T0.
+from tests.api.conftest import staff_user  # noqa: F401
+from tests.ledger.conftest import make_account, make_client  # noqa: F401
+from tests.services.conftest import (  # noqa: F401
+    _isolated,
+    client,
+    dummy,
+    provider,
+    service,
+    tariff,
+    vps_type,
+)
+
 #: Amounts near 2**62: far beyond 32 bits, and two of them still fit a signed 64-bit column.
 BIG = 2**62 + 12_345
 
