@@ -40,20 +40,20 @@ def _load_token(prefix: str) -> ApiToken | None:
     client when there is one, from one hand-written statement (``api.sql.load_token``: it runs
     on every API request, and the same ``select_related`` query costs about ten times the CPU to
     build in the ORM)."""
-    row = sql.load_token(prefix)
+    row, conn = sql.load_token(prefix)
     if row is None:
         return None
     cols = sql.token_row()
     at = 0
-    token = cols.token.load(row, at)
+    token = cols.token.load(row, at, conn)
     at += len(cols.token)
-    user = cols.user.load(row, at)
+    user = cols.user.load(row, at, conn)
     at += len(cols.user)
     client_user: ClientUser | None = None
     if row[at] is not None:  # the client user's id: None for a staff user
-        client_user = cols.client_user.load(row, at)
+        client_user = cols.client_user.load(row, at, conn)
         at += len(cols.client_user)
-        client = cols.client.load(row, at)
+        client = cols.client.load(row, at, conn)
         at += len(cols.client)
         remember_client_scope(client, _ids(row[at]), _ids(row[at + 1]))
         ClientUser._meta.get_field("client").set_cached_value(client_user, client)

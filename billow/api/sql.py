@@ -77,13 +77,14 @@ def token_sql(conn: BaseDatabaseWrapper) -> str:
     )
 
 
-def load_token(prefix: str) -> tuple[Any, ...] | None:
-    """The row of :func:`token_sql` for ``prefix``, or None."""
+def load_token(prefix: str) -> tuple[tuple[Any, ...] | None, BaseDatabaseWrapper]:
+    """The row of :func:`token_sql` for ``prefix`` (or None) and the connection it was read
+    on (to load instances from it)."""
     conn = rows.connection_for(ApiToken, write=False)
     with conn.cursor() as cursor:
         cursor.execute(token_sql(conn), [prefix])
         row: tuple[Any, ...] | None = cursor.fetchone()
-    return row
+    return row, conn
 
 
 # --- idempotency records ----------------------------------------------------------------------
@@ -107,7 +108,7 @@ def insert_idempotency_claim(record: IdempotencyRecord) -> int:
     """INSERT the claim ``record`` (its CLAIMED fields); its new id. A second claim of one
     (user, key) raises ``IntegrityError``."""
     conn = rows.connection_for(IdempotencyRecord)
-    values = [IDEMPOTENCY_ROW.prep(f, getattr(record, _attname(f))) for f in CLAIMED]
+    values = [IDEMPOTENCY_ROW.prep(f, getattr(record, _attname(f)), conn) for f in CLAIMED]
     with conn.cursor() as cursor:
         cursor.execute(claim_sql(conn), values)
         return int(cursor.fetchone()[0])
@@ -131,13 +132,13 @@ def complete_sql(conn: BaseDatabaseWrapper) -> str:
 def complete_idempotency_record(record_id: int, status: int, body: Any, completed_at: Any) -> None:
     """Store the response of the claim ``record_id``."""
     prep = IDEMPOTENCY_ROW.prep
+    conn = rows.connection_for(IdempotencyRecord)
     params = [
-        prep("response_status", status),
-        prep("response_body", body),
-        prep("completed_at", completed_at),
+        prep("response_status", status, conn),
+        prep("response_body", body, conn),
+        prep("completed_at", completed_at, conn),
         record_id,
     ]
-    conn = rows.connection_for(IdempotencyRecord)
     with conn.cursor() as cursor:
         cursor.execute(complete_sql(conn), params)
 

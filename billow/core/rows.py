@@ -177,13 +177,17 @@ class Columns(Generic[M]):
             self._sql[conn.vendor] = known
         return known
 
-    def prep(self, name: str, value: Any) -> Any:
-        """``value`` of field ``name`` as a statement parameter (as ``save()`` sends it)."""
-        return self._by_name[name].get_db_prep_save(value, connection_for(self.model))
+    def prep(self, name: str, value: Any, conn: BaseDatabaseWrapper | None = None) -> Any:
+        """``value`` of field ``name`` as a statement parameter for ``conn`` (default: the
+        model's), as ``save()`` sends it."""
+        return self._by_name[name].get_db_prep_save(value, conn or connection_for(self.model))
 
-    def load(self, row: Sequence[Any], start: int = 0) -> M:
-        """The instance from ``row[start:start + len(self)]`` (as ``QuerySet`` would build it)."""
-        conn = connection_for(self.model)
+    def load(
+        self, row: Sequence[Any], start: int = 0, conn: BaseDatabaseWrapper | None = None
+    ) -> M:
+        """The instance from ``row[start:start + len(self)]`` (as ``QuerySet`` would build it)
+        read through ``conn`` (default: the model's)."""
+        conn = conn or connection_for(self.model)
         values = list(row[start : start + len(self.fields)])
         for i, converters, col in self._get_converters(conn):
             value = values[i]

@@ -85,19 +85,19 @@ def claim_operation(operation_id: int, moment: datetime) -> ServiceOperation | N
     with conn.cursor() as cursor:
         cursor.execute(claim_sql(conn), [OS.RUNNING, moment, operation_id, OS.QUEUED, moment])
         row = cursor.fetchone()
-    return None if row is None else _claimed(row)
+    return None if row is None else _claimed(row, conn)
 
 
-def _claimed(row: tuple[Any, ...]) -> ServiceOperation:
-    op = _C_OP.load(row)
+def _claimed(row: tuple[Any, ...], conn: BaseDatabaseWrapper) -> ServiceOperation:
+    op = _C_OP.load(row, 0, conn)
     at = len(_C_OP)
-    svc = _C_SVC.load(row, at)
+    svc = _C_SVC.load(row, at, conn)
     at += len(_C_SVC)
-    tariff = _C_TARIFF.load(row, at)
+    tariff = _C_TARIFF.load(row, at, conn)
     at += len(_C_TARIFF)
-    ptype = _C_TYPE.load(row, at)
+    ptype = _C_TYPE.load(row, at, conn)
     at += len(_C_TYPE)
-    instance = None if row[at] is None else _C_INSTANCE.load(row, at)
+    instance = None if row[at] is None else _C_INSTANCE.load(row, at, conn)
     _cache(Tariff, "product_type", tariff, ptype)
     _cache(Service, "tariff", svc, tariff)
     if op.module_instance_id is not None:
@@ -149,23 +149,23 @@ def succeed_if_unchanged(
     and started_at are still as loaded; the locked service, the updated operation and whether
     it has open tasks, or None having written nothing."""
     prep = _OP_COLUMNS.prep
+    conn = rows.connection_for(ServiceOperation)
     params = [
         operation.service_id,
         OS.SUCCEEDED,
-        prep("result", result),
-        prep("finished_at", moment),
+        prep("result", result, conn),
+        prep("finished_at", moment, conn),
         operation.pk,
         operation.status,
         operation.attempts,
-        prep("started_at", operation.started_at),
+        prep("started_at", operation.started_at, conn),
         TaskStatus.OPEN,
     ]
-    conn = rows.connection_for(ServiceOperation)
     with conn.cursor() as cursor:
         cursor.execute(succeed_sql(conn), params)
         row = cursor.fetchone()
     if row is None:
         return None
-    svc = _SVC_COLUMNS.load(row)
-    op = _OP_COLUMNS.load(row, len(_SVC_COLUMNS))
+    svc = _SVC_COLUMNS.load(row, 0, conn)
+    op = _OP_COLUMNS.load(row, len(_SVC_COLUMNS), conn)
     return svc, op, bool(row[-1])

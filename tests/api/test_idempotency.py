@@ -12,9 +12,9 @@ from django.db import connection
 from billow.api.actions import claim_idempotency_key, stale_after
 from billow.api.models import IdempotencyRecord
 from billow.api.tasks import purge_idempotency
+from billow.billing.models import Expense
 from billow.core import clock
 from billow.jobs.schedule import SCHEDULE
-from billow.billing.models import Expense
 from tests.api.conftest import MONTH_PRICE, Tenant, make_tenant
 from tests.billing.world import db_state
 
