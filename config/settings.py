@@ -125,6 +125,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["TEST"] = {"NAME": os.environ.get("BILLOW_SQLITE_TEST_NAME") or None}
 else:
     _db.setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+    if env.bool("DB_SERVER_SIDE_BINDING", default=False):  # psycopg binds parameters server-side
+        _db.setdefault("OPTIONS", {})["server_side_binding"] = True
     _db.setdefault("CONN_HEALTH_CHECKS", True)
     _db["ATOMIC_REQUESTS"] = False
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from billow.core import rows
 from billow.core.errors import RetryableError
 from billow.core.money import MAX_MINOR
-from billow.ledger import bulk
+from billow.ledger import bulk, sql
 from billow.ledger.errors import (
     BalanceOutOfRangeError,
     IdempotencyKeyReusedError,
@@ -66,7 +66,8 @@ def post_transaction(
     ``BillowError`` is raised and nothing is written; the same ``idempotency_key`` posted again
     with the same legs returns the first transaction (also under concurrent posting: the unique
     key decides, not a prior read); balances move by ``F()`` in this DB transaction, accounts in
-    id order so concurrent posters cannot deadlock.
+    id order so concurrent posters cannot deadlock, and never beyond the signed 64-bit range
+    (``amount_out_of_range``, nothing written).
     """
     posting = Posting(kind, legs, idempotency_key, reference, memo, actor)
     checked = check_posting(posting, account_currencies(legs))
@@ -157,8 +158,10 @@ def post_transactions_bulk(
     ``items``) with identical legs is skipped, with other legs the whole call raises
     ``idempotency_key_reused``; rows go in chunks of ``settings.BILLOW["LEDGER_BULK_BATCH"]``
     (COPY on PostgreSQL, executemany on SQLite); each account's balance moves once by its
-    aggregated delta in the same DB transaction. A key inserted concurrently by another poster
-    surfaces as ``RetryableError`` (``ledger_bulk_race``): retrying skips it.
+    aggregated delta in the same DB transaction, never beyond the signed 64-bit range
+    (``amount_out_of_range``). Everything runs in a savepoint, so a database error leaves a
+    caller's transaction usable; a key inserted concurrently by another poster surfaces as
+    ``RetryableError`` (``ledger_bulk_race``): retrying skips it.
     """
     currencies = account_currencies(leg for item in items for leg in item.legs)
     small = bulk.is_small(items)  # asked before the savepoint below opens a transaction
@@ -166,7 +169,7 @@ def post_transactions_bulk(
     try:
         # A savepoint on both paths: a database error rolls back to it, so a caller's
         # transaction stays usable (the small path's refusals come before its first write).
-        with transaction.atomic(using=bulk.sql.connection().alias):
+        with transaction.atomic(using=sql.connection().alias):
             ids = run.execute_small() if small else run.execute()
     except IntegrityError as exc:
         raise RetryableError(
