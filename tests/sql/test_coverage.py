@@ -9,8 +9,7 @@ import importlib.util
 
 from billow.core import rows
 
-#: Every module holding hand-written SQL. billow/billing/sql.py joins when it exists: list its
-#: builders in COVERED with the test_billing_sql.py tests that run them.
+#: Every module holding hand-written SQL.
 SQL_MODULES = (
     "billow.core.rows",
     "billow.ledger.sql",
@@ -44,6 +43,8 @@ COVERED = {
     "billow.api.sql.complete_sql": "test_api_sql.py::test_the_idempotency_claim_*",
     "billow.api.sql.hit_sql": "test_api_sql.py::test_the_throttle_counter_*",
     "billow.invoicing.sql.bump_sql": "test_invoicing_sql.py::test_the_bump_numbers_as_the_orm",
+    "billow.billing.sql.wallet_sql": "test_billing_sql.py::test_the_wallet_lock_reads_*",
+    "billow.billing.sql.expense_insert_sql": "test_billing_sql.py::test_the_expense_insert_*",
 }
 
 

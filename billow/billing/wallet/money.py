@@ -108,7 +108,7 @@ def write_money(
     if fast:
         sql.insert_expense_rows(rows)
         return []
-    expenses = [Expense(**dict(zip(sql.EXPENSE_FIELDS, row, strict=True))) for row in rows]
+    expenses = [Expense(**dict(zip(sql.EXPENSE_ATTRS, row, strict=True))) for row in rows]
     return db_rows.insert(expenses)  # the ORM's bulk_create build costs more than the INSERT
 
 
