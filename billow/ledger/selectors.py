@@ -8,10 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import BigIntegerField, Exists, F, OuterRef, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    RowRange,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce
 
 from billow.accounts.models import Client, Provider
 from billow.core.money import Money, exponent
@@ -110,19 +125,98 @@ def list_entries_for_account(account: LedgerAccount | int) -> QuerySet[LedgerEnt
 
 
 def list_statement_for_client(
-    client_id: int, *, currency: str | None = None, kind: str | None = None
+    client_id: int,
+    *,
+    currency: str | None = None,
+    kind: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> QuerySet[LedgerEntry]:
-    """The client's statement: entries of their balance accounts (every provider), newest
-    first, with their transactions; optionally one currency and one transaction kind. The one
-    statement query of the client area (page and CSV) and the API."""
-    rows = LedgerEntry.objects.filter(
+    """The client's statement: entries of their balance accounts (every provider), in date
+    order (oldest first; ties by id), with their transactions; optionally one currency, one
+    transaction kind and the days ``date_from`` .. ``date_to`` (inclusive, UTC). The one
+    statement query of the client area (page and CSV) and the API.
+
+    Each entry carries ``balance_minor``: the client's balance in the entry's currency (all
+    providers together) right after it, the same on every page and under every filter (the
+    window runs over the listed rows plus the opening balance before ``date_from``; with a kind
+    filter, which hides rows in between, a correlated sum per row instead). ``date_from`` after
+    ``date_to`` is refused with ``invalid_date_range``.
+    """
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise LedgerValidationError(
+            "date_from is after date_to",
+            code="invalid_date_range",
+            date_from=date_from.isoformat(),
+            date_to=date_to.isoformat(),
+        )
+    mine = LedgerEntry.objects.filter(
         account__client_id=client_id, account__kind=AccountKind.CLIENT_BALANCE
-    ).select_related("transaction")
+    )
     if currency:
-        rows = rows.filter(currency=currency)
+        mine = mine.filter(currency=currency)
+    rows = mine.select_related("transaction")
+    if date_from is not None:
+        rows = rows.filter(transaction__created_at__gte=_day_start(date_from))
+    if date_to is not None:
+        rows = rows.filter(transaction__created_at__lt=_day_start(date_to + timedelta(days=1)))
     if kind:
-        rows = rows.filter(transaction__kind=kind)
-    return rows.order_by("-id")
+        through = Cast(_balance_through(mine), BigIntegerField())
+        rows = rows.filter(transaction__kind=kind).annotate(balance_minor=through)
+    else:
+        opening = _opening_balances(mine, date_from) if date_from is not None else {}
+        # Cast: PostgreSQL's SUM of a BIGINT is NUMERIC (a Decimal in Python).
+        running = _running_sum() + _per_currency(opening)
+        rows = rows.annotate(balance_minor=Cast(running, BigIntegerField()))
+    return rows.order_by("transaction__created_at", "id")
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _running_sum() -> Window:
+    return Window(
+        Sum("amount_minor"),
+        partition_by=[F("currency")],
+        order_by=[F("transaction__created_at").asc(), F("id").asc()],
+        frame=RowRange(start=None, end=0),
+        output_field=BigIntegerField(),
+    )
+
+
+def _opening_balances(mine: QuerySet[LedgerEntry], date_from: date) -> dict[str, int]:
+    """The balance per currency before ``date_from`` (one grouped query)."""
+    before = mine.filter(transaction__created_at__lt=_day_start(date_from)).order_by()
+    totals = before.values("currency").annotate(total=Sum("amount_minor"))
+    return {row["currency"]: int(row["total"]) for row in totals}
+
+
+def _per_currency(amounts: dict[str, int]) -> Case | Value:
+    if not amounts:
+        return Value(0, output_field=BigIntegerField())
+    return Case(
+        *(When(currency=c, then=Value(a)) for c, a in sorted(amounts.items())),
+        default=Value(0),
+        output_field=BigIntegerField(),
+    )
+
+
+def _balance_through(mine: QuerySet[LedgerEntry]) -> Subquery:
+    """The sum of the client's entries in the row's currency up to and including the row (in
+    statement order): one correlated sum per listed row, so only for paged reads."""
+    at = OuterRef("transaction__created_at")
+    earlier = Q(transaction__created_at__lt=at) | Q(
+        transaction__created_at=at, id__lte=OuterRef("id")
+    )
+    totals = (
+        mine.filter(earlier, currency=OuterRef("currency"))
+        .order_by()
+        .values("currency")
+        .annotate(total=Sum("amount_minor"))
+        .values("total")
+    )
+    return Subquery(totals, output_field=BigIntegerField())
 
 
 def list_unbalanced_transactions() -> list[tuple[int, str, int]]:

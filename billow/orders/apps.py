@@ -20,8 +20,12 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         """Settle waiting orders when a payment credits the balance; release promo-code
-        reservations when a payment fails (payments never imports orders: it fires hooks)."""
+        reservations when a payment fails (payments never imports orders: it fires hooks);
+        describe an order's tax on the client's statement."""
+        from billow.ledger.statement import register_describer
+        from billow.orders.statement import describe_order_tax
         from billow.payments.hooks import on_balance_credited, on_payment_failed
 
         on_balance_credited(_settle)
         on_payment_failed(_release)
+        register_describer("order", describe_order_tax)

@@ -8,8 +8,13 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         """Offer auto-payment to the billing run (billing never imports payments: the run
-        calls what is registered in ``billing.autopay``)."""
+        calls what is registered in ``billing.autopay``); describe payments and refunds on the
+        client's statement."""
         from billow.billing.autopay import register_auto_payer
+        from billow.ledger.statement import register_describer
         from billow.payments.autopay import saved_method_auto_payer
+        from billow.payments.statement import describe_payments, describe_refunds
 
         register_auto_payer(saved_method_auto_payer)
+        register_describer("payments.payment", describe_payments)
+        register_describer("payments.refund", describe_refunds)

@@ -7,17 +7,12 @@ from decimal import Decimal
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
-from django.utils import timezone, translation
+from django.utils import timezone
 
+from billow.core.i18n import babel_locale
 from billow.core.money import exponent
 
-_LOCALES = {"en": "en_US", "ru": "ru_RU", "es": "es_ES"}
-
-
-def babel_locale() -> str:
-    """The babel locale of the active Django language (English when none is active)."""
-    lang = (translation.get_language() or "en").split("-")[0]
-    return _LOCALES.get(lang, "en_US")
+__all__ = ["babel_locale", "day", "moment", "money"]
 
 
 def money(amount_minor: int, currency: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from billow.accounts.models import ClientPermission, Payer
 from billow.accounts.validators import PAYER_DATA_FIELDS
@@ -273,3 +274,21 @@ class ConfigureServiceForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if name.startswith(PARAM_PREFIX) and value
         }
+
+
+class StatementFilterForm(forms.Form):
+    """The statement's filters: a currency and the days from / to (inclusive, UTC)."""
+
+    currency = forms.RegexField(r"^[A-Za-z]{3}$", required=False)
+    date_from = forms.DateField(label=pgettext_lazy("period", "From"), required=False)
+    date_to = forms.DateField(label=pgettext_lazy("period", "To"), required=False)
+
+    def clean_currency(self) -> str:
+        return str(self.cleaned_data.get("currency") or "").upper()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data

@@ -2,7 +2,7 @@
 
 Given a client with entries in two currencies (and another client with entries of their own),
 when the statement is read through the web page, its CSV and the API, then all three list the
-same entries, newest first, also when filtered by currency.
+same entries, in date order (oldest first, ties by id), also when filtered by currency.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def test_web_csv_and_api_list_the_same_entries(tenant_a: Tenant, tenant_b: Tenan
         LedgerEntry.objects.filter(
             account__client=tenant_a.client, account__kind=AccountKind.CLIENT_BALANCE
         )
-        .order_by("-id")
+        .order_by("transaction__created_at", "id")
         .values_list("id", flat=True)
     )
 
@@ -76,7 +76,7 @@ def test_the_currency_filter_is_the_same_everywhere(tenant_a: Tenant, tenant_b: 
     _with_euro_entries(tenant_a)
     euro_ids = list(
         LedgerEntry.objects.filter(account__client=tenant_a.client, currency="EUR")
-        .order_by("-id")
+        .order_by("transaction__created_at", "id")
         .values_list("id", flat=True)
     )
 

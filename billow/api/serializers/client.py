@@ -52,17 +52,37 @@ class BalanceOut(serializers.Serializer):
 
 
 class StatementLineOut(serializers.Serializer):
+    """One statement row (``billow.ledger.statement.StatementLine``): ``description`` says what
+    happened in the request's language; ``balance`` is the client's balance in the currency
+    (all providers together) right after the row; ``memo`` is the text stored at posting."""
+
     id = serializers.IntegerField()
     transaction_id = serializers.IntegerField()
-    kind = serializers.CharField(source="transaction.kind")
-    memo = serializers.CharField(source="transaction.memo", allow_blank=True)
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    memo = serializers.CharField(allow_blank=True)
     amount = MoneyField(amount="amount_minor")
-    created_at = serializers.DateTimeField(source="transaction.created_at")
+    balance = MoneyField(amount="balance_minor")
+    created_at = serializers.DateTimeField()
 
 
 class StatementFilter(serializers.Serializer):
     currency = currency_field(required=False)
     kind = serializers.RegexField(r"^[a-z_]{1,50}$", required=False)
+    date_from = serializers.DateField(
+        required=False, help_text="First day (UTC), inclusive: YYYY-MM-DD."
+    )
+    date_to = serializers.DateField(
+        required=False, help_text="Last day (UTC), inclusive: YYYY-MM-DD."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("date_from"), attrs.get("date_to")
+        if start and end and start > end:
+            raise serializers.ValidationError(
+                {"date_to": ["date_to is before date_from."]}, code="invalid_date_range"
+            )
+        return attrs
 
 
 # --- services -------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from billow.billing import actions as billing
 from billow.catalog.models import Tariff, TariffPrice
 from billow.catalog.selectors import list_orderable_tariffs
 from billow.ledger.selectors import list_statement_for_client
+from billow.ledger.statement import describe_statement
 from billow.notifications.actions import mark_notification_read
 from billow.notifications.selectors import count_unread_for_client, list_notifications_for_client
 from billow.services import vm_actions
@@ -74,20 +75,25 @@ class BalanceListView(ClientView, generics.ListAPIView):
 
 
 class StatementView(ClientView, generics.ListAPIView):
-    """Ledger entries of the client's balances, newest first."""
+    """Ledger entries of the client's balances in date order (oldest first), each with what
+    happened and the balance right after it; filters: currency, kind, date_from / date_to."""
 
     scope = "billing"
     serializer_class = s.StatementLineOut
 
     @extend_schema(parameters=[s.StatementFilter])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self) -> QuerySet[Any]:
-        f = validated(s.StatementFilter, self.request.query_params)
-        return list_statement_for_client(
-            self.client_id, currency=f.get("currency"), kind=f.get("kind")
+        f = validated(s.StatementFilter, request.query_params)
+        entries = list_statement_for_client(
+            self.client_id,
+            currency=f.get("currency"),
+            kind=f.get("kind"),
+            date_from=f.get("date_from"),
+            date_to=f.get("date_to"),
         )
+        page = self.paginate_queryset(entries)
+        lines = describe_statement(page if page is not None else entries)
+        return self.get_paginated_response(self.get_serializer(lines, many=True).data)
 
 
 # --- services -------------------------------------------------------------------------------
