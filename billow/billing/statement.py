@@ -7,7 +7,7 @@ first charged day of those services (a service's first period reads "First perio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -68,7 +68,7 @@ def _first_charged_days(service_ids: set[int]) -> dict[int, date]:
 
 
 def _sentence(
-    row: dict[str, Any], firsts: dict[int, date], sentences: dict[tuple[str, str], str]
+    row: Mapping[str, Any], firsts: dict[int, date], sentences: dict[tuple[str, str], str]
 ) -> str:
     kind, reason = row["kind"], row["reason"]
     values = {

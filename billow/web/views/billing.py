@@ -86,12 +86,12 @@ def _amount(amount_minor: int, currency: str) -> str:
 
 @client_view(BILLING)
 @require_GET
-def statement_csv(request: HttpRequest) -> HttpResponse:
+def statement_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The filtered statement as CSV, in the page's order (oldest first), amounts and balances
     as exact decimals, streamed in chunks (each chunk described in a fixed number of queries)."""
     filters = StatementFilterForm(request.GET)
     if not filters.is_valid():
-        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in filters.errors.items())
+        errors = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in filters.errors.items())
         return HttpResponseBadRequest(
             _("Invalid filter: %(errors)s") % {"errors": errors},
             content_type="text/plain; charset=utf-8",
