@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import User
@@ -97,11 +100,17 @@ def test_the_statement_lists_the_clients_entries_only(web: WebWorld) -> None:
 
 def test_the_csv_export_has_exact_amounts(web: WebWorld) -> None:
     response = web.a.http.get("/billing/statement.csv")
-    lines = b"".join(response.streaming_content).decode().splitlines()
-    assert lines[0] == "date,kind,description,amount,currency,entry_id"
-    amounts = [line.split(",")[3] for line in lines[1:]]
-    assert amounts == ["-10.00", "500.00"]
-    ids = {int(line.split(",")[-1]) for line in lines[1:]}
+    text = b"".join(response.streaming_content).decode()
+    assert text.splitlines()[0] == (
+        "date,kind,description,amount,currency,balance,entry_id,transaction_id"
+    )
+    rows = list(csv.DictReader(io.StringIO(text)))
+    # in date order: the opening charge (January 2025), then the top-up (today)
+    assert [(r["amount"], r["balance"]) for r in rows] == [
+        ("-10.00", "-10.00"),
+        ("500.00", "490.00"),
+    ]
+    ids = {int(r["entry_id"]) for r in rows}
     assert (
         set(LedgerEntry.objects.filter(account__client=web.a.client).values_list("id", flat=True))
         == ids
