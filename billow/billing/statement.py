@@ -43,6 +43,7 @@ def describe_service_money(txns: Sequence[LedgerTransaction]) -> dict[int, str]:
     rows = list(
         Expense.objects.filter(transaction_id__in=[t.pk for t in txns]).values(
             "transaction_id",
+            "key",
             "service_id",
             "kind",
             "reason",
@@ -54,7 +55,10 @@ def describe_service_money(txns: Sequence[LedgerTransaction]) -> dict[int, str]:
     )
     firsts = _first_charged_days({row["service_id"] for row in rows})
     sentences = _sentences()
-    return {row["transaction_id"]: _sentence(row, firsts, sentences) for row in rows}
+    return {
+        row["transaction_id"]: expense_sentence(row, firsts.get(row["service_id"]), sentences)
+        for row in rows
+    }
 
 
 def _first_charged_days(service_ids: set[int]) -> dict[int, date]:
@@ -67,9 +71,14 @@ def _first_charged_days(service_ids: set[int]) -> dict[int, date]:
     return {row["service_id"]: row["first"] for row in found}
 
 
-def _sentence(
-    row: Mapping[str, Any], firsts: dict[int, date], sentences: dict[tuple[str, str], str]
+def expense_sentence(
+    row: Mapping[str, Any],
+    first_charged: date | None,
+    sentences: dict[tuple[str, str], str] | None = None,
 ) -> str:
+    """The sentence of one expense ``row`` (the values ``describe_service_money`` reads);
+    ``first_charged``: the first day its service was charged for."""
+    sentences = sentences or _sentences()
     kind, reason = row["kind"], row["reason"]
     values = {
         "service": service_label(
@@ -78,10 +87,13 @@ def _sentence(
         "period": period_text(row["period_from"], row["period_to"]),
     }
     if (kind, reason) == (K.CHARGE, R.PERIOD):
-        if firsts.get(row["service_id"]) == row["period_from"]:
+        if first_charged == row["period_from"]:
             return gettext("First period of %(service)s, %(period)s") % values
         if row["period_to"] - row["period_from"] == timedelta(days=1):
             return gettext("Daily charge for %(service)s, %(period)s") % values
+    if kind == K.REFUND and row["key"].endswith(":unconfigured"):
+        # orders.expiry: a quick order never configured gets its whole price back
+        return gettext("Refund of %(service)s, not configured in time") % values
     text = sentences.get((kind, reason))
     if text is None:
         text = gettext("%(kind)s (%(reason)s) for %(service)s, %(period)s")

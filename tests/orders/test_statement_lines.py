@@ -150,3 +150,72 @@ def test_the_sentences_follow_the_language(
     assert ru[1] == "Корректировка баланса: goodwill"
     assert ru[5] == f"Продление {name}, 10 апр. — 9 мая 2027\u202fг."  # noqa: RUF001
     assert es[5] == f"Renovación de {name}, 10 abr{DASH}9 may 2027"
+
+
+def test_a_quick_order_never_configured_reads_as_charged_then_given_back(
+    shop: Shop, django_capture_on_commit_callbacks: Any
+) -> None:
+    from billow.orders.expiry import expire_unconfigured_services
+
+    # given VAT added, 11.90 credited and a quick order (10.00 + 1.90) never configured
+    TaxRule.objects.create(provider=shop.provider, name="VAT DE", country="DE", rate=19)
+    with at(noon(date(2027, 3, 9))):
+        client = shop.client(balance=1190)
+    with at(noon(date(2027, 3, 10))):
+        orders.add_to_cart(
+            client=client,
+            tariff=shop.tariff,
+            period="1m",
+            currency="USD",
+            addon_values={"cpu": 1},
+            parameters={},
+            quick=True,
+        )
+        order = orders.checkout(client=client, provider_id=shop.provider.pk).order
+    svc = Service.objects.get(client=client)
+    # when the expiry gives the whole price back after 30 days
+    after = datetime(2027, 4, 9, 13, 0, tzinfo=UTC)
+    with at(after), django_capture_on_commit_callbacks(execute=True):
+        assert expire_unconfigured_services(now=after) == [svc.pk]
+    # then the statement says so, the tax row included
+    name = f"VPS-S #{svc.pk}"
+    assert _read(client.pk) == [
+        ("2027-03-09", "Balance adjustment: top-up", 1190, 1190),
+        ("2027-03-10", f"First period of {name}, Mar 10{DASH}Apr 9, 2027", -1000, 190),
+        ("2027-03-10", f"Tax on order #{order.pk}", -190, 0),
+        ("2027-04-09", f"Refund of {name}, not configured in time", 1000, 1000),
+        ("2027-04-09", f"Tax refund for {name}, order #{order.pk}", 190, 1190),
+    ]
+
+
+def test_daily_charges_credits_and_addon_changes_have_their_own_sentences() -> None:
+    from billow.billing.models import ExpenseKind as K
+    from billow.billing.models import ExpenseReason as R
+    from billow.billing.statement import expense_sentence
+
+    row = {
+        "key": "k",
+        "service_id": 7,
+        "service__name": "db-1",
+        "service__tariff__name": "VPS-S",
+        "period_from": date(2027, 3, 5),
+    }
+    first = date(2027, 3, 1)
+
+    def said(kind: str, reason: str, to: date) -> str:
+        return expense_sentence({**row, "kind": kind, "reason": reason, "period_to": to}, first)
+
+    assert said(K.CHARGE, R.PERIOD, date(2027, 3, 6)) == "Daily charge for db-1 #7, Mar 5, 2027"
+    assert said(K.CHARGE, R.ADDONS, date(2027, 4, 1)) == (
+        f"Addon change of db-1 #7, Mar 5{DASH}31, 2027"
+    )
+    assert said(K.CREDIT, R.DOWNGRADE, date(2027, 4, 1)) == (
+        f"Tariff downgrade credit for db-1 #7, Mar 5{DASH}31, 2027"
+    )
+    assert said(K.CREDIT, R.ADDONS, date(2027, 4, 1)) == (
+        f"Addon reduction credit for db-1 #7, Mar 5{DASH}31, 2027"
+    )
+    assert said(K.REFUND, R.UPGRADE, date(2027, 4, 1)) == (
+        f"Refund of the unused part (Tariff upgrade (prorated difference)) for db-1 #7, "
+        f"Mar 5{DASH}31, 2027"
+    )
