@@ -47,7 +47,7 @@ from billow.payments.actions.payments import check_payment_request
 from billow.payments.errors import PaymentError
 from billow.payments.models import PaymentMethod, SavedPaymentMethod
 from billow.payments.selectors import get_payment_method
-from billow.services.actions import request_operation
+from billow.services.actions import request_operation, set_parameters
 from billow.services.models import Service
 from billow.services.states import ServiceStatus
 
@@ -509,8 +509,7 @@ def configure_quick_service(
 
         merged = {**svc.parameters, **parameters}
         pricing.check_parameters(get_tariff_info(svc.tariff_id, svc.currency), merged)
-        svc.parameters = merged
-        svc.save(update_fields=["parameters"])
+        set_parameters(service=svc, parameters=merged)
         request_operation(
             service=svc, operation="open", actor=actor, now=now, key=f"configure:{svc.pk}"
         )

@@ -30,11 +30,11 @@ from billow.billing.proration import (
 )
 from billow.billing.writes import MoneyItem, write_money
 from billow.core.actors import Actor
-from billow.core.audit import audit_kwargs
 from billow.core.periods import Period, add_months, to_period
 from billow.ledger.models import AccountKind, LedgerAccount
 from billow.ledger.selectors import get_or_create_account
-from billow.services.models import Service, ServiceEvent
+from billow.services.actions import record_event
+from billow.services.models import Service
 from billow.services.states import ServiceStatus
 
 S = ServiceStatus
@@ -99,12 +99,7 @@ def require_funds(wallet: Wallet, amount: int) -> None:
 def record_service_event(
     s: Service, type: str, data: Mapping[str, Any], actor: Actor | None, now: datetime
 ) -> None:
-    ServiceEvent.objects.create(
-        service=s,
-        from_status=s.status,
-        to_status=s.status,
-        **audit_kwargs(actor, type, data, now=now),
-    )
+    record_event(s, type, actor, data, now)
 
 
 def post_money(

@@ -15,7 +15,6 @@ from billow.billing.actions.common import (
     current_period,
     lock_service,
     post_money,
-    record_service_event,
     status_change,
 )
 from billow.billing.errors import BillingError
@@ -28,11 +27,12 @@ from billow.billing.proration import (
     prorate,
 )
 from billow.billing.selectors import PriceBook, service_price
-from billow.billing.writes import apply_status_changes, set_paid_until
+from billow.billing.writes import apply_status_changes
 from billow.catalog.choices import DeletionPolicy
 from billow.catalog.models import Tariff
 from billow.core import clock
 from billow.core.actors import Actor
+from billow.services.actions import schedule_deletion, set_paid_until
 from billow.services.models import Service
 
 
@@ -61,12 +61,7 @@ def delete_service(
         if mode not in ("now", "period_end"):
             raise BillingError("when is 'now' or 'period_end'", code="invalid_choice")
         if mode == "period_end" and s.paid_until is not None and s.paid_until > today:
-            s.delete_at_period_end = True
-            s.save(update_fields=["delete_at_period_end"])
-            record_service_event(
-                s, "service.deletion_scheduled", {"on": s.paid_until}, actor, moment
-            )
-            return s
+            return schedule_deletion(service=s, actor=actor, now=moment)
         if refund and s.paid_until is not None and s.paid_until > today:
             _refund_unused(locked, today, moment, actor)
         apply_status_changes(

@@ -3,7 +3,10 @@
 - ``lifecycle``: the one transition helper, module operations and their outcomes;
 - ``ordering``: ``create_service`` (validated against the tariff, nothing charged);
 - ``staff_tasks``: the "do it by hand" task of an operation, staff completing or dropping one;
-- ``settings``: module instances, deleting a service, auto-renewal.
+- ``settings``: module instances, deleting a service, auto-renewal;
+- ``state``: the set-based state API other apps call (transitions checked against the one
+  table, paid-until dates, renewals' ``prolong``, plan changes, events) -- nothing outside
+  this app writes a ``Service``, ``ServiceEvent`` or ``ServiceOperation`` row.
 
 Every write runs in a transaction and writes a ``ServiceEvent`` in it; anything that leaves the
 database (enqueueing jobs, notifying staff) runs after commit. Refusals raise ``BillowError``
@@ -34,12 +37,37 @@ from billow.services.actions.settings import (
     suspend_by_client,
 )
 from billow.services.actions.staff_tasks import cancel_task, complete_task, ensure_operation_task
+from billow.services.actions.state import (
+    EventRecord,
+    Move,
+    PlanChange,
+    Renewal,
+    Transition,
+    apply_scheduled_plan_changes,
+    apply_transitions,
+    change_plan,
+    operation_for,
+    record_events,
+    request_prolongs,
+    schedule_deletion,
+    set_first_paid_period,
+    set_paid_until,
+    set_parameters,
+)
 
 __all__ = [
     "BUSY",
     "FINISHED",
+    "EventRecord",
+    "Move",
+    "PlanChange",
+    "Renewal",
+    "Transition",
+    "apply_scheduled_plan_changes",
+    "apply_transitions",
     "cancel_operation",
     "cancel_task",
+    "change_plan",
     "client_may_suspend",
     "complete_operation",
     "complete_task",
@@ -50,10 +78,17 @@ __all__ = [
     "dispatch_operations",
     "ensure_operation_task",
     "fail_operation",
+    "operation_for",
     "record_event",
+    "record_events",
     "request_operation",
+    "request_prolongs",
     "resume_by_client",
     "retry_operation",
+    "schedule_deletion",
+    "set_first_paid_period",
+    "set_paid_until",
+    "set_parameters",
     "set_service_auto_renew",
     "suspend_by_client",
     "transition_service",

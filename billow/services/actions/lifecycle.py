@@ -427,7 +427,7 @@ def _save(svc: Service, fields: list[str]) -> None:
 
 def _success_status(svc: Service, op: ServiceOperation) -> str | None:
     rule = OPERATION_RULES.get(op.operation)
-    if rule is None:
+    if rule is None or not _moved_status(svc, op):
         return None
     if rule.success_status is not None:
         return rule.success_status
@@ -436,6 +436,12 @@ def _success_status(svc: Service, op: ServiceOperation) -> str | None:
     if op.from_status and op.from_status != S.IN_PROGRESS:
         return op.from_status
     return S.ACTIVE if svc.status == S.IN_PROGRESS else svc.status
+
+
+def _moved_status(svc: Service, op: ServiceOperation) -> bool:
+    """Whether ``op`` put the service in progress. A renewal's ``prolong`` (queued by
+    ``state.request_prolongs``) leaves the status alone, so its outcome does not move it."""
+    return op.operation != Operation.PROLONG or svc.sub_state == SubState.RENEW
 
 
 def fail_operation(
@@ -466,7 +472,7 @@ def fail_operation(
             ]
         )
         info = {"operation_id": op.pk, "operation": op.operation, "code": code}
-        lifecycle = op.operation in OPERATION_RULES
+        lifecycle = op.operation in OPERATION_RULES and _moved_status(svc, op)
         if lifecycle and svc.status != S.FAILED and can_transition(svc.status, S.FAILED):
             transition_service(
                 service=svc,
