@@ -212,11 +212,12 @@ def apply_status_changes(
     if not changes:
         return []
     created = apply_transitions(changes, actor=actor, now=now)
-    notify_after_commit(_change_notices(changes, now.date()))
+    notify_after_commit(change_notices(changes, now.date()))
     return created
 
 
-def _change_notices(changes: Sequence[StatusChange], day: date) -> list[Notice]:
+def change_notices(changes: Sequence[StatusChange], day: date) -> list[Notice]:
+    """The clients' notices of status changes, one per service and day."""
     out = []
     for c in changes:
         event = "service_suspended" if c.to_status in SUSPENDED else _EVENT[c.to_status]

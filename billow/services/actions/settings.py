@@ -28,10 +28,10 @@ from billow.services.states import Operation
 
 from .lifecycle import (
     S,
-    _refresh,
     request_operation,
     transition_service,
 )
+from .state import Transition, apply_transitions
 
 
 def create_module_instance(
@@ -79,26 +79,30 @@ def configure_module_instance(
     return instance
 
 
-def delete_service(
-    *, service: Service, actor: Actor | None = None, now: datetime | None = None
-) -> Service | ServiceOperation:
-    """Delete ``service``: a service that never reached a panel (ordered, configuration
-    required, not available without an external id) is marked deleted at once; any other gets
-    a ``close`` operation (deleted when the module confirms)."""
-    never_opened = service.status in (S.ORDERED, S.CONFIGURATION_REQUIRED, S.NOT_AVAILABLE)
-    if never_opened and not service.external_id:
-        with transaction.atomic():
-            svc = Service.objects.select_for_update().get(pk=service.pk)
-            transition_service(
-                service=svc,
-                to=S.DELETED,
-                actor=actor,
-                now=now,
-                reason="deleted before it was opened",
-            )
-        _refresh(service, svc)
-        return service
-    return request_operation(service=service, operation=Operation.CLOSE, actor=actor, now=now)
+NEVER_OPENED = frozenset({S.ORDERED, S.CONFIGURATION_REQUIRED, S.NOT_AVAILABLE})
+
+
+def close_service(*, service: Service, reason: str, actor: Actor | None, now: datetime) -> Service:
+    """The state part of deleting a service, inside the caller's transaction with the service
+    locked. Call ``billow.billing.actions.delete_service`` (deletion policy and refund), which
+    calls this.
+
+    A service that never reached a panel (ordered, configuration required, not available,
+    without an external id) is deleted at once; any other goes through ``apply_transitions``:
+    with a module, in progress and a ``close`` operation keyed ``close:<id>:<day>`` (deleted
+    when the module confirms); without one, straight to deleted."""
+    if service.status in NEVER_OPENED and not service.external_id:
+        return transition_service(
+            service=service,
+            to=S.DELETED,
+            actor=actor,
+            now=now,
+            reason="deleted before it was opened",
+        )
+    move = Transition(service.pk, service.status, S.DELETED, reason, service.module_instance_id)
+    apply_transitions([move], actor=actor, now=now)
+    service.refresh_from_db()
+    return service
 
 
 def set_service_auto_renew(
