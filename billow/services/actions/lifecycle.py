@@ -41,6 +41,7 @@ from billow.services.models import (
     TaskStatus,
 )
 from billow.services.modules.base import modules
+from billow.services.signals import alert_staff_on_commit
 from billow.services.states import (
     CUSTOM_ACTION_FROM,
     CUSTOM_ACTION_RULES,
@@ -494,7 +495,7 @@ def fail_operation(
             _failure_instructions(op, code, message),
             moment,
         )
-        _notify_staff_on_commit(
+        alert_staff_on_commit(
             "operation_failed",
             {
                 **info,
@@ -518,18 +519,6 @@ def _failure_instructions(op: ServiceOperation, code: str, message: str) -> str:
         "Fix the cause and retry the operation, or do the work by hand and complete this task "
         "as successful (the service then gets the operation's result)."
     )
-
-
-def _notify_staff_on_commit(event: str, context: Mapping[str, Any]) -> None:
-    def send() -> None:
-        from billow.notifications.actions import notify_staff
-
-        try:
-            notify_staff(event=event, context=context)
-        except NotImplementedError:
-            logger.warning("staff notification %s skipped: notify_staff not implemented", event)
-
-    transaction.on_commit(send, robust=True)
 
 
 def cancel_operation(
