@@ -19,7 +19,7 @@ def test_a_failed_operation_emails_staff_after_commit(
     settings: Any, service: Service, django_capture_on_commit_callbacks: mock.Mock
 ) -> None:
     settings.BILLOW_STAFF_EMAILS = ["ops@acme.example"]
-    with mock.patch("billow.services.actions.lifecycle.dispatch_operations"):
+    with mock.patch("billow.services.actions.requests.dispatch_operations"):
         op = actions.request_operation(service=service, operation="open")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         actions.fail_operation(operation=op, code="connection_refused", message="host down")
@@ -44,7 +44,7 @@ def test_a_receiver_that_raises_is_logged_not_raised(
 
     staff_alert.connect(broken, dispatch_uid="test-broken")
     try:
-        with mock.patch("billow.services.actions.lifecycle.dispatch_operations"):
+        with mock.patch("billow.services.actions.requests.dispatch_operations"):
             op = actions.request_operation(service=service, operation="open")
         with django_capture_on_commit_callbacks(execute=True):
             actions.fail_operation(operation=op, code="connection_refused")

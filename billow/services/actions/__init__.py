@@ -1,6 +1,8 @@
 """Service writes (STYLE §1), one module per concern, the public actions re-exported here:
 
-- ``lifecycle``: the one transition helper, module operations and their outcomes;
+- ``transitions``: the one transition helper (``transition_service``) and ``record_event``;
+- ``requests``: requesting module operations and dispatching their jobs;
+- ``outcomes``: operations succeeded, failed, cancelled, retried, and their staff tasks;
 - ``ordering``: ``create_service`` (validated against the tariff, nothing charged);
 - ``staff_tasks``: the "do it by hand" task of an operation, staff completing or dropping one;
 - ``settings``: module instances, deleting a service, auto-renewal;
@@ -14,19 +16,15 @@ subclasses with stable codes (``errors.py``) and change nothing. Row locks are t
 order: service, then operation, then task.
 """
 
-from billow.services.actions.lifecycle import (
-    BUSY,
+from billow.services.actions.ordering import create_service
+from billow.services.actions.outcomes import (
     FINISHED,
     cancel_operation,
     complete_operation,
-    dispatch_operations,
     fail_operation,
-    record_event,
-    request_operation,
     retry_operation,
-    transition_service,
 )
-from billow.services.actions.ordering import create_service
+from billow.services.actions.requests import BUSY, dispatch_operations, request_operation
 from billow.services.actions.settings import (
     client_may_suspend,
     close_service,
@@ -54,6 +52,7 @@ from billow.services.actions.state import (
     set_paid_until,
     set_parameters,
 )
+from billow.services.actions.transitions import record_event, transition_service
 
 __all__ = [
     "BUSY",

@@ -26,12 +26,9 @@ from billow.services.modules.base import modules, validate_config
 from billow.services.secrets import set_secrets
 from billow.services.states import Operation
 
-from .lifecycle import (
-    S,
-    request_operation,
-    transition_service,
-)
+from .requests import request_operation
 from .state import Transition, apply_transitions
+from .transitions import S, transition_service
 
 
 def create_module_instance(

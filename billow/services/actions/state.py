@@ -41,7 +41,8 @@ from billow.services.states import (
     can_transition,
 )
 
-from .lifecycle import dispatch_operations, record_event, request_operation
+from .requests import dispatch_operations, request_operation
+from .transitions import record_event
 
 logger = logging.getLogger("billow.services")
 
