@@ -5,15 +5,17 @@
 - ``outcomes``: operations succeeded, failed, cancelled, retried, and their staff tasks;
 - ``ordering``: ``create_service`` (validated against the tariff, nothing charged);
 - ``staff_tasks``: the "do it by hand" task of an operation, staff completing or dropping one;
-- ``settings``: module instances, deleting a service, auto-renewal;
+- ``settings``: module instances, auto-renewal, suspension by the client, and
+  ``close_service``: the state part of deleting a service (the one delete action is
+  ``billow.billing.actions.delete_service``: deletion policy and refund);
 - ``state``: the set-based state API other apps call (transitions checked against the one
   table, paid-until dates, renewals' ``prolong``, plan changes, events) -- nothing outside
   this app writes a ``Service``, ``ServiceEvent`` or ``ServiceOperation`` row.
 
 Every write runs in a transaction and writes a ``ServiceEvent`` in it; anything that leaves the
-database (enqueueing jobs, notifying staff) runs after commit. Refusals raise ``BillowError``
-subclasses with stable codes (``errors.py``) and change nothing. Row locks are taken in a fixed
-order: service, then operation, then task.
+database (enqueueing jobs, alerting staff through ``services.signals``) runs after commit.
+Refusals raise ``BillowError`` subclasses with stable codes (``errors.py``) and change nothing.
+Row locks are taken in a fixed order: service, then operation, then task.
 """
 
 from billow.services.actions.ordering import create_service

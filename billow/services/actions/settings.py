@@ -1,5 +1,6 @@
 """Module instances (configuration, encrypted secrets) and per-service settings a client or
-staff change outside the lifecycle: deletion, auto-renewal, suspension by the client."""
+staff change outside the lifecycle: auto-renewal, suspension by the client; and the state part
+of deleting a service (``close_service``, called by billing's ``delete_service``)."""
 
 from __future__ import annotations
 
