@@ -3,9 +3,10 @@ apps call ``billow.services.actions`` (the state machine is enforced in one plac
 
 The check reads the source: a write is a constructor call of one of the models, a manager or
 queryset write (``create``, ``bulk_create``, ``update`` ...) anywhere in a chain starting at
-one of them, or ``save`` / ``delete`` on a name that holds a service (``s``, ``svc``,
-``service``, ``locked.service`` ...). The import-linter contract in ``pyproject.toml`` keeps the
-model imports themselves to read modules."""
+one of them, ``save`` / ``delete`` on a name that holds a service (``s``, ``svc``,
+``service``, ``locked.service`` ...), or hand-written SQL naming their tables (the model's
+``_meta.db_table`` or the table name in a string). The import-linter contract in
+``pyproject.toml`` keeps the model imports themselves to read modules."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ WRITES = {
 }
 INSTANCE_WRITES = {"save", "delete"}
 SERVICE_NAME = re.compile(r"^(s|svc|service|services?_\w+|\w+_service)$")
+TABLE_NAME = re.compile(r"\bservices_service(event|operation)?\b")
 
 
 def _root_name(node: ast.expr) -> str:
@@ -39,6 +41,13 @@ def _root_name(node: ast.expr) -> str:
 def _writes(tree: ast.AST) -> list[tuple[int, str]]:
     found = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "db_table":
+            root = _root_name(node.value)
+            if root in MODELS:
+                found.append((node.lineno, f"{root}._meta.db_table (SQL)"))
+        text = node.value if isinstance(node, ast.Constant) else None
+        if isinstance(node, ast.Constant) and isinstance(text, str) and TABLE_NAME.search(text):
+            found.append((node.lineno, "a services table in SQL"))
         if not isinstance(node, ast.Call):
             continue
         func = node.func
@@ -82,6 +91,8 @@ def test_no_app_but_services_writes_service_rows() -> None:
         "svc.save(update_fields=['parameters'])",
         "locked.service.save()",
         "s.delete()",
+        "f'UPDATE {Service._meta.db_table} SET paid_until = %s'",
+        "'UPDATE services_serviceoperation SET status = %s'",
     ],
 )
 def test_the_check_finds_each_kind_of_write(source: str) -> None:
