@@ -4,7 +4,9 @@ deletes thousands per chunk; its actions change one at a time through the same f
 Every function joins the caller's transaction and writes in bulk: one conditional UPDATE per
 (from, to) group, bulk event and operation inserts, operations dispatched after commit. Every
 status move is checked against ``states.ALLOWED_TRANSITIONS`` before anything is written: an
-illegal move refuses the whole set (``invalid_transition``) and writes nothing. Operation keys
+illegal move refuses the whole set (``invalid_transition``) and writes nothing. A service that
+left its expected status meanwhile is found by the conditional UPDATE itself
+(``service_changed``): the caller's transaction then rolls back. Operation keys
 are built here: ``<operation>:<service_id>:<day>`` for status changes, ``prolong:<service_id>:
 <new paid-until>`` for renewals, so a rerun of the same day or period queues nothing new.
 """
