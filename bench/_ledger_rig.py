@@ -10,13 +10,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from billow.accounts.models import Client, Provider
-from billow.ledger import bulk
+from billow.ledger import sql as ledger_sql
 from billow.ledger.actions import post_transaction, post_transactions_bulk
-from billow.ledger.models import AccountKind, LedgerAccount
+from billow.ledger.models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction
 from billow.ledger.postings import Posting, account_currencies, check_posting
 from billow.ledger.selectors import get_or_create_account, get_reconcile_report
 
-TABLES = (bulk.ENTRY_TABLE, bulk.TXN_TABLE)
+TABLES = (LedgerEntry._meta.db_table, LedgerTransaction._meta.db_table)
+ACCOUNT_TABLE = LedgerAccount._meta.db_table
 
 
 class Rig:
@@ -53,7 +54,7 @@ class Rig:
         now: Any = timezone.now()
         if connection.vendor == "sqlite":
             now = connection.ops.adapt_datetimefield_value(now)
-        self.txn_rows = [bulk.txn_row(i, p, now) for i, p in enumerate(checked, start=1)]
+        self.txn_rows = [ledger_sql.txn_row(i, p, now) for i, p in enumerate(checked, start=1)]
         self.entry_rows = [
             (i, a, m, c) for i, p in enumerate(checked, start=1) for a, c, m in p.legs
         ]
@@ -72,12 +73,12 @@ class Rig:
                 cur.execute(
                     f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"
                 )  # bench DB: other tables are empty
-                cur.execute(f"UPDATE {bulk.ACCOUNT_TABLE} SET balance_minor = 0")
-                cur.execute(f"VACUUM ANALYZE {bulk.ACCOUNT_TABLE}")
+                cur.execute(f"UPDATE {ACCOUNT_TABLE} SET balance_minor = 0")
+                cur.execute(f"VACUUM ANALYZE {ACCOUNT_TABLE}")
             else:
                 for table in TABLES:
                     cur.execute(f"DELETE FROM {table}")
-                cur.execute(f"UPDATE {bulk.ACCOUNT_TABLE} SET balance_minor = 0")
+                cur.execute(f"UPDATE {ACCOUNT_TABLE} SET balance_minor = 0")
                 cur.execute("DELETE FROM sqlite_sequence WHERE name IN (%s, %s)", list(TABLES))
 
     def time_raw(self) -> float:
@@ -85,15 +86,15 @@ class Rig:
         with transaction.atomic(), connection.cursor() as cur:
             if connection.vendor == "postgresql":
                 for sql, rows in (
-                    (bulk.PG_COPY_TXN, self.txn_rows),
-                    (bulk.PG_COPY_ENTRY, self.entry_rows),
+                    (ledger_sql.pg_copy_txn(connection), self.txn_rows),
+                    (ledger_sql.pg_copy_entry(connection), self.entry_rows),
                 ):
                     with cur.cursor.copy(sql) as copy:
                         for row in rows:
                             copy.write_row(row)
             else:
-                cur.executemany(bulk.SQLITE_INSERT_TXN, self.txn_rows)
-                cur.executemany(bulk.SQLITE_INSERT_ENTRY, self.entry_rows)
+                cur.executemany(ledger_sql.sqlite_insert_txn(connection), self.txn_rows)
+                cur.executemany(ledger_sql.sqlite_insert_entry(connection), self.entry_rows)
         return time.perf_counter() - start
 
     def time_bulk(self) -> float:

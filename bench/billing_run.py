@@ -208,7 +208,7 @@ def _time_raw(provider_id: int, services: list[tuple[int, int]], day: Any) -> fl
     from django.utils import timezone
 
     from billow.billing.models import Expense
-    from billow.ledger import bulk
+    from billow.ledger import sql as ledger_sql
     from billow.ledger.models import AccountKind, LedgerAccount
     from billow.ledger.selectors import get_or_create_account
 
@@ -256,16 +256,16 @@ def _time_raw(provider_id: int, services: list[tuple[int, int]], day: Any) -> fl
     with transaction.atomic(), connection.cursor() as cur:
         if pg:
             for sql, rows in (
-                (bulk.PG_COPY_TXN, txns),
-                (bulk.PG_COPY_ENTRY, entries),
+                (ledger_sql.pg_copy_txn(connection), txns),
+                (ledger_sql.pg_copy_entry(connection), entries),
                 (f"COPY {table} ({cols}) FROM STDIN", expenses),
             ):
                 with cur.cursor.copy(sql) as copy:
                     for row in rows:
                         copy.write_row(row)
         else:
-            cur.executemany(bulk.SQLITE_INSERT_TXN, txns)
-            cur.executemany(bulk.SQLITE_INSERT_ENTRY, entries)
+            cur.executemany(ledger_sql.sqlite_insert_txn(connection), txns)
+            cur.executemany(ledger_sql.sqlite_insert_entry(connection), entries)
             marks = ", ".join(["%s"] * 13)
             cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", expenses)
         elapsed = time.perf_counter() - start

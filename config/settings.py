@@ -126,6 +126,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["TEST"] = {"NAME": os.environ.get("BILLOW_SQLITE_TEST_NAME") or None}
 else:
     _db.setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+    if env.bool("DB_SERVER_SIDE_BINDING", default=False):  # psycopg binds parameters server-side
+        _db.setdefault("OPTIONS", {})["server_side_binding"] = True
     _db.setdefault("CONN_HEALTH_CHECKS", True)
     _db["ATOMIC_REQUESTS"] = False
 
@@ -346,6 +348,10 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
         "InvoiceStatusEnum": "billow.invoicing.models.InvoiceStatus",
     },
 }
+# A claimed Idempotency-Key still unanswered after this long is taken over by a repeat (its
+# request crashed); records are purged this many hours after their claim (hourly job).
+API_IDEMPOTENCY_STALE_SECONDS = env.int("API_IDEMPOTENCY_STALE_SECONDS", default=300)
+API_IDEMPOTENCY_RETENTION_HOURS = env.int("API_IDEMPOTENCY_RETENTION_HOURS", default=168)
 # --- end of the REST API block ---------------------------------------------------------------
 
 # Billow runtime defaults (admin-editable parameters come later).

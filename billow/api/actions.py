@@ -6,25 +6,24 @@ transaction; refusals write nothing.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import hashlib
 import secrets
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 
 from billow.accounts.models import AccountEvent
 from billow.accounts.selectors import get_client_for_user
-from billow.api import errors
+from billow.api import errors, sql
 from billow.api.models import ApiToken, IdempotencyRecord
 from billow.api.scopes import CLIENT_FAMILIES, SCOPES, STAFF_FAMILY, family_of
-from billow.core import clock
+from billow.core import clock, rows
 from billow.core.actors import Actor
 from billow.core.audit import audit_kwargs
-from billow.core.rows import Columns
 
 TOKEN_PREFIX = "blw"  # noqa: S105 - the public token prefix, not a secret
 #: ``last_used_at`` is written at most this often per token (a write per request would cost).
@@ -132,14 +131,40 @@ def _event(
 # --- idempotency ------------------------------------------------------------------------------
 
 
+def stale_after() -> timedelta:
+    """How long a claim may stay unanswered before a repeat may take it over
+    (``settings.API_IDEMPOTENCY_STALE_SECONDS``, default 300): a request that crashed after
+    its claim committed must not answer ``idempotency_key_in_progress`` for ever."""
+    return timedelta(seconds=int(getattr(settings, "API_IDEMPOTENCY_STALE_SECONDS", 300)))
+
+
+def retention() -> timedelta:
+    """How long records are kept (``settings.API_IDEMPOTENCY_RETENTION_HOURS``, default 168)."""
+    return timedelta(hours=int(getattr(settings, "API_IDEMPOTENCY_RETENTION_HOURS", 168)))
+
+
 def claim_idempotency_key(
-    *, user: Any, token: ApiToken | None, key: str, method: str, path: str, fingerprint: str
+    *,
+    user: Any,
+    token: ApiToken | None,
+    key: str,
+    method: str,
+    path: str,
+    fingerprint: str,
+    now: datetime | None = None,
 ) -> tuple[IdempotencyRecord, bool]:
     """Insert the record for ``(user, key)``; returns (record, True) when this request claimed
-    the key, else (the existing record, False). The unique constraint decides races."""
+    the key, else (the existing record, False). The unique constraint decides races.
+
+    A claim still unanswered after ``stale_after()`` is taken over as if it had been released
+    (its request crashed after the claim committed): the record gets this request's method,
+    path, fingerprint and claim time, and a conditional UPDATE decides between concurrent
+    takers."""
+    moment = clock.now(now)
     # In autocommit (the usual request) a failed INSERT harms nothing, so it needs no
     # transaction of its own (two round trips less); inside one, a savepoint keeps it usable.
-    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    conn = rows.connection_for(IdempotencyRecord)
+    guard = transaction.atomic(using=conn.alias) if conn.in_atomic_block else nullcontext()
     record = IdempotencyRecord(
         user=user,
         token=token,
@@ -147,64 +172,54 @@ def claim_idempotency_key(
         method=method,
         path=path[:500],
         fingerprint=fingerprint,
-        created_at=clock.now(),
+        created_at=moment,
     )
     try:
-        with guard, connection.cursor() as cursor:
-            # Hand-written: it runs on every idempotent request, and the ORM's INSERT costs more
-            # to build than to run.
-            values = [_RECORD.prep(f.name, getattr(record, f.attname)) for f in _claimed()]
-            cursor.execute(_claim_sql(), values)
-            record.pk = cursor.fetchone()[0]
+        with guard:
+            # Hand-written (api.sql): it runs on every idempotent request, and the ORM's INSERT
+            # costs more to build than to run.
+            record.pk = sql.insert_idempotency_claim(record)
         record._state.adding = False
+        record._state.db = conn.alias
         return record, True
     except IntegrityError:
-        return IdempotencyRecord.objects.get(user=user, key=key), False
-
-
-_RECORD = Columns(IdempotencyRecord, "r")
-_CLAIMED = ("user", "token", "key", "method", "path", "fingerprint", "created_at")
-
-
-@functools.cache
-def _claimed() -> tuple[Any, ...]:
-    return tuple(IdempotencyRecord._meta.get_field(f) for f in _CLAIMED)
-
-
-@functools.cache
-def _claim_sql() -> str:
-    qn = connection.ops.quote_name
-    fields = _claimed()
-    return (
-        f"INSERT INTO {qn(IdempotencyRecord._meta.db_table)} "  # noqa: S608
-        f"({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn('id')}"
+        pass
+    existing = IdempotencyRecord.objects.get(user=user, key=key)
+    if existing.response_status is not None or existing.created_at > moment - stale_after():
+        return existing, False
+    taken = IdempotencyRecord.objects.filter(
+        pk=existing.pk, response_status__isnull=True, created_at=existing.created_at
+    ).update(
+        token=token,
+        method=record.method,
+        path=record.path,
+        fingerprint=fingerprint,
+        created_at=moment,
     )
-
-
-@functools.cache
-def _complete_sql() -> str:
-    qn = connection.ops.quote_name
-    return (
-        f"UPDATE {qn(IdempotencyRecord._meta.db_table)} SET {qn('response_status')} = %s, "  # noqa: S608
-        f"{qn('response_body')} = %s, {qn('completed_at')} = %s WHERE {qn('id')} = %s"
-    )
+    if not taken:  # another repeat took it over (or completed it) first
+        return IdempotencyRecord.objects.get(pk=existing.pk), False
+    record.pk = existing.pk
+    record._state.adding = False
+    record._state.db = conn.alias
+    return record, True
 
 
 def complete_idempotency_key(
     *, record: IdempotencyRecord, status: int, body: Any, now: datetime | None = None
 ) -> None:
     """Store the response of the request that claimed the key (one hand-written UPDATE)."""
-    params = [
-        _RECORD.prep("response_status", status),
-        _RECORD.prep("response_body", body),
-        _RECORD.prep("completed_at", clock.now(now)),
-        record.pk,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_complete_sql(), params)
+    sql.complete_idempotency_record(record.pk, status, body, clock.now(now))
 
 
 def release_idempotency_key(*, record: IdempotencyRecord) -> None:
     """Forget a claim whose request failed unexpectedly, so a retry may run."""
     IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).delete()
+
+
+def purge_idempotency_records(*, now: datetime | None = None) -> int:
+    """Delete the records claimed longer than ``retention()`` ago (answered or not: an
+    unanswered one is long stale); returns how many. A repeat after that runs as a new
+    request, as with Stripe's keys. Run by the ``api_purge_idempotency`` periodic job."""
+    cutoff = clock.now(now) - retention()
+    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -70,7 +70,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, BillowError):
         set_rollback()
         return Response(
-            error_body(exc.code, exc.message, _jsonable(exc.details)), status=exc.http_status
+            error_body(exc.code, exc.message, jsonable_details(exc.details)), status=exc.http_status
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -82,7 +82,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return None
 
 
-def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
+def jsonable_details(details: dict[str, Any]) -> dict[str, Any]:
     """Error details as JSON-safe values (dates, decimals and the like become text)."""
     import json
 

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import hmac
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 
-from billow.accounts.models import Client, ClientGroupMembership, ClientUser
+from billow.accounts.models import ClientUser
 from billow.accounts.selectors import remember_client_scope
+from billow.api import sql
 from billow.api.models import ApiToken
 from billow.core import clock
-from billow.core.rows import Columns
-from billow.ledger.models import AccountKind, LedgerAccount, LedgerEntry
+from billow.ledger.models import AccountKind, LedgerAccount
 from billow.services.models import Service, ServiceEvent
 
 
@@ -38,65 +35,33 @@ def get_active_token(raw: str, *, now: datetime | None = None) -> ApiToken | Non
     return token
 
 
-class _TokenQuery:
+def _load_token(prefix: str) -> ApiToken | None:
     """The unrevoked token with ``prefix`` (unique), its user, and the user's client user and
-    client when there is one, in one hand-written statement: it runs on every API request, and
-    the same ``select_related`` query costs about ten times the CPU to build in the ORM."""
-
-    def __init__(self) -> None:
-        user_model = get_user_model()
-        self.token = Columns(ApiToken, "t")
-        self.user = Columns(user_model, "u")
-        self.client_user = Columns(ClientUser, "cu")
-        self.client = Columns(Client, "c")
-        qn = connection.ops.quote_name
-
-        def table(model: type[Model]) -> str:
-            return qn(model._meta.db_table)
-
-        # The client's providers and groups ride along (``get_client_scope``), as arrays on
-        # PostgreSQL and comma-separated on SQLite.
-        agg = "array_agg" if connection.vendor == "postgresql" else "group_concat"
-        members = Client.providers.through
-        scope = (
-            f"(SELECT {agg}(p.{qn('provider_id')}) FROM {table(members)} p "  # noqa: S608
-            f"WHERE p.{qn('client_id')} = c.id), "
-            f"(SELECT {agg}(g.{qn('group_id')}) FROM {table(ClientGroupMembership)} g "
-            f"WHERE g.{qn('client_id')} = c.id)"
-        )
-        self.sql = (
-            f"SELECT {self.token.sql}, {self.user.sql}, {self.client_user.sql}, {self.client.sql}, "  # noqa: S608
-            f"{scope} FROM {table(ApiToken)} t "
-            f"JOIN {table(user_model)} u ON u.id = t.{qn('user_id')} "
-            f"LEFT JOIN {table(ClientUser)} cu ON cu.{qn('user_id')} = u.id "
-            f"LEFT JOIN {table(Client)} c ON c.id = cu.{qn('client_id')} "
-            f"WHERE t.{qn('prefix')} = %s AND t.{qn('revoked_at')} IS NULL"
-        )
-
-    def load(self, prefix: str) -> ApiToken | None:
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, [prefix])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        at = 0
-        token = self.token.load(row, at)
-        at += len(self.token)
-        user = self.user.load(row, at)
-        at += len(self.user)
-        client_user: ClientUser | None = None
-        if row[at] is not None:  # the client user's id: None for a staff user
-            client_user = self.client_user.load(row, at)
-            at += len(self.client_user)
-            client = self.client.load(row, at)
-            at += len(self.client)
-            remember_client_scope(client, _ids(row[at]), _ids(row[at + 1]))
-            ClientUser._meta.get_field("client").set_cached_value(client_user, client)
-            ClientUser._meta.get_field("user").set_cached_value(client_user, user)
-        # As select_related leaves them: user.client_user raises for a user without one.
-        ClientUser._meta.get_field("user").remote_field.set_cached_value(user, client_user)
-        ApiToken._meta.get_field("user").set_cached_value(token, user)
-        return token
+    client when there is one, from one hand-written statement (``api.sql.load_token``: it runs
+    on every API request, and the same ``select_related`` query costs about ten times the CPU to
+    build in the ORM)."""
+    row, conn = sql.load_token(prefix)
+    if row is None:
+        return None
+    cols = sql.token_row()
+    at = 0
+    token = cols.token.load(row, at, conn)
+    at += len(cols.token)
+    user = cols.user.load(row, at, conn)
+    at += len(cols.user)
+    client_user: ClientUser | None = None
+    if row[at] is not None:  # the client user's id: None for a staff user
+        client_user = cols.client_user.load(row, at, conn)
+        at += len(cols.client_user)
+        client = cols.client.load(row, at, conn)
+        at += len(cols.client)
+        remember_client_scope(client, _ids(row[at]), _ids(row[at + 1]))
+        ClientUser._meta.get_field("client").set_cached_value(client_user, client)
+        ClientUser._meta.get_field("user").set_cached_value(client_user, user)
+    # As select_related leaves them: user.client_user raises for a user without one.
+    ClientUser._meta.get_field("user").remote_field.set_cached_value(user, client_user)
+    ApiToken._meta.get_field("user").set_cached_value(token, user)
+    return token
 
 
 def _ids(value: Any) -> list[int]:
@@ -108,15 +73,6 @@ def _ids(value: Any) -> list[int]:
     return [int(x) for x in value]
 
 
-@functools.cache
-def _token_query() -> _TokenQuery:  # built on first use: needs the connection
-    return _TokenQuery()
-
-
-def _load_token(prefix: str) -> ApiToken | None:
-    return _token_query().load(prefix)
-
-
 def list_tokens_for_user(user: Any) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
 
@@ -126,20 +82,6 @@ def list_balances_for_client(client_id: int) -> QuerySet[LedgerAccount]:
     return LedgerAccount.objects.filter(
         client_id=client_id, kind=AccountKind.CLIENT_BALANCE
     ).order_by("currency", "provider_id", "id")
-
-
-def list_statement_for_client(
-    client_id: int, *, currency: str | None = None, kind: str | None = None
-) -> QuerySet[LedgerEntry]:
-    """Ledger entries of the client's balance accounts, newest first, with transactions."""
-    rows = LedgerEntry.objects.filter(
-        account__client_id=client_id, account__kind=AccountKind.CLIENT_BALANCE
-    ).select_related("transaction")
-    if currency:
-        rows = rows.filter(currency=currency)
-    if kind:
-        rows = rows.filter(transaction__kind=kind)
-    return rows.order_by("-id")
 
 
 def list_services_for_client(client_id: int, *, status: str | None = None) -> QuerySet[Service]:
@@ -159,48 +101,26 @@ def list_service_events(service: Service) -> QuerySet[ServiceEvent]:
 def preview_service_change(
     service: Service, *, tariff_id: int | None, addon_values: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The price of one period of ``service`` after a tariff and/or addon change, next to its
-    current price. Pure pricing (``catalog.pricing``); no proration (billing decides that when
-    the change is made). Pricing refusals (``addon_value_out_of_range``, ...) raise as is."""
-    from billow.billing.selectors import PriceBook, service_price
-    from billow.catalog.pricing import check_addon_change, lines_total, price_tariff
+    """What a tariff and/or addon change does (``billing.plan_change.quote_plan_change``, the
+    rule the change itself follows): the price of the current paid period before and after, and
+    what is charged or credited now or the date the change waits for. Refusals raise as is."""
+    from billow.billing.plan_change import quote_plan_change
 
-    book = PriceBook()
-    period = service.auto_renew_period or service.period
-    new_tariff = tariff_id or service.tariff_id
-    current_values = dict(service.addon_values or {})
-    info = book.info(new_tariff, service.currency)
-    if new_tariff == service.tariff_id:
-        for name, value in (addon_values or {}).items():
-            check_addon_change(info, name, current_values.get(name), value)
-        values = {**current_values, **(addon_values or {})}
-    else:
-        known = {a.intname for a in info.top_addons}
-        values = (
-            dict(addon_values)
-            if addon_values is not None
-            else {k: v for k, v in current_values.items() if k in known}
-        )
-    lines = price_tariff(
-        info, period=period, addon_values=values, currency=service.currency, include_setup=False
-    )
-    new = lines_total(lines, service.currency).amount_minor
-    current = service_price(
-        book,
-        tariff_id=service.tariff_id,
-        currency=service.currency,
-        period=period,
-        addon_values=current_values,
-        special_price_minor=service.special_price_minor,
+    change = quote_plan_change(
+        service, tariff_id=tariff_id, addon_values=addon_values, today=clock.now().date()
     )
     return {
-        "tariff_id": new_tariff,
-        "period": period,
-        "addon_values": values,
-        "currency": service.currency,
-        "current_minor": current,
-        "new_minor": new,
-        "difference_minor": new - current,
+        "tariff_id": change.tariff_id,
+        "period": change.period,
+        "addon_values": change.addon_values,
+        "currency": change.currency,
+        "current_minor": change.current_minor,
+        "new_minor": change.new_minor,
+        "difference_minor": change.difference_minor,
+        "charge_now_minor": change.charge_minor,
+        "credit_now_minor": change.credit_minor,
+        "when": change.when,
+        "effective_on": change.effective_on,
         "lines": [
             {
                 "kind": str(line.kind),
@@ -211,7 +131,7 @@ def preview_service_change(
                 "amount_minor": line.amount.amount_minor,
                 "currency": line.amount.currency,
             }
-            for line in lines
+            for line in change.lines
         ],
     }
 

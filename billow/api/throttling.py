@@ -1,9 +1,10 @@
 """DRF throttles whose rates are read from settings on each request (tests can change them).
 
 Counts live in ``ThrottleCounter`` (the database, so all workers share them) and cost one
-upsert per request, not DRF's read-modify-write of a timestamp list in the cache. The limit is
-a sliding window approximated from two fixed windows: the requests counted in this window plus
-the previous window's count weighted by the part of it still inside the trailing ``duration``.
+upsert per request (``api.sql.hit_throttle``), not DRF's read-modify-write of a timestamp list
+in the cache. The limit is a sliding window approximated from two fixed windows: the requests
+counted in this window plus the previous window's count weighted by the part of it still inside
+the trailing ``duration``.
 As with DRF, a refused request is not counted.
 """
 
@@ -13,9 +14,10 @@ import random
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db.models import F
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
+from billow.api import sql
 from billow.api.models import ThrottleCounter
 
 #: Rows whose window started longer ago than this are deleted (now and then).
@@ -28,36 +30,9 @@ def _rate(scope: str) -> str | None:
     return rates.get(scope)
 
 
-def _table() -> tuple[str, str, str, str, str]:
-    q = connection.ops.quote_name
-    return (q(ThrottleCounter._meta.db_table), q("key"), q("window"), q("count"), q("previous"))
-
-
-def _hit(key: str, window: int, duration: int) -> tuple[int, int]:
-    """Count one request for ``key`` in the window starting at ``window``; returns (requests in
-    this window, requests in the previous one). One statement (PostgreSQL and SQLite >= 3.35)."""
-    t, k, w, c, p = _table()
-    # Only quoted names of our own table are interpolated; values are parameters.
-    sql = (
-        f"INSERT INTO {t} ({k}, {w}, {c}, {p}) VALUES (%s, %s, 1, 0) "  # noqa: S608
-        f"ON CONFLICT ({k}) DO UPDATE SET "
-        f"{p} = CASE WHEN {t}.{w} >= EXCLUDED.{w} THEN {t}.{p} "
-        f"WHEN {t}.{w} = EXCLUDED.{w} - %s THEN {t}.{c} ELSE 0 END, "
-        f"{c} = CASE WHEN {t}.{w} >= EXCLUDED.{w} THEN {t}.{c} + 1 ELSE 1 END, "
-        f"{w} = CASE WHEN {t}.{w} > EXCLUDED.{w} THEN {t}.{w} ELSE EXCLUDED.{w} END "
-        f"RETURNING {c}, {p}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [key, window, duration])
-        count, previous = cursor.fetchone()
-    return int(count), int(previous)
-
-
 def _undo(key: str, window: int) -> None:
-    t, k, w, c, _p = _table()
-    with connection.cursor() as cursor:
-        sql = f"UPDATE {t} SET {c} = {c} - 1 WHERE {k} = %s AND {w} = %s AND {c} > 0"  # noqa: S608
-        cursor.execute(sql, [key, window])
+    """Uncount a refused request (rare: the ORM's build cost does not matter here)."""
+    ThrottleCounter.objects.filter(key=key, window=window, count__gt=0).update(count=F("count") - 1)
 
 
 def _prune(now: float) -> None:
@@ -83,7 +58,7 @@ class _CountingThrottle(SimpleRateThrottle):
         now = self.timer()
         duration = int(self.duration)
         window = int(now // duration) * duration
-        count, previous = _hit(key, window, duration)
+        count, previous = sql.hit_throttle(key, window, duration)
         if count == 1 and random.random() < _PRUNE_CHANCE:
             _prune(now)
         weight = 1 - (now - window) / duration

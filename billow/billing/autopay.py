@@ -39,10 +39,9 @@ from billow.billing.plan import (
     DueService,
     Notice,
     RunRules,
-    Wallet,
-    WalletKey,
 )
 from billow.billing.proration import next_period_end
+from billow.billing.wallet.balance import Wallet, WalletKey
 from billow.services.states import ServiceStatus
 
 logger = logging.getLogger("billow.billing.autopay")

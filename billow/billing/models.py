@@ -170,6 +170,16 @@ class BillingRun(models.Model):
         verbose_name = _("billing run")
         verbose_name_plural = _("billing runs")
         indexes = [models.Index(fields=["date", "status"], name="billing_run_date_idx")]
+        constraints = [
+            # Two starts of one date can't both create a run (they would bill every chunk
+            # twice over). Only while running: a date may be billed again after its run is
+            # done (a rerun charges nothing twice and reports what is left to do).
+            models.UniqueConstraint(
+                fields=["date"],
+                condition=Q(status=RunStatus.RUNNING),
+                name="billing_run_one_running_per_date",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"billing {self.date} ({self.status})"

@@ -14,10 +14,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from billow.billing.proration import next_period_end
+from billow.billing.wallet.balance import Wallet, WalletKey, charge_key
 from billow.core.periods import Period
 from billow.services.states import AUTO_SUSPENDED, SUSPENDED, ServiceStatus
-
-WalletKey = tuple[int, int, str]  # (client_id, provider_id, currency)
 
 #: Statuses the billing run looks at; in-progress and failed services wait for their operation.
 RUN_STATUSES = frozenset({ServiceStatus.ACTIVE, *SUSPENDED})
@@ -54,23 +53,6 @@ class DueService:
     @property
     def is_daily(self) -> bool:
         return self.renew_period == Period.DAY
-
-
-@dataclass(slots=True)
-class Wallet:
-    """A client balance in one currency with one provider, and how far it may go negative."""
-
-    account_id: int | None
-    balance_minor: int
-    credit_limit_minor: int = 0
-    postpaid: bool = False
-
-    def can_pay(self, amount_minor: int) -> bool:
-        return self.postpaid or self.balance_minor + self.credit_limit_minor >= amount_minor
-
-    @property
-    def available_minor(self) -> int:
-        return self.balance_minor + self.credit_limit_minor
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +108,6 @@ class Plan:
             for c in self.changes
             if c.to_status == to_status and (reason is None or c.reason == reason)
         )
-
-
-def charge_key(service_id: int, period_from: date) -> str:
-    """The one key of a period charge: the expense's and its ledger transaction's."""
-    return f"charge:{service_id}:{period_from.isoformat()}"
 
 
 def is_weekend(day: date) -> bool:

@@ -16,6 +16,7 @@ from billow.core.periods import (
     Period,
     calendar_first_fraction,
     calendar_first_period,
+    partial_month_fraction,
     period_end,
     to_period,
 )
@@ -73,3 +74,18 @@ def remaining_fraction(
     if total <= 0 or left <= 0:
         return Fraction(0)
     return Fraction(min(left, total), total) * price_fraction
+
+
+def calendar_remaining_fraction(
+    today: date, period_from: date, period_to: date, period: str
+) -> Fraction:
+    """The share of a calendar period's price still unused on ``today``, in month units (the
+    unit the calendar first period is priced in): the rest of the month being used as a share of
+    that month, plus the whole months after it, over the period's months. ``period_to`` is a
+    1st. For a first period of more than a month (ordered on or after the pro-rata day) this is
+    what the days of the month being used say, where a spread over the whole span is short."""
+    start = max(today, period_from)
+    if start >= period_to:
+        return Fraction(0)
+    whole_months = (period_to.year * 12 + period_to.month) - (start.year * 12 + start.month) - 1
+    return (partial_month_fraction(start) + whole_months) / to_period(period).months

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 
 from billow.billing.autopay import AutoPayReport, execute_autopay, get_auto_payer, plan_autopay
@@ -36,13 +36,11 @@ from billow.billing.selectors import (
     load_autopay_data,
     load_chunk,
 )
+from billow.billing.wallet import MoneyItem, wallet_accounts, write_money
 from billow.billing.writes import (
     RUN_ACTOR,
-    MoneyItem,
     apply_status_changes,
     notify_after_commit,
-    wallet_accounts,
-    write_money,
 )
 from billow.core import clock
 from billow.services.actions import (
@@ -101,19 +99,33 @@ def run_moment(day: date, now: datetime | None = None) -> datetime:
 
 
 def start_billing_run(*, day: date, now: datetime | None = None) -> BillingRun:
-    """The unfinished run of ``day`` if there is one, else a new run with its chunks."""
+    """The unfinished run of ``day`` if there is one, else a new run with its chunks.
+
+    Two concurrent starts of one date give one run: only one running run per date can exist
+    (``billing_run_one_running_per_date``), so the start that loses gets the winner's run.
+    """
     moment = run_moment(day, now)
-    with transaction.atomic():
-        run = BillingRun.objects.filter(date=day, status=RunStatus.RUNNING).order_by("id").first()
-        if run is not None:
-            return run
-        run = BillingRun.objects.create(date=day, started_at=moment)
-        bounds = _chunk_bounds(run_rules(day))
-        BillingRunChunk.objects.bulk_create(
-            BillingRunChunk(run=run, client_from=lo, client_to=hi) for lo, hi in bounds
-        )
-        run.chunks_total = len(bounds)
-        run.save(update_fields=["chunks_total"])
+    try:
+        with transaction.atomic():
+            run = (
+                BillingRun.objects.filter(date=day, status=RunStatus.RUNNING).order_by("id").first()
+            )
+            if run is not None:
+                return run
+            run = BillingRun.objects.create(date=day, started_at=moment)
+            bounds = _chunk_bounds(run_rules(day))
+            BillingRunChunk.objects.bulk_create(
+                BillingRunChunk(run=run, client_from=lo, client_to=hi) for lo, hi in bounds
+            )
+            run.chunks_total = len(bounds)
+            run.save(update_fields=["chunks_total"])
+    except IntegrityError:
+        # A concurrent start of this date committed its run first (our insert waited on the
+        # unique index, then failed): that run is the date's run, whatever it has done since.
+        won = BillingRun.objects.filter(date=day).order_by("-id").first()
+        if won is None:
+            raise
+        return won
     return run
 
 

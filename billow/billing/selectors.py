@@ -12,13 +12,19 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from billow.billing.models import ClientBillingSettings, Expense, PendingChange
-from billow.billing.plan import RUN_STATUSES, DueService, RunRules, Wallet, WalletKey
+from billow.billing.plan import RUN_STATUSES, DueService, RunRules
+from billow.billing.wallet import (
+    Wallet,
+    WalletKey,
+    build_wallets,
+    lock_wallets_in_range,
+    read_wallets_of_clients,
+)
 from billow.catalog.models import Tariff
 from billow.catalog.pricing import TariffInfo, lines_total, price_tariff
 from billow.catalog.selectors import get_tariff_info
 from billow.core.errors import BillowError
 from billow.core.periods import Period
-from billow.ledger.models import AccountKind, LedgerAccount
 from billow.services.models import Service
 from billow.services.states import AUTO_SUSPENDED, SUSPENDED
 
@@ -158,17 +164,8 @@ class ChunkData:
 def load_chunk(rules: RunRules, lo: int, hi: int | None, book: PriceBook) -> ChunkData:
     """Lock the chunk's wallets then its services (the one lock order: ledger account, then
     service) and read everything the plan needs: ~7 queries plus catalog reads per new tariff."""
+    wallet_rows = lock_wallets_in_range(lo, hi)
     lock = connection.features.has_select_for_update
-    wallet_qs = client_range(
-        LedgerAccount.objects.filter(kind=AccountKind.CLIENT_BALANCE, provider__isnull=False),
-        lo,
-        hi,
-    ).order_by("id")
-    if lock:
-        wallet_qs = wallet_qs.select_for_update()
-    wallet_rows = list(
-        wallet_qs.values_list("client_id", "provider_id", "currency", "id", "balance_minor")
-    )
     service_qs = client_range(candidate_services(rules), lo, hi).order_by("id")
     if lock:
         service_qs = service_qs.select_for_update()
@@ -177,8 +174,8 @@ def load_chunk(rules: RunRules, lo: int, hi: int | None, book: PriceBook) -> Chu
     ]
     pending = _pending_changes(rules, lo, hi)
     services = _due_services(rows, pending, book)
-    billing_settings = client_range(ClientBillingSettings.objects.all(), lo, hi)
-    wallets, wallet_ids = _wallets(wallet_rows, services, billing_settings)
+    terms = client_range(ClientBillingSettings.objects.all(), lo, hi)
+    wallets, wallet_ids = build_wallets(wallet_rows, (s.wallet_key for s in services), terms)
     return ChunkData(services, wallets, wallet_ids, _already_charged(rows, rules, lo, hi), pending)
 
 
@@ -196,11 +193,7 @@ def load_autopay_data(
     ordered = sorted(client_ids)
     for i in range(0, len(ordered), AUTOPAY_BATCH):
         batch = ordered[i : i + AUTOPAY_BATCH]
-        wallet_rows = list(
-            LedgerAccount.objects.filter(
-                kind=AccountKind.CLIENT_BALANCE, provider__isnull=False, client_id__in=batch
-            ).values_list("client_id", "provider_id", "currency", "id", "balance_minor")
-        )
+        wallet_rows = read_wallets_of_clients(batch)
         rows = [
             dict(zip(_SERVICE_FIELDS, r, strict=True))
             for r in candidate_services(rules)
@@ -215,9 +208,9 @@ def load_autopay_data(
             )
         }
         found = _due_services(rows, pending, book)
-        billing_settings = ClientBillingSettings.objects.filter(client_id__in=batch)
+        terms = ClientBillingSettings.objects.filter(client_id__in=batch)
         services += found
-        wallets.update(_wallets(wallet_rows, found, billing_settings)[0])
+        wallets.update(build_wallets(wallet_rows, (s.wallet_key for s in found), terms)[0])
     return services, wallets
 
 
@@ -282,31 +275,6 @@ def _price_or_error(
         ), ""
     except BillowError as exc:
         return None, exc.code
-
-
-def _wallets(
-    rows: list[tuple[int, int, str, int, int]],
-    services: list[DueService],
-    billing_settings: QuerySet[ClientBillingSettings],
-) -> tuple[dict[WalletKey, Wallet], dict[WalletKey, int]]:
-    settings = {
-        (c, cur): (limit, post)
-        for c, cur, limit, post in billing_settings.values_list(
-            "client_id", "currency", "credit_limit_minor", "postpaid"
-        )
-    }
-    wallets: dict[WalletKey, Wallet] = {}
-    ids: dict[WalletKey, int] = {}
-    for client_id, provider_id, currency, account_id, balance in rows:
-        key = (client_id, provider_id, currency)
-        limit, post = settings.get((client_id, currency), (0, False))
-        wallets[key] = Wallet(account_id, int(balance), int(limit), bool(post))
-        ids[key] = account_id
-    for s in services:
-        if s.wallet_key not in wallets:
-            limit, post = settings.get((s.client_id, s.currency), (0, False))
-            wallets[s.wallet_key] = Wallet(None, 0, int(limit), bool(post))
-    return wallets, ids
 
 
 def _already_charged(

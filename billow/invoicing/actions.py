@@ -15,13 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from billow.accounts.models import Client, Payer, Provider
 from billow.core import clock, rows
 from billow.core.actors import Actor
 from billow.core.money import check_amount, exponent
+from billow.invoicing import sql
 from billow.invoicing.errors import InvoicingError
 from billow.invoicing.models import (
     CreditNote,
@@ -66,28 +67,18 @@ class InvoiceLineInput:
     total_minor: int
 
 
-_COUNTER = DocumentCounter._meta.db_table
-# One statement locks the row, bumps it and returns the new number (PostgreSQL, SQLite >= 3.35).
-_BUMP = (
-    f"UPDATE {_COUNTER} SET last_number = last_number + 1 "  # noqa: S608 (model's table name)
-    "WHERE provider_id = %s AND year = %s AND kind = %s RETURNING last_number"
-)
-
-
 def _next_number(provider_id: int, year: int, kind: str) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(_BUMP, [provider_id, year, kind])
-        row = cursor.fetchone()
-        if row is not None:
-            return int(row[0])
+    number = sql.bump_counter(provider_id, year, kind)
+    if number is not None:
+        return number
     try:  # the first document of (provider, year, kind)
-        with transaction.atomic():
+        with transaction.atomic(using=rows.alias_for(DocumentCounter)):
             DocumentCounter.objects.get_or_create(provider_id=provider_id, year=year, kind=kind)
     except IntegrityError:  # a concurrent first issuer created it; the row exists now
         pass
-    with connection.cursor() as cursor:
-        cursor.execute(_BUMP, [provider_id, year, kind])
-        return int(cursor.fetchone()[0])
+    number = sql.bump_counter(provider_id, year, kind)
+    assert number is not None  # the row exists and is never deleted
+    return number
 
 
 def payer_snapshot(payer: Payer | None, client: Client) -> dict[str, Any]:

@@ -54,6 +54,8 @@ SCHEDULE: list[PeriodicJob] = [
     PeriodicJob("services_janitor", "billow.services.tasks.janitor_operations", "* * * * *"),
     # Payments janitor: resolve unknown / stale pending payments by asking the gateway.
     PeriodicJob("payments_janitor", "billow.payments.tasks.resolve_payments", "*/5 * * * *"),
+    # Idempotency records past API_IDEMPOTENCY_RETENTION_HOURS.
+    PeriodicJob("api_purge_idempotency", "billow.api.tasks.purge_idempotency", "17 * * * *"),
     PeriodicJob(
         "notifications_requeue_email",
         "billow.notifications.tasks.requeue_stuck_emails",

@@ -13,12 +13,15 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
+from billow.core import rows
 from billow.core.errors import RetryableError
-from billow.ledger import bulk
+from billow.core.money import MAX_MINOR
+from billow.ledger import bulk, sql
 from billow.ledger.errors import (
+    BalanceOutOfRangeError,
     IdempotencyKeyReusedError,
     LedgerValidationError,
     UnknownAccountError,
@@ -63,7 +66,8 @@ def post_transaction(
     ``BillowError`` is raised and nothing is written; the same ``idempotency_key`` posted again
     with the same legs returns the first transaction (also under concurrent posting: the unique
     key decides, not a prior read); balances move by ``F()`` in this DB transaction, accounts in
-    id order so concurrent posters cannot deadlock.
+    id order so concurrent posters cannot deadlock, and never beyond the signed 64-bit range
+    (``amount_out_of_range``, nothing written).
     """
     posting = Posting(kind, legs, idempotency_key, reference, memo, actor)
     checked = check_posting(posting, account_currencies(legs))
@@ -82,15 +86,30 @@ def post_transaction(
 
 
 def _move_balances(deltas: dict[int, int]) -> None:
-    """F() increments in account id order (the one lock order); a vanished account aborts."""
+    """F() increments in account id order (the one lock order); a vanished account aborts, and
+    so does a balance that would leave the signed 64-bit range (``amount_out_of_range``: on
+    SQLite the sum would silently become a REAL)."""
     for account_id in sorted(deltas):
-        delta = deltas[account_id]
+        delta = rows.check_int64(deltas[account_id], field="balance_minor")
+        # The room left, computed in Python so the statement itself never overflows.
+        if delta >= 0:
+            room = Q(balance_minor__lte=MAX_MINOR - delta)
+        else:
+            room = Q(balance_minor__gte=-MAX_MINOR - delta)
         # An account whose legs cancel out still gets a no-op update: it proves the row exists.
-        moved = LedgerAccount.objects.filter(pk=account_id).update(
-            balance_minor=F("balance_minor") + delta
+        # rows.bigint: a bare int is sent as a 32-bit int under server-side binding.
+        moved = LedgerAccount.objects.filter(room, pk=account_id).update(
+            balance_minor=F("balance_minor") + rows.bigint(delta)
         )
-        if moved != 1:
-            raise UnknownAccountError(f"ledger account {account_id} does not exist")
+        if moved == 1:
+            continue
+        if LedgerAccount.objects.filter(pk=account_id).exists():
+            raise BalanceOutOfRangeError(
+                f"the balance of ledger account {account_id} would leave the 64-bit range",
+                field="balance_minor",
+                account_id=account_id,
+            )
+        raise UnknownAccountError(f"ledger account {account_id} does not exist")
 
 
 def _txn_fields(p: CheckedPosting) -> dict[str, str]:
@@ -139,18 +158,19 @@ def post_transactions_bulk(
     ``items``) with identical legs is skipped, with other legs the whole call raises
     ``idempotency_key_reused``; rows go in chunks of ``settings.BILLOW["LEDGER_BULK_BATCH"]``
     (COPY on PostgreSQL, executemany on SQLite); each account's balance moves once by its
-    aggregated delta in the same DB transaction. A key inserted concurrently by another poster
-    surfaces as ``RetryableError`` (``ledger_bulk_race``): retrying skips it.
+    aggregated delta in the same DB transaction, never beyond the signed 64-bit range
+    (``amount_out_of_range``). Everything runs in a savepoint, so a database error leaves a
+    caller's transaction usable; a key inserted concurrently by another poster surfaces as
+    ``RetryableError`` (``ledger_bulk_race``): retrying skips it.
     """
     currencies = account_currencies(leg for item in items for leg in item.legs)
+    small = bulk.is_small(items)  # asked before the savepoint below opens a transaction
+    run = bulk.BulkRun(items, currencies, now or timezone.now(), _batch_size())
     try:
-        if bulk.is_small(items):  # refusals come before its first write: no savepoint needed
-            run = bulk.BulkRun(items, currencies, now or timezone.now(), _batch_size())
-            ids = run.execute_small()
-        else:
-            with transaction.atomic():
-                run = bulk.BulkRun(items, currencies, now or timezone.now(), _batch_size())
-                ids = run.execute()
+        # A savepoint on both paths: a database error rolls back to it, so a caller's
+        # transaction stays usable (the small path's refusals come before its first write).
+        with transaction.atomic(using=sql.connection().alias):
+            ids = run.execute_small() if small else run.execute()
     except IntegrityError as exc:
         raise RetryableError(
             "a key of this batch was posted concurrently; retry", code="ledger_bulk_race"

@@ -6,7 +6,8 @@ Validation codes raised by the ledger (all leave nothing written):
 - ``unbalanced_transaction``: the legs of one currency do not sum to zero.
 - ``currency_mismatch``: a leg's currency differs from its account's currency.
 - ``unknown_currency``: a currency missing from ``billow.core.money.CURRENCY_EXPONENTS``.
-- ``amount_out_of_range`` / ``invalid_amount``: not an int, or ``|amount| >= 2**63``.
+- ``amount_out_of_range`` / ``invalid_amount``: not an int, or ``|amount| >= 2**63``; also a
+  posting that would move a cached balance beyond ``±(2**63 - 1)``.
 - ``unknown_account``: a leg names an account id that does not exist.
 - ``invalid_idempotency_key`` / ``invalid_kind``: empty or too long.
 """
@@ -20,6 +21,12 @@ class LedgerValidationError(ValidationError):
     """A posting that breaks a double-entry rule; the ``code`` says which."""
 
     code = "ledger_validation_error"
+
+
+class BalanceOutOfRangeError(LedgerValidationError):
+    """A posting would move a cached balance outside the signed 64-bit range."""
+
+    code = "amount_out_of_range"
 
 
 class LedgerImmutableError(BillowError):

@@ -109,6 +109,22 @@ def list_entries_for_account(account: LedgerAccount | int) -> QuerySet[LedgerEnt
     return LedgerEntry.objects.filter(account_id=pk).select_related("transaction").order_by("-id")
 
 
+def list_statement_for_client(
+    client_id: int, *, currency: str | None = None, kind: str | None = None
+) -> QuerySet[LedgerEntry]:
+    """The client's statement: entries of their balance accounts (every provider), newest
+    first, with their transactions; optionally one currency and one transaction kind. The one
+    statement query of the client area (page and CSV) and the API."""
+    rows = LedgerEntry.objects.filter(
+        account__client_id=client_id, account__kind=AccountKind.CLIENT_BALANCE
+    ).select_related("transaction")
+    if currency:
+        rows = rows.filter(currency=currency)
+    if kind:
+        rows = rows.filter(transaction__kind=kind)
+    return rows.order_by("-id")
+
+
 def list_unbalanced_transactions() -> list[tuple[int, str, int]]:
     """(transaction id, currency, non-zero sum) for every transaction that is not zero-sum."""
     rows = (

@@ -22,6 +22,7 @@ from typing import Any
 from django.db import transaction
 
 from billow.accounts.models import Client, Payer
+from billow.billing.wallet import lock_wallet
 from billow.catalog import cache as catalog_cache
 from billow.catalog.models import Tariff
 from billow.core import clock, rows
@@ -41,11 +42,14 @@ from billow.orders.models import (
     OrderStatus,
 )
 from billow.orders.quote import Quote, calculate_quote
-from billow.orders.settle import lock_wallet, settle_locked
-from billow.payments.actions import charge_saved_method, create_payment
-from billow.payments.actions.payments import check_payment_request
-from billow.payments.errors import PaymentError
-from billow.payments.models import PaymentMethod, SavedPaymentMethod
+from billow.orders.settle import settle_locked
+from billow.payments.actions import (
+    charge_saved_method,
+    check_payment_request,
+    create_payment,
+)
+from billow.payments.errors import PaymentConflictError, PaymentError
+from billow.payments.models import Payment, PaymentMethod, SavedPaymentMethod
 from billow.payments.selectors import get_payment_method
 from billow.services.actions import request_operation, set_parameters
 from billow.services.models import Service
@@ -117,14 +121,23 @@ def remove_cart_item(*, client: Client, item_id: int, actor: Actor | None = None
 
 @dataclass(frozen=True, slots=True)
 class CheckoutResult:
-    """``paid``: settled from the balance. Otherwise ``shortfall`` must be paid (``payment``
-    is the payment the payments app created for it, or None when it is not there yet)."""
+    """What a checkout (or ``pay_order``) did, so callers never look the order up again.
+
+    ``order``: the order placed (or paid). ``paid``: settled from the balance at once.
+    Otherwise ``shortfall`` is still due and ``payment`` is the payment created for it, for the
+    caller to start and send the payer to; it is None when no method was chosen (the order
+    page offers the methods) or when the payments app refused it after the order was placed
+    (``payment_refusal`` says why: the balance moved between the method check and the charge,
+    so the shortfall left the method's limits). ``items``: the order's items as written
+    (services set when paid).
+    """
 
     order: Order
     paid: bool
     shortfall: Money
-    payment: Any = None
-    items: tuple[OrderItem, ...] = ()  # the order's items as written (services set when paid)
+    payment: Payment | None = None
+    items: tuple[OrderItem, ...] = ()
+    payment_refusal: PaymentError | PaymentConflictError | None = None
 
 
 def checkout(
@@ -205,7 +218,13 @@ def checkout(
         return CheckoutResult(order, True, Money.zero(order.currency), items=tuple(order_items))
     available = max(0, wallet.balance_minor + wallet.credit_limit_minor)
     shortfall = Money(order.total_minor - available, order.currency)
-    payment = start_shortfall_payment(order, shortfall, payment_method, actor)
+    try:
+        payment = start_shortfall_payment(order, shortfall, payment_method, actor)
+    except (PaymentError, PaymentConflictError) as refusal:
+        # The order is committed; only its payment was refused. The order waits for payment.
+        return CheckoutResult(
+            order, False, shortfall, None, items=tuple(order_items), payment_refusal=refusal
+        )
     return CheckoutResult(order, False, shortfall, payment, items=tuple(order_items))
 
 
@@ -327,7 +346,7 @@ def _issue_invoice(
 
 def start_shortfall_payment(
     order: Order, shortfall: Money, payment_method: str, actor: Actor | None
-) -> Any:
+) -> Payment | None:
     """A payment of ``shortfall`` through ``payment_method`` referenced ``order:<id>``, for the
     order's payer (None without a method: the client pays later from the order page)."""
     if not payment_method:

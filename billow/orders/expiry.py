@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import transaction
 
 from billow.billing.models import ExpenseKind, ExpenseReason
-from billow.billing.writes import MoneyItem, revenue_account, write_money
+from billow.billing.wallet import MoneyItem, Wallet, lock_wallet, move_money, revenue_account
 from billow.core import clock
 from billow.core.actors import Actor
 from billow.invoicing.actions import issue_credit_note
@@ -38,7 +38,6 @@ from billow.ledger.models import AccountKind, TransactionKind
 from billow.ledger.selectors import get_account_id
 from billow.notifications.actions import notify_client
 from billow.orders.models import OrderItem
-from billow.orders.settle import Wallet, lock_wallet
 from billow.services.actions import transition_service
 from billow.services.models import Service
 from billow.services.states import ServiceStatus
@@ -129,7 +128,7 @@ def _refund(item: OrderItem, svc: Service, wallet: Wallet, moment: datetime) -> 
             item.net_minor,
             f"order {order.pk}: not configured",
         )
-        write_money([money], {key: wallet.account_id}, now=moment, actor=JOB)
+        move_money(money, wallet.account, now=moment, actor=JOB)
     included = _included_tax(order.quote, item.key, order.tax_minor - _added_tax(order))
     if item.tax_added_minor or included:
         payable = get_account_id(
@@ -139,7 +138,7 @@ def _refund(item: OrderItem, svc: Service, wallet: Wallet, moment: datetime) -> 
         if item.tax_added_minor:
             post_transaction(
                 kind=TransactionKind.TAX,
-                legs=[(payable, -item.tax_added_minor), (wallet.account_id, item.tax_added_minor)],
+                legs=[(payable, -item.tax_added_minor), (wallet.account, item.tax_added_minor)],
                 idempotency_key=f"{ref}:tax:refund:{svc.pk}",
                 reference=ref,
                 actor=JOB,

@@ -10,8 +10,8 @@ from typing import Any
 
 from billow.accounts.models import Client, Payer
 from billow.accounts.selectors import get_client_scope
-from billow.billing.models import ClientBillingSettings
 from billow.billing.proration import opening_period
+from billow.billing.wallet import read_wallet
 from billow.catalog import cache as catalog_cache
 from billow.catalog.models import Tariff
 from billow.catalog.pricing import TariffInfo
@@ -19,7 +19,6 @@ from billow.catalog.rates import find_rate
 from billow.core import clock
 from billow.core.money import Money
 from billow.invoicing.selectors import list_tax_rules_for_payer
-from billow.ledger.models import AccountKind, LedgerAccount
 from billow.marketing.promo_rules import PromotionInfo
 from billow.marketing.promo_selectors import (
     check_promo_code,
@@ -205,22 +204,8 @@ def get_available_balance(client_id: int, provider_id: int, currency: str) -> tu
     """What the balance with ``provider_id`` can pay in ``currency`` now, read without a lock:
     balance plus credit limit (never below 0), and whether the client is post-paid (may always
     pay). For display and pre-checks; checkout decides under the balance lock."""
-    balance = (
-        LedgerAccount.objects.filter(
-            kind=AccountKind.CLIENT_BALANCE,
-            client_id=client_id,
-            provider_id=provider_id,
-            currency=currency,
-        )
-        .values_list("balance_minor", flat=True)
-        .first()
-    ) or 0
-    limit, postpaid = (
-        ClientBillingSettings.objects.filter(client_id=client_id, currency=currency)
-        .values_list("credit_limit_minor", "postpaid")
-        .first()
-    ) or (0, False)
-    return max(0, int(balance) + int(limit)), bool(postpaid)
+    wallet = read_wallet(client_id, provider_id, currency)
+    return max(0, wallet.available_minor), wallet.postpaid
 
 
 def get_order_shortfall(order: Order) -> Money:

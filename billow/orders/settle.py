@@ -8,100 +8,29 @@ Money per order (all keyed, so a replay posts nothing twice):
 - included tax: provider revenue -> tax payable, keyed ``order:<id>:tax_included``.
 So the client balance falls by exactly the order total.
 
-Why not ``billing.actions.charge_opening``: it opens its own durable transaction and charges the
-list price, so it cannot run inside the checkout transaction that also locks the balance and
-applies the quote's discounts (see the report: a non-durable variant would let us reuse it).
+The wallet is billing's (``billow.billing.wallet``): the caller locked it with ``lock_wallet``,
+and every charge here goes through its ``move_money`` under the period key the billing run
+renews from. The checkout prices the first period itself (the quote, with its discounts), so it
+charges that amount rather than ``billing.actions.charge_opening``'s list price.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
-from django.db import connection
-from django.db.transaction import TransactionManagementError
-
-from billow.accounts.models import Client, Provider
-from billow.billing.models import ClientBillingSettings, ExpenseKind, ExpenseReason
-from billow.billing.plan import charge_key
+from billow.accounts.models import Client
 from billow.billing.proration import is_calendar, opening_period
-from billow.billing.writes import MoneyItem, revenue_account, write_money
+from billow.billing.wallet import MoneyItem, Wallet, move_money, revenue_account
 from billow.catalog import cache as catalog_cache
 from billow.core.actors import Actor
 from billow.ledger.actions import post_transaction
-from billow.ledger.models import AccountKind, LedgerAccount, TransactionKind
-from billow.ledger.selectors import get_account_id, get_or_create_account, remember_currency
+from billow.ledger.models import AccountKind, TransactionKind
+from billow.ledger.selectors import get_account_id
 from billow.marketing.promo_actions import confirm_promo_uses
 from billow.orders.models import Order, OrderItem, OrderStatus
 from billow.services.actions import create_service, transition_service
 from billow.services.models import Service
 from billow.services.states import ServiceStatus
-
-
-@dataclass(slots=True)
-class Wallet:
-    account_id: int
-    balance_minor: int
-    credit_limit_minor: int
-    postpaid: bool
-
-    def can_pay(self, amount_minor: int) -> bool:
-        return self.postpaid or self.balance_minor + self.credit_limit_minor >= amount_minor
-
-
-def lock_wallet(client_id: int, provider_id: int, currency: str) -> Wallet:
-    """Lock the client's balance account (created if missing): the first lock of every
-    money-moving use case, shared with billing."""
-    params = [
-        client_id,
-        currency,
-        AccountKind.CLIENT_BALANCE.value,
-        currency,
-        client_id,
-        provider_id,
-    ]
-    row = _locked_wallet_row(params)
-    if row is None:  # the first money of this client in this currency
-        get_or_create_account(
-            kind=AccountKind.CLIENT_BALANCE,
-            currency=currency,
-            client=Client(pk=client_id),
-            provider=Provider(pk=provider_id),
-        )
-        row = _locked_wallet_row(params)
-        if row is None:  # pragma: no cover - created just above
-            raise LedgerAccount.DoesNotExist("the client balance account vanished")
-    account_id, balance, limit, postpaid = row
-    remember_currency(account_id, currency)  # the charge's legs name it by id
-    return Wallet(account_id, int(balance), int(limit or 0), bool(postpaid))
-
-
-_WALLET_SQL = (
-    "SELECT a.id, a.balance_minor, s.credit_limit_minor, s.postpaid"  # noqa: S608 (models' tables)
-    f" FROM {LedgerAccount._meta.db_table} a"
-    f" LEFT JOIN {ClientBillingSettings._meta.db_table} s"
-    " ON s.client_id = %s AND s.currency = %s"  # unique: at most one row
-    " WHERE a.kind = %s AND a.currency = %s AND a.client_id = %s AND a.provider_id = %s"
-    " ORDER BY a.id LIMIT 1"
-)
-
-
-def _locked_wallet_row(params: list[Any]) -> tuple[Any, ...] | None:
-    """One statement: the lock (PostgreSQL; SQLite locks the whole database on write, and
-    Django's ``select_for_update`` is a no-op there too) and the client's credit terms.
-    Hand-written: the ORM query with its two subqueries cost more to compile than to run."""
-    sql = _WALLET_SQL
-    if connection.features.has_select_for_update and connection.get_autocommit():
-        raise TransactionManagementError("the balance is locked inside a transaction only")
-    if connection.features.has_select_for_update_of:
-        sql += " FOR UPDATE OF a"
-    elif connection.features.has_select_for_update:  # pragma: no cover - no such backend here
-        sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row: tuple[Any, ...] | None = cursor.fetchone()
-    return row
 
 
 def settle_locked(
@@ -188,19 +117,15 @@ def _charge(
     actor: Actor | None,
 ) -> None:
     """The first period [start, end) of ``svc`` (created paid until ``end``)."""
-    key = (order.client_id, order.provider_id, order.currency)
-    money = MoneyItem(
-        svc.pk,
-        key,
-        ExpenseKind.CHARGE,
-        ExpenseReason.PERIOD,
-        charge_key(svc.pk, start),
-        start,
-        end,
-        item.net_minor,
-        f"order {order.pk}",
+    money = MoneyItem.period_charge(
+        service_id=svc.pk,
+        wallet_key=(order.client_id, order.provider_id, order.currency),
+        period_from=start,
+        period_to=end,
+        amount_minor=item.net_minor,
+        description=f"order {order.pk}",
     )
-    write_money([money], {key: wallet.account_id}, now=now, actor=actor)
+    move_money(money, wallet.account, now=now, actor=actor)
 
 
 def _post_tax(order: Order, items: list[OrderItem], wallet: Wallet, actor: Actor | None) -> None:
@@ -215,7 +140,7 @@ def _post_tax(order: Order, items: list[OrderItem], wallet: Wallet, actor: Actor
     if added:
         post_transaction(
             kind=TransactionKind.TAX,
-            legs=[(wallet.account_id, -added), (payable, added)],
+            legs=[(wallet.account, -added), (payable, added)],
             idempotency_key=f"{ref}:tax",
             reference=ref,
             actor=actor,

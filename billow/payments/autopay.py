@@ -15,7 +15,7 @@ from billow.billing.selectors import client_range
 from billow.core.actors import Actor
 from billow.core.errors import BillowError
 from billow.core.money import Money
-from billow.payments.actions.payments import charge_saved_method
+from billow.payments.actions import charge_saved_method
 from billow.payments.models import Payment, SavedPaymentMethod
 from billow.payments.states import PaymentStatus
 

@@ -13,7 +13,6 @@ Module calls happen outside any transaction; only the bookkeeping around them is
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,17 +20,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, ForeignKey, Model, Q
+from django.db import transaction
+from django.db.models import F, Q
 
-from billow.catalog.models import ProductType, Tariff
-from billow.core import clock
+from billow.core import clock, rows
 from billow.core.actors import Actor
 from billow.core.errors import BillowError, RetryableError
-from billow.core.rows import Columns
 from billow.jobs.policy import RetryPolicy
-from billow.services import actions, selectors
-from billow.services.models import ModuleInstance, OperationStatus, Service, ServiceOperation
+from billow.services import actions, selectors, sql
+from billow.services.models import ModuleInstance, OperationStatus, ServiceOperation
 from billow.services.modules.base import (
     Outcome,
     OutcomeStatus,
@@ -96,79 +93,15 @@ def execute_operation(*, operation_id: int, now: datetime | None = None) -> str:
 
 def _claim(operation_id: int, moment: datetime) -> ServiceOperation | None:
     """queued (and due) -> running, attempts + 1; the claimed row as ``get_operation`` reads it,
-    or None when it was not queued and due. On PostgreSQL in one statement."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_claim_sql(), [OS.RUNNING, moment, operation_id, OS.QUEUED, moment])
-            row = cursor.fetchone()
-        return None if row is None else _claimed(row)
+    or None when it was not queued and due. On PostgreSQL in one statement (``sql``)."""
+    if rows.connection_for(ServiceOperation).vendor == "postgresql":
+        return sql.claim_operation(operation_id, moment)
     claimed = (
         ServiceOperation.objects.filter(pk=operation_id, status=OS.QUEUED)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=moment))
         .update(status=OS.RUNNING, attempts=F("attempts") + 1, started_at=moment)
     )
     return selectors.get_operation(operation_id) if claimed else None
-
-
-# What the job reads of the claimed row: the operation, the columns of its service, tariff and
-# product type that ``build_context`` uses (the rest is deferred), and the module instance it
-# runs on (the operation's own, else the service's).
-_C_OP = Columns(ServiceOperation, "c")
-_C_SVC = Columns(
-    Service,
-    "s",
-    ["id", "tariff", "status", "module_instance", "external_id", "addon_values", "parameters"],
-)
-_C_TARIFF = Columns(Tariff, "t", ["id", "product_type", "name"])
-_C_TYPE = Columns(ProductType, "pt", ["id", "intname"])
-_C_INSTANCE = Columns(ModuleInstance, "mi")
-
-
-@functools.cache
-def _claim_sql() -> str:
-    qn = connection.ops.quote_name
-    op, svc = qn(ServiceOperation._meta.db_table), qn(Service._meta.db_table)
-    tariff, ptype = qn(Tariff._meta.db_table), qn(ProductType._meta.db_table)
-    instance = qn(ModuleInstance._meta.db_table)
-    # Table and column names come from the models, never from input (hence the noqa).
-    return (
-        f"WITH c AS (UPDATE {op} SET status = %s, attempts = attempts + 1, started_at = %s"  # noqa: S608
-        " WHERE id = %s AND status = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
-        " RETURNING *)"
-        f" SELECT {_C_OP.sql}, {_C_SVC.sql}, {_C_TARIFF.sql}, {_C_TYPE.sql}, {_C_INSTANCE.sql}"
-        f" FROM c JOIN {svc} s ON s.id = c.service_id"
-        f" JOIN {tariff} t ON t.id = s.tariff_id"
-        f" JOIN {ptype} pt ON pt.id = t.product_type_id"
-        f" LEFT JOIN {instance} mi"
-        " ON mi.id = COALESCE(c.module_instance_id, s.module_instance_id)"
-    )
-
-
-def _claimed(row: tuple[Any, ...]) -> ServiceOperation:
-    op = _C_OP.load(row)
-    at = len(_C_OP)
-    svc = _C_SVC.load(row, at)
-    at += len(_C_SVC)
-    tariff = _C_TARIFF.load(row, at)
-    at += len(_C_TARIFF)
-    ptype = _C_TYPE.load(row, at)
-    at += len(_C_TYPE)
-    instance = None if row[at] is None else _C_INSTANCE.load(row, at)
-    _cache(Tariff, "product_type", tariff, ptype)
-    _cache(Service, "tariff", svc, tariff)
-    if op.module_instance_id is not None:
-        _cache(ServiceOperation, "module_instance", op, instance)
-    elif svc.module_instance_id is not None:
-        _cache(Service, "module_instance", svc, instance)
-    _cache(ServiceOperation, "service", op, svc)
-    return op
-
-
-def _cache(model: type[Model], name: str, obj: Model, related: Model | None) -> None:
-    """What ``select_related`` does: ``obj.<name>`` is ``related`` without a query."""
-    fk = model._meta.get_field(name)
-    assert isinstance(fk, ForeignKey)
-    fk.set_cached_value(obj, related)
 
 
 def _unrun(op: ServiceOperation) -> ServiceOperation:

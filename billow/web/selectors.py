@@ -11,13 +11,14 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from billow.accounts.models import Client, ClientUser, Payer
+from billow.billing.plan_change import quote_plan_change
 from billow.billing.selectors import PriceBook, renew_period_of, service_price
 from billow.catalog.choices import BillingType, TariffStatus
 from billow.catalog.models import Tariff
-from billow.catalog.pricing import AddonInfo, PriceLine, TariffInfo, price_tariff
+from billow.catalog.pricing import AddonInfo, PriceLine, TariffInfo
 from billow.core.clock import now as clock_now
 from billow.core.errors import BillowError
-from billow.ledger.models import AccountKind, LedgerAccount, LedgerEntry
+from billow.ledger.models import AccountKind, LedgerAccount
 from billow.notifications.models import Notification
 from billow.notifications.selectors import count_unread_for_client, list_notifications_for_client
 from billow.services.actions import client_may_suspend
@@ -219,26 +220,40 @@ def list_tariff_choices(s: Service) -> list[Tariff]:
 
 @dataclass(frozen=True, slots=True)
 class Preview:
+    """A plan change as the client is shown it (``billing.plan_change``: what will be charged)."""
+
     lines: list[PriceLine]
     total: int
     current: int | None
     error: str = ""
+    charge: int = 0
+    credit: int = 0
+    applies_on: date | None = None  # set when the change waits for the end of the paid period
 
 
-def preview_plan(s: Service, *, tariff_id: int, addon_values: dict[str, Any]) -> Preview:
-    """The period price of the service on ``tariff_id`` with ``addon_values`` (pure pricing),
-    beside what it costs now; a pricing refusal comes back as ``error``."""
-    period = renew_period_of(s.period, s.auto_renew_period) or s.period
-    current = _price(s, period)
+def preview_plan(
+    s: Service, *, tariff_id: int | None, addon_values: dict[str, Any] | None
+) -> Preview:
+    """The price of the service's current period on ``tariff_id`` (None: its own) with
+    ``addon_values`` (None on a tariff change: the values carried over), beside what it costs
+    now, and what the change charges or credits now; a refusal comes back as ``error``."""
     try:
-        info = PriceBook().info(tariff_id, s.currency)
-        lines = price_tariff(
-            info, period=period, addon_values=addon_values, currency=s.currency, include_setup=False
+        change = quote_plan_change(
+            s, tariff_id=tariff_id, addon_values=addon_values, today=clock_now().date()
         )
     except BillowError as exc:
+        current = _price(s, renew_period_of(s.period, s.auto_renew_period) or s.period)
+        if exc.code == "nothing_to_change" and current is not None:
+            return Preview([], current, current)
         return Preview([], 0, current, str(exc))
-    total = sum(line.amount.amount_minor for line in lines)
-    return Preview(lines, total, current)
+    return Preview(
+        change.lines,
+        change.new_minor,
+        change.current_minor,
+        charge=change.charge_minor,
+        credit=change.credit_minor,
+        applies_on=change.period_to if change.when == "period_end" else None,
+    )
 
 
 def get_tariff_for_change(s: Service, tariff_id: int) -> Tariff:
@@ -246,16 +261,6 @@ def get_tariff_for_change(s: Service, tariff_id: int) -> Tariff:
         if t.pk == tariff_id:
             return t
     raise Http404("no such tariff")
-
-
-def list_statement(client: Client, *, currency: str = "") -> QuerySet[LedgerEntry]:
-    """Entries of the client's balance accounts, newest first (payments, charges, refunds)."""
-    rows = LedgerEntry.objects.filter(
-        account__client=client, account__kind=AccountKind.CLIENT_BALANCE
-    ).select_related("transaction")
-    if currency:
-        rows = rows.filter(currency=currency)
-    return rows.order_by("-id")
 
 
 def list_payers(client: Client) -> QuerySet[Payer]:

@@ -478,10 +478,6 @@ def list_orders(client: Client) -> QuerySet[Order]:
     return Order.objects.filter(client=client).select_related("provider").order_by("-id")
 
 
-def last_order_id(client: Client) -> int | None:
-    return Order.objects.filter(client=client).order_by("-id").values_list("id", flat=True).first()
-
-
 def get_order(client: Client, pk: int) -> Order:
     """The client's order ``pk`` (404 for a missing one or another client's)."""
     order = Order.objects.select_related("provider", "payer").filter(pk=pk, client=client).first()

@@ -14,6 +14,7 @@ from billow.accounts.models import Client, ClientUser
 from billow.api.scopes import SCOPES
 from billow.invoicing.models import TaxRule
 from billow.marketing.promo_actions import create_promo_code
+from billow.orders import selectors as orders_selectors
 from billow.orders.models import CartItem, Order
 from billow.payments.actions import remember_saved_method
 from billow.payments.gateways.base import SavedMethodInfo
@@ -345,6 +346,26 @@ def test_order_refusals_write_nothing(shop: Shop, sandbox: Any) -> None:
     assert (r.status_code, r.json()["code"]) == (400, "idempotency_key_required")
     assert db_counts() == before
     assert Payment.objects.count() == 0 and buyer.balance == 5000
+
+
+def test_a_payment_refused_after_the_order_is_placed_answers_the_refusal(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a method that takes at most 5.00 and a balance spent between the method check
+    # and the charge (the check saw 15.00, the charge finds nothing)
+    method = make_method(
+        shop.provider, "sandbox", secrets={"webhook_secret": "sbx"}, max_amount_minor=500
+    )
+    buyer = Buyer(shop)
+    monkeypatch.setattr(orders_selectors, "get_available_balance", lambda *args: (1500, False))
+    # when ordering 16.00 with it
+    body = {"currency": "USD", "items": [item(shop)], "payment_method_id": method.pk}
+    r = buyer.post("orders/", body, key="o-refused")
+    # then the answer is the refusal; the order is placed and waits, with no payment
+    assert (r.status_code, r.json()["code"]) == (400, "amount_above_maximum")
+    order = Order.objects.get(client=buyer.client)
+    assert (order.status, order.total_minor) == ("awaiting_payment", 1600)
+    assert Payment.objects.count() == 0 and buyer.balance == 0
 
 
 def test_pay_an_awaiting_order_and_cancel_another(shop: Shop, sandbox: Any) -> None:

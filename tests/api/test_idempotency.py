@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
 
+from billow.api.actions import claim_idempotency_key, stale_after
 from billow.api.models import IdempotencyRecord
+from billow.api.tasks import purge_idempotency
 from billow.billing.models import Expense
+from billow.core import clock
+from billow.jobs.schedule import SCHEDULE
 from tests.api.conftest import MONTH_PRICE, Tenant, make_tenant
 from tests.billing.world import db_state
 
@@ -99,3 +105,106 @@ def test_concurrent_duplicates_charge_once() -> None:
     assert Expense.objects.filter(service=tenant.service, reason="period").count() == 2
     assert set(codes) <= {200, 409} and 200 in codes
     assert IdempotencyRecord.objects.filter(key="race").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_claim_older_than_the_stale_timeout_is_taken_over_by_a_repeat(
+    tenant_a: Tenant, settings: Any
+) -> None:
+    # given a request that crashed after its claim committed, longer ago than the timeout
+    settings.API_IDEMPOTENCY_STALE_SECONDS = 60
+    api, url = tenant_a.api(), f"/api/v1/services/{tenant_a.service.pk}/renew/"
+    api.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="k-stale")
+    record = IdempotencyRecord.objects.get(key="k-stale")
+    crashed_at = record.created_at - timedelta(seconds=61)
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        response_status=None, response_body=None, completed_at=None, created_at=crashed_at
+    )
+    balance = tenant_a.world.balance(tenant_a.client)
+    # when the client repeats it
+    r = api.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="k-stale")
+    # then the repeat runs (one more renewal is charged) and its response is stored
+    assert r.status_code == 200 and "Idempotent-Replayed" not in r
+    assert tenant_a.world.balance(tenant_a.client) == balance - MONTH_PRICE
+    taken = IdempotencyRecord.objects.get(key="k-stale")
+    assert taken.pk == record.pk and taken.created_at > crashed_at
+    assert (taken.response_status, taken.response_body) == (200, r.json())
+
+
+@pytest.mark.django_db
+def test_a_claim_younger_than_the_stale_timeout_is_still_in_progress(
+    tenant_a: Tenant, settings: Any
+) -> None:
+    settings.API_IDEMPOTENCY_STALE_SECONDS = 60
+    api, url = tenant_a.api(), f"/api/v1/services/{tenant_a.service.pk}/renew/"
+    api.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="k-young")
+    record = IdempotencyRecord.objects.get(key="k-young")
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        response_status=None,
+        response_body=None,
+        completed_at=None,
+        created_at=clock.now() - timedelta(seconds=59),
+    )
+    before = db_state()
+    r = api.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="k-young")
+    assert (r.status_code, r.json()["code"]) == (409, "idempotency_key_in_progress")
+    assert db_state() == before
+
+
+@pytest.mark.django_db
+def test_two_repeats_of_a_stale_claim_take_it_over_once(tenant_a: Tenant) -> None:
+    # given a stale claim
+    user = tenant_a.owner.user
+    old = clock.now() - stale_after() - timedelta(seconds=1)
+    IdempotencyRecord.objects.create(
+        user=user, key="k-race", method="POST", path="/x", fingerprint="f", created_at=old
+    )
+    # when two repeats claim it, the second seeing the stale row the first took over
+    first, first_claimed = claim_idempotency_key(
+        user=user, token=None, key="k-race", method="POST", path="/x", fingerprint="f"
+    )
+    second, second_claimed = claim_idempotency_key(
+        user=user, token=None, key="k-race", method="POST", path="/x", fingerprint="f"
+    )
+    # then only the first runs; the second sees it in progress
+    assert (first_claimed, second_claimed) == (True, False)
+    assert second.pk == first.pk and second.response_status is None
+    assert IdempotencyRecord.objects.filter(key="k-race").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_purge_job_deletes_records_past_the_retention_only(
+    tenant_a: Tenant, settings: Any
+) -> None:
+    # given records claimed just before and just after the retention cutoff
+    settings.API_IDEMPOTENCY_RETENTION_HOURS = 24
+    user, now = tenant_a.owner.user, clock.now()
+    cutoff = now - timedelta(hours=24)
+
+    def record(key: str, at: Any, done: bool) -> IdempotencyRecord:
+        return IdempotencyRecord.objects.create(
+            user=user,
+            key=key,
+            method="POST",
+            path="/x",
+            fingerprint="f",
+            created_at=at,
+            response_status=200 if done else None,
+            response_body={} if done else None,
+            completed_at=at if done else None,
+        )
+
+    record("old-done", cutoff - timedelta(seconds=1), True)
+    record("old-open", cutoff - timedelta(seconds=1), False)
+    record("edge", cutoff, True)
+    record("new", now, True)
+    # when the periodic job runs
+    with clock.use_clock(clock.FixedClock(now)):
+        deleted = purge_idempotency.call_local()
+    # then only the records older than the retention are gone
+    assert deleted == 2
+    assert sorted(IdempotencyRecord.objects.values_list("key", flat=True)) == ["edge", "new"]
+
+
+def test_the_purge_job_is_in_the_schedule() -> None:
+    assert any(entry.target == "billow.api.tasks.purge_idempotency" for entry in SCHEDULE)

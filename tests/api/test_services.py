@@ -129,6 +129,25 @@ def test_preview_prices_the_other_tariff(tenant_a: Tenant) -> None:
         money(2000, "20.00"),
     )
     assert [line["code"] for line in body["lines"]] == ["tariff"]
+    assert (body["when"], body["credit_now"]["amount_minor"]) == ("now", 0)
+
+
+def test_preview_says_exactly_what_the_change_then_charges(tenant_a: Tenant) -> None:
+    s = tenant_a.service
+    preview = tenant_a.api().post(
+        f"/api/v1/services/{s.pk}/preview/", {"tariff_id": tenant_a.other_tariff.pk}, format="json"
+    )
+    changed = tenant_a.api().post(
+        f"/api/v1/services/{s.pk}/change-tariff/",
+        {"tariff_id": tenant_a.other_tariff.pk},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="upgrade-after-preview",
+    )
+    assert changed.status_code == 200
+    upgrade = Expense.objects.get(service=s, reason="upgrade")
+    body = preview.json()
+    assert body["charge_now"]["amount_minor"] == upgrade.amount_minor > 0
+    assert body["effective_on"] == upgrade.period_from.isoformat()
 
 
 def test_preview_of_a_tariff_of_another_provider_is_404(tenant_a: Tenant, tenant_b: Tenant) -> None:

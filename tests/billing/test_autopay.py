@@ -14,7 +14,8 @@ import pytest
 from billow.accounts.models import Client
 from billow.billing import autopay
 from billow.billing.autopay import AutoPayMethod, decide_autopay
-from billow.billing.plan import DueService, RunRules, Wallet
+from billow.billing.plan import DueService, RunRules
+from billow.billing.wallet import Wallet
 from billow.ledger.actions import adjust_client_balance
 from billow.ledger.selectors import get_reconcile_report
 from billow.notifications.models import Notification

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 
-from billow.billing.plan import DueService, RunRules, Wallet, plan_chunk
+from billow.billing.plan import DueService, RunRules, plan_chunk
 from billow.billing.proration import opening_period, prorate, remaining_fraction
+from billow.billing.wallet import Wallet
 
 DAY = date(2025, 3, 3)  # a Monday
 

@@ -16,7 +16,8 @@ from billow.ledger.models import AccountKind, LedgerAccount
 from billow.marketing.promo_actions import create_promo_code
 from billow.marketing.promo_models import PromoCodeUse
 from billow.orders import actions, selectors
-from billow.orders.models import OrderStatus
+from billow.orders.models import CartItem, OrderStatus
+from billow.payments.models import Payment
 from billow.services.models import Service
 from billow.services.states import ServiceStatus
 from tests.orders.shop import Shop, db_counts
@@ -215,3 +216,53 @@ def test_cancel_releases_the_reserved_code(shop: Shop) -> None:
     code.refresh_from_db()
     assert code.uses == 0
     assert PromoCodeUse.objects.get().status == "released"
+
+
+def test_checkout_returns_the_order_and_the_payment_to_start(shop: Shop) -> None:
+    # given a client with 4.00 and a 16.00 VPS, paying through the sandbox
+    client = shop.client(balance=400)
+    method = make_method(shop.provider, "sandbox", secrets={"webhook_secret": "x"})
+    add(shop, client)
+    # when checking out
+    result = actions.checkout(
+        client=client, provider_id=shop.provider.pk, payment_method=str(method.pk)
+    )
+    # then the result carries the order placed and the payment of the shortfall, no refusal
+    assert result.order.client_id == client.pk
+    assert result.order.status == OrderStatus.AWAITING_PAYMENT
+    assert (result.paid, result.shortfall.amount_minor, result.payment_refusal) == (
+        False,
+        1200,
+        None,
+    )
+    assert result.payment is not None
+    assert (result.payment.amount_minor, result.payment.reference, result.payment.status) == (
+        1200,
+        f"order:{result.order.pk}",
+        "new",
+    )
+    assert [item.order_id for item in result.items] == [result.order.pk]
+
+
+def test_a_payment_refused_after_the_order_is_placed_comes_back_in_the_result(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a method that takes at most 5.00 and a client whose balance was 15.00 when the
+    # method was checked and is 0 when the order is charged (a concurrent spend)
+    client = shop.client()
+    method = make_method(
+        shop.provider, "sandbox", secrets={"webhook_secret": "x"}, max_amount_minor=500
+    )
+    add(shop, client)
+    monkeypatch.setattr(selectors, "get_available_balance", lambda *args: (1500, False))
+    # when checking out
+    result = actions.checkout(
+        client=client, provider_id=shop.provider.pk, payment_method=str(method.pk)
+    )
+    # then the order is placed and waits; no payment was created and the result says why
+    assert result.order.status == OrderStatus.AWAITING_PAYMENT
+    assert (result.paid, result.shortfall.amount_minor, result.payment) == (False, 1600, None)
+    assert result.payment_refusal is not None
+    assert result.payment_refusal.code == "amount_above_maximum"
+    assert not Payment.objects.filter(client=client).exists()
+    assert not CartItem.objects.filter(cart__client=client).exists()

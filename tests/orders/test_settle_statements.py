@@ -106,7 +106,9 @@ def test_a_paid_checkout_runs_a_pinned_number_of_statements(
     # when ordering again, paid from the balance: savepoint (the test's BEGIN), lock, order,
     # service, operation, both events (one statement), money (4 + 2 account reads the tests'
     # caches miss), item (inserted once, with its service), invoice counter, invoice, line,
-    # order update, release; plus 5 catalog version checks of the tests' cache (28 before)
-    with django_assert_max_num_queries(25):
+    # order update, release; plus 5 catalog version checks of the tests' cache (28 before);
+    # plus the SAVEPOINT / RELEASE around the ledger's small path (25 before), so a database
+    # error there leaves the checkout's transaction usable
+    with django_assert_max_num_queries(27):
         result = direct_order(shop, client)
     assert result.paid

@@ -90,6 +90,8 @@ def test_the_preview_prices_a_bigger_tariff_without_writing(web: WebWorld) -> No
     response = web.a.http.get(url(web, f"preview/?tariff={web.bigger.pk}"), HTTP_HX_REQUEST="1")
     html = response.content.decode()
     assert "$30.00" in html and "$10.00" in html
+    # what the change then charges (test_changing_the_tariff_charges_the_prorated_difference)
+    assert "Charged now for the rest of the paid period: $13.55." in html
     assert db_state() == before
 
 

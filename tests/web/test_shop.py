@@ -21,6 +21,7 @@ from billow.ledger.actions import adjust_client_balance
 from billow.marketing.promo_actions import create_promo_code
 from billow.marketing.promo_models import Promotion, PromotionDiscount
 from billow.orders import actions as orders
+from billow.orders import selectors as orders_selectors
 from billow.orders.models import CartItem, Order, OrderStatus
 from billow.payments import actions as payments
 from billow.payments.models import Payment, PaymentMethod
@@ -414,6 +415,26 @@ def test_a_method_that_cannot_take_the_amount_is_refused_before_the_order(shop: 
     assert "(amount_below_minimum)" in text(response)
     assert (db_counts(), CartItem.objects.count(), Payment.objects.count()) == before
     assert not Order.objects.filter(client=shop.a.client).exists()
+
+
+def test_a_payment_refused_after_the_order_is_placed_shows_the_order(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a method that takes at most 5.00 and a balance spent between the method check
+    # and the charge (the check saw 49.00, the charge finds nothing)
+    PaymentMethod.objects.filter(pk=shop.sandbox.pk).update(max_amount_minor=500)
+    shop.drain(shop.a.client, 49000)
+    add_vps(shop)
+    monkeypatch.setattr(orders_selectors, "get_available_balance", lambda *args: (4900, False))
+    # when paying 14.00 with it
+    response = pay(shop, str(shop.sandbox.pk))
+    # then the order placed is shown with the refusal, and no payment was created
+    order = Order.objects.get(client=shop.a.client)
+    assert (order.status, order.total_minor) == ("awaiting_payment", 1400)
+    assert response.status_code == 302 and response.url == f"/orders/{order.pk}/"
+    page = text(shop.a.http.get(response.url))
+    assert "(amount_above_maximum)" in page
+    assert not Payment.objects.filter(client=shop.a.client).exists()
 
 
 def test_paying_needs_the_billing_permission(shop: Shop) -> None:

@@ -263,6 +263,10 @@ class PreviewOut(serializers.Serializer):
     current_price = MoneyField(amount="current_minor")
     new_price = MoneyField(amount="new_minor")
     difference = MoneyField(amount="difference_minor")
+    charge_now = MoneyField(amount="charge_now_minor")
+    credit_now = MoneyField(amount="credit_now_minor")
+    when = serializers.ChoiceField(choices=["now", "period_end"])
+    effective_on = serializers.DateField()
 
 
 # --- payers, users, notifications, tokens ----------------------------------------------------

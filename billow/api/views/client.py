@@ -28,6 +28,7 @@ from billow.api.views.base import ClientView, validated
 from billow.billing import actions as billing
 from billow.catalog.models import Tariff, TariffPrice
 from billow.catalog.selectors import list_orderable_tariffs
+from billow.ledger.selectors import list_statement_for_client
 from billow.notifications.actions import mark_notification_read
 from billow.notifications.selectors import count_unread_for_client, list_notifications_for_client
 from billow.services import vm_actions
@@ -84,7 +85,7 @@ class StatementView(ClientView, generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Any]:
         f = validated(s.StatementFilter, self.request.query_params)
-        return selectors.list_statement_for_client(
+        return list_statement_for_client(
             self.client_id, currency=f.get("currency"), kind=f.get("kind")
         )
 

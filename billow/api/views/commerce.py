@@ -26,7 +26,7 @@ from billow.accounts.selectors import (
     list_provider_ids_for_client,
 )
 from billow.api import errors, selectors
-from billow.api.exceptions import _jsonable, error_body
+from billow.api.exceptions import error_body, jsonable_details
 from billow.api.idempotency import HEADER, idempotent
 from billow.api.serializers import commerce as s
 from billow.api.serializers.client import ServiceOut
@@ -176,7 +176,7 @@ class CartView(CommerceView):
             try:
                 quote = get_cart_quote(client=self.client, provider_id=provider_id)
             except BillowError as exc:  # a withdrawn tariff: show the cart and why
-                error = error_body(exc.code, exc.message, _jsonable(exc.details))
+                error = error_body(exc.code, exc.message, jsonable_details(exc.details))
         body = {
             "provider_id": provider_id,
             "currency": items[0].cart.currency if items else None,
@@ -297,6 +297,10 @@ class OrderListView(OrdersMixin, generics.ListAPIView):
             currency=data.get("currency", ""),
             actor=self.actor,
         )
+        if result.payment_refusal is not None:
+            # The order is placed and waits for payment; the answer is the refusal, as for a
+            # method refused before the order (the client pays from the order later).
+            raise result.payment_refusal
         payment = result.payment
         if payment is not None:
             payment = start_payment(

@@ -9,9 +9,7 @@ from django.db.models import Sum
 
 from billow.billing.actions.common import (
     LockedService,
-    S,
     adjust_key,
-    current_period,
     lock_service,
     post_money,
     status_change,
@@ -21,6 +19,10 @@ from billow.billing.models import (
     Expense,
     ExpenseKind,
     ExpenseReason,
+)
+from billow.billing.plan_change import (
+    S,
+    current_period,
 )
 from billow.billing.proration import (
     prorate,

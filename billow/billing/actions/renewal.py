@@ -8,8 +8,6 @@ from fractions import Fraction
 from django.db import transaction
 
 from billow.billing.actions.common import (
-    S,
-    check_open,
     lock_service,
     post_money,
     record_service_event,
@@ -22,8 +20,9 @@ from billow.billing.models import (
     ExpenseKind,
     ExpenseReason,
 )
-from billow.billing.plan import (
-    charge_key,
+from billow.billing.plan_change import (
+    S,
+    check_open,
 )
 from billow.billing.proration import (
     is_calendar,
@@ -32,6 +31,7 @@ from billow.billing.proration import (
     prorate,
 )
 from billow.billing.selectors import PriceBook, service_price
+from billow.billing.wallet import charge_key
 from billow.billing.writes import apply_status_changes
 from billow.core import clock
 from billow.core.actors import Actor

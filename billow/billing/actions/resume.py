@@ -6,12 +6,12 @@ from datetime import datetime
 
 from django.db import transaction
 
-from billow.billing.actions.common import (
-    S,
-)
 from billow.billing.plan import (
     RunRules,
     plan_chunk,
+)
+from billow.billing.plan_change import (
+    S,
 )
 from billow.billing.selectors import PriceBook, load_chunk
 from billow.core import clock

@@ -16,12 +16,8 @@ from django.db.models import Q
 
 from billow.core import clock
 from billow.core.actors import Actor
-from billow.payments.actions.payments import (
-    apply_outcome,
-    build_gateway,
-    call_gateway,
-    payment_request,
-)
+from billow.payments.actions.gateway_calls import build_gateway, call_gateway, payment_request
+from billow.payments.actions.outcomes import apply_outcome
 from billow.payments.errors import PaymentConflictError
 from billow.payments.gateways.base import Outcome, OutcomeStatus
 from billow.payments.models import Payment

@@ -14,18 +14,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from billow.core import clock
+from billow.core import clock, rows
 from billow.core.actors import Actor
 from billow.core.audit import audit_kwargs
 from billow.core.money import Money
 from billow.ledger.actions import post_transaction
 from billow.ledger.models import AccountKind, LedgerAccount, TransactionKind
-from billow.payments.actions.payments import (
-    build_gateway,
-    call_gateway,
-    house_account,
-    lock_balance,
-)
+from billow.payments.actions.accounts import house_account, lock_balance
+from billow.payments.actions.gateway_calls import build_gateway, call_gateway
 from billow.payments.errors import PaymentConflictError, RefundError
 from billow.payments.gateways import gateways
 from billow.payments.gateways.base import Outcome, OutcomeStatus, RefundRequest
@@ -124,7 +120,10 @@ def _record(
                 code="insufficient_balance",
                 balance=balance.balance_minor,
             )
-        Payment.objects.filter(pk=locked.pk).update(refunded_minor=F("refunded_minor") + value)
+        # rows.bigint: a bare int is typed INTEGER, truncated to 32 bits by server-side binding.
+        Payment.objects.filter(pk=locked.pk).update(
+            refunded_minor=F("refunded_minor") + rows.bigint(value)
+        )
         done = destination == D.BALANCE
         refund = Refund.objects.create(
             payment=locked,
@@ -256,7 +255,7 @@ def _fail(refund: Refund, code: str, actor: Actor | None, now: datetime | None) 
             actor=actor,
         )
         Payment.objects.filter(pk=payment.pk).update(
-            refunded_minor=F("refunded_minor") - locked.amount_minor
+            refunded_minor=F("refunded_minor") - rows.bigint(locked.amount_minor)
         )
         locked.status, locked.completed_at, locked.failure_code = (
             RefundStatus.FAILED,

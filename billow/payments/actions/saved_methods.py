@@ -1,5 +1,5 @@
-"""A client manages the payment methods a gateway saved for them: the default one, the
-auto-payment maximum, removal.
+"""The payment methods a gateway saved for a client: remembered when a payment that asked to
+save its method is paid; the client manages the default one, the auto-payment maximum, removal.
 
 Removal deactivates (payments keep pointing at the row; the gateway token is never reused).
 Only an active method can be the default, so removing the default leaves the client without
@@ -15,9 +15,11 @@ from typing import Final
 from django.db import transaction
 
 from billow.accounts.models import Client
+from billow.core import clock
 from billow.core.actors import Actor
 from billow.payments.errors import PaymentError
-from billow.payments.models import SavedPaymentMethod
+from billow.payments.gateways.base import SavedMethodInfo
+from billow.payments.models import Payment, SavedPaymentMethod
 
 
 class _Unset:
@@ -101,3 +103,29 @@ def remove_saved_method(
         saved.auto_payment_max_minor = None
         saved.save(update_fields=["is_active", "is_default", "auto_payment_max_minor"])
     return saved
+
+
+def remember_saved_method(
+    *, payment: Payment, saved: SavedMethodInfo, now: datetime | None = None
+) -> SavedPaymentMethod:
+    """Keep the method the gateway saved for ``payment``'s client (once per token); the first
+    one a client saves becomes their default. Joins the caller's transaction."""
+    with transaction.atomic():
+        method, created = SavedPaymentMethod.objects.get_or_create(
+            method_id=payment.method_id,
+            gateway_token=saved.token,
+            defaults={
+                "client_id": payment.client_id,
+                "label": saved.label[:100],
+                "created_at": clock.now(now),
+            },
+        )
+        if (
+            created
+            and not SavedPaymentMethod.objects.filter(
+                client_id=payment.client_id, is_default=True
+            ).exists()
+        ):
+            method.is_default = True
+            method.save(update_fields=["is_default"])
+    return method

@@ -14,11 +14,8 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
-from billow.payments.actions.payments import (
-    apply_outcome,
-    build_gateway,
-    mark_payment_paid,
-)
+from billow.payments.actions.gateway_calls import build_gateway
+from billow.payments.actions.outcomes import apply_outcome, mark_payment_paid
 from billow.payments.actions.refunds import apply_refund_outcome
 from billow.payments.errors import PaymentConflictError, WebhookError
 from billow.payments.gateways import gateways

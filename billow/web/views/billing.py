@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from billow.accounts.models import ClientPermission
 from billow.core.money import exponent
 from billow.ledger.models import TransactionKind
+from billow.ledger.selectors import list_statement_for_client
 from billow.web import selectors
 from billow.web.access import client_of, client_view
 
@@ -30,7 +31,7 @@ def _currency(request: HttpRequest) -> str:
 def statement(request: HttpRequest) -> HttpResponse:
     client = client_of(request)
     currency = _currency(request)
-    entries = selectors.list_statement(client, currency=currency)
+    entries = list_statement_for_client(client.pk, currency=currency)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -50,7 +51,7 @@ class _Echo:
 @require_GET
 def statement_csv(request: HttpRequest) -> StreamingHttpResponse:
     """All entries as CSV (amounts as exact decimals, newest first), streamed."""
-    entries = selectors.list_statement(client_of(request), currency=_currency(request))
+    entries = list_statement_for_client(client_of(request).pk, currency=_currency(request))
     writer = csv.writer(_Echo())
 
     def rows() -> Iterator[str]:

@@ -128,21 +128,25 @@ def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @client_view(SERVICES)
 @require_GET
 def service_preview(request: HttpRequest, pk: int) -> HttpResponse:
-    """htmx partial: the period price of the chosen tariff or addon values."""
+    """htmx partial: what changing to the chosen tariff or addon values costs (the same rule
+    as the change itself: ``billing.plan_change``)."""
     page = _page(request, pk)
     s = page.service
-    tariff_id, values = s.tariff_id, dict(s.addon_values or {})
     if "tariff" in request.GET:
         try:
             tariff_id = selectors.get_tariff_for_change(s, int(request.GET["tariff"])).pk
         except ValueError:
             tariff_id = s.tariff_id
-        values = {}
+        # addon values carried over, as the change itself does
+        preview = selectors.preview_plan(s, tariff_id=tariff_id, addon_values=None)
     else:
         form = forms.AddonsForm(request.GET, addons=page.editable_addons)
         form.is_valid()
-        values.update({k: v for k, v in form.cleaned_data.items() if v is not None})
-    preview = selectors.preview_plan(s, tariff_id=tariff_id, addon_values=values)
+        current = s.addon_values or {}
+        changed = {
+            k: v for k, v in form.cleaned_data.items() if v is not None and current.get(k) != v
+        }
+        preview = selectors.preview_plan(s, tariff_id=None, addon_values=changed)
     return render(request, "web/services/_preview.html", {"preview": preview, "s": s})
 
 

@@ -261,7 +261,6 @@ def checkout_pay(request: HttpRequest) -> HttpResponse:
         if method not in {str(m.pk) for m in methods}:
             messages.error(request, _("Choose a payment method."))
             return redirect(_checkout_url(data["provider"], step="details"))
-    last_order = shop.last_order_id(client)
     try:
         result = orders.checkout(
             client=client,
@@ -273,12 +272,13 @@ def checkout_pay(request: HttpRequest) -> HttpResponse:
         )
     except BillowError as exc:
         messages.error(request, f"{exc} ({exc.code})")
-        placed = shop.last_order_id(client)
-        if placed != last_order and placed is not None:
-            # The order was placed, then the payment refused (e.g. the method's minimum): the
-            # order page offers the methods again.
-            return redirect(ORDER, placed)
         return redirect(back)
+    refusal = result.payment_refusal
+    if refusal is not None:
+        # The order was placed, then its payment refused (e.g. the method's minimum): the
+        # order page offers the methods again.
+        messages.error(request, f"{refusal} ({refusal.code})")
+        return redirect(ORDER, result.order.pk)
     if result.paid:
         messages.success(
             request, _("Order #%(id)s is paid from your balance.") % {"id": result.order.pk}

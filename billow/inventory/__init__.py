@@ -1,5 +1,0 @@
-"""Dedicated-server components, stock, configurations, procurement tasks.
-
-Placeholder so the layout of DESIGN.md section 2 and its import contracts exist from day one;
-the app is filled in by its own issue.
-"""

@@ -1,5 +1,0 @@
-"""Meters, usage ingestion, daily rollups, overage rating, resource status.
-
-Placeholder so the layout of DESIGN.md section 2 and its import contracts exist from day one;
-the app is filled in by its own issue.
-"""
