@@ -21,6 +21,7 @@ import billow
 
 ROOT = Path(billow.__file__).parent
 
+
 def _private_imports(source: str) -> list[str]:
     tree = ast.parse(source)
     return [
