@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "billow.core",
+    "billow.jobs",
     "billow.accounts",
     "billow.catalog",
     "billow.ledger",

@@ -7,14 +7,15 @@ import json
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action
 
-from billow.billing.actions import set_client_billing_settings
+from billow.billing.actions import delete_service, set_client_billing_settings
 from billow.billing.models import (
     BillingRun,
     BillingRunChunk,
@@ -24,6 +25,8 @@ from billow.billing.models import (
 )
 from billow.core.actors import Actor
 from billow.core.errors import BillowError
+from billow.services import admin as services_admin
+from billow.services.models import Service
 
 
 class ReadOnlyMixin:
@@ -154,3 +157,30 @@ class BillingRunAdmin(ReadOnlyMixin, ModelAdmin):
         if failures:
             body = format_html("{}<p>failures: {}</p>", body, json.dumps(failures))
         return body
+
+
+# The staff Service admin, with the one delete (billing's: the product type's deletion policy and
+# the refund, exactly as the client's delete); the services app may not import billing, so the
+# action is added here, above it, and the services admin is registered again with it.
+class ServiceAdmin(services_admin.ServiceAdmin):
+    actions = [
+        *services_admin.ServiceAdmin.actions[:2],
+        "delete_services",
+        *services_admin.ServiceAdmin.actions[2:],
+    ]
+
+    @action(description=_("Delete"))
+    def delete_services(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
+        """Deleted now with a refund of the unused part, or at the end of the paid period, per
+        the product type's deletion policy."""
+        actor = Actor.staff(request.user)
+        services_admin.each_row(
+            self,
+            request,
+            queryset,
+            lambda s: delete_service(service=s, refund=True, actor=actor),
+        )
+
+
+admin.site.unregister(Service)
+admin.site.register(Service, ServiceAdmin)

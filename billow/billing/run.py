@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -21,8 +21,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 
 from billow.billing.autopay import AutoPayReport, execute_autopay, get_auto_payer, plan_autopay
-from billow.billing.models import BillingRun, BillingRunChunk, ExpenseKind, ExpenseReason, RunStatus
-from billow.billing.plan import Plan, RunRules, plan_chunk
+from billow.billing.models import (
+    BillingRun,
+    BillingRunChunk,
+    ExpenseKind,
+    ExpenseReason,
+    PendingChange,
+    RunStatus,
+)
+from billow.billing.plan import DueService, Plan, RunRules, plan_chunk
 from billow.billing.selectors import (
     PriceBook,
     candidate_services,
@@ -34,11 +41,15 @@ from billow.billing.writes import (
     RUN_ACTOR,
     apply_status_changes,
     notify_after_commit,
-    set_paid_until,
 )
 from billow.core import clock
-from billow.core.audit import audit_kwargs
-from billow.services.models import Service, ServiceEvent
+from billow.services.actions import (
+    PlanChange,
+    Renewal,
+    apply_scheduled_plan_changes,
+    request_prolongs,
+    set_paid_until,
+)
 from billow.services.states import SUSPENDED, ServiceStatus
 
 MAX_FAILURES_LISTED = 100
@@ -166,7 +177,7 @@ def process_chunk(
         data = load_chunk(rules, chunk.client_from, chunk.client_to, book)
         plan = plan_chunk(rules, data.services, data.wallets, already_charged=data.already_charged)
         plan.notices.extend(autopay.notices)
-        write_plan(plan, data.wallet_ids, data.pending, moment)
+        write_plan(plan, data.wallet_ids, data.pending, moment, services=data.services)
         _crash_point("mid")
         chunk.status = RunStatus.DONE
         chunk.report = {
@@ -209,7 +220,12 @@ def autopay_chunk(*, chunk_id: int, now: datetime | None, book: PriceBook) -> Au
 
 
 def write_plan(
-    plan: Plan, wallet_ids: dict[Any, int], pending: dict[int, Any], now: datetime
+    plan: Plan,
+    wallet_ids: dict[Any, int],
+    pending: dict[int, Any],
+    now: datetime,
+    *,
+    services: Sequence[DueService],
 ) -> None:
     if plan.charges:
         wallets = dict(wallet_ids)
@@ -231,29 +247,36 @@ def write_plan(
         ]
         write_money(items, wallets, now=now, actor=RUN_ACTOR, fast=True)
     set_paid_until(plan.paid_until, now=now)
+    request_prolongs(_renewals(plan, services), now=now)
     _apply_pending_changes(plan, pending, now)
     apply_status_changes(plan.changes, now=now, actor=RUN_ACTOR)
     notify_after_commit(plan.notices)
 
 
+def _renewals(plan: Plan, services: Sequence[DueService]) -> list[Renewal]:
+    """The renewed services that have a module (whose ``prolong`` may need to run)."""
+    return [
+        Renewal(s.id, s.module_instance_id, s.status, plan.paid_until[s.id])
+        for s in services
+        if s.module_instance_id and s.id in plan.paid_until
+    ]
+
+
 def _apply_pending_changes(plan: Plan, pending: dict[int, Any], now: datetime) -> None:
     """Scheduled downgrades take effect with the first period charged on or after their date."""
     charged = {c.service_id for c in plan.charges}
-    for service_id in sorted(charged & pending.keys()):
-        change = pending[service_id]
-        Service.objects.filter(pk=service_id).update(
-            tariff_id=change.tariff_id, addon_values=change.addon_values, updated_at=now
-        )
-        ServiceEvent.objects.create(
-            service_id=service_id,
-            **audit_kwargs(
-                RUN_ACTOR,
-                "service.plan_changed",
-                {"tariff_id": change.tariff_id, "addon_values": change.addon_values},
-                now=now,
-            ),
-        )
-        change.delete()
+    due = sorted(charged & pending.keys())
+    if not due:
+        return
+    apply_scheduled_plan_changes(
+        {
+            service_id: PlanChange(pending[service_id].tariff_id, pending[service_id].addon_values)
+            for service_id in due
+        },
+        actor=RUN_ACTOR,
+        now=now,
+    )
+    PendingChange.objects.filter(pk__in=[pending[service_id].pk for service_id in due]).delete()
 
 
 def chunk_report(plan: Plan, seen: int, services: Any) -> dict[str, Any]:

@@ -1,8 +1,11 @@
 """The audit event base. Each app keeps its own event table by subclassing :class:`AuditEvent`.
 
-Actions write one event row per state change, in the same transaction (STYLE §11)::
+Actions of the owning app write one event row per state change, in the same transaction
+(STYLE §11); inside the services app, for example::
 
     ServiceEvent.objects.create(service=s, **audit_kwargs(actor, "service.suspended", {...}))
+
+Other apps ask the owner to record it (``billow.services.actions.record_events``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The one table of periodic jobs (STYLE §8). Times are crontab specs in UTC.
 
 Add a row here; nothing else schedules anything. ``register_schedule()`` turns the rows into Huey
-periodic tasks; it runs in the consumer via ``billow/core/tasks.py`` (autodiscovered by
+periodic tasks; it runs in the consumer via ``billow/jobs/tasks.py`` (autodiscovered by
 ``run_huey``), and only one consumer runs the scheduler (DESIGN §6). Each periodic task just
 enqueues its target ``@job``, which carries its own retry policy.
 """

@@ -51,7 +51,7 @@ from billow.payments.actions import (
 from billow.payments.errors import PaymentConflictError, PaymentError
 from billow.payments.models import Payment, PaymentMethod, SavedPaymentMethod
 from billow.payments.selectors import get_payment_method
-from billow.services.actions import request_operation
+from billow.services.actions import request_operation, set_parameters
 from billow.services.models import Service
 from billow.services.states import ServiceStatus
 
@@ -528,8 +528,7 @@ def configure_quick_service(
 
         merged = {**svc.parameters, **parameters}
         pricing.check_parameters(get_tariff_info(svc.tariff_id, svc.currency), merged)
-        svc.parameters = merged
-        svc.save(update_fields=["parameters"])
+        set_parameters(service=svc, parameters=merged)
         request_operation(
             service=svc, operation="open", actor=actor, now=now, key=f"configure:{svc.pk}"
         )

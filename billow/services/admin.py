@@ -31,7 +31,7 @@ from billow.services.modules.base import modules, validate_config
 from billow.services.states import ServiceStatus
 
 
-def _each(
+def each_row(
     admin_obj: ModelAdmin, request: HttpRequest, queryset: QuerySet[Any], fn: Callable[[Any], Any]
 ) -> None:
     """Run ``fn`` per row; refusals are reported per row, the rest still run."""
@@ -91,7 +91,6 @@ class ServiceAdmin(ModelAdmin):
     actions = [
         "suspend_services",
         "resume_services",
-        "delete_services",
         "vm_start",
         "vm_stop",
         "vm_force_stop",
@@ -136,7 +135,7 @@ class ServiceAdmin(ModelAdmin):
     def suspend_services(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
         actor = Actor.staff(request.user)
         payload = {"target_status": ServiceStatus.SUSPENDED_BY_STAFF}
-        _each(
+        each_row(
             self,
             request,
             queryset,
@@ -148,17 +147,12 @@ class ServiceAdmin(ModelAdmin):
     @action(description=_("Resume"))
     def resume_services(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
         actor = Actor.staff(request.user)
-        _each(
+        each_row(
             self,
             request,
             queryset,
             lambda s: actions.request_operation(service=s, operation="resume", actor=actor),
         )
-
-    @action(description=_("Delete"))
-    def delete_services(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
-        actor = Actor.staff(request.user)
-        _each(self, request, queryset, lambda s: actions.delete_service(service=s, actor=actor))
 
     def save_model(self, request: HttpRequest, obj: Service, form: Any, change: bool) -> None:
         """The note goes through ``vm_actions.set_service_note`` (event + push to the VM)."""
@@ -174,7 +168,7 @@ class ServiceAdmin(ModelAdmin):
 
     def _vm(self, request: HttpRequest, queryset: QuerySet[Service], name: str) -> None:
         actor = Actor.staff(request.user)
-        _each(
+        each_row(
             self,
             request,
             queryset,
@@ -325,14 +319,14 @@ class ServiceOperationAdmin(ModelAdmin):
     @action(description=_("Retry now"))
     def retry_now(self, request: HttpRequest, queryset: QuerySet[ServiceOperation]) -> None:
         actor = Actor.staff(request.user)
-        _each(
+        each_row(
             self, request, queryset, lambda op: actions.retry_operation(operation=op, actor=actor)
         )
 
     @action(description=_("Cancel"))
     def cancel_operations(self, request: HttpRequest, queryset: QuerySet[ServiceOperation]) -> None:
         actor = Actor.staff(request.user)
-        _each(
+        each_row(
             self,
             request,
             queryset,
@@ -367,7 +361,7 @@ class TaskAdmin(ModelAdmin):
     @action(description=_("Complete (done)"))
     def complete_tasks(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
         actor = Actor.staff(request.user)
-        _each(
+        each_row(
             self,
             request,
             queryset,
@@ -379,7 +373,7 @@ class TaskAdmin(ModelAdmin):
     @action(description=_("Complete as failed"))
     def fail_tasks(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
         actor = Actor.staff(request.user)
-        _each(
+        each_row(
             self,
             request,
             queryset,
@@ -391,7 +385,7 @@ class TaskAdmin(ModelAdmin):
     @action(description=_("Cancel"))
     def cancel_tasks(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
         actor = Actor.staff(request.user)
-        _each(
+        each_row(
             self,
             request,
             queryset,

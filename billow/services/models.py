@@ -53,7 +53,9 @@ class Service(models.Model):
 
     Billing dates are plain dates; ``paid_until`` is exclusive (the first day not yet paid).
     ``anchor_day`` keeps anniversary renewals on the order day across short months.
-    Status changes go through ``actions.transition_service`` and the table in ``states``.
+    Status changes go through the table in ``states``: one service at a time with
+    ``actions.transition_service``, in bulk with ``actions.apply_transitions``; no other app
+    writes this row.
     """
 
     client = models.ForeignKey("accounts.Client", on_delete=models.PROTECT, related_name="services")

@@ -1,12 +1,17 @@
-"""The services app's hand-written SQL: the two statements of the job that runs an operation.
+"""The services app's hand-written SQL: the two statements of the job that runs an operation,
+and the billing run's paid-until UPDATE.
 
-Both fold several ORM statements into one on PostgreSQL and are kept by hand for the job's
-benchmark (``bench/services_job.py``: at most six statements per job, pinned by a test):
+The job's two fold several ORM statements into one on PostgreSQL and are kept by hand for the
+job's benchmark (``bench/services_job.py``: at most six statements per job, pinned by a test):
 
 - :func:`claim_operation` — queued (and due) -> running with the row, its service, tariff,
   product type and module instance read back in the same statement;
 - :func:`succeed_if_unchanged` — lock the service and mark the operation succeeded when its row
   is still as the caller loaded it, reading back whether it has open tasks.
+
+:func:`set_paid_until` moves a billing chunk's thousands of renewed services to one date with
+the ids as one array parameter (``bench/billing_run.py``: the ORM's ``IN`` list of N
+placeholders costs the run its target).
 
 On SQLite the callers use the ORM instead. Names are quoted, the connection is the router's
 (``billow.core.rows``).
@@ -14,7 +19,7 @@ On SQLite the callers use the ORM instead. Names are quoted, the connection is t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -169,3 +174,29 @@ def succeed_if_unchanged(
     svc = _SVC_COLUMNS.load(row, 0, conn)
     op = _OP_COLUMNS.load(row, len(_SVC_COLUMNS), conn)
     return svc, op, bool(row[-1])
+
+
+# --- paid-until -------------------------------------------------------------------------------
+
+
+@rows.per_vendor
+def set_paid_until_sql(conn: BaseDatabaseWrapper) -> str:
+    """Parameters: paid_until, updated_at, the service ids (one array)."""
+    qn = conn.ops.quote_name
+    return (
+        f"UPDATE {rows.table(Service, conn)} SET {qn('paid_until')} = %s,"  # noqa: S608
+        f" {qn('updated_at')} = %s WHERE {qn('id')} = ANY(%s)"
+    )
+
+
+def set_paid_until(service_ids: list[int], paid_until: date, now: datetime) -> None:
+    """Move ``paid_until`` of ``service_ids`` to one date: on PostgreSQL one UPDATE with the ids
+    as one array parameter, elsewhere the ORM's ``IN`` list."""
+    conn = rows.connection_for(Service)
+    if conn.vendor != "postgresql":
+        Service.objects.filter(pk__in=service_ids).update(paid_until=paid_until, updated_at=now)
+        return
+    prep = _SVC_COLUMNS.prep
+    params = [prep("paid_until", paid_until, conn), prep("updated_at", now, conn), service_ids]
+    with conn.cursor() as cursor:
+        cursor.execute(set_paid_until_sql(conn), params)

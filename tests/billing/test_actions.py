@@ -110,7 +110,7 @@ def test_services_with_a_module_get_queued_operations_dispatched_after_commit(
     service = world.service(client, tariff, date(2025, 1, 10), module_instance=module)
     # when the run suspends it
     with (
-        mock.patch("billow.services.actions.dispatch_operations") as dispatch,
+        mock.patch("billow.services.actions.state.dispatch_operations") as dispatch,
         mock.patch("billow.notifications.actions.notify_clients_bulk") as notify,
         django_capture_on_commit_callbacks(execute=True),
     ):
@@ -139,7 +139,9 @@ def test_side_effects_that_fail_are_logged_not_raised(
     module = ModuleInstance.objects.create(module="dummy", name="dummy-2")
     world.service(client, tariff, date(2025, 1, 10), module_instance=module)
     with (
-        mock.patch("billow.services.actions.dispatch_operations", side_effect=NotImplementedError),
+        mock.patch(
+            "billow.services.actions.state.dispatch_operations", side_effect=NotImplementedError
+        ),
         mock.patch(
             "billow.notifications.actions.notify_clients_bulk", side_effect=RuntimeError("smtp")
         ),

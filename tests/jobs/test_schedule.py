@@ -65,5 +65,5 @@ def test_bad_crontab(cron):
 
 
 def test_consumer_hook_registers_the_table():
-    module = importlib.import_module("billow.core.tasks")
+    module = importlib.import_module("billow.jobs.tasks")
     assert module.register_schedule is register_schedule

@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from billow.billing.actions import delete_service
 from billow.core import clock
 from billow.core.errors import BillowError
 from billow.services import actions, runner
@@ -94,7 +95,7 @@ def test_no_module_instance(client, tariff):
         actions.request_operation(service=svc, operation="open")
     assert err.value.code == "no_module_instance"
     # it can still be deleted: it never reached a panel
-    actions.delete_service(service=svc)
+    svc = delete_service(service=svc)
     assert (svc.status, svc.deleted_at) == ("deleted", T0)
 
 

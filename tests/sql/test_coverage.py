@@ -38,6 +38,7 @@ COVERED = {
     "billow.ledger.sql.count_accounts": "test_ledger_sql.py (a refused balance, SQLite)",
     "billow.services.sql.claim_sql": "test_services_sql.py::test_the_claim_*",
     "billow.services.sql.succeed_sql": "test_services_sql.py::test_succeed_if_unchanged_*",
+    "billow.services.sql.set_paid_until_sql": "test_services_sql.py::test_set_paid_until_*",
     "billow.api.sql.token_sql": "test_api_sql.py::test_the_token_lookup_*",
     "billow.api.sql.claim_sql": "test_api_sql.py::test_the_idempotency_claim_*",
     "billow.api.sql.complete_sql": "test_api_sql.py::test_the_idempotency_claim_*",

@@ -1,10 +1,11 @@
 """billow/services/sql.py (PostgreSQL only: elsewhere the callers use the ORM): the operation
-claim and the succeed-if-unchanged statement write and read back what their ORM equivalents
-(the SQLite path of ``runner._claim``, the lock-and-check of ``complete_operation``) do."""
+claim, the succeed-if-unchanged statement and the paid-until UPDATE write and read back what
+their ORM equivalents (the SQLite path of ``runner._claim``, the lock-and-check of
+``complete_operation``, ``QuerySet.update``) do."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -149,3 +150,29 @@ def test_succeed_if_unchanged_writes_nothing_when_the_row_changed(
     assert sql.succeed_if_unchanged(running, {"status": "succeeded"}, T0) is None
     assert orm_succeed(running, {"status": "succeeded"}, T0) is None
     assert fields(ServiceOperation.objects.get(pk=op.pk)) == before
+
+
+def test_set_paid_until_writes_what_the_orm_does(binding: str, client: Any, tariff: Any) -> None:
+    made = [
+        actions.create_service(
+            client=client,
+            tariff=tariff,
+            period="1m",
+            currency="USD",
+            parameters={"os": "debian-12"},
+        )
+        for _ in range(4)
+    ]
+    by_sql, by_orm, untouched = [s.pk for s in made[:2]], [made[2].pk], made[3].pk
+    paid, moment = date(2027, 4, 1), T0 + timedelta(seconds=3)
+    before = Service.objects.values_list("paid_until", "updated_at").get(pk=untouched)
+    sql.set_paid_until(by_sql, paid, moment)
+    Service.objects.filter(pk__in=by_orm).update(paid_until=paid, updated_at=moment)
+    rows = {
+        pk: (paid_until, updated_at)
+        for pk, paid_until, updated_at in Service.objects.values_list(
+            "pk", "paid_until", "updated_at"
+        )
+    }
+    assert rows[by_sql[0]] == rows[by_sql[1]] == rows[by_orm[0]] == (paid, moment)
+    assert rows[untouched] == before

@@ -24,14 +24,14 @@ from billow.billing.models import (
 )
 from billow.billing.plan_change import (
     PlanChange,
-    S,
     check_open,
     quote_plan_change,
 )
 from billow.catalog.models import Tariff
 from billow.core import clock
 from billow.core.actors import Actor
-from billow.services.models import Service, ServiceOperation
+from billow.services.actions import change_plan
+from billow.services.models import Service
 
 
 def change_tariff(
@@ -147,23 +147,12 @@ def _apply_plan(
     now: datetime,
     actor: Actor | None,
 ) -> None:
-    data = {"from_tariff": s.tariff_id, "tariff_id": tariff_id, "addon_values": values}
-    s.tariff_id = tariff_id
-    s.addon_values = values
-    s.special_price_minor = special
-    s.updated_at = now
-    s.save(update_fields=["tariff", "addon_values", "special_price_minor", "updated_at"])
     PendingChange.objects.filter(service=s).delete()
-    record_service_event(s, "service.plan_changed", data, actor, now)
-    if s.module_instance_id and s.status == S.ACTIVE and (values or s.parameters):
-        from billow.services.actions import request_operation
-
-        n = ServiceOperation.objects.filter(service=s, operation="set_param").count()
-        request_operation(
-            service=s,
-            operation="set_param",
-            actor=actor,
-            now=now,
-            payload={"tariff_id": tariff_id, "addon_values": values, "parameters": s.parameters},
-            key=f"set_param:{s.pk}:{n + 1}",
-        )
+    change_plan(
+        service=s,
+        tariff_id=tariff_id,
+        addon_values=values,
+        special_price_minor=special,
+        actor=actor,
+        now=now,
+    )

@@ -17,8 +17,8 @@ from billow.billing.models import (
 from billow.billing.plan import StatusChange
 from billow.billing.wallet import MoneyItem, Wallet, WalletKey, lock_wallet, move_money
 from billow.core.actors import Actor
-from billow.core.audit import audit_kwargs
-from billow.services.models import Service, ServiceEvent
+from billow.services.actions import record_event
+from billow.services.models import Service
 
 
 @dataclass(slots=True)
@@ -56,12 +56,7 @@ def require_funds(wallet: Wallet, amount: int) -> None:
 def record_service_event(
     s: Service, type: str, data: Mapping[str, Any], actor: Actor | None, now: datetime
 ) -> None:
-    ServiceEvent.objects.create(
-        service=s,
-        from_status=s.status,
-        to_status=s.status,
-        **audit_kwargs(actor, type, data, now=now),
-    )
+    record_event(s, type, actor, data, now)
 
 
 def post_money(

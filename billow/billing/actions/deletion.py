@@ -12,7 +12,6 @@ from billow.billing.actions.common import (
     adjust_key,
     lock_service,
     post_money,
-    record_service_event,
     status_change,
 )
 from billow.billing.errors import BillingError
@@ -22,7 +21,6 @@ from billow.billing.models import (
     ExpenseReason,
 )
 from billow.billing.plan_change import (
-    BUSY,
     S,
     current_period,
 )
@@ -30,11 +28,12 @@ from billow.billing.proration import (
     prorate,
 )
 from billow.billing.selectors import PriceBook, service_price
-from billow.billing.writes import apply_status_changes, set_paid_until
+from billow.billing.writes import change_notices, notify_after_commit
 from billow.catalog.choices import DeletionPolicy
 from billow.catalog.models import Tariff
 from billow.core import clock
-from billow.core.actors import Actor
+from billow.core.actors import Actor, ActorKind
+from billow.services.actions import close_service, schedule_deletion, set_paid_until
 from billow.services.models import Service
 
 
@@ -46,36 +45,43 @@ def delete_service(
     now: datetime | None = None,
     actor: Actor | None = None,
 ) -> Service:
-    """Delete a service ``now`` or at ``period_end`` (default: the product type's deletion
-    policy). Now, with ``refund``, the unused part of the paid period goes back to the balance
-    (a refund expense and ledger reversal), never more than was charged for that period.
-    Refuses ``service_deleted`` and busy services."""
+    """The one way to delete a service, for the client area, the API and the staff admin.
+
+    ``now`` or at ``period_end`` (default: the product type's deletion policy). Now, with
+    ``refund``, the unused part of the paid period goes back to the balance (a refund expense
+    and ledger reversal), never more than was charged for that period; the service then goes
+    through the services app's ``close_service`` (a module's ``close`` operation, or deleted at
+    once when it never reached a panel) and the client is notified after commit.
+    Refuses ``service_deleted`` and, with ``service_not_billable``, a service an operation runs
+    on, or a failed one unless staff (or the system) delete it."""
     moment = clock.now(now)
     with transaction.atomic(durable=True):
         locked = lock_service(service)
         s = locked.service
         if s.status == S.DELETED:
             raise BillingError(f"service {s.pk} is deleted", code="service_deleted")
-        if s.status in BUSY:
+        if s.status == S.IN_PROGRESS or (s.status == S.FAILED and not _is_staff(actor)):
             raise BillingError("an operation runs on the service", code="service_not_billable")
         today = moment.date()
         mode = when or _deletion_default(s)
         if mode not in ("now", "period_end"):
             raise BillingError("when is 'now' or 'period_end'", code="invalid_choice")
         if mode == "period_end" and s.paid_until is not None and s.paid_until > today:
-            s.delete_at_period_end = True
-            s.save(update_fields=["delete_at_period_end"])
-            record_service_event(
-                s, "service.deletion_scheduled", {"on": s.paid_until}, actor, moment
-            )
-            return s
+            return schedule_deletion(service=s, actor=actor, now=moment)
         if refund and s.paid_until is not None and s.paid_until > today:
             _refund_unused(locked, today, moment, actor)
-        apply_status_changes(
-            [status_change(s, S.DELETED, "client_request")], now=moment, actor=actor
+        change = status_change(
+            s, S.DELETED, "staff_request" if _is_staff(actor) else "client_request"
         )
+        close_service(service=s, reason=change.reason, actor=actor, now=moment)
+        notify_after_commit(change_notices([change], today))
     s.refresh_from_db()
     return s
+
+
+def _is_staff(actor: Actor | None) -> bool:
+    """Staff may delete a failed service (clients wait until staff resolve its operation)."""
+    return actor is not None and actor.kind in (ActorKind.STAFF, ActorKind.SYSTEM)
 
 
 def _deletion_default(s: Service) -> str:

@@ -32,10 +32,16 @@ from billow.billing.proration import (
 )
 from billow.billing.selectors import PriceBook, service_price
 from billow.billing.wallet import charge_key
-from billow.billing.writes import apply_status_changes, set_paid_until
+from billow.billing.writes import apply_status_changes
 from billow.core import clock
 from billow.core.actors import Actor
 from billow.core.periods import Period, to_period
+from billow.services.actions import (
+    Renewal,
+    request_prolongs,
+    set_first_paid_period,
+    set_paid_until,
+)
 from billow.services.models import Service
 
 
@@ -84,10 +90,8 @@ def charge_opening(
             actor,
             "opening",
         )
-        s.paid_until = period_to
-        s.anchor_day = 1 if is_calendar(s.period, s.billing_mode) else period_from.day
-        s.updated_at = moment
-        s.save(update_fields=["paid_until", "anchor_day", "updated_at"])
+        anchor_day = 1 if is_calendar(s.period, s.billing_mode) else period_from.day
+        set_first_paid_period(service=s, paid_until=period_to, anchor_day=anchor_day, now=moment)
         record_service_event(
             s, "service.charged", {"expense": key, "amount_minor": amount}, actor, moment
         )
@@ -153,6 +157,7 @@ def renew_service(
         record_service_event(
             s, "service.renewed", {"expense": key, "paid_until": end}, actor, moment
         )
+        request_prolongs([Renewal(s.pk, s.module_instance_id, s.status, end)], now=moment)
         if s.status == S.SUSPENDED_NONPAYMENT and end > moment.date():
             apply_status_changes([status_change(s, S.ACTIVE, "paid")], now=moment, actor=actor)
     return expense

@@ -44,5 +44,5 @@ def resume_paid_services(
 
         plan.charges, plan.changes, plan.notices = charges, resumed, []
         plan.paid_until = {k: v for k, v in plan.paid_until.items() if k in ids}
-        write_plan(plan, data.wallet_ids, {}, moment)
+        write_plan(plan, data.wallet_ids, {}, moment, services=services)
     return sorted(ids)

@@ -1,59 +1,95 @@
 """Service writes (STYLE §1), one module per concern, the public actions re-exported here:
 
-- ``lifecycle``: the one transition helper, module operations and their outcomes;
+- ``transitions``: the one transition helper (``transition_service``) and ``record_event``;
+- ``requests``: requesting module operations and dispatching their jobs;
+- ``outcomes``: operations succeeded, failed, cancelled, retried, and their staff tasks;
 - ``ordering``: ``create_service`` (validated against the tariff, nothing charged);
 - ``staff_tasks``: the "do it by hand" task of an operation, staff completing or dropping one;
-- ``settings``: module instances, deleting a service, auto-renewal.
+- ``settings``: module instances, auto-renewal, suspension by the client, and
+  ``close_service``: the state part of deleting a service (the one delete action is
+  ``billow.billing.actions.delete_service``: deletion policy and refund);
+- ``state``: the set-based state API other apps call (transitions checked against the one
+  table, paid-until dates, renewals' ``prolong``, plan changes, events) -- nothing outside
+  this app writes a ``Service``, ``ServiceEvent`` or ``ServiceOperation`` row.
 
 Every write runs in a transaction and writes a ``ServiceEvent`` in it; anything that leaves the
-database (enqueueing jobs, notifying staff) runs after commit. Refusals raise ``BillowError``
-subclasses with stable codes (``errors.py``) and change nothing. Row locks are taken in a fixed
-order: service, then operation, then task.
+database (enqueueing jobs, alerting staff through ``services.signals``) runs after commit.
+Refusals raise ``BillowError`` subclasses with stable codes (``errors.py``) and change nothing.
+Row locks are taken in a fixed order: service, then operation, then task.
 """
 
-from billow.services.actions.lifecycle import (
-    BUSY,
+from billow.services.actions.ordering import create_service
+from billow.services.actions.outcomes import (
     FINISHED,
     cancel_operation,
     complete_operation,
-    dispatch_operations,
     fail_operation,
-    record_event,
-    request_operation,
     retry_operation,
-    transition_service,
 )
-from billow.services.actions.ordering import create_service
+from billow.services.actions.requests import BUSY, dispatch_operations, request_operation
 from billow.services.actions.settings import (
     client_may_suspend,
+    close_service,
     configure_module_instance,
     create_module_instance,
-    delete_service,
     resume_by_client,
     set_service_auto_renew,
     suspend_by_client,
 )
 from billow.services.actions.staff_tasks import cancel_task, complete_task, ensure_operation_task
+from billow.services.actions.state import (
+    EventRecord,
+    Move,
+    PlanChange,
+    Renewal,
+    Transition,
+    apply_scheduled_plan_changes,
+    apply_transitions,
+    change_plan,
+    operation_for,
+    record_events,
+    request_prolongs,
+    schedule_deletion,
+    set_first_paid_period,
+    set_paid_until,
+    set_parameters,
+)
+from billow.services.actions.transitions import record_event, transition_service
 
 __all__ = [
     "BUSY",
     "FINISHED",
+    "EventRecord",
+    "Move",
+    "PlanChange",
+    "Renewal",
+    "Transition",
+    "apply_scheduled_plan_changes",
+    "apply_transitions",
     "cancel_operation",
     "cancel_task",
+    "change_plan",
     "client_may_suspend",
+    "close_service",
     "complete_operation",
     "complete_task",
     "configure_module_instance",
     "create_module_instance",
     "create_service",
-    "delete_service",
     "dispatch_operations",
     "ensure_operation_task",
     "fail_operation",
+    "operation_for",
     "record_event",
+    "record_events",
     "request_operation",
+    "request_prolongs",
     "resume_by_client",
     "retry_operation",
+    "schedule_deletion",
+    "set_first_paid_period",
+    "set_paid_until",
+    "set_parameters",
     "set_service_auto_renew",
     "suspend_by_client",
     "transition_service",

@@ -1,6 +1,6 @@
 """``complete_operation``'s fast path: lock the service and mark the operation succeeded in one
 PostgreSQL statement when the operation row is still as the caller loaded it (the job that just
-ran it). ``lifecycle.complete_operation`` falls back to its usual lock-and-check otherwise."""
+ran it). ``outcomes.complete_operation`` falls back to its usual lock-and-check otherwise."""
 
 from __future__ import annotations
 

@@ -24,7 +24,8 @@ from billow.services.errors import InvalidTransitionError, ServiceValidationErro
 from billow.services.models import ModuleInstance, Service, ServiceEvent, ServiceOperation
 from billow.services.states import OPERATION_RULES, can_transition
 
-from .lifecycle import S, _check_parameters, _check_request, dispatch_operations
+from .requests import check_request, dispatch_operations
+from .transitions import S, check_parameters
 
 
 def create_service(
@@ -76,7 +77,7 @@ def create_service(
         raise ServiceValidationError("the tariff is not on sale", code="tariff_not_active")
     info = catalog_cache.tariff_info(tariff.pk, currency)
     pricing.price_tariff(info, period=period, addon_values=addons, currency=currency)
-    _check_parameters(info, params, require_all=not defer_parameters)
+    check_parameters(info, params, require_all=not defer_parameters)
     if auto_renew_period and auto_renew_period not in info.prices:
         raise ServiceValidationError(
             f"auto-renewal for {auto_renew_period} is not offered in {currency}",
@@ -132,7 +133,7 @@ def _create_opened(
     write, in three statements."""
     operation = "open"
     rule = OPERATION_RULES[operation]
-    _check_request(service, operation, {}, busy_check=False)  # as the service is ordered
+    check_request(service, operation, {}, busy_check=False)  # as the service is ordered
     if not can_transition(S.ORDERED, S.IN_PROGRESS):  # pragma: no cover - the rules allow it
         raise InvalidTransitionError(
             f"a service cannot go from {S.ORDERED} to {S.IN_PROGRESS}",

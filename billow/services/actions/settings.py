@@ -1,5 +1,6 @@
 """Module instances (configuration, encrypted secrets) and per-service settings a client or
-staff change outside the lifecycle: deletion, auto-renewal, suspension by the client."""
+staff change outside the lifecycle: auto-renewal, suspension by the client; and the state part
+of deleting a service (``close_service``, called by billing's ``delete_service``)."""
 
 from __future__ import annotations
 
@@ -26,12 +27,9 @@ from billow.services.modules.base import modules, validate_config
 from billow.services.secrets import set_secrets
 from billow.services.states import Operation
 
-from .lifecycle import (
-    S,
-    _refresh,
-    request_operation,
-    transition_service,
-)
+from .requests import request_operation
+from .state import Transition, apply_transitions
+from .transitions import S, transition_service
 
 
 def create_module_instance(
@@ -79,26 +77,30 @@ def configure_module_instance(
     return instance
 
 
-def delete_service(
-    *, service: Service, actor: Actor | None = None, now: datetime | None = None
-) -> Service | ServiceOperation:
-    """Delete ``service``: a service that never reached a panel (ordered, configuration
-    required, not available without an external id) is marked deleted at once; any other gets
-    a ``close`` operation (deleted when the module confirms)."""
-    never_opened = service.status in (S.ORDERED, S.CONFIGURATION_REQUIRED, S.NOT_AVAILABLE)
-    if never_opened and not service.external_id:
-        with transaction.atomic():
-            svc = Service.objects.select_for_update().get(pk=service.pk)
-            transition_service(
-                service=svc,
-                to=S.DELETED,
-                actor=actor,
-                now=now,
-                reason="deleted before it was opened",
-            )
-        _refresh(service, svc)
-        return service
-    return request_operation(service=service, operation=Operation.CLOSE, actor=actor, now=now)
+NEVER_OPENED = frozenset({S.ORDERED, S.CONFIGURATION_REQUIRED, S.NOT_AVAILABLE})
+
+
+def close_service(*, service: Service, reason: str, actor: Actor | None, now: datetime) -> Service:
+    """The state part of deleting a service, inside the caller's transaction with the service
+    locked. Call ``billow.billing.actions.delete_service`` (deletion policy and refund), which
+    calls this.
+
+    A service that never reached a panel (ordered, configuration required, not available,
+    without an external id) is deleted at once; any other goes through ``apply_transitions``:
+    with a module, in progress and a ``close`` operation keyed ``close:<id>:<day>`` (deleted
+    when the module confirms); without one, straight to deleted."""
+    if service.status in NEVER_OPENED and not service.external_id:
+        return transition_service(
+            service=service,
+            to=S.DELETED,
+            actor=actor,
+            now=now,
+            reason="deleted before it was opened",
+        )
+    move = Transition(service.pk, service.status, S.DELETED, reason, service.module_instance_id)
+    apply_transitions([move], actor=actor, now=now)
+    service.refresh_from_db()
+    return service
 
 
 def set_service_auto_renew(

@@ -20,13 +20,13 @@ from billow.services.models import (
     TaskStatus,
 )
 
-from .lifecycle import (
+from .outcomes import (
     FINISHED,
     OS,
-    _open_task,
     cancel_operation,
     complete_operation,
     fail_operation,
+    open_task,
 )
 
 
@@ -43,7 +43,7 @@ def ensure_operation_task(
         svc = Service.objects.select_for_update().get(pk=op.service_id)
         task = Task.objects.filter(operation=op, kind=TaskKind.OPERATION).order_by("id").first()
         if task is None:
-            task = _open_task(op, svc, TaskKind.OPERATION, title, instructions, moment)
+            task = open_task(op, svc, TaskKind.OPERATION, title, instructions, moment)
     return task
 
 
@@ -61,7 +61,7 @@ def complete_task(
     fails for good (service ``failed``, a failure Task). ``task_closed`` if not open."""
     moment = clock.now(now)
     with transaction.atomic():
-        t = _lock_open_task(task)
+        t = _lockopen_task(task)
         t.status, t.completed_at, t.resolution = TaskStatus.DONE, moment, resolution
         t.save(update_fields=["status", "completed_at", "resolution"])
         op = t.operation
@@ -84,7 +84,7 @@ def cancel_task(
     service returns to where it was; a failed operation stays failed."""
     moment = clock.now(now)
     with transaction.atomic():
-        t = _lock_open_task(task)
+        t = _lockopen_task(task)
         t.status, t.completed_at, t.resolution = TaskStatus.CANCELLED, moment, reason
         t.save(update_fields=["status", "completed_at", "resolution"])
         op = t.operation
@@ -94,7 +94,7 @@ def cancel_task(
     return task
 
 
-def _lock_open_task(task: Task) -> Task:
+def _lockopen_task(task: Task) -> Task:
     if task.service_id is not None:
         Service.objects.select_for_update().filter(pk=task.service_id).first()
     t = Task.objects.select_for_update().get(pk=task.pk)

@@ -158,6 +158,9 @@ class ProcessingModule(ABC):
 
     ``actions`` names the optional per-type actions (``start``, ``stop``, ``reboot`` ...) that
     :meth:`action` serves; ``secret_fields`` names the secrets staff enter (write-only).
+    ``prolongs``: the module has something to extend when a service is renewed, so every
+    renewal queues a ``prolong`` operation; modules that leave it False are never called
+    (their ``prolong`` is reached only by a staff-requested operation).
     """
 
     key: ClassVar[str] = ""
@@ -165,6 +168,7 @@ class ProcessingModule(ABC):
     config_class: ClassVar[type[ModuleConfig]] = ModuleConfig
     secret_fields: ClassVar[tuple[str, ...]] = ()
     actions: ClassVar[frozenset[str]] = frozenset()
+    prolongs: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -89,6 +89,7 @@ class DummyModule(ProcessingModule):
     config_class = DummyConfig
     secret_fields = ("password",)
     actions = frozenset({"start", "stop", "reboot"})
+    prolongs = True  # records every renewal, so tests see the billing run call it
 
     @property
     def cfg(self) -> DummyConfig:
