@@ -15,12 +15,12 @@ runs inside the action's ``transaction.atomic()``. Order of work (``BulkRun``):
 Any refusal raised mid-stream aborts the COPY and rolls the atomic block back: nothing is written.
 
 A small batch on PostgreSQL inside the caller's transaction (``SMALL_BATCH`` items or fewer: an
-order's charges) takes a shorter path of three statements: (1) the existing keys, fresh ids and
+order's charges) takes a shorter path of two statements: (1) the existing keys, fresh ids and
 the lock of every account the legs name (in id order) in one query; every item is then validated
-before anything is written; (2) the transactions and their entries in one INSERT; (3) one UPDATE
-of the balances. Like the general path it runs in a savepoint (two statements more), so a
-database error (a key posted concurrently, a balance out of range) leaves the caller's
-transaction usable.
+before anything is written; (2) the transactions, their entries and the balance moves in one
+statement (data-modifying WITH parts). Like the general path it runs in a savepoint (two
+statements more), so a database error (a key posted concurrently, a balance out of range)
+leaves the caller's transaction usable.
 """
 
 from __future__ import annotations
@@ -76,8 +76,7 @@ class BulkRun:
         for key, txn_id, legs_hash in found:
             self.key_ids[key], self.hashes[key] = txn_id, legs_hash
         txns = list(self._stream(self.items))
-        w.insert_small(txns, self.entries)
-        w.apply_locked(self.deltas)
+        w.insert_small(txns, self.entries, self.deltas)
         return [self.key_ids[item.idempotency_key] for item in self.items]
 
     def _keys(self) -> list[str]:

@@ -1,7 +1,7 @@
 """The ledger's hand-written SQL: the writers behind ``post_transactions_bulk`` (``bulk.py``).
 
 Kept by hand because the billing run's benchmark needs COPY (PostgreSQL) and executemany
-(SQLite), and the checkout's benchmark the three-statement small path. Every name is quoted and
+(SQLite), and the checkout's benchmark the two-statement small path. Every name is quoted and
 every statement runs on the connection the router picks for the ledger's models
 (``billow.core.rows``). A balance moves only while it stays within the signed 64-bit range
 (``amount_out_of_range`` otherwise, raised before the caller's atomic block commits anything).
@@ -121,7 +121,7 @@ def pg_apply_deltas(conn: BaseDatabaseWrapper) -> str:
     )
 
 
-#: Batches up to this size take the three-statement path on PostgreSQL.
+#: Batches up to this size take the two-statement path on PostgreSQL.
 SMALL_BATCH = 16
 
 
@@ -142,15 +142,23 @@ def pg_plan_small(conn: BaseDatabaseWrapper) -> str:
 
 @rows.hand_written
 def pg_insert_small(conn: BaseDatabaseWrapper, txns: int, entries: int) -> str:
-    """``txns`` transactions and ``entries`` entries in one statement (entries have no FK)."""
+    """``txns`` transactions, ``entries`` entries and the balance moves of the accounts
+    ``pg_plan_small`` locked, in one statement (entries have no FK; PostgreSQL runs every
+    data-modifying WITH part to completion). It returns how many accounts moved: fewer than
+    asked means a balance would leave the 64-bit range, and the caller's savepoint undoes all."""
     n = _names(conn)
     txn_row = "(" + ", ".join(["%s"] * len(TXN_COLUMNS)) + ")"
     entry_row = "(" + ", ".join(["%s"] * len(ENTRY_COLUMNS)) + ")"
     return (
         f"WITH t AS (INSERT INTO {n['txn']} ({n['txn_cols']}) VALUES "  # noqa: S608
         + ", ".join([txn_row] * txns)
-        + f") INSERT INTO {n['entry']} ({n['entry_cols']}) VALUES "  # noqa: S608
+        + f"), e AS (INSERT INTO {n['entry']} ({n['entry_cols']}) VALUES "  # noqa: S608
         + ", ".join([entry_row] * entries)
+        + f"), u AS (UPDATE {n['account']} AS a "  # noqa: S608
+        f"SET {n['balance']} = a.{n['balance']} + v.delta "
+        "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, delta) "
+        f"WHERE a.{n['id']} = v.id AND {rows.fits_int64('a.' + n['balance'], 'v.delta')} "
+        "RETURNING 1) SELECT count(*) FROM u"
     )
 
 
@@ -281,18 +289,22 @@ class PostgresWriter:
         check_found(len(account_ids), accounts)
         return found, ids
 
-    def insert_small(self, txns: list[tuple[Any, ...]], entries: list[tuple[Any, ...]]) -> None:
-        """The transactions and their entries in one statement."""
+    def insert_small(
+        self, txns: list[tuple[Any, ...]], entries: list[tuple[Any, ...]], deltas: dict[int, int]
+    ) -> None:
+        """The transactions, their entries and the balance moves of the accounts this
+        transaction has locked (``plan_small``), in one statement."""
         if not txns:
             return
-        sql = pg_insert_small(self.conn, len(txns), len(entries))
-        self.cursor.execute(sql, [v for row in (*txns, *entries) for v in row])
-
-    def apply_locked(self, deltas: dict[int, int]) -> None:
-        """Move balances of accounts this transaction has locked (``plan_small``)."""
         moving = [i for i in sorted(deltas) if deltas[i]]
-        if moving:
-            self._apply(moving, deltas)
+        amounts = [rows.check_int64(deltas[i], field="balance_minor") for i in moving]
+        sql = pg_insert_small(self.conn, len(txns), len(entries))
+        self.cursor.execute(sql, [*(v for row in (*txns, *entries) for v in row), moving, amounts])
+        (moved,) = self.cursor.fetchone()
+        if moved != len(moving):  # every account is locked: it exists
+            raise BalanceOutOfRangeError(
+                "a balance of this batch would leave the 64-bit range", field="balance_minor"
+            )
 
     def _apply(self, moving: list[int], deltas: dict[int, int]) -> None:
         amounts = [rows.check_int64(deltas[i], field="balance_minor") for i in moving]
