@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 
 from billow.billing.models import ClientBillingSettings, Expense, PendingChange
 from billow.billing.plan import RUN_STATUSES, DueService, RunRules
+from billow.billing.ranges import client_range
 from billow.billing.wallet import (
     Wallet,
     WalletKey,
@@ -135,11 +136,6 @@ _SERVICE_FIELDS = (
     "addon_values",
     "special_price_minor",
 )
-
-
-def client_range(qs: QuerySet[Any], lo: int, hi: int | None, field: str = "client_id") -> Any:
-    qs = qs.filter(**{f"{field}__gte": lo})
-    return qs if hi is None else qs.filter(**{f"{field}__lt": hi})
 
 
 def candidate_services(rules: RunRules) -> QuerySet[Service]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from billow.billing.autopay import AutoPayMethod, AutoPayResult, AutoPayStatus
-from billow.billing.selectors import client_range
+from billow.billing.ranges import client_range
 from billow.core.actors import Actor
 from billow.core.errors import BillowError
 from billow.core.money import Money

@@ -14,7 +14,6 @@ from billow.billing.actions.common import (
     adjust_key,
     lock_service,
     post_money,
-    record_service_event,
     require_funds,
 )
 from billow.billing.errors import BillingError
@@ -30,7 +29,7 @@ from billow.billing.plan_change import (
 from billow.catalog.models import Tariff
 from billow.core import clock
 from billow.core.actors import Actor
-from billow.services.actions import change_plan
+from billow.services.actions import change_plan, record_event
 from billow.services.models import Service
 
 
@@ -105,13 +104,8 @@ def _carry_out(
                 "effective_on": change.period_to,
             },
         )
-        record_service_event(
-            s,
-            "service.change_scheduled",
-            {"tariff_id": change.tariff_id, "on": change.period_to},
-            actor,
-            now,
-        )
+        data = {"tariff_id": change.tariff_id, "on": change.period_to}
+        record_event(s, "service.change_scheduled", actor, data, now)
         return
     if change.charge_minor:
         require_funds(locked.wallet, change.charge_minor)

@@ -4,10 +4,8 @@ service is in."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from billow.billing.errors import InsufficientFundsError
 from billow.billing.models import (
@@ -17,14 +15,12 @@ from billow.billing.models import (
 from billow.billing.plan import StatusChange
 from billow.billing.wallet import MoneyItem, Wallet, WalletKey, lock_wallet, move_money
 from billow.core.actors import Actor
-from billow.services.actions import record_event
 from billow.services.models import Service
 
 
 @dataclass(slots=True)
 class LockedService:
     service: Service
-    account_id: int
     wallet: Wallet
 
     @property
@@ -41,7 +37,7 @@ def lock_service(service: Service | int) -> LockedService:
     ).get(pk=pk)
     wallet = lock_wallet(client_id, provider_id, currency)
     locked = Service.objects.select_for_update().get(pk=pk)
-    return LockedService(locked, wallet.account, wallet)
+    return LockedService(locked, wallet)
 
 
 def require_funds(wallet: Wallet, amount: int) -> None:
@@ -51,12 +47,6 @@ def require_funds(wallet: Wallet, amount: int) -> None:
             amount_minor=amount,
             available_minor=wallet.available_minor,
         )
-
-
-def record_service_event(
-    s: Service, type: str, data: Mapping[str, Any], actor: Actor | None, now: datetime
-) -> None:
-    record_event(s, type, actor, data, now)
 
 
 def post_money(
@@ -73,7 +63,7 @@ def post_money(
     item = MoneyItem(
         locked.service.pk, locked.key, kind, reason, key, span[0], span[1], amount, description
     )
-    return move_money(item, locked.account_id, now=now, actor=actor)
+    return move_money(item, locked.wallet.account, now=now, actor=actor)
 
 
 def adjust_key(s: Service) -> str:

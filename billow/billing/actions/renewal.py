@@ -10,7 +10,6 @@ from django.db import transaction
 from billow.billing.actions.common import (
     lock_service,
     post_money,
-    record_service_event,
     require_funds,
     status_change,
 )
@@ -38,6 +37,7 @@ from billow.core.actors import Actor
 from billow.core.periods import Period, to_period
 from billow.services.actions import (
     Renewal,
+    record_event,
     request_prolongs,
     set_first_paid_period,
     set_paid_until,
@@ -92,9 +92,8 @@ def charge_opening(
         )
         anchor_day = 1 if is_calendar(s.period, s.billing_mode) else period_from.day
         set_first_paid_period(service=s, paid_until=period_to, anchor_day=anchor_day, now=moment)
-        record_service_event(
-            s, "service.charged", {"expense": key, "amount_minor": amount}, actor, moment
-        )
+        data = {"expense": key, "amount_minor": amount}
+        record_event(s, "service.charged", actor, data, moment)
     return expense
 
 
@@ -154,9 +153,7 @@ def renew_service(
             "renewal",
         )
         set_paid_until({s.pk: end}, now=moment)
-        record_service_event(
-            s, "service.renewed", {"expense": key, "paid_until": end}, actor, moment
-        )
+        record_event(s, "service.renewed", actor, {"expense": key, "paid_until": end}, moment)
         request_prolongs([Renewal(s.pk, s.module_instance_id, s.status, end)], now=moment)
         if s.status == S.SUSPENDED_NONPAYMENT and end > moment.date():
             apply_status_changes([status_change(s, S.ACTIVE, "paid")], now=moment, actor=actor)

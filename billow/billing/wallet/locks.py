@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from billow.accounts.models import Client, Provider
 from billow.billing import sql
 from billow.billing.models import ClientBillingSettings
+from billow.billing.ranges import client_range
 from billow.billing.wallet.balance import Wallet, WalletKey
 from billow.ledger.models import AccountKind, LedgerAccount
 from billow.ledger.selectors import get_or_create_account, remember_currency
@@ -64,7 +65,7 @@ def read_wallet(client_id: int, provider_id: int, currency: str) -> Wallet:
 
 def lock_wallets_in_range(lo: int, hi: int | None) -> list[WalletRow]:
     """Lock the balance accounts of clients ``lo <= id < hi`` in id order (a billing-run chunk)."""
-    qs = _client_range(
+    qs = client_range(
         LedgerAccount.objects.filter(kind=AccountKind.CLIENT_BALANCE, provider__isnull=False),
         lo,
         hi,
@@ -137,8 +138,3 @@ def _find_accounts(keys: set[WalletKey]) -> dict[WalletKey, int]:
         kind=AccountKind.CLIENT_BALANCE, client_id__in=clients, provider__isnull=False
     ).values_list("client_id", "provider_id", "currency", "id")
     return {(c, p, cur): i for c, p, cur, i in rows if (c, p, cur) in keys}
-
-
-def _client_range(qs: QuerySet[LedgerAccount], lo: int, hi: int | None) -> QuerySet[LedgerAccount]:
-    qs = qs.filter(client_id__gte=lo)
-    return qs if hi is None else qs.filter(client_id__lt=hi)

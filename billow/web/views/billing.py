@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from decimal import Decimal
 from itertools import islice
 from typing import Any
 
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from billow.accounts.models import ClientPermission
-from billow.core.money import exponent
+from billow.core.money import Money
 from billow.ledger.models import LedgerEntry
 from billow.ledger.selectors import list_statement_for_client
 from billow.ledger.statement import describe_statement
@@ -81,7 +80,7 @@ class _Echo:
 
 
 def _amount(amount_minor: int, currency: str) -> str:
-    return f"{Decimal(int(amount_minor)).scaleb(-exponent(currency)):f}"
+    return f"{Money(int(amount_minor), currency).to_decimal():f}"
 
 
 @client_view(BILLING)
