@@ -1,4 +1,4 @@
-"""Invoices for balance top-ups, driven by the payments hooks (payments never imports invoicing).
+"""Invoices for balance top-ups, driven by the payments hooks.
 
 - A top-up left pending (bank transfer instructions, a hosted page) gets an **issued** invoice:
   the payer of a bank transfer needs one to pay against.
