@@ -242,6 +242,7 @@ def write_plan(
                 c.period_from,
                 c.period_to,
                 c.amount_minor,
+                tax=c.tax,
             )
             for c in plan.charges
         ]
@@ -283,7 +284,7 @@ def chunk_report(plan: Plan, seen: int, services: Any) -> dict[str, Any]:
     currency_of = {s.id: s.currency for s in services}
     amounts: Counter[str] = Counter()
     for c in plan.charges:
-        amounts[currency_of[c.service_id]] += c.amount_minor
+        amounts[currency_of[c.service_id]] += c.gross_minor
     return {
         "services": seen,
         "renewed": len({c.service_id for c in plan.charges}),

@@ -63,35 +63,52 @@ def price_items_tax(items: Sequence[MoneyItem]) -> list[MoneyItem]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class TaxQuery:
+    """One charge to tax: ``amount_minor`` of a service for a client of a provider."""
+
+    service_id: int
+    client_id: int
+    provider_id: int
+    amount_minor: int
+
+
 def charge_taxes(items: Sequence[MoneyItem]) -> list[ItemTax]:
     """The tax of each charge, by the rules of its provider, payer and product type."""
-    providers = {x.wallet_key[1] for x in items}
+    return price_taxes(
+        [TaxQuery(x.service_id, x.wallet_key[0], x.wallet_key[1], x.amount_minor) for x in items]
+    )
+
+
+def price_taxes(queries: Sequence[TaxQuery]) -> list[ItemTax]:
+    """The tax of each query (the billing run prices its due services with it before planning,
+    so the plan spends what the charge will really take)."""
+    providers = {q.provider_id for q in queries}
     provider_rules = {p: list_provider_tax_rules(p) for p in providers}
-    taxed = [x for x in items if provider_rules[x.wallet_key[1]] and x.amount_minor]
+    taxed = [q for q in queries if provider_rules[q.provider_id] and q.amount_minor]
     if not taxed:
-        return [NO_TAX] * len(items)
-    payers = payer_tax_info({(x.wallet_key[0], x.wallet_key[1]) for x in taxed})
+        return [NO_TAX] * len(queries)
+    payers = payer_tax_info({(q.client_id, q.provider_id) for q in taxed})
     needs_product = {
-        x.service_id for x in taxed if any(r.product_type for r in provider_rules[x.wallet_key[1]])
+        q.service_id for q in taxed if any(r.product_type for r in provider_rules[q.provider_id])
     }
     product_types = _product_types(needs_product)
     out = []
-    for x in items:
-        rules_all = provider_rules[x.wallet_key[1]]
-        if not rules_all or not x.amount_minor:
+    for q in queries:
+        if not provider_rules[q.provider_id] or not q.amount_minor:
             out.append(NO_TAX)
             continue
-        who = payers[(x.wallet_key[0], x.wallet_key[1])]
+        who = payers[(q.client_id, q.provider_id)]
         if who.reverse_charge:
             out.append(ItemTax(reverse_charge=True))
             continue
         rules = list_tax_rules_for_payer(
-            provider_id=x.wallet_key[1],
+            provider_id=q.provider_id,
             group_ids=who.group_ids,
             country=who.country,
             region=who.region,
         )
-        out.append(line_tax(x.amount_minor, rules, product_types.get(x.service_id, "")))
+        out.append(line_tax(q.amount_minor, rules, product_types.get(q.service_id, "")))
     return out
 
 

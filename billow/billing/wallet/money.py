@@ -21,37 +21,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from billow.billing import sql
 from billow.billing.models import Expense, ExpenseKind, ExpenseReason
-from billow.billing.wallet.balance import WalletKey, charge_key
+from billow.billing.wallet.balance import NO_TAX, ItemTax, WalletKey, charge_key
 from billow.core import rows as db_rows
 from billow.ledger.actions import post_transactions_bulk
 from billow.ledger.models import AccountKind, TransactionKind
 from billow.ledger.postings import Posting
 from billow.ledger.selectors import get_account_id
-
-
-@dataclass(frozen=True, slots=True)
-class ItemTax:
-    """The tax of one movement: ``tax_minor`` in all, ``tax_added_minor`` of it on top of the
-    amount (the rest is included in it), at ``rate`` percent; ``reverse_charge``: none charged,
-    the buyer accounts for it (EU B2B)."""
-
-    tax_minor: int = 0
-    tax_added_minor: int = 0
-    rate: Decimal = Decimal(0)
-    reverse_charge: bool = False
-
-    @property
-    def included_minor(self) -> int:
-        return self.tax_minor - self.tax_added_minor
-
-
-NO_TAX = ItemTax()
 
 
 @dataclass(frozen=True, slots=True)
