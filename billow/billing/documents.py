@@ -61,6 +61,7 @@ class ChargeLine:
     tax_rate: Decimal
     proration: Fraction | None = None
     list_price_minor: int | None = None
+    label: str = ""
 
 
 def document_items(items: Sequence[MoneyItem], *, now: datetime, actor: Any) -> Links:
@@ -99,6 +100,7 @@ def _invoice_charges(
             x.item_tax.rate,
             x.proration,
             x.list_price_minor,
+            x.label,
         )
         for n, x in ((n, items[n]) for ns in groups.values() for n in ns)
     }
@@ -137,14 +139,14 @@ def _issue(
     due_on: date | None = None,
 ) -> list[Invoice]:
     """One invoice per (client, provider, currency) group, its lines in the given order."""
-    labels = _labels({c.service_id for _k, lines, _r in groups for c in lines})
+    labels = _labels({c.service_id for _k, lines, _r in groups for c in lines if not c.label})
     payers = get_document_payers({k[0] for k, _l, _r in groups})
     drafts = [
         InvoiceDraft(
             provider_id=k[1],
             client_id=k[0],
             currency=k[2],
-            lines=tuple(invoice_line(c, labels.get(c.service_id, "")) for c in lines),
+            lines=tuple(invoice_line(c, c.label or labels.get(c.service_id, "")) for c in lines),
             payer=payers.get(k[0]),
             reference=reference,
             reverse_charge=reverse,

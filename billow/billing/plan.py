@@ -47,6 +47,7 @@ class DueService:
     price_minor: int | None = 0
     price_error: str = ""
     tax: ItemTax = NO_TAX
+    label: str = ""  # how documents name the service
 
     @property
     def gross_minor(self) -> int:

@@ -232,6 +232,7 @@ def write_plan(
         missing = {c.wallet_key for c in plan.charges} - wallets.keys()
         if missing:
             wallets.update(wallet_accounts(missing, create=True))
+        labels = {s.id: s.label for s in services}
         items = [
             MoneyItem(
                 c.service_id,
@@ -243,6 +244,7 @@ def write_plan(
                 c.period_to,
                 c.amount_minor,
                 tax=c.tax,
+                label=labels.get(c.service_id, ""),
             )
             for c in plan.charges
         ]

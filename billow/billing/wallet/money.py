@@ -42,7 +42,7 @@ class MoneyItem:
 
     ``tax``: None = priced by ``write_money`` (see the module docstring). ``proration`` and
     ``list_price_minor``: a partial period's share and the whole period's price, shown on the
-    invoice line."""
+    invoice line; ``label``: the service's name there (looked up when empty)."""
 
     service_id: int
     wallet_key: WalletKey
@@ -56,6 +56,7 @@ class MoneyItem:
     tax: ItemTax | None = None
     proration: Fraction | None = None
     list_price_minor: int | None = None
+    label: str = ""  # how the invoice line names the service ("": looked up)
 
     @classmethod
     def period_charge(
