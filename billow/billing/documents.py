@@ -194,6 +194,16 @@ def _labels(service_ids: set[int]) -> dict[int, str]:
     return out
 
 
+def attach_invoice(*, invoice_id: int, keys: Sequence[str]) -> int:
+    """Link the undocumented charges under ``keys`` to the invoice that documents them (the
+    checkout's order invoice, issued after its charges); returns how many were linked."""
+    if not keys:
+        return 0
+    return Expense.objects.filter(
+        key__in=list(keys), kind=ExpenseKind.CHARGE, invoice__isnull=True
+    ).update(invoice_id=invoice_id)
+
+
 # -- credit notes -----------------------------------------------------------------------------
 
 
