@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from billow.accounts.models import Client, Payer, PayerKind
-from billow.billing.actions import change_addons, change_tariff, delete_service
+from billow.billing.actions import change_addons, change_tariff, delete_service, renew_service
 from billow.billing.models import Expense
 from billow.catalog import actions as catalog
 from billow.invoicing.models import CreditNote, Invoice, ProviderTaxProfile, TaxRule
@@ -276,4 +276,40 @@ def test_the_run_issues_one_invoice_per_client_with_a_line_per_service() -> None
     ]
     assert [x.service_id for x in issued[0].lines.order_by("position")] == [a.pk, b.pk]
     assert world.balance(first) == 10_000 - 4000
+    assert_documents_add_up()
+
+
+def test_a_manual_renewal_is_taxed_and_invoiced() -> None:
+    # given 10.00 + 19 % opened 1 April
+    world = taxed_world("19")
+    client = german(world, 5000)
+    service = world.service(client, world.tariff("VPS", {"1m": 1000}), date(2025, 4, 1))
+    # when the client renews by hand on 20 April
+    renew_service(service=service, now=at(date(2025, 4, 20)))
+    # then the next month is 10.00 + 1.90, on its own paid invoice
+    assert money(service)[-1] == ("charge", date(2025, 5, 1), 1000, 190, 1190)
+    invoice = Invoice.objects.order_by("-id").first()
+    assert invoice is not None
+    assert (invoice.status, invoice.total_minor, invoice.lines.get().period_from) == (
+        "paid",
+        1190,
+        date(2025, 5, 1),
+    )
+    assert_documents_add_up()
+
+
+def test_a_downgrade_credit_reverses_its_tax_with_a_credit_note() -> None:
+    # given 60.00 + 19 % opened 1 April, downgrades credited at once
+    world = taxed_world("19")
+    world.set_product_type(downgrade_policy="now_prorated")
+    client = german(world, 20_000)
+    small = world.tariff("S", {"1m": 3000})
+    service = world.service(client, world.tariff("L", {"1m": 6000}), date(2025, 4, 1))
+    # when it moves to 30.00 on 16 April
+    change_tariff(service=service, tariff=small, now=at(date(2025, 4, 16)))
+    # then 15.00 + 2.85 come back, and a credit note corrects the opening invoice
+    assert money(service)[-1] == ("credit", date(2025, 4, 16), 1500, 285, 1785)
+    assert world.balance(client) == 20_000 - 7140 + 1785
+    note = CreditNote.objects.get()
+    assert (note.amount_minor, note.subtotal_minor, note.tax_minor) == (1785, 1500, 285)
     assert_documents_add_up()
