@@ -54,7 +54,8 @@ def account(world: World, kind: str) -> int:
 
 def assert_documents_add_up() -> None:
     """Every invoice's lines add up to its totals, every line's unit x quantity - discount is
-    its net, every documented expense is on its invoice; the ledger reconciles."""
+    its net, every documented charge is on its invoice, every documented refund or credit adds
+    up to its credit notes (net, tax, total); the ledger reconciles."""
     for invoice in Invoice.objects.prefetch_related("lines"):
         lines = list(invoice.lines.all())
         assert invoice.subtotal_minor == sum(x.net_minor for x in lines)
@@ -68,8 +69,11 @@ def assert_documents_add_up() -> None:
         assert sum(e.tax_minor for e in charged) == invoice.tax_minor
     for note in CreditNote.objects.all():
         assert note.subtotal_minor <= note.amount_minor
-        back = Expense.objects.filter(credit_note=note)
-        assert sum(e.gross_minor for e in back) >= note.amount_minor
+    for back in Expense.objects.exclude(kind="charge").exclude(credit_note=None):
+        notes = list(CreditNote.objects.filter(reference=back.key))  # one, or one per invoice
+        assert back.credit_note_id in {n.pk for n in notes}
+        assert sum(n.amount_minor for n in notes) == back.gross_minor
+        assert sum(n.tax_minor for n in notes) == back.tax_minor
     assert get_reconcile_report().ok
 
 
@@ -312,4 +316,25 @@ def test_a_downgrade_credit_reverses_its_tax_with_a_credit_note() -> None:
     assert world.balance(client) == 20_000 - 7140 + 1785
     note = CreditNote.objects.get()
     assert (note.amount_minor, note.subtotal_minor, note.tax_minor) == (1785, 1500, 285)
+    assert_documents_add_up()
+
+
+def test_a_refund_after_an_upgrade_credits_both_invoices_newest_first() -> None:
+    # given 30.00 + 19 % opened 1 April (invoice A), upgraded to 60.00 on 16 April (invoice B)
+    world = taxed_world("19")
+    client = german(world, 20_000)
+    large = world.tariff("L", {"1m": 6000})
+    service = world.service(client, world.tariff("S", {"1m": 3000}), date(2025, 4, 1))
+    change_tariff(service=service, tariff=large, now=at(date(2025, 4, 16)))
+    first, second = Invoice.objects.order_by("id")
+    # when deleted with a refund on 21 April (10 of 30 days left of 60.00 = 20.00)
+    delete_service(service=service, when="now", refund=True, now=at(date(2025, 4, 21)))
+    # then 20.00 + 3.80 (20.00 x 8.55/45.00) come back, credited on B up to its total, then A
+    assert money(service)[-1] == ("refund", date(2025, 4, 21), 2000, 380, 2380)
+    notes = [
+        (n.invoice_id, n.amount_minor, n.subtotal_minor, n.tax_minor)
+        for n in CreditNote.objects.order_by("id")
+    ]
+    assert notes == [(second.pk, 1785, 1500, 285), (first.pk, 595, 500, 95)]
+    assert world.balance(client) == 20_000 - 3570 - 1785 + 2380
     assert_documents_add_up()
