@@ -27,6 +27,7 @@ class TaxRuleAdmin(ModelAdmin):
         "name",
         "provider",
         "client_group",
+        "client",
         "country",
         "region",
         "product_type",
@@ -35,6 +36,7 @@ class TaxRuleAdmin(ModelAdmin):
         "is_active",
     )
     list_filter = ("provider", "included", "is_active", "country")
+    raw_id_fields = ("client",)
 
 
 @admin.register(ProviderTaxProfile)

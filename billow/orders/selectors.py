@@ -124,7 +124,11 @@ def build_quote_input(
         )
     country, region = payer_location(client, payer)
     rules = list_tax_rules_for_payer(
-        provider_id=provider_id, group_ids=group_ids, country=country, region=region
+        provider_id=provider_id,
+        group_ids=group_ids,
+        country=country,
+        region=region,
+        client_id=client.pk,
     )
     return QuoteInput(
         currency=currency, items=tuple(quote_items), promotions=tuple(promos), tax_rules=rules

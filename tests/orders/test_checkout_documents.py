@@ -13,7 +13,7 @@ from billow.billing.models import Expense
 from billow.invoicing.models import CreditNote, TaxRule
 from billow.ledger.models import AccountKind, LedgerAccount
 from billow.ledger.selectors import get_reconcile_report
-from billow.orders import actions
+from billow.orders import actions, selectors
 from billow.services.models import Service
 from tests.orders.shop import Shop
 from tests.orders.test_checkout import add
@@ -59,3 +59,14 @@ def test_a_checkout_charge_records_its_tax_and_a_refund_gives_its_share_back(
     )
     assert refund.credit_note_id == note.pk
     assert get_reconcile_report().ok
+
+
+def test_the_checkout_quote_applies_a_personal_rate(shop: Shop) -> None:
+    # given 19 % for Germany and a personal 0 % for one client
+    TaxRule.objects.create(provider=shop.provider, name="VAT DE", country="DE", rate=19)
+    client = shop.client(balance=5000)
+    TaxRule.objects.create(provider=shop.provider, name="Exempt", client=client, rate=0)
+    add(shop, client)
+    # when the cart is priced, then no tax is added for that client
+    quote = selectors.get_cart_quote(client=client, provider_id=shop.provider.pk)
+    assert (quote.tax.amount_minor, quote.total.amount_minor) == (0, 1600)

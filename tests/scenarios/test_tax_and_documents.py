@@ -338,3 +338,19 @@ def test_a_refund_after_an_upgrade_credits_both_invoices_newest_first() -> None:
     assert notes == [(second.pk, 1785, 1500, 285), (first.pk, 595, 500, 95)]
     assert world.balance(client) == 20_000 - 3570 - 1785 + 2380
     assert_documents_add_up()
+
+
+def test_a_personal_rate_replaces_the_country_rate_for_one_client() -> None:
+    # given 19 % for Germany and a personal 7 % for one German client
+    world = taxed_world("19")
+    special, plain = german(world, 5000), german(world, 5000)
+    TaxRule.objects.create(provider=world.provider, name="Personal", client=special, rate=7)
+    tariff = world.tariff("VPS", {"1m": 1000})
+    a = world.service(special, tariff, date(2025, 4, 1))
+    b = world.service(plain, tariff, date(2025, 4, 1))
+    # when both renew
+    world.bill(date(2025, 5, 1))
+    # then the special client pays 0.70 tax, the other 1.90
+    assert money(a)[-1] == ("charge", date(2025, 5, 1), 1000, 70, 1070)
+    assert money(b)[-1] == ("charge", date(2025, 5, 1), 1000, 190, 1190)
+    assert_documents_add_up()
