@@ -88,6 +88,8 @@ def test_staff_issue_a_credit_note_from_the_admin(client: HttpClient) -> None:
     world = World()
     customer, charge = _taxed_charge(world)
     client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    change = client.get(reverse("admin:billing_expense_change", args=[charge.pk]))
+    assert change.status_code == 200 and b"Issue credit note" in change.content
     url = reverse("admin:billing_expense_credit", args=[charge.pk])
     page = client.get(url)
     assert page.status_code == 200
