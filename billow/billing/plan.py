@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from billow.billing.proration import next_period_end
-from billow.billing.wallet.balance import Wallet, WalletKey, charge_key
+from billow.billing.wallet.balance import NO_TAX, ItemTax, Wallet, WalletKey, charge_key
 from billow.core.periods import Period
 from billow.services.states import AUTO_SUSPENDED, SUSPENDED, ServiceStatus
 
@@ -27,7 +27,8 @@ MAX_CATCH_UP = 400  # periods charged for one service in one run (a daily servic
 class DueService:
     """One service as the run sees it. ``renew_period`` is the period charged at renewal (the
     auto-renew period, or ``day`` for daily services); None = auto-renew off. ``price_minor`` is
-    the price of one ``renew_period`` (None when it could not be priced: ``price_error``)."""
+    the price of one ``renew_period`` (None when it could not be priced: ``price_error``), and
+    ``tax`` its tax by the checkout's rules (``billing.taxes``)."""
 
     id: int
     client_id: int
@@ -45,6 +46,13 @@ class DueService:
     auto_delete_days: int = 14
     price_minor: int | None = 0
     price_error: str = ""
+    tax: ItemTax = NO_TAX
+    label: str = ""  # how documents name the service
+
+    @property
+    def gross_minor(self) -> int:
+        """What one renewal takes from the wallet: the price and the tax added on top."""
+        return (self.price_minor or 0) + self.tax.tax_added_minor
 
     @property
     def wallet_key(self) -> WalletKey:
@@ -62,6 +70,11 @@ class Charge:
     period_from: date
     period_to: date
     amount_minor: int
+    tax: ItemTax = NO_TAX
+
+    @property
+    def gross_minor(self) -> int:
+        return self.amount_minor + self.tax.tax_added_minor
 
     @property
     def key(self) -> str:
@@ -185,10 +198,10 @@ def _renew(
             break
         end = next_period_end(start, s.renew_period, s.billing_mode, s.anchor_day)
         if (s.id, start) not in charged:
-            if not wallet.can_pay(s.price_minor):
+            if not wallet.can_pay(s.gross_minor):
                 break
-            wallet.balance_minor -= s.price_minor
-            plan.charges.append(Charge(s.id, s.wallet_key, start, end, s.price_minor))
+            wallet.balance_minor -= s.gross_minor
+            plan.charges.append(Charge(s.id, s.wallet_key, start, end, s.price_minor, s.tax))
         start = end
     if start != s.paid_until:
         plan.paid_until[s.id] = start
@@ -223,12 +236,12 @@ def _plan_notices(
         if s.status not in (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED_NONPAYMENT):
             continue
         if s.is_daily:
-            upcoming[s.wallet_key] = upcoming.get(s.wallet_key, 0) + s.price_minor * max(
+            upcoming[s.wallet_key] = upcoming.get(s.wallet_key, 0) + s.gross_minor * max(
                 rules.notice_days, 1
             )
             continue
         if day < paid <= horizon:
-            upcoming[s.wallet_key] = upcoming.get(s.wallet_key, 0) + s.price_minor
+            upcoming[s.wallet_key] = upcoming.get(s.wallet_key, 0) + s.gross_minor
         if paid == horizon and s.status == ServiceStatus.ACTIVE and not s.delete_at_period_end:
             plan.notices.append(_renewal_notice(s, paid))
     for key, cost in sorted(upcoming.items()):
@@ -245,7 +258,7 @@ def _renewal_notice(s: DueService, paid: date) -> Notice:
         {
             "service_id": s.id,
             "renews_on": paid.isoformat(),
-            "amount_minor": s.price_minor,
+            "amount_minor": s.gross_minor,
             "currency": s.currency,
         },
         f"renewal_coming:{s.id}:{paid.isoformat()}",

@@ -232,6 +232,7 @@ def write_plan(
         missing = {c.wallet_key for c in plan.charges} - wallets.keys()
         if missing:
             wallets.update(wallet_accounts(missing, create=True))
+        labels = {s.id: s.label for s in services}
         items = [
             MoneyItem(
                 c.service_id,
@@ -242,6 +243,8 @@ def write_plan(
                 c.period_from,
                 c.period_to,
                 c.amount_minor,
+                tax=c.tax,
+                label=labels.get(c.service_id, ""),
             )
             for c in plan.charges
         ]
@@ -283,7 +286,7 @@ def chunk_report(plan: Plan, seen: int, services: Any) -> dict[str, Any]:
     currency_of = {s.id: s.currency for s in services}
     amounts: Counter[str] = Counter()
     for c in plan.charges:
-        amounts[currency_of[c.service_id]] += c.amount_minor
+        amounts[currency_of[c.service_id]] += c.gross_minor
     return {
         "services": seen,
         "renewed": len({c.service_id for c in plan.charges}),

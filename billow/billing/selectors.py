@@ -14,7 +14,11 @@ from django.db.models import Q, QuerySet
 from billow.billing.models import ClientBillingSettings, Expense, PendingChange
 from billow.billing.plan import RUN_STATUSES, DueService, RunRules
 from billow.billing.ranges import client_range
+from billow.billing.statement import service_label
+from billow.billing.taxes import TaxQuery, price_taxes
 from billow.billing.wallet import (
+    NO_TAX,
+    ItemTax,
     Wallet,
     WalletKey,
     build_wallets,
@@ -135,6 +139,7 @@ _SERVICE_FIELDS = (
     "tariff_id",
     "addon_values",
     "special_price_minor",
+    "name",
 )
 
 
@@ -223,14 +228,19 @@ def _due_services(
     policies = book.policies(
         {r["tariff_id"] for r in rows} | {p.tariff_id for p in pending.values()}
     )
-    out = []
+    priced = []
     for r in rows:
         change = pending.get(r["id"])
         tariff_id = change.tariff_id if change else r["tariff_id"]
         addons = change.addon_values if change else r["addon_values"]
-        policy = policies[r["tariff_id"]]
         renew = renew_period_of(r["period"], r["auto_renew_period"])
         price, error = _price_or_error(book, r, renew, tariff_id, addons)
+        info = book.info(tariff_id, r["currency"]) if price is not None and renew else None
+        priced.append((r, renew, price, error, info))
+    taxes = _renewal_taxes(priced)
+    out = []
+    for r, renew, price, error, info in priced:
+        policy = policies[r["tariff_id"]]
         suspended_at = r["suspended_at"]
         out.append(
             DueService(
@@ -250,9 +260,26 @@ def _due_services(
                 auto_delete_days=policy.auto_delete_days,
                 price_minor=price,
                 price_error=error,
+                tax=taxes.get(r["id"], NO_TAX),
+                label=service_label(r["id"], r["name"], info.name if info else ""),
             )
         )
     return out
+
+
+def _renewal_taxes(priced: list[tuple[Any, ...]]) -> dict[int, ItemTax]:
+    """The tax of one renewal of each priced service (``billing.taxes``, the checkout's
+    rules): a few queries per chunk, none when the providers have no tax rules."""
+    due = [(r, price, info) for r, _renew, price, _e, info in priced if info is not None and price]
+    if not due:
+        return {}
+    taxes = price_taxes(
+        [
+            TaxQuery(r["id"], r["client_id"], r["provider_id"], price, info.product_type)
+            for r, price, info in due
+        ]
+    )
+    return {r["id"]: t for (r, _p, _i), t in zip(due, taxes, strict=True) if t is not NO_TAX}
 
 
 def _price_or_error(

@@ -22,6 +22,7 @@ from typing import Any
 from django.db import transaction
 
 from billow.accounts.models import Client, Payer
+from billow.billing.documents import attach_invoice
 from billow.billing.wallet import lock_wallet
 from billow.catalog import cache as catalog_cache
 from billow.catalog.models import Tariff
@@ -204,8 +205,11 @@ def checkout(
         _reserve_promos(order, quote, client, moment)
         if cart is not None:
             CartItem.objects.filter(cart=cart).delete()
+        charged: list[str] = []
         if paid:
-            settle_locked(order, wallet, now=moment, actor=actor, client=client, items=order_items)
+            charged = settle_locked(
+                order, wallet, now=moment, actor=actor, client=client, items=order_items
+            )
             rows.insert(order_items)
             order.payment_method = order.payment_method or PAID_FROM_BALANCE
         else:
@@ -213,6 +217,8 @@ def checkout(
         # Last: the invoice number's counter row stays locked until commit, so concurrent
         # checkouts of a provider queue on it only for this tail of the transaction.
         order.invoice = _issue_invoice(order, quote, payer, actor, moment, paid=paid)
+        if charged:
+            attach_invoice(invoice_id=order.invoice.pk, keys=charged)
         order.save(update_fields=["status", "paid_at", "invoice", "payment_method"])
     if paid:
         return CheckoutResult(order, True, Money.zero(order.currency), items=tuple(order_items))
@@ -338,6 +344,7 @@ def _issue_invoice(
         paid=paid,
         actor=actor,
         now=moment,
+        reverse_charge=quote.reverse_charge,
     )
 
 
@@ -459,10 +466,11 @@ def settle_order(*, order: Order, actor: Actor | None = None, now: datetime | No
             raise OrderConflictError("the order is cancelled")
         if not wallet.can_pay(locked.total_minor):
             return False
-        settle_locked(locked, wallet, now=moment, actor=actor)
+        charged = settle_locked(locked, wallet, now=moment, actor=actor)
         locked.save(update_fields=["status", "paid_at"])
         if locked.invoice is not None:
             mark_invoice_paid(invoice=locked.invoice, actor=actor, now=moment)
+            attach_invoice(invoice_id=locked.invoice.pk, keys=charged)
     order.refresh_from_db()
     return True
 

@@ -29,7 +29,14 @@ from django.conf import settings
 from django.db import transaction
 
 from billow.billing.models import ExpenseKind, ExpenseReason
-from billow.billing.wallet import MoneyItem, Wallet, lock_wallet, move_money, revenue_account
+from billow.billing.wallet import (
+    ItemTax,
+    MoneyItem,
+    Wallet,
+    lock_wallet,
+    move_money,
+    revenue_account,
+)
 from billow.core import clock
 from billow.core.actors import Actor
 from billow.invoicing.actions import issue_credit_note
@@ -38,6 +45,7 @@ from billow.ledger.models import AccountKind, TransactionKind
 from billow.ledger.selectors import get_account_id
 from billow.notifications.actions import notify_client
 from billow.orders.models import OrderItem
+from billow.orders.settle import item_tax
 from billow.services.actions import transition_service
 from billow.services.models import Service
 from billow.services.states import ServiceStatus
@@ -116,6 +124,7 @@ def expire_service(*, service_id: int, now: datetime | None = None) -> bool:
 def _refund(item: OrderItem, svc: Service, wallet: Wallet, moment: datetime) -> None:
     order = item.order
     key = (order.client_id, order.provider_id, order.currency)
+    included = _included_tax(order.quote, item.key, order.tax_minor - _added_tax(order))
     if item.net_minor:
         money = MoneyItem(
             svc.pk,
@@ -127,9 +136,16 @@ def _refund(item: OrderItem, svc: Service, wallet: Wallet, moment: datetime) -> 
             svc.paid_until or moment.date(),
             item.net_minor,
             f"order {order.pk}: not configured",
+            # the expense records the tax given back; it goes back below (per order), and a
+            # credit note on the order's invoice documents it all
+            ItemTax(
+                tax_minor=item.tax_added_minor + included,
+                tax_added_minor=item.tax_added_minor,
+                rate=item_tax(order, item).rate,
+            ),
+            post_tax=False,
         )
-        move_money(money, wallet.account, now=moment, actor=JOB)
-    included = _included_tax(order.quote, item.key, order.tax_minor - _added_tax(order))
+        move_money(money, wallet.account, now=moment, actor=JOB, documents=False)
     if item.tax_added_minor or included:
         payable = get_account_id(
             kind=AccountKind.TAX_PAYABLE, currency=order.currency, provider_id=order.provider_id

@@ -16,11 +16,20 @@ charges that amount rather than ``billing.actions.charge_opening``'s list price.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
+from decimal import Decimal
 
 from billow.accounts.models import Client
 from billow.billing.proration import is_calendar, opening_period
-from billow.billing.wallet import MoneyItem, Wallet, move_money, revenue_account
+from billow.billing.wallet import (
+    NO_TAX,
+    ItemTax,
+    MoneyItem,
+    Wallet,
+    move_money,
+    revenue_account,
+)
 from billow.catalog import cache as catalog_cache
 from billow.core.actors import Actor
 from billow.ledger.actions import post_transaction
@@ -41,12 +50,13 @@ def settle_locked(
     actor: Actor | None,
     client: Client | None = None,
     items: list[OrderItem] | None = None,
-) -> None:
+) -> list[str]:
     """Create and charge the services of ``order`` (locked, unpaid), post its tax, set it
     paid and confirm its promo uses. The caller checked ``wallet.can_pay(order.total)`` and
     saves ``order`` (``status``, ``paid_at``). ``client`` and ``items`` save their reads when
     the caller has them at hand; items not yet saved (no pk) get their service set and are left
-    for the caller to insert (once, with it)."""
+    for the caller to insert (once, with it). Returns the keys of the charges written, for the
+    caller to link to the order's invoice (``billing.documents.attach_invoice``)."""
     client = client or Client.objects.get(pk=order.client_id)
     if items is None:
         items = list(order.items.select_related("tariff"))
@@ -54,13 +64,13 @@ def settle_locked(
         tariffs = catalog_cache.tariffs(i.tariff_id for i in items)
         for item in items:
             item.tariff = tariffs[item.tariff_id]
-    for item in items:
-        _settle_item(order, item, client, wallet, now=now, actor=actor)
+    keys = [_settle_item(order, item, client, wallet, now=now, actor=actor) for item in items]
     _post_tax(order, items, wallet, actor)
     order.status, order.paid_at = OrderStatus.PAID, now
     if order.discount_minor or order.promo_code_id:
         confirm_promo_uses(reference=order.payment_reference, now=now)
     wallet.balance_minor -= order.total_minor
+    return keys
 
 
 def _settle_item(
@@ -71,7 +81,7 @@ def _settle_item(
     *,
     now: datetime,
     actor: Actor | None,
-) -> None:
+) -> str:
     tariff = item.tariff  # loaded by the caller or with the items (select_related)
     start, end, _ = opening_period(now.date(), item.period, tariff.billing_mode, tariff.prorata_day)
     svc = create_service(
@@ -91,7 +101,7 @@ def _settle_item(
         # request_operation(operation="open", service_is_new=True) would, in fewer statements.
         open_key=None if item.quick else (lambda pk: f"order:{order.pk}:open:{pk}"),
     )
-    _charge(order, item, svc, wallet, start, end, now=now, actor=actor)
+    key = _charge(order, item, svc, wallet, start, end, now=now, actor=actor)
     item.service = svc
     if item.pk is not None:
         item.save(update_fields=["service"])
@@ -103,6 +113,7 @@ def _settle_item(
             reason=f"quick order {order.pk}",
             now=now,
         )
+    return key
 
 
 def _charge(
@@ -115,17 +126,37 @@ def _charge(
     *,
     now: datetime,
     actor: Actor | None,
-) -> None:
-    """The first period [start, end) of ``svc`` (created paid until ``end``)."""
-    money = MoneyItem.period_charge(
-        service_id=svc.pk,
-        wallet_key=(order.client_id, order.provider_id, order.currency),
-        period_from=start,
-        period_to=end,
-        amount_minor=item.net_minor,
-        description=f"order {order.pk}",
+) -> str:
+    """The first period [start, end) of ``svc`` (created paid until ``end``). The expense
+    records the item's tax (a refund gives back its share); the order posts it (``_post_tax``)
+    and its invoice documents the charge."""
+    money = replace(
+        MoneyItem.period_charge(
+            service_id=svc.pk,
+            wallet_key=(order.client_id, order.provider_id, order.currency),
+            period_from=start,
+            period_to=end,
+            amount_minor=item.net_minor,
+            description=f"order {order.pk}",
+            tax=item_tax(order, item),
+        ),
+        post_tax=False,
     )
-    move_money(money, wallet.account, now=now, actor=actor)
+    move_money(money, wallet.account, now=now, actor=actor, documents=False)
+    return money.key
+
+
+def item_tax(order: Order, item: OrderItem) -> ItemTax:
+    """An item's tax as the order's quote priced it: all of it, the part added on top, the
+    rate (the quote snapshot's lines of the item)."""
+    lines = [x for x in order.quote.get("lines", []) if x.get("item") == item.key]
+    tax = sum(int(x.get("tax_minor", 0)) for x in lines)
+    if order.quote.get("reverse_charge"):
+        return ItemTax(reverse_charge=True)
+    if not tax:
+        return NO_TAX
+    rate = max((Decimal(x.get("tax_rate", "0")) for x in lines), default=Decimal(0))
+    return ItemTax(tax_minor=tax, tax_added_minor=min(item.tax_added_minor, tax), rate=rate)
 
 
 def _post_tax(order: Order, items: list[OrderItem], wallet: Wallet, actor: Actor | None) -> None:
