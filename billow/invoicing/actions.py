@@ -1,5 +1,5 @@
-"""Invoicing writes: issue an invoice (gapless number), mark it paid, issue a credit note, and
-email the PDF.
+"""Invoicing writes: issue an invoice (gapless number), mark it paid, issue a credit note. Each
+issued document is emailed to its payer after commit (``invoicing.delivery``).
 
 Numbering: ``_next_number`` locks the (provider, year, kind) counter row FOR UPDATE and bumps
 it in the caller's transaction; the document insert follows in the same transaction, so a
@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
@@ -23,6 +22,7 @@ from billow.core import clock, rows
 from billow.core.actors import Actor
 from billow.core.money import check_amount, exponent
 from billow.invoicing import sql
+from billow.invoicing.delivery import deliver_after_commit
 from billow.invoicing.errors import InvoicingError
 from billow.invoicing.models import (
     CreditNote,
@@ -65,6 +65,8 @@ class InvoiceLineInput:
     tax_rate: Decimal
     tax_minor: int
     total_minor: int
+    period_from: date | None = None
+    period_to: date | None = None
 
 
 def _next_number(provider_id: int, year: int, kind: str) -> int:
@@ -81,14 +83,35 @@ def _next_number(provider_id: int, year: int, kind: str) -> int:
     return number
 
 
+#: The provider's seller block copied onto each document (``name`` is the legal name when set).
+_SELLER_FIELDS = (
+    "legal_address",
+    "country",
+    "tax_id",
+    "registration_number",
+    "bank_name",
+    "iban",
+    "bic",
+    "bank_account",
+)
+
+
 def payer_snapshot(payer: Payer | None, client: Client) -> dict[str, Any]:
+    """The buyer block as it is at issue (the payer may change later; the document doesn't)."""
     if payer is None:
         return {"name": client.name, "email": client.email, "country": client.country}
     return {f: getattr(payer, f) for f in _PAYER_FIELDS}
 
 
 def provider_snapshot(provider: Provider) -> dict[str, Any]:
-    return {"name": provider.name, "email": provider.email, "site_url": provider.site_url}
+    """The seller block as it is at issue, from the provider row the issuer holds (no query)."""
+    return {
+        "name": provider.legal_name or provider.name,
+        "brand": provider.name,
+        "email": provider.support_email or provider.email,
+        "site_url": provider.site_url,
+        **{f: getattr(provider, f) for f in _SELLER_FIELDS},
+    }
 
 
 def issue_invoice(
@@ -153,10 +176,13 @@ def issue_invoice(
                     tax_rate=x.tax_rate,
                     tax_minor=x.tax_minor,
                     total_minor=x.total_minor,
+                    period_from=x.period_from,
+                    period_to=x.period_to,
                 )
                 for i, x in enumerate(lines, start=1)
             ]
         )
+        deliver_after_commit(invoice_ids=[invoice.pk])
     return invoice
 
 
@@ -202,8 +228,9 @@ def issue_credit_note(
                 code="credit_note_exceeds_invoice",
                 available_minor=locked.total_minor - credited,
             )
+        provider = Provider.objects.get(pk=locked.provider_id)
         number = _next_number(locked.provider_id, moment.year, DocumentKind.CREDIT_NOTE)
-        return CreditNote.objects.create(
+        note = CreditNote.objects.create(
             invoice=locked,
             provider_id=locked.provider_id,
             year=moment.year,
@@ -213,27 +240,8 @@ def issue_credit_note(
             reason=reason,
             reference=reference,
             issued_at=moment,
+            payer_snapshot=locked.payer_snapshot,
+            provider_snapshot=provider_snapshot(provider),
         )
-
-
-def email_invoice(*, invoice: Invoice, to: str = "", actor: Actor | None = None) -> int:
-    """Send the invoice PDF to ``to`` (default: the payer's, else the client's email) after
-    the current transaction commits. Returns 1 when scheduled."""
-    from billow.invoicing.pdf import render_invoice_pdf
-
-    recipient = to or invoice.payer_snapshot.get("email") or invoice.client.email
-    if not recipient:
-        raise InvoicingError("nobody to send the invoice to", code="no_recipient")
-
-    def send() -> None:
-        message = EmailMessage(
-            subject=f"{invoice.provider_snapshot.get('name', '')}: invoice {invoice}",
-            body=f"Please find attached invoice {invoice}.",
-            from_email=invoice.provider.email or None,
-            to=[recipient],
-        )
-        message.attach(f"{invoice}.pdf", render_invoice_pdf(invoice), "application/pdf")
-        message.send()
-
-    transaction.on_commit(send)
-    return 1
+        deliver_after_commit(credit_note_ids=[note.pk])
+    return note

@@ -133,6 +133,9 @@ class InvoiceLine(models.Model):
     tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=0)
     tax_minor = models.BigIntegerField(default=0)
     total_minor = models.BigIntegerField()
+    # The service period the line charges for (empty on lines that are not a period's price).
+    period_from = models.DateField(null=True, blank=True)
+    period_to = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["position"]
@@ -142,7 +145,8 @@ class InvoiceLine(models.Model):
 
 
 class CreditNote(models.Model):
-    """A numbered correction of ``invoice`` (a refund): the invoice is never edited."""
+    """A numbered correction of ``invoice`` (a refund): the invoice is never edited. Seller and
+    buyer details are snapshots, like an invoice's."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
     provider = models.ForeignKey("accounts.Provider", on_delete=models.PROTECT, related_name="+")
@@ -153,6 +157,9 @@ class CreditNote(models.Model):
     reason = models.CharField(max_length=300, blank=True)
     reference = models.CharField(max_length=100, blank=True)
     issued_at = models.DateTimeField(default=timezone.now)
+    # The seller as it is when the note is issued; the buyer is the corrected invoice's.
+    payer_snapshot = models.JSONField(default=dict)
+    provider_snapshot = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["-id"]
