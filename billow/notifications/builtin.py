@@ -137,8 +137,8 @@ MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
         "{% elif due_on %} Пожалуйста, оплатите его до " + _DUE + ".{% endif %}",
     ),
     ("credit_note_issued", "ru"): (
-        "Кредит-нота {{ number }} от {{ provider.name }}",
-        "Во вложении кредит-нота {{ number }} от " + _ISSUED + " на сумму {{ total }}"
+        "Корректировочный счёт {{ number }} от {{ provider.name }}",
+        "Во вложении корректировочный счёт {{ number }} от " + _ISSUED + " на сумму {{ total }}"
         " к счёту {{ invoice_number }}.{% if reason %} Причина: {{ reason }}.{% endif %}",
     ),
     # --- Spanish ---------------------------------------------------------------------------

@@ -171,7 +171,7 @@ def test_a_credit_note_is_emailed_in_the_clients_language(
     # then the note is emailed in Russian with its Russian PDF
     invoice_mail, note_mail = mail.outbox
     assert invoice_mail.subject == "Счёт INV-2027-000001 от Cloudy"
-    assert note_mail.subject == "Кредит-нота CN-2027-000001 от Cloudy"
+    assert note_mail.subject == "Корректировочный счёт CN-2027-000001 от Cloudy"
     assert "к счёту INV-2027-000001. Причина: Возврат." in note_mail.body
     ((name, content, _),) = note_mail.attachments
     assert name == "CN-2027-000001.pdf"
