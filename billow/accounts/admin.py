@@ -27,6 +27,7 @@ from billow.accounts import actions
 from billow.accounts.countries import COUNTRY_CHOICES
 from billow.accounts.errors import AccountsValidationError, EmailTaken
 from billow.accounts.models import (
+    SELLER_FIELDS,
     AccountEvent,
     Client,
     ClientGroup,
@@ -55,20 +56,6 @@ from billow.core.actors import Actor
 from billow.core.errors import BillowError
 
 COUNTRY_FIELDS = frozenset({"country", "legal_country"})
-
-
-#: The seller block of the provider's invoices and credit notes.
-SELLER_FIELDS = [
-    "legal_name",
-    "legal_address",
-    "country",
-    "tax_id",
-    "registration_number",
-    "bank_name",
-    "iban",
-    "bic",
-    "bank_account",
-]
 
 
 def _refusal(exc: BillowError) -> forms.ValidationError:
@@ -327,7 +314,7 @@ class ProviderAdmin(CountrySelectMixin, ModelAdmin):
                 ]
             },
         ),
-        (_("Seller details on invoices"), {"fields": SELLER_FIELDS}),
+        (_("Seller details on invoices"), {"fields": list(SELLER_FIELDS)}),
     ]
     list_display = ["name", "code", "default_currency", "is_active", "client_count"]
     list_filter = ["is_active", "default_currency"]

@@ -54,6 +54,20 @@ class Provider(models.Model):
         return self.name
 
 
+#: The provider's seller block of invoices and credit notes (edited in the admin).
+SELLER_FIELDS = (
+    "legal_name",
+    "legal_address",
+    "country",
+    "tax_id",
+    "registration_number",
+    "bank_name",
+    "iban",
+    "bic",
+    "bank_account",
+)
+
+
 class ClientGroup(models.Model):
     """A set of clients that share prices, rights and access (reference §1.5)."""
 

@@ -1,4 +1,5 @@
-"""Staff admin: tax rules (editable), invoices and credit notes (read-only, PDF download)."""
+"""Staff admin: tax rules (editable), invoices and credit notes (read-only, PDF download). The
+seller block of the documents is edited on the provider (accounts admin)."""
 
 from __future__ import annotations
 
@@ -91,4 +92,34 @@ class InvoiceAdmin(_ReadOnly):
 
 @admin.register(CreditNote)
 class CreditNoteAdmin(_ReadOnly):
-    list_display = ("display_number", "invoice", "amount_minor", "currency", "issued_at")
+    list_display = (
+        "display_number",
+        "invoice",
+        "amount_minor",
+        "currency",
+        "issued_at",
+        "pdf_link",
+    )
+    list_filter = ("provider", "year")
+    search_fields = ("reference", "reason", "invoice__client__name")
+
+    @admin.display(description="PDF")
+    def pdf_link(self, obj: CreditNote) -> str:
+        url = reverse("admin:invoicing_creditnote_pdf", args=[obj.pk])
+        return format_html('<a href="{}">PDF</a>', url)
+
+    def get_urls(self) -> list[URLPattern]:
+        pdf = path(
+            "<int:pk>/pdf/",
+            self.admin_site.admin_view(self.pdf_view),
+            name="invoicing_creditnote_pdf",
+        )
+        return [pdf, *super().get_urls()]
+
+    def pdf_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        from billow.invoicing.pdf import render_credit_note_pdf
+
+        note = get_object_or_404(CreditNote.objects.select_related("invoice"), pk=pk)
+        response = HttpResponse(render_credit_note_pdf(note), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{note}.pdf"'
+        return response

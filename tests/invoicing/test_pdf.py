@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from billow.accounts.actions import create_payer, update_payer
 from billow.accounts.models import Client, Payer, Provider
@@ -182,3 +184,24 @@ def test_tax_lines_group_by_rate_in_order_of_appearance() -> None:
         (Decimal(19), "10.01 EUR", "1.90 EUR"),
         (Decimal(7), "1.00 EUR", "0.07 EUR"),
     ]
+
+
+def test_staff_download_invoice_and_credit_note_pdfs_from_the_admin(
+    shop: Shop, admin_client: Any
+) -> None:
+    inv = issue_invoice(
+        provider=shop.provider,
+        client=shop.client(),
+        currency="USD",
+        lines=[renewal_line(1000, 19, 190)],
+    )
+    note = issue_credit_note(invoice=inv, amount_minor=100)
+    listing = admin_client.get(reverse("admin:invoicing_creditnote_changelist")).content.decode()
+    assert reverse("admin:invoicing_creditnote_pdf", args=[note.pk]) in listing
+    for name, pk, filename in (
+        ("admin:invoicing_invoice_pdf", inv.pk, "INV-2027-000001.pdf"),
+        ("admin:invoicing_creditnote_pdf", note.pk, "CN-2027-000001.pdf"),
+    ):
+        response = admin_client.get(reverse(name, args=[pk]))
+        assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
+        assert response.content[:5] == b"%PDF-"
