@@ -129,3 +129,27 @@ def test_the_list_pages_and_keeps_the_filters(web: WebWorld, m: MoneyWorld) -> N
     second = web.a.http.get("/billing/invoices/?kind=invoice&page=2").content.decode()
     assert documents(second)[-1] == "INV-2027-000001"
     assert len(documents(second)) == 3
+
+
+def test_the_invoice_page_shows_each_lines_service_period(web: WebWorld, m: MoneyWorld) -> None:
+    from datetime import date
+
+    from billow.invoicing.actions import InvoiceLineInput
+
+    line = InvoiceLineInput(
+        "VPS S renewal",
+        1,
+        1000,
+        0,
+        1000,
+        invoice_line(1, 0).tax_rate,
+        190,
+        1190,
+        period_from=date(2027, 4, 1),
+        period_to=date(2027, 4, 30),
+    )
+    inv = issue_invoice(
+        provider=web.world.provider, client=web.a.client, currency="USD", lines=[line], now=APRIL
+    )
+    html = web.a.http.get(f"/billing/invoices/{inv.pk}/").content.decode()
+    assert '<span class="muted period">Apr 1, 2027 \u2013 Apr 30, 2027</span>' in html
