@@ -133,9 +133,11 @@ class InvoiceLine(models.Model):
     tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=0)
     tax_minor = models.BigIntegerField(default=0)
     total_minor = models.BigIntegerField()
-    # The service period the line charges for (empty on lines that are not a period's price).
-    period_from = models.DateField(null=True, blank=True)
-    period_to = models.DateField(null=True, blank=True)
+    # The service period the line charges for, ``period_to`` exclusive (empty on lines that are
+    # not a period's price). The same fields as issue 12's h1 branch adds: drop this pair and its
+    # migration (invoicing 0003_invoice_line_periods) when merging it.
+    period_from = models.DateField(_("period from"), null=True, blank=True)
+    period_to = models.DateField(_("period to (exclusive)"), null=True, blank=True)
 
     class Meta:
         ordering = ["position"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -55,12 +55,24 @@ def tax_lines(lines: Iterable[Any], currency: str) -> list[TaxLine]:
     ]
 
 
+def last_day(period_from: date | None, period_to: date | None) -> date | None:
+    """The last day of a period whose ``period_to`` is exclusive (what a reader expects to see:
+    "1 Nov - 30 Nov" for a month)."""
+    if period_to is None:
+        return None
+    if period_from is not None and period_to <= period_from:
+        return period_to
+    return period_to - timedelta(days=1)
+
+
 def _line_rows(lines: Iterable[Any], currency: str) -> list[dict[str, Any]]:
     return [
         {
             "description": x.description,
             "period_from": _day(getattr(x, "period_from", None)),
-            "period_to": _day(getattr(x, "period_to", None)),
+            "period_to": _day(
+                last_day(getattr(x, "period_from", None), getattr(x, "period_to", None))
+            ),
             "quantity": x.quantity,
             "unit_price": _money(x.unit_price_minor, currency),
             "discount": _money(x.discount_minor, currency) if x.discount_minor else "",
@@ -100,8 +112,11 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
 def credit_note_context(note: CreditNote) -> dict[str, Any]:
     invoice = note.invoice
     cur = note.currency
-    net = getattr(note, "net_minor", None)
+    # The net and tax parts of the amount, where credit notes carry them (issue 12, h1).
+    net = getattr(note, "subtotal_minor", None)
     tax = getattr(note, "tax_minor", None)
+    if not net and not tax:
+        net = tax = None
     lines = list(note.lines.all()) if hasattr(note, "lines") else []
     return {
         "kind": "credit_note",

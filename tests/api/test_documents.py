@@ -41,7 +41,7 @@ def docs(shop: Shop) -> dict[str, Any]:
         provider=shop.provider,
         client=a.client,
         currency="USD",
-        lines=[line(1000, 190, period_from=date(2027, 3, 10), period_to=date(2027, 4, 9))],
+        lines=[line(1000, 190, period_from=date(2027, 3, 10), period_to=date(2027, 4, 10))],
         now=MARCH,
     )
     april = issue_invoice(
@@ -129,7 +129,7 @@ def test_invoice_detail_has_both_parties_and_line_periods(docs: dict[str, Any]) 
     assert body["seller"]["name"] == "Cloudy"
     assert body["buyer"] == {"name": "Buyer 1", "email": "buyer1@example.com", "country": "DE"}
     (only,) = body["lines"]
-    assert (only["period_from"], only["period_to"]) == ("2027-03-10", "2027-04-09")
+    assert (only["period_from"], only["period_to"]) == ("2027-03-10", "2027-04-10")
     assert (only["net"], only["tax_rate"], only["tax"]) == (usd(1000), "19.000", usd(190))
 
 

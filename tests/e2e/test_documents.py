@@ -29,7 +29,8 @@ pypdf = pytest.importorskip("pypdf")
 
 
 def renewal_invoice(web: WebWorld, *, issued: datetime, start: date, end: date) -> Invoice:
-    """A paid run-day invoice of one service period: 10.00 net + 19 % VAT."""
+    """A paid run-day invoice of one service period (``end`` exclusive, as the billing run
+    writes it): 10.00 net + 19 % VAT."""
     line = InvoiceLineInput(
         description="VPS S #1 (web01) renewal",
         quantity=1,
@@ -65,13 +66,13 @@ def test_filter_the_invoice_list_by_period_and_download_the_renewal_pdf(
         web,
         issued=datetime(2026, 10, 1, 3, 0, tzinfo=UTC),
         start=date(2026, 10, 1),
-        end=date(2026, 10, 31),
+        end=date(2026, 11, 1),
     )
     november = renewal_invoice(
         web,
         issued=datetime(2026, 11, 1, 3, 0, tzinfo=UTC),
         start=date(2026, 11, 1),
-        end=date(2026, 11, 30),
+        end=date(2026, 12, 1),
     )
     base = live_server.url
     session = web.a.http.cookies["sessionid"].value

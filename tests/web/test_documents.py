@@ -146,7 +146,7 @@ def test_the_invoice_page_shows_each_lines_service_period(web: WebWorld, m: Mone
         190,
         1190,
         period_from=date(2027, 4, 1),
-        period_to=date(2027, 4, 30),
+        period_to=date(2027, 5, 1),
     )
     inv = issue_invoice(
         provider=web.world.provider, client=web.a.client, currency="USD", lines=[line], now=APRIL

@@ -403,7 +403,8 @@ class InvoiceLineOut(Serializer):
         allow_null=True, help_text="First day of the service period the line charges for."
     )
     period_to = serializers.DateField(
-        allow_null=True, help_text="Last day of the service period (null: not a period's price)."
+        allow_null=True,
+        help_text="End of the service period, exclusive (null: not a period's price).",
     )
     quantity = serializers.IntegerField()
     unit_price = MoneyField(amount="unit_price_minor")

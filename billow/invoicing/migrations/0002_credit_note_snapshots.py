@@ -20,14 +20,4 @@ class Migration(migrations.Migration):
             name='provider_snapshot',
             field=models.JSONField(default=dict),
         ),
-        migrations.AddField(
-            model_name='invoiceline',
-            name='period_from',
-            field=models.DateField(blank=True, null=True),
-        ),
-        migrations.AddField(
-            model_name='invoiceline',
-            name='period_to',
-            field=models.DateField(blank=True, null=True),
-        ),
     ]
