@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from decimal import Decimal
+from email import message_from_bytes, policy
 from typing import Any
 
 import pytest
@@ -20,11 +21,14 @@ from billow.accounts.models import Client, Payer
 from billow.invoicing.actions import InvoiceLineInput, issue_credit_note, issue_invoice
 from billow.invoicing.delivery import deliver_after_commit, deliver_documents
 from billow.invoicing.models import Invoice
+from billow.notifications.actions import resend_email, send_outbound_email
 from billow.notifications.models import EmailStatus, OutboundEmail
+from tests.notifications.conftest import smtp_server
 from tests.orders.shop import Shop
 
 pytestmark = pytest.mark.django_db
 pypdf = pytest.importorskip("pypdf")
+__all__ = ["smtp_server"]  # the fixture of a real SMTP server
 LINE = InvoiceLineInput("VPS-S (1m)", 1, 1000, 0, 1000, Decimal(19), 190, 1190)
 
 
@@ -178,3 +182,53 @@ def test_a_credit_note_is_emailed_in_the_clients_language(
     text = pdf_text(content)
     assert "Корректировочный счёт CN-2027-000001" in text and "5.95 USD" in text
     assert OutboundEmail.objects.get(dedup_key=f"document:credit_note:{note.pk}").language == "ru"
+
+
+def test_the_invoice_email_through_a_real_smtp_server(
+    shop: Shop, committed: Callable[..., Any], smtp_server: Any
+) -> None:
+    sink, _port = smtp_server
+    client = shop.client()
+    committed(
+        issue_invoice,
+        provider=shop.provider,
+        client=client,
+        payer=payer_of(client),
+        currency="USD",
+        lines=[LINE],
+    )
+    (envelope,) = sink.messages
+    assert envelope.rcpt_tos == ["ap@acme.test"]
+    message = message_from_bytes(envelope.content, policy=policy.default)
+    assert message["Subject"] == "Invoice INV-2027-000001 from Cloudy"
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == "INV-2027-000001.pdf"
+    assert attachment.get_content_type() == "application/pdf"
+    assert "VAT 19 % on 10.00 USD" in pdf_text(attachment.get_content())
+
+
+def test_an_attachment_that_cannot_be_built_fails_the_email_for_good(shop: Shop) -> None:
+    row = OutboundEmail.objects.create(
+        to="x@example.com",
+        from_email="b@cloudy.test",
+        subject="Invoice",
+        body="attached",
+        attachments=[{"kind": "invoice", "id": 999_999}],
+    )
+    assert send_outbound_email(outbound_id=row.pk) == EmailStatus.FAILED
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (EmailStatus.FAILED, 1)
+    assert "No invoice 999999" in row.error
+    assert mail.outbox == []
+
+
+def test_staff_resend_of_a_document_email_attaches_the_pdf_again(
+    shop: Shop, committed: Callable[..., Any]
+) -> None:
+    client = shop.client()
+    committed(issue_invoice, provider=shop.provider, client=client, currency="USD", lines=[LINE])
+    original = OutboundEmail.objects.get()
+    copy = committed(resend_email, outbound_id=original.pk)
+    assert (copy.attachments, copy.language) == (original.attachments, "en")
+    first, second = mail.outbox
+    assert first.attachments[0][0] == second.attachments[0][0] == "INV-2027-000001.pdf"
