@@ -10,8 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
+from billow.invoicing import delivery
 from billow.invoicing.models import CreditNote, Invoice, InvoiceLine, TaxRule
 
 
@@ -29,6 +31,15 @@ class TaxRuleAdmin(ModelAdmin):
         "is_active",
     )
     list_filter = ("provider", "included", "is_active", "country")
+
+
+def email_state(kind: str, document_id: int) -> str:
+    """What became of the document's email: its status, address and time, or why none."""
+    email = delivery.get_document_email(kind, document_id)
+    if email is None:
+        return str(_("No email (the payer takes documents another way, or none yet)"))
+    when = email.sent_at or email.created_at
+    return f"{email.get_status_display()}: {email.to}, {when:%Y-%m-%d %H:%M} UTC"
 
 
 class _ReadOnly(ModelAdmin):
@@ -69,6 +80,11 @@ class InvoiceAdmin(_ReadOnly):
     list_filter = ("provider", "status", "year")
     search_fields = ("reference", "client__name")
     inlines = (LineInline,)
+    readonly_fields = ("emailed",)
+
+    @admin.display(description=_("emailed to the payer"))
+    def emailed(self, obj: Invoice) -> str:
+        return email_state(delivery.INVOICE, obj.pk)
 
     @admin.display(description="PDF")
     def pdf_link(self, obj: Invoice) -> str:
@@ -102,6 +118,11 @@ class CreditNoteAdmin(_ReadOnly):
     )
     list_filter = ("provider", "year")
     search_fields = ("reference", "reason", "invoice__client__name")
+    readonly_fields = ("emailed",)
+
+    @admin.display(description=_("emailed to the payer"))
+    def emailed(self, obj: CreditNote) -> str:
+        return email_state(delivery.CREDIT_NOTE, obj.pk)
 
     @admin.display(description="PDF")
     def pdf_link(self, obj: CreditNote) -> str:

@@ -23,6 +23,7 @@ from billow.jobs import enqueue_on_commit
 from billow.notifications.actions import ClientEmail, email_clients
 from billow.notifications.attachments import Attachment, attachment_ref, builders
 from billow.notifications.events import Event
+from billow.notifications.models import OutboundEmail
 
 #: Ids per ``deliver_documents`` job (a billing run day issues many documents at once).
 DELIVERY_BATCH = 500
@@ -116,6 +117,11 @@ def _credit_note_context(note: CreditNote) -> dict[str, Any]:
         "total_minor": note.amount_minor,
         "currency": note.currency,
     }
+
+
+def get_document_email(kind: str, document_id: int) -> OutboundEmail | None:
+    """The email of a document, if one was queued (its status says whether it went out)."""
+    return OutboundEmail.objects.filter(dedup_key=dedup_key(kind, document_id)).first()
 
 
 # --- the PDFs the send job attaches ---------------------------------------------------------

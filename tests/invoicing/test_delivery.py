@@ -232,3 +232,27 @@ def test_staff_resend_of_a_document_email_attaches_the_pdf_again(
     assert (copy.attachments, copy.language) == (original.attachments, "en")
     first, second = mail.outbox
     assert first.attachments[0][0] == second.attachments[0][0] == "INV-2027-000001.pdf"
+
+
+def test_staff_see_whether_a_document_was_emailed(
+    shop: Shop, committed: Callable[..., Any], admin_client: Any
+) -> None:
+    from django.urls import reverse
+
+    client = shop.client()
+    emailed = committed(
+        issue_invoice, provider=shop.provider, client=client, currency="USD", lines=[LINE]
+    )
+    by_post = issue_invoice(
+        provider=shop.provider,
+        client=client,
+        payer=payer_of(client, document_delivery="post"),
+        currency="USD",
+        lines=[LINE],
+    )
+    page = admin_client.get(reverse("admin:invoicing_invoice_change", args=[emailed.pk]))
+    assert f"Sent: {client.email}, 2027-03-10 12:00 UTC" in page.content.decode()
+    page = admin_client.get(reverse("admin:invoicing_invoice_change", args=[by_post.pk]))
+    assert "No email (the payer takes documents another way, or none yet)" in (
+        page.content.decode()
+    )
