@@ -17,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
-from billow.accounts.models import Client, Payer, Provider
+from billow.accounts.models import SELLER_FIELDS, Client, Payer, Provider
 from billow.core import clock, rows
 from billow.core.actors import Actor
 from billow.core.money import check_amount, exponent
@@ -83,19 +83,6 @@ def _next_number(provider_id: int, year: int, kind: str) -> int:
     return number
 
 
-#: The provider's seller block copied onto each document (``name`` is the legal name when set).
-_SELLER_FIELDS = (
-    "legal_address",
-    "country",
-    "tax_id",
-    "registration_number",
-    "bank_name",
-    "iban",
-    "bic",
-    "bank_account",
-)
-
-
 def payer_snapshot(payer: Payer | None, client: Client) -> dict[str, Any]:
     """The buyer block as it is at issue (the payer may change later; the document doesn't)."""
     if payer is None:
@@ -104,13 +91,14 @@ def payer_snapshot(payer: Payer | None, client: Client) -> dict[str, Any]:
 
 
 def provider_snapshot(provider: Provider) -> dict[str, Any]:
-    """The seller block as it is at issue, from the provider row the issuer holds (no query)."""
+    """The seller block as it is at issue, from the provider row the issuer holds (no query):
+    ``name`` is the legal name (else the brand), ``brand`` the provider's name."""
     return {
         "name": provider.legal_name or provider.name,
         "brand": provider.name,
         "email": provider.support_email or provider.email,
         "site_url": provider.site_url,
-        **{f: getattr(provider, f) for f in _SELLER_FIELDS},
+        **{f: getattr(provider, f) for f in SELLER_FIELDS if f != "legal_name"},
     }
 
 
