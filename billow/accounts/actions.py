@@ -6,7 +6,7 @@ the same transaction and, when it refuses (an accounts ``BillowError``), writes 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 
 from billow.accounts import errors
 from billow.accounts.models import (
+    SELLER_FIELDS,
     AccountEvent,
     Client,
     ClientGroup,
@@ -38,6 +39,7 @@ from billow.accounts.validators import (
     check_language,
     check_payer,
     check_permissions,
+    iban_checksum_valid,
 )
 from billow.core import clock
 from billow.core.actors import Actor, ActorKind
@@ -71,10 +73,24 @@ def create_provider(
     support_email: str = "",
     site_url: str = "",
     billing_url: str = "",
+    seller: Mapping[str, str] | None = None,
     actor: Actor | None = None,
 ) -> Provider:
     """Create a selling brand. Name and code are unique (``provider_exists``); the currency must
-    be in the money table (``unknown_currency``); bad emails/URLs give ``provider_invalid``."""
+    be in the money table (``unknown_currency``); bad emails/URLs give ``provider_invalid``.
+    ``seller``: the seller block of its invoices (``SELLER_FIELDS``: legal name and address,
+    country, tax id, bank details); an unknown field or a bad IBAN is ``provider_invalid``,
+    a bad country ``unknown_country``."""
+    details = {k: v.strip() for k, v in (seller or {}).items()}
+    unknown = sorted(set(details) - set(SELLER_FIELDS))
+    if unknown:
+        raise errors.ProviderInvalid(
+            "Unknown seller fields", fields={f: ["unknown"] for f in unknown}
+        )
+    details["country"] = check_country(details.get("country", ""))
+    details["iban"] = "".join(details.get("iban", "").split()).upper()
+    if details["iban"] and not iban_checksum_valid(details["iban"]):
+        raise errors.ProviderInvalid("The IBAN is not valid", fields={"iban": ["invalid"]})
     provider = Provider(
         name=name.strip(),
         code=code.strip(),
@@ -83,6 +99,7 @@ def create_provider(
         support_email=support_email.strip(),
         site_url=site_url.strip(),
         billing_url=billing_url.strip(),
+        **details,
     )
     try:
         provider.full_clean()

@@ -27,6 +27,7 @@ from billow.accounts import actions
 from billow.accounts.countries import COUNTRY_CHOICES
 from billow.accounts.errors import AccountsValidationError, EmailTaken
 from billow.accounts.models import (
+    SELLER_FIELDS,
     AccountEvent,
     Client,
     ClientGroup,
@@ -47,6 +48,7 @@ from billow.accounts.validators import (
     check_email_free,
     check_language,
     check_permissions,
+    iban_checksum_valid,
     normalize_payer,
     payer_rule_errors,
 )
@@ -101,6 +103,7 @@ class ProviderForm(forms.ModelForm):
             "site_url",
             "billing_url",
             "is_active",
+            *SELLER_FIELDS,
         ]
 
     def clean_default_currency(self) -> str:
@@ -108,6 +111,21 @@ class ProviderForm(forms.ModelForm):
             return check_currency(self.cleaned_data["default_currency"])
         except BillowError as exc:
             raise _refusal(exc) from None
+
+    def clean_country(self) -> str:
+        try:
+            return check_country(self.cleaned_data.get("country", ""))
+        except BillowError as exc:
+            raise _refusal(exc) from None
+
+    def clean_iban(self) -> str:
+        iban = "".join(self.cleaned_data.get("iban", "").split()).upper()
+        if iban and not iban_checksum_valid(iban):
+            raise forms.ValidationError(_("This IBAN is not valid."), code="invalid_iban")
+        return iban
+
+    def clean_bic(self) -> str:
+        return "".join(self.cleaned_data.get("bic", "").split()).upper()
 
 
 class ClientForm(forms.ModelForm):
@@ -278,8 +296,26 @@ def _membership_parties(
 
 
 @admin.register(Provider)
-class ProviderAdmin(ModelAdmin):
+class ProviderAdmin(CountrySelectMixin, ModelAdmin):
     form = ProviderForm
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "code",
+                    "default_currency",
+                    "email",
+                    "support_email",
+                    "site_url",
+                    "billing_url",
+                    "is_active",
+                ]
+            },
+        ),
+        (_("Seller details on invoices"), {"fields": list(SELLER_FIELDS)}),
+    ]
     list_display = ["name", "code", "default_currency", "is_active", "client_count"]
     list_filter = ["is_active", "default_currency"]
     search_fields = ["name", "code"]

@@ -23,6 +23,27 @@ class Provider(models.Model):
     billing_url = models.URLField(_("billing URL"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The seller block of invoices and credit notes (snapshotted on each document at issue):
+    # on the provider row itself because every issuer already holds it, so the snapshot costs
+    # no query on the checkout's and the billing run's paths.
+    legal_name = models.CharField(
+        _("legal name"), max_length=300, blank=True, help_text=_("Empty: the name above.")
+    )
+    legal_address = models.TextField(_("legal address"), blank=True)
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2, of the seller")
+    )
+    tax_id = models.CharField(_("VAT / tax id"), max_length=40, blank=True)
+    registration_number = models.CharField(_("registration number"), max_length=40, blank=True)
+    bank_name = models.CharField(_("bank name"), max_length=200, blank=True)
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True)
+    bic = models.CharField(_("BIC / SWIFT"), max_length=11, blank=True)
+    bank_account = models.CharField(
+        _("bank account"),
+        max_length=60,
+        blank=True,
+        help_text=_("Account number where there is no IBAN (with routing or sort code)."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -31,6 +52,20 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+#: The provider's seller block of invoices and credit notes (edited in the admin).
+SELLER_FIELDS = (
+    "legal_name",
+    "legal_address",
+    "country",
+    "tax_id",
+    "registration_number",
+    "bank_name",
+    "iban",
+    "bic",
+    "bank_account",
+)
 
 
 class ClientGroup(models.Model):

@@ -99,6 +99,17 @@ def check_currency(code: str) -> str:
     return code
 
 
+def iban_checksum_valid(iban: str) -> bool:
+    """ISO 13616: country letters, two check digits, up to 30 letters and digits, and the
+    number read with A=10..Z=35 after moving the first four to the end is 1 modulo 97."""
+    if not (15 <= len(iban) <= 34 and iban[:2].isalpha() and iban[2:4].isdigit()):
+        return False
+    if not iban.isascii() or not iban.isalnum():
+        return False
+    rearranged = iban[4:] + iban[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
 def check_permissions(permissions: Iterable[str]) -> list[str]:
     """Sorted, de-duplicated ``ClientPermission`` values; raises ``unknown_permission``."""
     perms = set(permissions)

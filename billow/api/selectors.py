@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
@@ -158,10 +158,23 @@ def list_cart_items_for_client(client_id: int, *, provider_id: int | None = None
     return rows.order_by("id")
 
 
-def list_invoices_for_client(client_id: int, *, status: str | None = None) -> QuerySet[Any]:
+def list_invoices_for_client(
+    client_id: int,
+    *,
+    status: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Any]:
+    """The client's invoices, newest first; optionally one status and the days they were
+    issued, ``date_from`` .. ``date_to`` (inclusive, UTC)."""
     from billow.invoicing.models import Invoice
 
     rows = Invoice.objects.filter(client_id=client_id)
     if status:
         rows = rows.filter(status=status)
+    if date_from is not None:
+        rows = rows.filter(issued_at__gte=datetime.combine(date_from, time.min, tzinfo=UTC))
+    if date_to is not None:
+        end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=UTC)
+        rows = rows.filter(issued_at__lt=end)
     return rows.order_by("-id")

@@ -107,6 +107,17 @@ v1_client = [
     path("invoices/", commerce.InvoiceListView.as_view(), name="invoices"),
     path("invoices/<int:invoice_id>/", commerce.InvoiceDetailView.as_view(), name="invoice"),
     path("invoices/<int:invoice_id>/pdf/", commerce.InvoicePdfView.as_view(), name="invoice-pdf"),
+    path("documents/", commerce.DocumentListView.as_view(), name="documents"),
+    path(
+        "credit-notes/<int:credit_note_id>/",
+        commerce.CreditNoteDetailView.as_view(),
+        name="credit-note",
+    ),
+    path(
+        "credit-notes/<int:credit_note_id>/pdf/",
+        commerce.CreditNotePdfView.as_view(),
+        name="credit-note-pdf",
+    ),
     path(
         "services/<int:service_id>/configure/",
         commerce.ConfigureServiceView.as_view(),

@@ -75,7 +75,6 @@ def document_items(items: Sequence[MoneyItem], *, now: datetime, actor: Any) -> 
         note = _credit_back(items[n], now=now, actor=actor)
         if note is not None:
             links.credit_notes[n] = note
-    # TODO(issue 12, h2): deliver_after_commit(credit_note_ids=links.credit_notes.values()).
     return links
 
 
@@ -116,8 +115,6 @@ def _invoice_charges(
     for k, invoice in zip(keys, invoices, strict=True):
         for n in groups[k]:
             links.invoices[n] = invoice.pk
-    # TODO(issue 12, h2): deliver_after_commit(invoice_ids=[i.pk for i in invoices]) once
-    # billow.invoicing.delivery is merged (the coordinator wires it).
 
 
 def _postpaid(keys: Iterable[tuple[int, int, str]]) -> set[tuple[int, int, str]]:
@@ -335,5 +332,4 @@ def document_pending_charges(
         )
         for k, invoice in zip(keys, invoices, strict=True):
             Expense.objects.filter(pk__in=[r[0] for r in groups[k]]).update(invoice=invoice)
-        # TODO(issue 12, h2): deliver_after_commit(invoice_ids=[i.pk for i in invoices]).
     return invoices

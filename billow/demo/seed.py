@@ -93,6 +93,16 @@ def _provider_and_currencies() -> Provider:
         support_email="support@cloud.example",
         site_url="https://cloud.example",
         billing_url="https://my.cloud.example",
+        seller={
+            "legal_name": "Billow Cloud GmbH",
+            "legal_address": "Beispielstraße 1\n10115 Berlin",
+            "country": "DE",
+            "tax_id": "DE811907980",
+            "registration_number": "HRB 123456 B",
+            "bank_name": "Example Bank",
+            "iban": "DE89370400440532013000",
+            "bic": "COBADEFFXXX",
+        },
         actor=ACTOR,
     )
     catalog.set_exchange_rate(

@@ -1,5 +1,5 @@
-"""Invoicing writes: issue an invoice (gapless number), mark it paid, issue a credit note, and
-email the PDF.
+"""Invoicing writes: issue an invoice (gapless number), mark it paid, issue a credit note. Each
+issued document is emailed to its payer after commit (``invoicing.delivery``).
 
 Numbering: ``_next_number`` locks the (provider, year, kind) counter row FOR UPDATE and bumps
 it in the caller's transaction; the document insert follows in the same transaction, so a
@@ -14,15 +14,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
-from billow.accounts.models import Client, Payer, Provider
+from billow.accounts.models import SELLER_FIELDS, Client, Payer, Provider
 from billow.core import clock, rows
 from billow.core.actors import Actor
 from billow.core.money import check_amount, exponent
 from billow.invoicing import sql
+from billow.invoicing.delivery import deliver_after_commit
 from billow.invoicing.errors import InvoicingError
 from billow.invoicing.models import (
     CreditNote,
@@ -92,13 +92,22 @@ def _next_number(provider_id: int, year: int, kind: str) -> int:
 
 
 def payer_snapshot(payer: Payer | None, client: Client) -> dict[str, Any]:
+    """The buyer block as it is at issue (the payer may change later; the document doesn't)."""
     if payer is None:
         return {"name": client.name, "email": client.email, "country": client.country}
     return {f: getattr(payer, f) for f in _PAYER_FIELDS}
 
 
 def provider_snapshot(provider: Provider) -> dict[str, Any]:
-    return {"name": provider.name, "email": provider.email, "site_url": provider.site_url}
+    """The seller block as it is at issue, from the provider row the issuer holds (no query):
+    ``name`` is the legal name (else the brand), ``brand`` the provider's name."""
+    return {
+        "name": provider.legal_name or provider.name,
+        "brand": provider.name,
+        "email": provider.support_email or provider.email,
+        "site_url": provider.site_url,
+        **{f: getattr(provider, f) for f in SELLER_FIELDS if f != "legal_name"},
+    }
 
 
 def issue_invoice(
@@ -175,6 +184,7 @@ def issue_invoice(
                 for i, x in enumerate(lines, start=1)
             ]
         )
+        deliver_after_commit(invoice_ids=[invoice.pk])
     return invoice
 
 
@@ -225,8 +235,9 @@ def issue_credit_note(
                 code="credit_note_exceeds_invoice",
                 available_minor=locked.total_minor - credited,
             )
+        provider = Provider.objects.get(pk=locked.provider_id)
         number = _next_number(locked.provider_id, moment.year, DocumentKind.CREDIT_NOTE)
-        return CreditNote.objects.create(
+        note = CreditNote.objects.create(
             invoice=locked,
             provider_id=locked.provider_id,
             year=moment.year,
@@ -238,27 +249,8 @@ def issue_credit_note(
             reason=reason,
             reference=reference,
             issued_at=moment,
+            payer_snapshot=locked.payer_snapshot,
+            provider_snapshot=provider_snapshot(provider),
         )
-
-
-def email_invoice(*, invoice: Invoice, to: str = "", actor: Actor | None = None) -> int:
-    """Send the invoice PDF to ``to`` (default: the payer's, else the client's email) after
-    the current transaction commits. Returns 1 when scheduled."""
-    from billow.invoicing.pdf import render_invoice_pdf
-
-    recipient = to or invoice.payer_snapshot.get("email") or invoice.client.email
-    if not recipient:
-        raise InvoicingError("nobody to send the invoice to", code="no_recipient")
-
-    def send() -> None:
-        message = EmailMessage(
-            subject=f"{invoice.provider_snapshot.get('name', '')}: invoice {invoice}",
-            body=f"Please find attached invoice {invoice}.",
-            from_email=invoice.provider.email or None,
-            to=[recipient],
-        )
-        message.attach(f"{invoice}.pdf", render_invoice_pdf(invoice), "application/pdf")
-        message.send()
-
-    transaction.on_commit(send)
-    return 1
+        deliver_after_commit(credit_note_ids=[note.pk])
+    return note

@@ -1,5 +1,7 @@
 """Staff admin: tax rules and the providers' VAT registrations (editable), invoices and credit
-notes (read-only, PDF download; staff credit notes are issued from a charge, billing admin)."""
+notes (read-only, PDF download, whether each was emailed; staff credit notes are issued from a
+charge, billing admin). The seller block of the documents is edited on the provider (accounts
+admin)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
+from billow.invoicing import delivery
 from billow.invoicing.models import (
     CreditNote,
     Invoice,
@@ -42,6 +46,15 @@ class TaxRuleAdmin(ModelAdmin):
 @admin.register(ProviderTaxProfile)
 class ProviderTaxProfileAdmin(ModelAdmin):
     list_display = ("provider", "country", "vat_number", "eu_reverse_charge")
+
+
+def email_state(kind: str, document_id: int) -> str:
+    """What became of the document's email: its status, address and time, or why none."""
+    email = delivery.get_document_email(kind, document_id)
+    if email is None:
+        return str(_("No email (the payer takes documents another way, or none yet)"))
+    when = email.sent_at or email.created_at
+    return f"{email.get_status_display()}: {email.to}, {when:%Y-%m-%d %H:%M} UTC"
 
 
 class _ReadOnly(ModelAdmin):
@@ -84,6 +97,11 @@ class InvoiceAdmin(_ReadOnly):
     list_filter = ("provider", "status", "year", "reverse_charge")
     search_fields = ("reference", "client__name")
     inlines = (LineInline,)
+    readonly_fields = ("emailed",)
+
+    @admin.display(description=_("emailed to the payer"))
+    def emailed(self, obj: Invoice) -> str:
+        return email_state(delivery.INVOICE, obj.pk)
 
     @admin.display(description="PDF")
     def pdf_link(self, obj: Invoice) -> str:
@@ -116,4 +134,33 @@ class CreditNoteAdmin(_ReadOnly):
         "currency",
         "reason",
         "issued_at",
+        "pdf_link",
     )
+    list_filter = ("provider", "year")
+    search_fields = ("reference", "reason", "invoice__client__name")
+    readonly_fields = ("emailed",)
+
+    @admin.display(description=_("emailed to the payer"))
+    def emailed(self, obj: CreditNote) -> str:
+        return email_state(delivery.CREDIT_NOTE, obj.pk)
+
+    @admin.display(description="PDF")
+    def pdf_link(self, obj: CreditNote) -> str:
+        url = reverse("admin:invoicing_creditnote_pdf", args=[obj.pk])
+        return format_html('<a href="{}">PDF</a>', url)
+
+    def get_urls(self) -> list[URLPattern]:
+        pdf = path(
+            "<int:pk>/pdf/",
+            self.admin_site.admin_view(self.pdf_view),
+            name="invoicing_creditnote_pdf",
+        )
+        return [pdf, *super().get_urls()]
+
+    def pdf_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        from billow.invoicing.pdf import render_credit_note_pdf
+
+        note = get_object_or_404(CreditNote.objects.select_related("invoice"), pk=pk)
+        response = HttpResponse(render_credit_note_pdf(note), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{note}.pdf"'
+        return response

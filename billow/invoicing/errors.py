@@ -1,5 +1,5 @@
 """Invoicing refusals: ``invoice_empty``, ``credit_note_exceeds_invoice``,
-``invalid_credit_amount``, ``invoice_cancelled``, ``no_recipient``."""
+``invalid_credit_amount``, ``invoice_cancelled``."""
 
 from __future__ import annotations
 

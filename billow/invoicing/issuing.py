@@ -26,6 +26,7 @@ from billow.invoicing.actions import (
     payer_snapshot,
     provider_snapshot,
 )
+from billow.invoicing.delivery import deliver_after_commit
 from billow.invoicing.errors import InvoicingError
 from billow.invoicing.models import DocumentKind, Invoice, InvoiceStatus
 from billow.invoicing.selectors import PAYER_BATCH
@@ -102,6 +103,7 @@ def issue_invoices(
     )
     if due_on is not None:  # invoices get their due date with post-paid terms (issue 12, h3)
         Invoice.objects.filter(pk__in=[i.pk for i in invoices]).update(due_on=due_on)
+    deliver_after_commit(invoice_ids=[i.pk for i in invoices])
     return invoices
 
 

@@ -182,7 +182,8 @@ class InvoiceLine(models.Model):
 class CreditNote(models.Model):
     """A numbered correction of ``invoice`` (a refund): the invoice is never edited.
     ``amount_minor`` is the total credited: ``subtotal`` (net) plus the tax given back that
-    had been added on top (``tax_minor`` is all the tax it reverses, as on the invoice)."""
+    had been added on top (``tax_minor`` is all the tax it reverses, as on the invoice). Seller
+    and buyer details are snapshots, like an invoice's."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
     provider = models.ForeignKey("accounts.Provider", on_delete=models.PROTECT, related_name="+")
@@ -195,6 +196,9 @@ class CreditNote(models.Model):
     reason = models.CharField(max_length=300, blank=True)
     reference = models.CharField(max_length=100, blank=True)
     issued_at = models.DateTimeField(default=timezone.now)
+    # The seller as it is when the note is issued; the buyer is the corrected invoice's.
+    payer_snapshot = models.JSONField(default=dict)
+    provider_snapshot = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["-id"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import formataddr
 from typing import Any, cast
@@ -23,9 +24,10 @@ from django.db.models import F, Q, QuerySet
 
 from billow.core import clock
 from billow.core.actors import Actor
-from billow.core.errors import RetryableError
+from billow.core.errors import BillowError, RetryableError
 from billow.jobs import RetryPolicy, enqueue_on_commit
 from billow.notifications import selectors
+from billow.notifications.attachments import build_attachments
 from billow.notifications.errors import (
     EmailNotFound,
     NotificationNotFound,
@@ -313,6 +315,68 @@ def _int_or_none(value: object) -> int | None:
     return value if type(value) is int else None
 
 
+@dataclass(frozen=True, slots=True)
+class ClientEmail:
+    """One email about a client: to ``to`` (default: the client's email), with attachment
+    references (``notifications.attachments.attachment_ref``) built when it is sent."""
+
+    client_id: int
+    provider_id: int | None
+    context: Mapping[str, Any]
+    dedup_key: str
+    to: str = ""
+    attachments: tuple[Mapping[str, Any], ...] = ()
+
+
+def email_clients(*, event: str, emails: Sequence[ClientEmail]) -> int:
+    """Queue emails only (no in-panel notification), sent after commit; returns how many were
+    queued now. A ``dedup_key`` already used queues nothing, so a rerun sends nothing twice;
+    unknown clients and emails without an address are skipped (logged). Refusal:
+    ``unknown_event``."""
+    if event not in Event.values or event in STAFF_EVENTS:
+        raise UnknownEvent(f"{event!r} is not a client event", event=event)
+    book = selectors.get_template_book(event=event)
+    providers: dict[int, dict[str, Any]] = {}
+    queued = 0
+    for start in range(0, len(emails), BULK_BATCH):
+        queued += _email_chunk(event, book, emails[start : start + BULK_BATCH], providers)
+    return queued
+
+
+def _email_chunk(
+    event: str,
+    book: TemplateBook,
+    chunk: Sequence[ClientEmail],
+    providers: dict[int, dict[str, Any]],
+) -> int:
+    clients = selectors.get_clients_info({e.client_id for e in chunk})
+    firsts = selectors.get_default_provider_ids(clients.keys())
+    wanted = {e.provider_id or firsts.get(e.client_id) for e in chunk} - {None}
+    providers.update(selectors.get_providers_info(cast(set[int], wanted - providers.keys())))
+    moment = clock.now()
+    rows: list[OutboundEmail] = []
+    with transaction.atomic():
+        keys = [e.dedup_key for e in chunk if e.dedup_key]
+        seen = set(_existing_keys(OutboundEmail.objects.filter(dedup_key__in=keys)))
+        for e in chunk:
+            client = clients.get(e.client_id)
+            to = e.to or (client or {}).get("email", "")
+            if client is None or not to:
+                logger.warning("%s for client %s: no recipient, skipped", event, e.client_id)
+                continue
+            if e.dedup_key and e.dedup_key in seen:
+                continue
+            seen.add(e.dedup_key)
+            provider = providers.get(e.provider_id or firsts.get(e.client_id) or 0, {})
+            context = build_context(client=client, provider=_public(provider), extra=e.context)
+            row = _email_row(book, event, client, provider, context, e.dedup_key, moment)
+            row.to, row.attachments = to, [dict(ref) for ref in e.attachments]
+            row.language = client["language"]
+            rows.append(row)
+        _enqueue_send(_insert_emails(rows))
+    return len(rows)
+
+
 # --- Sending ------------------------------------------------------------------------------
 
 
@@ -336,7 +400,7 @@ def send_outbound_email(*, outbound_id: int, now: datetime | None = None) -> str
         return row.status
     try:
         _deliver(row)
-    except (smtplib.SMTPException, OSError, ValueError) as exc:
+    except (smtplib.SMTPException, OSError, ValueError, BillowError) as exc:
         return _record_failure(row, exc, moment)
     OutboundEmail.objects.filter(pk=row.pk).update(
         status=EmailStatus.SENT, sent_at=clock.now(), claimed_at=None, error=""
@@ -356,6 +420,8 @@ def _deliver(row: OutboundEmail) -> None:
     )
     if row.html:
         message.attach_alternative(row.html, "text/html")
+    for item in build_attachments(row.attachments, row.language or settings.LANGUAGE_CODE):
+        message.attach(item.filename, item.content, item.mimetype)
     message.send()
 
 
@@ -366,7 +432,9 @@ def _is_permanent(exc: BaseException) -> bool:
         return False  # a configuration problem: retry, staff may fix the settings meanwhile
     if isinstance(exc, smtplib.SMTPResponseException):
         return exc.smtp_code >= 500
-    return isinstance(exc, ValueError)  # bad header, unencodable address
+    # bad header, unencodable address; an attachment that can't be built (its document is
+    # gone, its kind unknown) won't be built by a retry either
+    return isinstance(exc, ValueError | BillowError)
 
 
 def _record_failure(row: OutboundEmail, exc: BaseException, moment: datetime) -> str:
@@ -441,6 +509,8 @@ def resend_email(
             event=original.event,
             client_id=original.client_id,
             provider_id=original.provider_id,
+            attachments=original.attachments,
+            language=original.language,
             created_at=moment,
             next_attempt_at=moment,
         )

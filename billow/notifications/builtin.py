@@ -25,6 +25,8 @@ _D = '{% firstof expires_at|date:"Y-m-d" expires_at %}'
 _R = '{% firstof renews_on|date:"Y-m-d" renews_on %}'
 _ERR = "{% if code %}: {{ code }}{% endif %}{% if message %} ({{ message }}){% endif %}"
 _LINK = "{% if link %}\n{{ link }}{% endif %}"
+_ISSUED = '{% firstof issued_on|date:"Y-m-d" issued_on %}'
+_DUE = '{% firstof due_on|date:"Y-m-d" due_on %}'
 
 #: (event, locale) -> (subject, message)
 MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
@@ -73,6 +75,17 @@ MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
         'The operation "{{ operation }}" on service {{ service_name }} failed' + _ERR + "."
         "{% if task_id %} Task #{{ task_id }} has been opened for staff.{% endif %}" + _LINK,
     ),
+    ("invoice_issued", "en"): (
+        "Invoice {{ number }} from {{ provider.name }}",
+        "Please find attached invoice {{ number }} of " + _ISSUED + " for {{ total }}."
+        "{% if paid %} It has been paid from your balance; no action is needed."
+        "{% elif due_on %} Please pay it by " + _DUE + ".{% endif %}",
+    ),
+    ("credit_note_issued", "en"): (
+        "Credit note {{ number }} from {{ provider.name }}",
+        "Please find attached credit note {{ number }} of " + _ISSUED + " for {{ total }}, which"
+        " corrects invoice {{ invoice_number }}.{% if reason %} Reason: {{ reason }}.{% endif %}",
+    ),
     # --- Russian ---------------------------------------------------------------------------
     ("service_opened", "ru"): (
         "Услуга {{ service_name }} готова",
@@ -116,6 +129,17 @@ MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
         "Сбой операции {{ operation }} для услуги #{{ service_id }}",
         "Операция «{{ operation }}» для услуги {{ service_name }} завершилась ошибкой" + _ERR + "."
         "{% if task_id %} Для сотрудников создана задача #{{ task_id }}.{% endif %}" + _LINK,
+    ),
+    ("invoice_issued", "ru"): (
+        "Счёт {{ number }} от {{ provider.name }}",
+        "Во вложении счёт {{ number }} от " + _ISSUED + " на сумму {{ total }}."
+        "{% if paid %} Он оплачен с вашего баланса, никаких действий не требуется."
+        "{% elif due_on %} Пожалуйста, оплатите его до " + _DUE + ".{% endif %}",
+    ),
+    ("credit_note_issued", "ru"): (
+        "Корректировочный счёт {{ number }} от {{ provider.name }}",
+        "Во вложении корректировочный счёт {{ number }} от " + _ISSUED + " на сумму {{ total }}"
+        " к счёту {{ invoice_number }}.{% if reason %} Причина: {{ reason }}.{% endif %}",
     ),
     # --- Spanish ---------------------------------------------------------------------------
     ("service_opened", "es"): (
@@ -162,6 +186,18 @@ MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
         "La operación «{{ operation }}» del servicio {{ service_name }} ha fallado" + _ERR + "."
         "{% if task_id %} Se ha abierto la tarea #{{ task_id }} para el personal.{% endif %}"
         + _LINK,
+    ),
+    ("invoice_issued", "es"): (
+        "Factura {{ number }} de {{ provider.name }}",
+        "Adjuntamos la factura {{ number }} del " + _ISSUED + " por {{ total }}."
+        "{% if paid %} Se ha pagado con su saldo; no tiene que hacer nada."
+        "{% elif due_on %} Por favor, páguela antes del " + _DUE + ".{% endif %}",
+    ),
+    ("credit_note_issued", "es"): (
+        "Factura rectificativa {{ number }} de {{ provider.name }}",
+        "Adjuntamos la factura rectificativa {{ number }} del " + _ISSUED + " por {{ total }},"
+        " que corrige la factura {{ invoice_number }}.{% if reason %} Motivo: {{ reason }}."
+        "{% endif %}",
     ),
 }
 

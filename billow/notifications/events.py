@@ -27,10 +27,15 @@ class Event(models.TextChoices):
     SERVICE_DELETED = "service_deleted", _("Service deleted")
     AUTOPAY_FAILED = "autopay_failed", _("Automatic payment failed")
     OPERATION_FAILED = "operation_failed", _("Operation failed (to staff)")
+    INVOICE_ISSUED = "invoice_issued", _("Invoice issued (email with the PDF)")
+    CREDIT_NOTE_ISSUED = "credit_note_issued", _("Credit note issued (email with the PDF)")
 
 
 #: Events that go to staff, not to a client.
 STAFF_EVENTS = frozenset({Event.OPERATION_FAILED.value})
+#: Events sent by email only, with the document attached (``invoicing.delivery``): no
+#: in-panel notification, the client area lists the documents themselves.
+DOCUMENT_EVENTS = frozenset({Event.INVOICE_ISSUED.value, Event.CREDIT_NOTE_ISSUED.value})
 
 _SERVICE = {"service_id": 1017, "service_name": "VPS-2 #1017 (web01.example.com)"}
 
@@ -61,6 +66,23 @@ SAMPLE_CONTEXT: dict[str, dict[str, Any]] = {
         "available_minor": 310,
         "maximum_minor": 2000,
         "code": "card_declined",
+    },
+    # total: the amount due or paid; due_on: only on an invoice to be paid by a date
+    Event.INVOICE_ISSUED: {
+        "number": "INV-2027-000123",
+        "issued_on": date(2027, 4, 1),
+        "due_on": date(2027, 4, 15),
+        "paid": False,
+        "total_minor": 1190,
+        "currency": "EUR",
+    },
+    Event.CREDIT_NOTE_ISSUED: {
+        "number": "CN-2027-000007",
+        "issued_on": date(2027, 4, 10),
+        "invoice_number": "INV-2027-000123",
+        "reason": "Service deleted",
+        "total_minor": 595,
+        "currency": "EUR",
     },
     Event.OPERATION_FAILED: {
         **_SERVICE,

@@ -13,6 +13,7 @@ from billow.accounts.models import ClientPermission, Payer
 from billow.accounts.validators import PAYER_DATA_FIELDS
 from billow.catalog.pricing import AddonInfo
 from billow.core.money import exponent
+from billow.invoicing.models import DocumentKind, InvoiceStatus
 from billow.web.formatting import money
 
 PAYER_FORM_FIELDS = [
@@ -285,6 +286,26 @@ class StatementFilterForm(forms.Form):
 
     def clean_currency(self) -> str:
         return str(self.cleaned_data.get("currency") or "").upper()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+
+class DocumentFilterForm(forms.Form):
+    """The document list's filters: issued from / to (days, inclusive, UTC), status, type."""
+
+    date_from = forms.DateField(label=pgettext_lazy("period", "From"), required=False)
+    date_to = forms.DateField(label=pgettext_lazy("period", "To"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All")), *InvoiceStatus.choices]
+    )
+    kind = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[("", _("All")), *DocumentKind.choices]
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -147,10 +147,6 @@ def order_url(reference: str) -> str:
 # -- invoices ---------------------------------------------------------------------------------
 
 
-def list_invoices(client: Client) -> QuerySet[Invoice]:
-    return Invoice.objects.filter(client=client).order_by("-issued_at", "-id")
-
-
 def get_invoice(client: Client, pk: int) -> Invoice:
     """The client's invoice ``pk`` with its lines and credit notes (404 for another's)."""
     try:

@@ -34,6 +34,7 @@ urlpatterns = [
     path("billing/invoices/", money.invoice_list, name="invoice_list"),
     path("billing/invoices/<int:pk>/", money.invoice_detail, name="invoice_detail"),
     path("billing/invoices/<int:pk>/pdf/", money.invoice_pdf, name="invoice_pdf"),
+    path("billing/credit-notes/<int:pk>/pdf/", money.credit_note_pdf, name="credit_note_pdf"),
     path("billing/methods/", money.saved_methods, name="saved_methods"),
     path(
         "billing/methods/<int:pk>/default/", money.saved_method_default, name="saved_method_default"

@@ -363,3 +363,63 @@ def test_admin_group_inline_members_go_through_actions(admin_client, client_acco
     del form["memberships-0-DELETE"]
     assert admin_client.post(url, form).status_code == 302
     assert ClientGroupMembership.objects.get().source == "manual"
+
+
+def _provider_form(provider, **seller):
+    data = {
+        "name": provider.name,
+        "code": provider.code,
+        "default_currency": provider.default_currency,
+        "email": "",
+        "support_email": "",
+        "site_url": "",
+        "billing_url": "",
+        "is_active": "on",
+        "legal_name": "",
+        "legal_address": "",
+        "country": "",
+        "tax_id": "",
+        "registration_number": "",
+        "bank_name": "",
+        "iban": "",
+        "bic": "",
+        "bank_account": "",
+    }
+    return {**data, **seller}
+
+
+def test_staff_edit_the_seller_details_of_invoices(admin_client, provider):
+    url = reverse("admin:accounts_provider_change", args=[provider.pk])
+    page = admin_client.get(url).content.decode()
+    assert "Seller details on invoices" in page
+    form = _provider_form(
+        provider,
+        legal_name="Acme Cloud GmbH",
+        legal_address="Hauptstr. 1\n10115 Berlin",
+        country="DE",
+        tax_id="DE811907980",
+        bank_name="Sparkasse",
+        iban="de89 3704 0044 0532 0130 00",
+        bic="cobadeffxxx",
+    )
+    response = admin_client.post(url, form)
+    assert response.status_code == 302
+    provider.refresh_from_db()
+    assert (provider.legal_name, provider.country, provider.tax_id) == (
+        "Acme Cloud GmbH",
+        "DE",
+        "DE811907980",
+    )
+    assert (provider.iban, provider.bic) == ("DE89370400440532013000", "COBADEFFXXX")
+    assert provider.legal_address == "Hauptstr. 1\n10115 Berlin"
+
+
+def test_a_bad_iban_is_refused_and_nothing_changes(admin_client, provider):
+    url = reverse("admin:accounts_provider_change", args=[provider.pk])
+    response = admin_client.post(
+        url, _provider_form(provider, legal_name="Changed", iban="DE89370400440532013001")
+    )
+    assert response.status_code == 200
+    assert "This IBAN is not valid." in response.content.decode()
+    provider.refresh_from_db()
+    assert (provider.legal_name, provider.iban) == ("", "")

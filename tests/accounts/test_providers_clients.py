@@ -154,3 +154,31 @@ def test_set_client_status_unknown_refused(client_account):
     assert exc.value.code == "unknown_client_status"
     assert table_counts() == before
     assert Client.objects.get().status == "inactive"
+
+
+def test_create_provider_with_its_seller_block(db) -> None:
+    from billow.accounts.models import Provider
+
+    provider = actions.create_provider(
+        name="Seller Co",
+        code="seller",
+        seller={
+            "legal_name": "Seller Co GmbH",
+            "country": "de",
+            "iban": "de89 3704 0044 0532 0130 00",
+        },
+    )
+    assert (provider.legal_name, provider.country, provider.iban) == (
+        "Seller Co GmbH",
+        "DE",
+        "DE89370400440532013000",
+    )
+    for seller, code in (
+        ({"iban": "DE89370400440532013001"}, "provider_invalid"),
+        ({"colour": "blue"}, "provider_invalid"),
+        ({"country": "XX"}, "unknown_country"),
+    ):
+        with pytest.raises(BillowError) as exc:
+            actions.create_provider(name="Other", code="other", seller=seller)
+        assert exc.value.code == code
+    assert not Provider.objects.filter(code="other").exists()

@@ -45,6 +45,7 @@ def _commerce(t: Tenant) -> dict[str, Any]:
     saved method: made once, before the first snapshot (``snapshot`` asks for them first)."""
     if "commerce" not in t.extra:
         from billow.core.money import Money
+        from billow.invoicing.actions import issue_credit_note
         from billow.orders import actions as orders
         from billow.orders.selectors import ItemSpec
         from billow.payments.actions import create_payment, remember_saved_method
@@ -68,7 +69,10 @@ def _commerce(t: Tenant) -> dict[str, Any]:
         )
         payment = create_payment(client=t.client, amount=Money(1000, "USD"), method=method)
         saved = remember_saved_method(payment=payment, saved=SavedMethodInfo("tok-a", "Visa"))
+        assert order.invoice is not None
+        note = issue_credit_note(invoice=order.invoice, amount_minor=100, reason="goodwill")
         t.extra["commerce"] = {
+            "credit_note": note.pk,
             "cart_item": cart_item.pk,
             "order": order.pk,
             "invoice": order.invoice_id,
@@ -92,6 +96,7 @@ PARAMS: dict[str, Callable[[Tenant], int]] = {
     "item_id": lambda t: _commerce(t)["cart_item"],  # web: cart/<item_id>/remove/
     "order_id": lambda t: _commerce(t)["order"],
     "invoice_id": lambda t: _commerce(t)["invoice"],
+    "credit_note_id": lambda t: _commerce(t)["credit_note"],
     "payment_id": lambda t: _commerce(t)["payment"],
     "saved_method_id": lambda t: _commerce(t)["saved_method"],
 }
@@ -108,6 +113,7 @@ PK_BY_SEGMENT: dict[str, Callable[[Tenant], int]] = {
     "methods": PARAMS["saved_method_id"],
     "payments": PARAMS["payment_id"],
     "invoices": PARAMS["invoice_id"],
+    "credit-notes": PARAMS["credit_note_id"],
     "orders": PARAMS["order_id"],
 }
 #: Web pages of the catalog: a tariff is not client A's object (client B of the same provider

@@ -1,25 +1,16 @@
-"""Invoices: gapless numbers, credit notes, tax rule selection, PDF text, email attachment."""
+"""Invoices: gapless numbers, credit notes, tax rule selection (PDF: test_pdf, email:
+test_delivery)."""
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from django.core import mail
 
-from billow.accounts.actions import create_payer
 from billow.accounts.models import ClientGroup
 from billow.core.errors import BillowError
-from billow.invoicing.actions import (
-    InvoiceLineInput,
-    email_invoice,
-    issue_credit_note,
-    issue_invoice,
-)
+from billow.invoicing.actions import InvoiceLineInput, issue_credit_note, issue_invoice
 from billow.invoicing.models import CreditNote, Invoice, TaxRule
-from billow.invoicing.pdf import render_invoice_pdf
 from billow.invoicing.selectors import list_tax_rules_for_payer
 from tests.orders.shop import T0, Shop
 
@@ -87,42 +78,3 @@ def test_tax_rule_selection(shop: Shop) -> None:
     assert names([], "US", "NY") == ["US", "US-NY"]
     assert names([], "US", "CA") == ["US"]
     assert names([eu.pk], "DE") == ["reverse"]
-
-
-def test_pdf_text_and_email_attachment(shop: Shop, django_capture_on_commit_callbacks: Any) -> None:
-    pypdf = pytest.importorskip("pypdf")
-    client = shop.client()
-    payer = create_payer(
-        client=client,
-        kind="company",
-        name="Acme GmbH",
-        email="ap@acme.test",
-        tax_id="DE123456789",
-        legal_country="DE",
-    )
-    inv = issue_invoice(
-        provider=shop.provider,
-        client=client,
-        payer=payer,
-        currency="USD",
-        lines=[line(), line(250, 48)],
-    )
-    pdf = render_invoice_pdf(inv)
-    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
-    for expected in (
-        "INV-2027-000001",
-        "Cloudy",
-        "Acme GmbH",
-        "DE123456789",
-        "12.50 USD",
-        "2.38 USD",
-        "14.88 USD",
-    ):
-        assert expected in text
-    with django_capture_on_commit_callbacks(execute=True):
-        email_invoice(invoice=inv)
-    (message,) = mail.outbox
-    assert message.to == ["ap@acme.test"]
-    name, content, mimetype = message.attachments[0]
-    assert (name, mimetype) == ("INV-2027-000001.pdf", "application/pdf")
-    assert content[:5] == b"%PDF-"

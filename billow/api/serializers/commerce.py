@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -19,7 +20,7 @@ from billow.api.fields import (
 from billow.api.serializers.base import Serializer
 from billow.api.serializers.client import PayerOut
 from billow.core.money import MAX_MINOR, Money
-from billow.invoicing.models import InvoiceStatus
+from billow.invoicing.models import DocumentKind, InvoiceStatus
 from billow.orders.models import OrderStatus
 from billow.payments.models import PaymentPurpose, RefundDestination, RefundStatus
 from billow.payments.states import PaymentStatus
@@ -398,6 +399,13 @@ class SavedMethodPatchIn(Serializer):
 class InvoiceLineOut(Serializer):
     position = serializers.IntegerField()
     description = serializers.CharField()
+    period_from = serializers.DateField(
+        allow_null=True, help_text="First day of the service period the line charges for."
+    )
+    period_to = serializers.DateField(
+        allow_null=True,
+        help_text="End of the service period, exclusive (null: not a period's price).",
+    )
     quantity = serializers.IntegerField()
     unit_price = MoneyField(amount="unit_price_minor")
     discount = MoneyField(amount="discount_minor")
@@ -426,7 +434,24 @@ class InvoiceOut(Serializer):
     paid_at = serializers.DateTimeField(allow_null=True)
 
 
+PARTY_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"type": "string"},
+    "description": "As it was when the document was issued (name, address, tax id ...).",
+}
+
+
+@extend_schema_field(PARTY_SCHEMA)
+class PartyField(serializers.DictField):
+    """A seller or buyer snapshot (string values; anything else is dropped)."""
+
+    def to_representation(self, value: Any) -> dict[str, str]:
+        return {str(k): v for k, v in (value or {}).items() if isinstance(v, str)}
+
+
 class InvoiceDetailOut(InvoiceOut):
+    seller = PartyField(source="provider_snapshot")
+    buyer = PartyField(source="payer_snapshot")
     lines = serializers.SerializerMethodField()
 
     @extend_schema_field(InvoiceLineOut(many=True))
@@ -435,8 +460,71 @@ class InvoiceDetailOut(InvoiceOut):
         return InvoiceLineOut(rows, many=True, context={"currency": invoice.currency}).data
 
 
-class InvoiceFilter(Serializer):
-    status = serializers.ChoiceField(choices=InvoiceStatus.choices, required=False)
+class DocumentFilter(Serializer):
+    date_from = serializers.DateField(
+        required=False, help_text="Issued on or after this day (UTC): YYYY-MM-DD."
+    )
+    date_to = serializers.DateField(
+        required=False, help_text="Issued on or before this day (UTC): YYYY-MM-DD."
+    )
+    status = serializers.ChoiceField(
+        choices=InvoiceStatus.choices,
+        required=False,
+        help_text="Credit notes count as issued.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("date_from"), attrs.get("date_to")
+        if start and end and start > end:
+            raise serializers.ValidationError(
+                {"date_to": ["date_to is before date_from."]}, code="invalid_date_range"
+            )
+        return attrs
+
+
+class InvoiceFilter(DocumentFilter):
+    pass
+
+
+class DocumentListFilter(DocumentFilter):
+    kind = serializers.ChoiceField(choices=DocumentKind.choices, required=False)
+
+
+class DocumentOut(Serializer):
+    """An invoice or a credit note in the client's document list."""
+
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=InvoiceStatus.choices)
+    provider_id = serializers.IntegerField()
+    invoice_id = serializers.IntegerField(
+        allow_null=True, help_text="The invoice a credit note corrects (null for an invoice)."
+    )
+    currency = serializers.CharField()
+    total = MoneyField(amount="total_minor", help_text="A credit note's amount credited.")
+    issued_at = serializers.DateTimeField()
+    pdf = serializers.SerializerMethodField()
+
+    def get_pdf(self, row: Any) -> str:
+        """The path of the document's PDF endpoint."""
+        name = "api:invoice-pdf" if row.kind == DocumentKind.INVOICE else "api:credit-note-pdf"
+        return reverse(name, args=[row.id])
+
+
+class CreditNoteOut(Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField(source="display_number")
+    invoice_id = serializers.IntegerField()
+    invoice_number = serializers.CharField(source="invoice.display_number")
+    provider_id = serializers.IntegerField()
+    currency = serializers.CharField()
+    amount = MoneyField(amount="amount_minor")
+    reason = serializers.CharField(allow_blank=True)
+    reference = serializers.CharField(allow_blank=True)
+    issued_at = serializers.DateTimeField()
+    seller = PartyField(source="provider_snapshot")
+    buyer = PartyField(source="payer_snapshot")
 
 
 # --- services ------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Client endpoints for ordering (quote, cart, checkout, orders), payments (methods, top-ups,
-saved methods) and invoices. Each view parses, calls one action or selector, renders.
+saved methods), invoices and credit notes. Each view parses, calls one action or selector,
+renders.
 
-Scopes: ordering is ``services``; payments, saved methods and invoices are ``billing``.
+Scopes: ordering is ``services``; payments, saved methods and documents are ``billing``.
 Objects of another client are 404; ids in a body that are not the client's are the domain's
 refusal codes (``tariff_not_available``, ``payer_not_found``, ``payment_method_not_found`` ...).
 """
@@ -12,7 +13,7 @@ import hashlib
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -34,7 +35,8 @@ from billow.api.views.base import ClientView, validated
 from billow.catalog.models import Tariff
 from billow.core.errors import BillowError
 from billow.core.money import Money
-from billow.invoicing.pdf import render_invoice_pdf
+from billow.invoicing.pdf import render_credit_note_pdf, render_invoice_pdf
+from billow.invoicing.selectors import get_credit_note_for_client, list_documents_for_client
 from billow.orders import actions as orders
 from billow.orders.errors import OrderError
 from billow.orders.models import PAID_FROM_BALANCE, CartItem, Order
@@ -451,7 +453,16 @@ class SavedMethodDetailView(CommerceView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-# --- invoices ----------------------------------------------------------------------------------
+# --- invoices and credit notes ------------------------------------------------------------------
+
+
+def _pdf(content: bytes, number: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{number}.pdf"'
+    return response
+
+
+PDF_RESPONSE = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, "The PDF")}
 
 
 class InvoicesMixin(CommerceView):
@@ -460,6 +471,32 @@ class InvoicesMixin(CommerceView):
     def get_invoice(self, invoice_id: int) -> Any:
         rows = selectors.list_invoices_for_client(self.client_id).prefetch_related("lines")
         return self.get_or_404(rows, pk=invoice_id)
+
+    def get_credit_note(self, credit_note_id: int) -> Any:
+        note = get_credit_note_for_client(self.client_id, credit_note_id)
+        if note is None:
+            raise Http404
+        return note
+
+
+class DocumentListView(InvoicesMixin, generics.ListAPIView):
+    """The client's invoices and credit notes together, newest first."""
+
+    serializer_class = s.DocumentOut
+
+    @extend_schema(parameters=[s.DocumentListFilter])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        f = validated(s.DocumentListFilter, self.request.query_params)
+        return list_documents_for_client(
+            self.client_id,
+            date_from=f.get("date_from"),
+            date_to=f.get("date_to"),
+            status=f.get("status"),
+            kind=f.get("kind"),
+        )
 
 
 class InvoiceListView(InvoicesMixin, generics.ListAPIView):
@@ -471,7 +508,12 @@ class InvoiceListView(InvoicesMixin, generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Any]:
         f = validated(s.InvoiceFilter, self.request.query_params)
-        return selectors.list_invoices_for_client(self.client_id, status=f.get("status"))
+        return selectors.list_invoices_for_client(
+            self.client_id,
+            status=f.get("status"),
+            date_from=f.get("date_from"),
+            date_to=f.get("date_to"),
+        )
 
 
 class InvoiceDetailView(InvoicesMixin):
@@ -481,14 +523,23 @@ class InvoiceDetailView(InvoicesMixin):
 
 
 class InvoicePdfView(InvoicesMixin):
-    @extend_schema(
-        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, "The PDF")}
-    )
+    @extend_schema(responses=PDF_RESPONSE)
     def get(self, request: Request, invoice_id: int) -> HttpResponse:
         invoice = self.get_invoice(invoice_id)
-        response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{invoice.display_number}.pdf"'
-        return response
+        return _pdf(render_invoice_pdf(invoice), invoice.display_number)
+
+
+class CreditNoteDetailView(InvoicesMixin):
+    @extend_schema(responses=s.CreditNoteOut)
+    def get(self, request: Request, credit_note_id: int) -> Response:
+        return Response(s.CreditNoteOut(self.get_credit_note(credit_note_id)).data)
+
+
+class CreditNotePdfView(InvoicesMixin):
+    @extend_schema(responses=PDF_RESPONSE)
+    def get(self, request: Request, credit_note_id: int) -> HttpResponse:
+        note = self.get_credit_note(credit_note_id)
+        return _pdf(render_credit_note_pdf(note), note.display_number)
 
 
 # --- quick-ordered services ------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 
+from billow.invoicing.pdf import last_day
 from billow.web import formatting
 
 register = template.Library()
@@ -20,6 +21,12 @@ def money(amount_minor: int, currency: str) -> str:
 @register.filter
 def day(value: date | datetime | None) -> str:
     return formatting.day(value)
+
+
+@register.filter
+def period_last_day(line: Any) -> date | None:
+    """The last day of a document line's service period (its ``period_to`` is exclusive)."""
+    return last_day(getattr(line, "period_from", None), getattr(line, "period_to", None))
 
 
 @register.filter

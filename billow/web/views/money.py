@@ -1,5 +1,6 @@
 """The client area's money pages: top up the balance (with a commission preview and one-click
-payment from a saved method), payments, invoices (with the PDF) and saved payment methods."""
+payment from a saved method), payments, invoices and credit notes (with their PDFs) and saved
+payment methods."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billow.accounts.models import Client, ClientPermission
 from billow.core.errors import BillowError
 from billow.core.money import Money
-from billow.invoicing.pdf import render_invoice_pdf
+from billow.invoicing.pdf import render_credit_note_pdf, render_invoice_pdf
+from billow.invoicing.selectors import get_credit_note_for_client, list_documents_for_client
 from billow.payments.actions import charge_saved_method, create_payment, start_payment
 from billow.payments.actions.saved_methods import remove_saved_method, update_saved_method
 from billow.payments.models import Payment, PaymentPurpose
@@ -205,10 +207,25 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @client_view(BILLING)
 @require_GET
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.list_invoices(client_of(request)), 50).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "web/money/invoices.html", {"page": page, "section": "invoices"})
+    """The client's invoices and credit notes, newest first, filtered by the days they were
+    issued, status and type (a bad filter: the form's errors, status 400, no rows)."""
+    filters = forms.DocumentFilterForm(request.GET)
+    page = None
+    if filters.is_valid():
+        data = filters.cleaned_data
+        documents = list_documents_for_client(
+            client_of(request).pk,
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            status=data["status"] or None,
+            kind=data["kind"] or None,
+        )
+        page = Paginator(documents, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"page": page, "filters": filters, "query": query.urlencode(), "section": "invoices"}
+    status = 200 if page is not None else 400
+    return render(request, "web/money/invoices.html", context, status=status)
 
 
 @client_view(BILLING)
@@ -218,13 +235,26 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "web/money/invoice.html", {"inv": invoice, "section": "invoices"})
 
 
+def _pdf(content: bytes, number: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{number}.pdf"'
+    return response
+
+
 @client_view(BILLING)
 @require_GET
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.get_invoice(client_of(request), pk)
-    response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{invoice.display_number}.pdf"'
-    return response
+    return _pdf(render_invoice_pdf(invoice), invoice.display_number)
+
+
+@client_view(BILLING)
+@require_GET
+def credit_note_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    note = get_credit_note_for_client(client_of(request).pk, pk)
+    if note is None:
+        raise Http404("no such credit note")
+    return _pdf(render_credit_note_pdf(note), note.display_number)
 
 
 # -- saved payment methods --------------------------------------------------------------------
