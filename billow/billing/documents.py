@@ -28,7 +28,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from billow.billing.models import ClientBillingSettings, Expense, ExpenseKind, ExpenseReason
 from billow.billing.statement import service_label
-from billow.billing.wallet.money import MoneyItem
+from billow.billing.wallet.money import ItemTax, MoneyItem
 from billow.invoicing.actions import InvoiceLineInput, issue_credit_note
 from billow.invoicing.issuing import InvoiceDraft, issue_invoices
 from billow.invoicing.models import Invoice
@@ -274,10 +274,31 @@ def document_pending_charges(
     One invoice per (client, provider, currency), lines in charge order, issued ``paid`` at
     ``now`` (from the balance) or issued with ``due_on``. The charges are locked and linked to
     their invoice in the same transaction: a rerun, or a concurrent call, documents nothing
-    twice. Returns the invoices issued (none when nothing was pending)."""
+    twice. Then the refunds and credits of the same window that no credit note documents yet
+    (their charges were undocumented when they were written) get theirs, against the invoices
+    of their charges. Returns the invoices issued (none when nothing was pending)."""
     if (day is None) == (until is None):
         raise ValueError("give either day or until")
-    qs = Expense.objects.filter(kind=ExpenseKind.CHARGE, invoice__isnull=True)
+    window = _window(Expense.objects.all(), day, until, client_ids, postpaid)
+    with transaction.atomic():
+        invoices = _document_charges(
+            window.filter(kind=ExpenseKind.CHARGE, invoice__isnull=True), now, paid, due_on
+        )
+        _document_backs(
+            window.exclude(kind=ExpenseKind.CHARGE).filter(credit_note__isnull=True), now, actor
+        )
+    return invoices
+
+
+def _window(
+    qs: Any,
+    day: date | None,
+    until: datetime | date | None,
+    client_ids: Iterable[int] | None,
+    postpaid: bool | None,
+) -> Any:
+    """``qs`` narrowed to ``document_pending_charges``' window: the day or the moment, the
+    clients, post-paid or not."""
     if day is not None:
         start = datetime.combine(day, time(0), tzinfo=UTC)
         qs = qs.filter(created_at__gte=start, created_at__lt=start + timedelta(days=1))
@@ -292,44 +313,84 @@ def document_pending_charges(
             client_id=OuterRef("client_id"), currency=OuterRef("currency"), postpaid=True
         )
         qs = qs.filter(Exists(terms)) if postpaid else qs.filter(~Exists(terms))
-    with transaction.atomic():
-        if connection.features.has_select_for_update:
-            qs = qs.select_for_update(of=("self",))
-        rows = list(
-            qs.exclude(Q(amount_minor=0) & Q(tax_added_minor=0))
-            .order_by("client_id", "provider_id", "currency", "created_at", "id")
-            .values_list(
-                "id",
-                "client_id",
-                "provider_id",
-                "currency",
-                "service_id",
-                "reason",
-                "period_from",
-                "period_to",
-                "amount_minor",
-                "tax_minor",
-                "tax_added_minor",
-                "tax_rate",
-                "reverse_charge",
-            )
+    return qs
+
+
+def _document_charges(qs: Any, now: datetime, paid: bool, due_on: date | None) -> list[Invoice]:
+    """One invoice per (client, provider, currency) of the charges of ``qs``, locked and
+    linked to it."""
+    if connection.features.has_select_for_update:
+        qs = qs.select_for_update(of=("self",))
+    rows = list(
+        qs.exclude(Q(amount_minor=0) & Q(tax_added_minor=0))
+        .order_by("client_id", "provider_id", "currency", "created_at", "id")
+        .values_list(
+            "id",
+            "client_id",
+            "provider_id",
+            "currency",
+            "service_id",
+            "reason",
+            "period_from",
+            "period_to",
+            "amount_minor",
+            "tax_minor",
+            "tax_added_minor",
+            "tax_rate",
+            "reverse_charge",
         )
-        if not rows:
-            return []
-        groups: dict[tuple[int, int, str], list[tuple[Any, ...]]] = defaultdict(list)
-        for r in rows:
-            groups[(r[1], r[2], r[3])].append(r)
-        keys = sorted(groups)
-        invoices = _issue(
-            [
-                (k, [ChargeLine(*r[4:12]) for r in groups[k]], any(r[12] for r in groups[k]))
-                for k in keys
-            ],
-            now=now,
-            paid=paid,
-            reference="",
-            due_on=due_on,
-        )
-        for k, invoice in zip(keys, invoices, strict=True):
-            Expense.objects.filter(pk__in=[r[0] for r in groups[k]]).update(invoice=invoice)
+    )
+    if not rows:
+        return []
+    groups: dict[tuple[int, int, str], list[tuple[Any, ...]]] = defaultdict(list)
+    for r in rows:
+        groups[(r[1], r[2], r[3])].append(r)
+    keys = sorted(groups)
+    invoices = _issue(
+        [
+            (k, [ChargeLine(*r[4:12]) for r in groups[k]], any(r[12] for r in groups[k]))
+            for k in keys
+        ],
+        now=now,
+        paid=paid,
+        reference="",
+        due_on=due_on,
+    )
+    for k, invoice in zip(keys, invoices, strict=True):
+        Expense.objects.filter(pk__in=[r[0] for r in groups[k]]).update(invoice=invoice)
     return invoices
+
+
+def _document_backs(qs: Any, now: datetime, actor: Any) -> None:
+    """Credit notes for the window's undocumented refunds and credits whose charges have an
+    invoice now (the others wait)."""
+    if connection.features.has_select_for_update:
+        qs = qs.select_for_update(of=("self",))
+    for e in qs.exclude(Q(amount_minor=0) & Q(tax_added_minor=0)).order_by("id"):
+        item = MoneyItem(
+            e.service_id,
+            (e.client_id, e.provider_id, e.currency),
+            e.kind,
+            e.reason,
+            e.key,
+            e.period_from,
+            e.period_to,
+            e.amount_minor,
+            e.description,
+            ItemTax(e.tax_minor, e.tax_added_minor, e.tax_rate, e.reverse_charge),
+        )
+        note = _credit_back(item, now=now, actor=actor)
+        if note is not None:
+            Expense.objects.filter(pk=e.pk).update(credit_note_id=note)
+
+
+def attach_credit_note(*, credit_note_id: int, keys: Sequence[str]) -> int:
+    """Link the refunds or credits under ``keys`` to the credit note that documents them (the
+    quick-order expiry issues its own); returns how many were linked."""
+    if not keys:
+        return 0
+    return (
+        Expense.objects.filter(key__in=list(keys), credit_note__isnull=True)
+        .exclude(kind=ExpenseKind.CHARGE)
+        .update(credit_note_id=credit_note_id)
+    )

@@ -28,6 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from billow.billing.documents import attach_credit_note
 from billow.billing.models import ExpenseKind, ExpenseReason
 from billow.billing.wallet import (
     ItemTax,
@@ -171,14 +172,17 @@ def _refund(item: OrderItem, svc: Service, wallet: Wallet, moment: datetime) -> 
                 actor=JOB,
             )
     if order.invoice is not None and item.total_minor > 0:
-        issue_credit_note(
+        note = issue_credit_note(
             invoice=order.invoice,
             amount_minor=item.total_minor,
+            subtotal_minor=item.net_minor,
+            tax_minor=item.tax_added_minor + included,
             reason="service not configured",
             reference=f"refund:{svc.pk}:unconfigured",
             actor=JOB,
             now=moment,
         )
+        attach_credit_note(credit_note_id=note.pk, keys=[f"refund:{svc.pk}:unconfigured"])
 
 
 def _added_tax(order: Any) -> int:

@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
-from billow.billing.actions import set_client_billing_settings
+from billow.billing.actions import delete_service, set_client_billing_settings
 from billow.billing.documents import document_pending_charges
 from billow.billing.models import Expense
 from billow.billing.wallet import MoneyItem, lock_wallet, write_money
-from billow.invoicing.models import Invoice
+from billow.invoicing.models import CreditNote, Invoice
 from billow.ledger.selectors import get_reconcile_report
 from tests.billing.world import World, at
 
@@ -105,3 +105,33 @@ def test_charges_written_without_documents_are_gathered_by_day_and_client() -> N
 def test_either_day_or_until() -> None:
     with pytest.raises(ValueError):
         document_pending_charges(now=at(date(2025, 3, 3)))
+
+
+def test_a_refund_of_an_undocumented_charge_gets_its_credit_note_when_the_charge_is_invoiced() -> (
+    None
+):
+    # given a post-paid client's service charged for April (no invoice yet) and deleted with a
+    # refund on 16 April (no credit note: nothing documents the charge yet)
+    world = World()
+    client = world.client()
+    set_client_billing_settings(client=client, currency="USD", postpaid=True)
+    service = world.service(client, world.tariff("VPS", {"1m": 3000}), date(2025, 4, 1))
+    delete_service(service=service, when="now", refund=True, now=at(date(2025, 4, 16)))
+    refund = Expense.objects.get(service=service, kind="refund")
+    assert refund.credit_note_id is None
+    # when the month is gathered on 1 May
+    (invoice,) = document_pending_charges(
+        until=date(2025, 5, 1), postpaid=True, paid=False, now=at(date(2025, 5, 1))
+    )
+    # then the invoice has the charge and a credit note documents the refund against it
+    refund.refresh_from_db()
+    note = CreditNote.objects.get()
+    assert (note.invoice_id, note.amount_minor, refund.credit_note_id) == (
+        invoice.pk,
+        1500,
+        note.pk,
+    )
+    # and a rerun issues nothing more
+    document_pending_charges(until=date(2025, 5, 1), postpaid=True, now=at(date(2025, 5, 1)))
+    assert CreditNote.objects.count() == 1
+    assert get_reconcile_report().ok
