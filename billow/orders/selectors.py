@@ -10,7 +10,7 @@ from typing import Any
 
 from billow.accounts.models import Client, Payer
 from billow.accounts.selectors import get_client_scope
-from billow.billing.proration import opening_period
+from billow.billing.proration import opening_span
 from billow.billing.wallet import read_wallet
 from billow.catalog import cache as catalog_cache
 from billow.catalog.models import Tariff
@@ -28,6 +28,7 @@ from billow.marketing.promo_selectors import (
 from billow.orders.errors import OrderError
 from billow.orders.models import Cart, Order, OrderStatus
 from billow.orders.quote import Quote, QuoteInput, QuoteItemInput, calculate_quote
+from billow.orders.trials import check_trials_available
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,9 @@ def _item(
     rate = None
     if info.currency != currency:
         rate = find_rate(info.currency, currency, on=now.date(), group_ids=group_ids)
-    _, _, fraction = opening_period(now.date(), spec.period, info.billing_mode, info.prorata_day)
+    _, _, fraction = opening_span(
+        now, spec.period, info.billing_mode, info.prorata_day, trial_days=info.trial_days
+    )
     return QuoteItemInput(
         key=spec.key,
         tariff=info,
@@ -93,8 +96,9 @@ def build_quote_input(
     now: datetime | None = None,
     ignore_reference: str = "",
 ) -> QuoteInput:
-    """Fetch everything the quote needs: tariffs (visibility checked), rates, opening shares,
-    eligible promotions (automatic ones and ``promo_code``), the payer's tax rules."""
+    """Fetch everything the quote needs: tariffs (visibility checked, a trial taken before
+    refused: ``trial_already_used``), rates, opening shares, eligible promotions (automatic
+    ones and ``promo_code``), the payer's tax rules."""
     moment = clock.now(now)
     group_ids = list(get_client_scope(client).group_ids)
     token = catalog_cache.current_token()
@@ -105,6 +109,9 @@ def build_quote_input(
         if spec.tariff_id not in visible or spec.tariff_id not in tariffs:
             raise OrderError("this tariff cannot be ordered", code="tariff_not_available")
         quote_items.append(_item(spec, tariffs[spec.tariff_id], currency, group_ids, moment, token))
+    check_trials_available(
+        client_id=client.pk, provider_id=provider_id, items=items, tariffs=tariffs
+    )
     facts = functools.cache(
         lambda: get_client_facts(client, has_paid_order=has_paid_order(client), group_ids=group_ids)
     )  # fetched only when a promotion is there to check

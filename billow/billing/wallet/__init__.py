@@ -7,7 +7,7 @@ or ``lock_wallets_in_range`` for a billing-run chunk), decide on the ``Wallet`` 
 ``write_money`` / ``move_money``.
 """
 
-from billow.billing.wallet.balance import Wallet, WalletKey, charge_key
+from billow.billing.wallet.balance import Wallet, WalletKey, charge_key, hour_charge_key
 from billow.billing.wallet.locks import (
     WalletRow,
     build_wallets,
@@ -26,6 +26,7 @@ __all__ = [
     "WalletRow",
     "build_wallets",
     "charge_key",
+    "hour_charge_key",
     "lock_wallet",
     "lock_wallets_in_range",
     "move_money",
