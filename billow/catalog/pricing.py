@@ -242,7 +242,9 @@ def offered_periods(info: TariffInfo) -> list[str]:
     """The periods ``info`` may be ordered for: those priced in its currency, and the trial
     when the tariff has trial days (a trial is free and needs no price)."""
     periods = [p for p in info.prices if p != Period.TRIAL]
-    return [*periods, Period.TRIAL.value] if info.trial_days > 0 else periods
+    if info.trial_days > 0 or Period.TRIAL.value in info.prices:
+        periods.append(Period.TRIAL.value)
+    return periods
 
 
 #: The paid period a trial converts to by default: the shortest one offered.
@@ -256,13 +258,14 @@ def period_after_trial(info: TariffInfo) -> str:
 
 
 def _trial_lines(info: TariffInfo) -> list[PriceLine]:
-    if info.trial_days < 1:
+    # A "trial" price row (before trial_days said it) still offers it; it is free either way.
+    if info.trial_days < 1 and Period.TRIAL.value not in info.prices:
         raise PricingError(
             f"{info.name} has no trial", code="period_not_offered", period=Period.TRIAL.value
         )
     days = info.trial_days
     zero = Money.zero(info.currency)
-    reason = f"free trial of {days} day{'s' if days != 1 else ''}"
+    reason = f"free trial of {days} day{'s' if days != 1 else ''}" if days else "free trial"
     return [_line(LineKind.TARIFF, "tariff", f"{info.name} (trial)", 1, zero, reason)]
 
 

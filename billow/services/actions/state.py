@@ -266,6 +266,34 @@ def set_paid_until(new_dates: Mapping[int, date], *, now: datetime) -> None:
         sql.set_paid_until(ids, paid, now)
 
 
+def set_paid_until_at(new_moments: Mapping[int, datetime], *, now: datetime) -> None:
+    """Set ``paid_until_at`` of hourly services: one UPDATE per distinct hour (the hourly run's
+    services share their hour, so usually one). Few enough per hour for the ORM's ``IN``."""
+    by_moment: dict[datetime, list[int]] = defaultdict(list)
+    for service_id, paid in new_moments.items():
+        by_moment[paid].append(service_id)
+    for paid, ids in by_moment.items():
+        Service.objects.filter(pk__in=ids).update(paid_until_at=paid, updated_at=now)
+
+
+def convert_trials(conversions: Mapping[int, str], *, actor: Actor | None, now: datetime) -> None:
+    """Trials paid into their next period become services of that period (``period`` set to
+    it), each with a ``service.trial_converted`` event; one UPDATE per period."""
+    by_period: dict[str, list[int]] = defaultdict(list)
+    for service_id, period in conversions.items():
+        by_period[period].append(service_id)
+    for period, ids in by_period.items():
+        Service.objects.filter(pk__in=ids, period="trial").update(period=period, updated_at=now)
+    record_events(
+        [
+            EventRecord(service_id, "service.trial_converted", {"period": period})
+            for service_id, period in sorted(conversions.items())
+        ],
+        actor=actor,
+        now=now,
+    )
+
+
 def set_first_paid_period(
     *, service: Service, paid_until: date, anchor_day: int, now: datetime
 ) -> Service:
