@@ -6,6 +6,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from fractions import Fraction
 from typing import Any
 
 from billow.accounts.models import Client, Payer
@@ -18,6 +19,7 @@ from billow.catalog.pricing import TariffInfo
 from billow.catalog.rates import find_rate
 from billow.core import clock
 from billow.core.money import Money
+from billow.core.periods import Period
 from billow.invoicing.selectors import list_tax_rules_for_payer
 from billow.marketing.promo_rules import PromotionInfo
 from billow.marketing.promo_selectors import (
@@ -61,9 +63,9 @@ def _item(
     rate = None
     if info.currency != currency:
         rate = find_rate(info.currency, currency, on=now.date(), group_ids=group_ids)
-    _, _, fraction = opening_span(
-        now, spec.period, info.billing_mode, info.prorata_day, trial_days=info.trial_days
-    )
+    fraction = Fraction(1)  # a trial is free (and refused by pricing when not offered)
+    if spec.period != Period.TRIAL:
+        _, _, fraction = opening_span(now, spec.period, info.billing_mode, info.prorata_day)
     return QuoteItemInput(
         key=spec.key,
         tariff=info,

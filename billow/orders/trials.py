@@ -69,14 +69,20 @@ def check_trials_available(
         if key in seen:
             raise _refusal(tariff)
         seen.add(key)
-    field = "product_type_id" if scope == TrialScope.PRODUCT_TYPE else "tariff_id"
-    wanted = {getattr(t, field) for t in trials}
-    used = TrialUse.objects.filter(client_id=client_id).filter(**{f"{field}__in": wanted})
+    by_type = scope == TrialScope.PRODUCT_TYPE
+    field = "product_type_id" if by_type else "tariff_id"
+
+    def scope_id(t: Tariff) -> int:
+        return t.product_type_id if by_type else t.pk
+
+    used = TrialUse.objects.filter(client_id=client_id).filter(
+        **{f"{field}__in": {scope_id(t) for t in trials}}
+    )
     if ignore_order_id is not None:
         used = used.filter(~Q(order_id=ignore_order_id))
     taken = set(used.values_list(field, flat=True))
     for tariff in trials:
-        if getattr(tariff, field) in taken:
+        if scope_id(tariff) in taken:
             raise _refusal(tariff)
 
 
