@@ -46,6 +46,7 @@ from billow.core import clock
 from billow.services.actions import (
     PlanChange,
     Renewal,
+    TrialConversion,
     apply_scheduled_plan_changes,
     convert_trials,
     request_prolongs,
@@ -284,11 +285,11 @@ def _money_item(c: Charge) -> MoneyItem:
 def _convert_trials(plan: Plan, services: Sequence[DueService], now: datetime) -> None:
     """Trials charged into their paid period become services of that period."""
     charged = {c.service_id for c in plan.charges}
-    conversions = {
-        s.id: s.renew_period
+    conversions = [
+        TrialConversion(s.id, s.renew_period, s.status)
         for s in services
         if s.in_trial and s.id in charged and s.renew_period is not None
-    }
+    ]
     if conversions:
         convert_trials(conversions, actor=RUN_ACTOR, now=now)
 

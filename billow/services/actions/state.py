@@ -276,18 +276,29 @@ def set_paid_until_at(new_moments: Mapping[int, datetime], *, now: datetime) -> 
         Service.objects.filter(pk__in=ids).update(paid_until_at=paid, updated_at=now)
 
 
-def convert_trials(conversions: Mapping[int, str], *, actor: Actor | None, now: datetime) -> None:
+@dataclass(frozen=True, slots=True)
+class TrialConversion:
+    """A trial paid into its next ``period`` (``status``: the service's, unchanged)."""
+
+    service_id: int
+    period: str
+    status: str
+
+
+def convert_trials(
+    conversions: Sequence[TrialConversion], *, actor: Actor | None, now: datetime
+) -> None:
     """Trials paid into their next period become services of that period (``period`` set to
     it), each with a ``service.trial_converted`` event; one UPDATE per period."""
     by_period: dict[str, list[int]] = defaultdict(list)
-    for service_id, period in conversions.items():
-        by_period[period].append(service_id)
+    for c in conversions:
+        by_period[c.period].append(c.service_id)
     for period, ids in by_period.items():
         Service.objects.filter(pk__in=ids, period="trial").update(period=period, updated_at=now)
     record_events(
         [
-            EventRecord(service_id, "service.trial_converted", {"period": period})
-            for service_id, period in sorted(conversions.items())
+            EventRecord(c.service_id, "service.trial_converted", {"period": c.period}, c.status)
+            for c in sorted(conversions, key=lambda c: c.service_id)
         ],
         actor=actor,
         now=now,
