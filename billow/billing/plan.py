@@ -197,6 +197,10 @@ def _renew(
     """Charge consecutive periods while they are due and the wallet can pay."""
     assert s.renew_period is not None and s.price_minor is not None
     start = s.paid_until
+    if s.is_hourly and s.status in SUSPENDED and isinstance(day, datetime):
+        # The hours it stood suspended are not charged: paid again, it runs from this hour.
+        start = max(start, day.replace(minute=0, second=0, microsecond=0))
+    origin = start
     for _ in range(MAX_CATCH_UP):
         if start > day:
             break
@@ -207,7 +211,7 @@ def _renew(
             wallet.balance_minor -= amount
             plan.charges.append(Charge(s.id, s.wallet_key, start, end, amount))
         start = end
-    if start != s.paid_until:
+    if start != origin:
         plan.paid_until[s.id] = start
 
 

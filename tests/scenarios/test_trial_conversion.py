@@ -4,55 +4,29 @@ period. A notice goes out three days (the run's notice window) before the end.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
-from huey.contrib.djhuey import HUEY
 
 from billow.catalog import actions as catalog
 from billow.notifications.models import Notification
-from billow.orders import actions, selectors
-from billow.services import actions as services
-from billow.services.modules.dummy import reset_store
 from billow.services.states import ServiceStatus
 from tests.billing.world import World, at
+from tests.scenarios.ordering import module_jobs_inline, order
 
-pytestmark = pytest.mark.django_db
+__all__ = ["module_jobs_inline"]
 
 ORDERED = date(2025, 3, 10)
 
 
-@pytest.fixture(autouse=True)
-def _module_jobs_inline() -> Iterator[None]:
-    """Services open through the dummy module, its jobs run at once."""
-    reset_store()
-    previous, HUEY.immediate = HUEY.immediate, True
-    try:
-        yield
-    finally:
-        HUEY.immediate = previous
-        reset_store()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_jobs_inline")]
 
 
 def order_trial(world: World, client: Any, tariff: Any, capture: Any) -> Any:
-    client.providers.add(world.provider)
-    if not world.product_type.module_instances.exists():
-        services.create_module_instance(
-            module="dummy", name=f"dummy-{world.provider.pk}", product_types=[world.product_type]
-        )
-    with capture(execute=True):
-        result = actions.checkout(
-            client=client,
-            provider_id=world.provider.pk,
-            items=[selectors.ItemSpec("i1", tariff.pk, "trial")],
-            currency="USD",
-            now=at(ORDERED, 9),
-        )
-    assert result.paid and result.order.total_minor == 0
-    (item,) = result.items
-    return world.refresh(item.service)
+    service = order(world, client, tariff, "trial", now=at(ORDERED, 9), capture=capture)
+    assert service.status == ServiceStatus.ACTIVE
+    return service
 
 
 def trial_world(balance: int, capture: Any) -> tuple[World, Any, Any, Any]:

@@ -1,0 +1,131 @@
+"""Scenario: an hourly VPS is charged per started hour by the hourly run (reruns and missed
+runs included), suspended when the balance runs out, not charged while suspended, resumed by a
+payment, and deleted after the product type's auto-delete period."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from billow.billing.actions import delete_service, resume_paid_services
+from billow.billing.hourly import run_hourly_billing
+from billow.billing.models import Expense
+from billow.services.states import ServiceStatus
+from tests.billing.world import World
+from tests.scenarios.ordering import module_jobs_inline, order
+
+__all__ = ["module_jobs_inline"]
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_jobs_inline")]
+
+HOUR = timedelta(hours=1)
+
+
+def hours_charged(service: Any) -> list[str]:
+    return sorted(
+        Expense.objects.filter(service=service, reason="hour").values_list("key", flat=True)
+    )
+
+
+def test_an_hourly_vps_over_49_hours_and_10_minutes_is_charged_50_hours(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # given a VPS at 0.02 an hour ordered at 10:20 on 10 March with 10.00 on the balance
+    world = World()
+    tariff = world.tariff("VPS Hourly", {"hour": 2})
+    client = world.client(balance=1000)
+    start = datetime(2025, 3, 10, 10, 20, tzinfo=UTC)
+    capture = django_capture_on_commit_callbacks
+    service = order(world, client, tariff, "hour", now=start, capture=capture)
+    assert service.status == ServiceStatus.ACTIVE
+    # when the hourly run runs at every full hour (twice at some, missing four in a row)
+    end = start + timedelta(hours=49, minutes=10)  # 12 March 11:30
+    missed = {datetime(2025, 3, 11, h, tzinfo=UTC) for h in (2, 3, 4, 5)}
+    moment = datetime(2025, 3, 10, 11, tzinfo=UTC)
+    while moment <= end:
+        if moment not in missed:
+            with capture(execute=True):
+                run_hourly_billing(now=moment)
+        if moment.hour % 7 == 0:
+            run_hourly_billing(now=moment + timedelta(minutes=3))  # a rerun charges nothing
+        moment += HOUR
+    # and the client deletes it at 11:30 on 12 March, after which the run goes on
+    with capture(execute=True):
+        delete_service(service=service, when="now", now=end)
+        run_hourly_billing(now=end + timedelta(minutes=30))
+    # then exactly 50 started hours are charged (10:00 on the 10th to 11:00 on the 12th)
+    keys = hours_charged(service)
+    first = datetime(2025, 3, 10, 10, tzinfo=UTC)
+    assert keys == [f"hour:{service.pk}:{first + n * HOUR:%Y-%m-%dT%H}" for n in range(50)]
+    assert (
+        sum(Expense.objects.filter(service=service).values_list("amount_minor", flat=True)) == 100
+    )
+    assert world.balance(client) == 900
+    service = world.refresh(service)
+    assert service.status == ServiceStatus.DELETED
+    assert service.paid_until_at == datetime(2025, 3, 12, 12, tzinfo=UTC)
+
+
+def test_an_hourly_vps_is_suspended_when_the_balance_runs_out_and_resumed_by_a_payment(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # given a VPS at 0.02 an hour ordered at 10:00 with 0.06 on the balance (three hours)
+    world = World(auto_delete_days=2)
+    tariff = world.tariff("VPS Hourly", {"hour": 2})
+    client = world.client(balance=6)
+    capture = django_capture_on_commit_callbacks
+    t0 = datetime(2025, 3, 10, 10, tzinfo=UTC)
+    service = order(world, client, tariff, "hour", now=t0, capture=capture)
+    # when the run passes 11:00, 12:00 (paid) and 13:00 (nothing left)
+    for n in (1, 2, 3):
+        with capture(execute=True):
+            report = run_hourly_billing(now=t0 + n * HOUR)
+    # then it is suspended for non-payment at 13:00 with 0.00 left
+    service = world.refresh(service)
+    assert service.status == ServiceStatus.SUSPENDED_NONPAYMENT
+    assert report["suspended"] == 1
+    assert world.balance(client) == 0
+    assert len(hours_charged(service)) == 3
+    # and stays so, charged nothing, while the run goes on
+    for n in (4, 5):
+        with capture(execute=True):
+            report = run_hourly_billing(now=t0 + n * HOUR)
+    assert report["unpaid"] == 1 and len(hours_charged(service)) == 3
+    # when a payment comes at 15:40, it resumes from the 15:00 hour (the suspended hours free)
+    world.topup(client, 100)
+    with capture(execute=True):
+        resumed = resume_paid_services(
+            client_id=client.pk, currency="USD", now=t0 + timedelta(hours=5, minutes=40)
+        )
+    assert resumed == [service.pk]
+    service = world.refresh(service)
+    assert service.status == ServiceStatus.ACTIVE
+    assert service.paid_until_at == t0 + 6 * HOUR
+    assert hours_charged(service)[-1] == f"hour:{service.pk}:2025-03-10T15"
+    assert world.balance(client) == 98
+
+
+def test_an_unpaid_hourly_vps_is_deleted_after_the_auto_delete_period(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    world = World(auto_delete_days=2)
+    tariff = world.tariff("VPS Hourly", {"hour": 2})
+    client = world.client(balance=2)
+    capture = django_capture_on_commit_callbacks
+    t0 = datetime(2025, 3, 10, 10, tzinfo=UTC)
+    service = order(world, client, tariff, "hour", now=t0, capture=capture)
+    with capture(execute=True):
+        run_hourly_billing(now=t0 + HOUR)
+    assert world.refresh(service).status == ServiceStatus.SUSPENDED_NONPAYMENT
+    # suspended at 11:00 on the 10th: still there at 10:00 on the 12th, deleted at 11:00
+    with capture(execute=True):
+        run_hourly_billing(now=t0 + 48 * HOUR)
+    assert world.refresh(service).status == ServiceStatus.SUSPENDED_NONPAYMENT
+    with capture(execute=True):
+        report = run_hourly_billing(now=t0 + 49 * HOUR)
+    assert report["deleted"] == 1
+    assert world.refresh(service).status == ServiceStatus.DELETED
+    assert world.balance(client) == 0
+    assert len(hours_charged(service)) == 1
