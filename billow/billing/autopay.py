@@ -163,7 +163,7 @@ def renewals_ahead(rules: RunRules, s: DueService) -> list[tuple[date, int]]:
     for _ in range(MAX_CATCH_UP):
         if start > horizon:
             break
-        out.append((start, s.price_minor))
+        out.append((start, s.gross_minor))
         start = next_period_end(start, s.renew_period, s.billing_mode, s.anchor_day)
     return out
 

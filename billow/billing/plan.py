@@ -19,7 +19,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from billow.billing.proration import is_calendar, next_period_end, opening_period, prorate
-from billow.billing.wallet.balance import Wallet, WalletKey, charge_key, hour_charge_key
+from billow.billing.wallet.balance import (
+    NO_TAX,
+    ItemTax,
+    Wallet,
+    WalletKey,
+    charge_key,
+    hour_charge_key,
+)
 from billow.core.periods import Period
 from billow.services.states import AUTO_SUSPENDED, SUSPENDED, ServiceStatus
 
@@ -32,7 +39,8 @@ MAX_CATCH_UP = 400  # periods charged for one service in one run (a daily servic
 class DueService:
     """One service as the run sees it. ``renew_period`` is the period charged at renewal (the
     auto-renew period, or ``day`` for daily services); None = auto-renew off. ``price_minor`` is
-    the price of one ``renew_period`` (None when it could not be priced: ``price_error``)."""
+    the price of one ``renew_period`` (None when it could not be priced: ``price_error``), and
+    ``tax`` its tax by the checkout's rules (``billing.taxes``)."""
 
     id: int
     client_id: int
@@ -52,6 +60,12 @@ class DueService:
     price_error: str = ""
     period: str = ""  # the service's own period ("trial" until a trial converts)
     prorata_day: int = 1
+    tax: ItemTax = NO_TAX
+
+    @property
+    def gross_minor(self) -> int:
+        """What one renewal takes from the wallet: the price and the tax added on top."""
+        return (self.price_minor or 0) + self.tax.tax_added_minor
 
     @property
     def wallet_key(self) -> WalletKey:
@@ -77,6 +91,11 @@ class Charge:
     period_from: date
     period_to: date
     amount_minor: int
+    tax: ItemTax = NO_TAX
+
+    @property
+    def gross_minor(self) -> int:
+        return self.amount_minor + self.tax.tax_added_minor
 
     @property
     def key(self) -> str:
@@ -204,26 +223,33 @@ def _renew(
     for _ in range(MAX_CATCH_UP):
         if start > day:
             break
-        end, amount = _next_span(s, start)
+        end, amount, tax = _next_span(s, start)
         if (s.id, start) not in charged:
-            if not wallet.can_pay(amount):
+            if not wallet.can_pay(amount + tax.tax_added_minor):
                 break
-            wallet.balance_minor -= amount
-            plan.charges.append(Charge(s.id, s.wallet_key, start, end, amount))
+            wallet.balance_minor -= amount + tax.tax_added_minor
+            plan.charges.append(Charge(s.id, s.wallet_key, start, end, amount, tax))
         start = end
     if start != origin:
         plan.paid_until[s.id] = start
 
 
-def _next_span(s: DueService, start: date) -> tuple[date, int]:
-    """The end and price of the period starting at ``start``. A calendar trial converts on a
-    day other than the 1st: its first paid period follows the pro-rata day and is priced at
-    its share, like a calendar service's first period at checkout."""
+def _next_span(s: DueService, start: date) -> tuple[date, int, ItemTax]:
+    """The end, price and tax of the period starting at ``start``. A calendar trial converts
+    on a day other than the 1st: its first paid period follows the pro-rata day and is priced
+    (and taxed) at its share, like a calendar service's first period at checkout."""
     assert s.renew_period is not None and s.price_minor is not None
     if s.in_trial and start.day != 1 and is_calendar(s.renew_period, s.billing_mode):
         _, end, fraction = opening_period(start, s.renew_period, s.billing_mode, s.prorata_day)
-        return end, prorate(s.price_minor, fraction)
-    return next_period_end(start, s.renew_period, s.billing_mode, s.anchor_day), s.price_minor
+        tax = ItemTax(
+            prorate(s.tax.tax_minor, fraction),
+            prorate(s.tax.tax_added_minor, fraction),
+            s.tax.rate,
+            s.tax.reverse_charge,
+        )
+        return end, prorate(s.price_minor, fraction), tax
+    end = next_period_end(start, s.renew_period, s.billing_mode, s.anchor_day)
+    return end, s.price_minor, s.tax
 
 
 def _auto_delete_due(rules: RunRules, s: DueService) -> bool:
@@ -262,12 +288,12 @@ def _plan_notices(
             continue
         if s.is_daily or s.is_hourly:
             per_day = 24 if s.is_hourly else 1
-            upcoming[s.wallet_key] = upcoming.get(s.wallet_key, 0) + s.price_minor * per_day * max(
+            upcoming[s.wallet_key] = upcoming.get(s.wallet_key, 0) + s.gross_minor * per_day * max(
                 rules.notice_days, 1
             )
             continue
         if day < paid <= horizon:
-            upcoming[s.wallet_key] = upcoming.get(s.wallet_key, 0) + s.price_minor
+            upcoming[s.wallet_key] = upcoming.get(s.wallet_key, 0) + s.gross_minor
         if paid == horizon and active and not s.in_trial:
             plan.notices.append(_renewal_notice(s, paid))
     for key, cost in sorted(upcoming.items()):
@@ -284,7 +310,7 @@ def _renewal_notice(s: DueService, paid: date) -> Notice:
         {
             "service_id": s.id,
             "renews_on": paid.isoformat(),
-            "amount_minor": s.price_minor,
+            "amount_minor": s.gross_minor,
             "currency": s.currency,
         },
         f"renewal_coming:{s.id}:{paid.isoformat()}",

@@ -130,6 +130,7 @@ class PlanChange:
     charge_minor: int
     credit_minor: int
     reason: str  # the expense reason of the charge or credit
+    fraction: Fraction = Fraction(1)  # the share of the period the charge or credit is for
 
     @property
     def difference_minor(self) -> int:
@@ -223,6 +224,7 @@ def quote_plan_change(
         charge_minor=charge,
         credit_minor=credit,
         reason=reason,
+        fraction=cur.fraction,
     )
 
 

@@ -241,13 +241,9 @@ def write_plan(
         hours = [_money_item(c) for c in plan.charges if _is_hour(c.period_from)]
         if periods:
             write_money(periods, wallets, now=now, actor=RUN_ACTOR, fast=True)
-        if hours:
-            # TODO(h1 merge): documents=False (documented once a day, billing.hourly)
-            write_money(hours, wallets, now=now, actor=RUN_ACTOR, fast=True)
-    set_paid_until(
-        {k: v for k, v in plan.paid_until.items() if not _is_hour(v)},
-        now=now,
-    )
+        if hours:  # documented once a day (billing.hourly.document_hourly_charges)
+            write_money(hours, wallets, now=now, actor=RUN_ACTOR, fast=True, documents=False)
+    set_paid_until({k: v for k, v in plan.paid_until.items() if not _is_hour(v)}, now=now)
     set_paid_until_at(
         {k: v for k, v in plan.paid_until.items() if isinstance(v, datetime)}, now=now
     )
@@ -269,6 +265,7 @@ def _money_item(c: Charge) -> MoneyItem:
             wallet_key=c.wallet_key,
             hour_start=c.period_from,
             amount_minor=c.amount_minor,
+            tax=c.tax,
         )
     return MoneyItem(
         c.service_id,
@@ -279,6 +276,7 @@ def _money_item(c: Charge) -> MoneyItem:
         c.period_from,
         c.period_to,
         c.amount_minor,
+        tax=c.tax,
     )
 
 
@@ -325,7 +323,7 @@ def chunk_report(plan: Plan, seen: int, services: Any) -> dict[str, Any]:
     currency_of = {s.id: s.currency for s in services}
     amounts: Counter[str] = Counter()
     for c in plan.charges:
-        amounts[currency_of[c.service_id]] += c.amount_minor
+        amounts[currency_of[c.service_id]] += c.gross_minor
     return {
         "services": seen,
         "renewed": len({c.service_id for c in plan.charges}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -14,7 +14,9 @@ from django.db.models import Q, QuerySet
 from billow.billing.models import ClientBillingSettings, Expense, PendingChange
 from billow.billing.plan import RUN_STATUSES, DueService, RunRules
 from billow.billing.ranges import client_range
+from billow.billing.taxes import TaxQuery, price_taxes
 from billow.billing.wallet import (
+    NO_TAX,
     Wallet,
     WalletKey,
     build_wallets,
@@ -264,7 +266,22 @@ def _due_services(
                 prorata_day=r["prorata_day"],
             )
         )
-    return out
+    return _with_taxes(out)
+
+
+def _with_taxes(services: list[DueService]) -> list[DueService]:
+    """The services with the tax of one renewal priced (``billing.taxes``, the checkout's
+    rules): a few queries per chunk, none when the providers have no tax rules."""
+    priced = [s for s in services if s.renew_period is not None and s.price_minor]
+    if not priced:
+        return services
+    taxes = price_taxes(
+        [TaxQuery(s.id, s.client_id, s.provider_id, s.price_minor or 0) for s in priced]
+    )
+    by_id = {s.id: t for s, t in zip(priced, taxes, strict=True) if t is not NO_TAX}
+    if not by_id:
+        return services
+    return [replace(s, tax=by_id[s.id]) if s.id in by_id else s for s in services]
 
 
 def _suspended_on(suspended_at: datetime | None, hourly: bool) -> date | None:

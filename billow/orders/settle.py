@@ -23,7 +23,7 @@ from datetime import date, datetime
 
 from billow.accounts.models import Client
 from billow.billing.proration import is_calendar, opening_span
-from billow.billing.wallet import MoneyItem, Wallet, move_money, revenue_account
+from billow.billing.wallet import NO_TAX, MoneyItem, Wallet, move_money, revenue_account
 from billow.catalog import cache as catalog_cache
 from billow.catalog.models import Tariff
 from billow.catalog.pricing import period_after_trial
@@ -163,6 +163,7 @@ def _charge(
             hour_start=opening.start,
             amount_minor=item.net_minor,
             description=f"order {order.pk}",
+            tax=NO_TAX,  # the order posts its tax itself (_post_tax) and its invoice documents it
         )
     else:
         money = MoneyItem.period_charge(
@@ -172,8 +173,9 @@ def _charge(
             period_to=opening.end,
             amount_minor=item.net_minor,
             description=f"order {order.pk}",
+            tax=NO_TAX,  # the order posts its tax itself (_post_tax) and its invoice documents it
         )
-    move_money(money, wallet.account, now=now, actor=actor)
+    move_money(money, wallet.account, now=now, actor=actor, documents=False)
 
 
 def _post_tax(order: Order, items: list[OrderItem], wallet: Wallet, actor: Actor | None) -> None:

@@ -14,7 +14,6 @@ from billow.billing.actions.common import (
     adjust_key,
     lock_service,
     post_money,
-    require_funds,
 )
 from billow.billing.errors import BillingError
 from billow.billing.models import (
@@ -107,8 +106,8 @@ def _carry_out(
         data = {"tariff_id": change.tariff_id, "on": change.period_to}
         record_event(s, "service.change_scheduled", actor, data, now)
         return
+    whole = abs(change.difference_minor)
     if change.charge_minor:
-        require_funds(locked.wallet, change.charge_minor)
         post_money(
             locked,
             ExpenseKind.CHARGE,
@@ -118,6 +117,9 @@ def _carry_out(
             change.charge_minor,
             now,
             actor,
+            require=True,
+            proration=change.fraction,
+            list_price_minor=whole,
         )
     if change.credit_minor:
         post_money(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from fractions import Fraction
 
 from billow.billing.errors import InsufficientFundsError
 from billow.billing.models import (
@@ -13,6 +14,7 @@ from billow.billing.models import (
     ExpenseReason,
 )
 from billow.billing.plan import StatusChange
+from billow.billing.taxes import price_items_tax
 from billow.billing.wallet import MoneyItem, Wallet, WalletKey, lock_wallet, move_money
 from billow.core.actors import Actor
 from billow.services.models import Service
@@ -59,10 +61,30 @@ def post_money(
     now: datetime,
     actor: Actor | None,
     description: str = "",
+    *,
+    require: bool = False,
+    proration: Fraction | None = None,
+    list_price_minor: int | None = None,
 ) -> Expense:
+    """Move ``amount`` (tax priced by the checkout's rules, or the share of the tax charged
+    that a refund gives back) and issue its document. ``require``: refuse
+    ``insufficient_funds`` unless the wallet covers the gross amount, before any write."""
     item = MoneyItem(
-        locked.service.pk, locked.key, kind, reason, key, span[0], span[1], amount, description
+        locked.service.pk,
+        locked.key,
+        kind,
+        reason,
+        key,
+        span[0],
+        span[1],
+        amount,
+        description,
+        proration=proration if proration is not None and proration != 1 else None,
+        list_price_minor=list_price_minor if proration is not None and proration != 1 else None,
     )
+    (item,) = price_items_tax([item])
+    if require:
+        require_funds(locked.wallet, item.gross_minor)
     return move_money(item, locked.wallet.account, now=now, actor=actor)
 
 

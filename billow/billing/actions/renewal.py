@@ -10,7 +10,6 @@ from django.db import transaction
 from billow.billing.actions.common import (
     lock_service,
     post_money,
-    require_funds,
     status_change,
 )
 from billow.billing.errors import BillingError
@@ -78,7 +77,6 @@ def charge_opening(
         if s.paid_until is not None:
             raise BillingError("the opening period was charged already", code="already_charged")
         amount = _opening_amount(s, fraction)
-        require_funds(locked.wallet, amount)
         expense = post_money(
             locked,
             ExpenseKind.CHARGE,
@@ -89,6 +87,7 @@ def charge_opening(
             moment,
             actor,
             "opening",
+            require=True,
         )
         anchor_day = 1 if is_calendar(s.period, s.billing_mode) else period_from.day
         set_first_paid_period(service=s, paid_until=period_to, anchor_day=anchor_day, now=moment)
@@ -139,7 +138,6 @@ def renew_service(
             addon_values=s.addon_values or {},
             special_price_minor=s.special_price_minor,
         )
-        require_funds(locked.wallet, amount)
         key = charge_key(s.pk, start)
         expense = post_money(
             locked,
@@ -151,6 +149,7 @@ def renew_service(
             moment,
             actor,
             "renewal",
+            require=True,
         )
         set_paid_until({s.pk: end}, now=moment)
         record_event(s, "service.renewed", actor, {"expense": key, "paid_until": end}, moment)

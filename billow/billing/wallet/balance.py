@@ -8,8 +8,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 WalletKey = tuple[int, int, str]  # (client_id, provider_id, currency)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemTax:
+    """The tax of one movement: ``tax_minor`` in all, ``tax_added_minor`` of it on top of the
+    amount (the rest is included in it), at ``rate`` percent; ``reverse_charge``: none charged,
+    the buyer accounts for it (EU B2B)."""
+
+    tax_minor: int = 0
+    tax_added_minor: int = 0
+    rate: Decimal = Decimal(0)
+    reverse_charge: bool = False
+
+    @property
+    def included_minor(self) -> int:
+        return self.tax_minor - self.tax_added_minor
+
+
+NO_TAX = ItemTax()
 
 
 @dataclass(slots=True)

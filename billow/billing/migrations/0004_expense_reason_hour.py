@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0002_billing_run_one_running_per_date'),
+        ('billing', '0003_expense_tax_and_documents'),
     ]
 
     operations = [
