@@ -317,3 +317,14 @@ def document_pending_charges(
         for k, invoice in zip(keys, invoices, strict=True):
             Expense.objects.filter(pk__in=[r[0] for r in groups[k]]).update(invoice=invoice)
     return invoices
+
+
+def link_charges_to_invoice(*, keys: Sequence[str], invoice_id: int) -> int:
+    """Mark the charges under ``keys`` as documented by ``invoice_id``, an invoice issued
+    for them elsewhere (the order's invoice documents the checkout's charges, written with
+    ``documents=False``), so ``document_pending_charges`` never documents them again."""
+    if not keys:
+        return 0
+    return Expense.objects.filter(
+        key__in=list(keys), kind=ExpenseKind.CHARGE, invoice__isnull=True
+    ).update(invoice_id=invoice_id)

@@ -8,16 +8,22 @@ transaction's), and ``paid_until_at`` moves with the charges in one transaction,
 any hour (or a run after missed ones: every started hour is caught up) charges nothing twice.
 Chunks are client id ranges, as the daily run's; only the wallets of clients with hourly
 services are locked. No run rows: the keys and ``paid_until_at`` are the state.
+
+The hourly charges are written undocumented (``write_money(documents=False)``): a day's are
+documented the next night by ``document_hourly_charges``, one invoice per client (provider and
+currency) for the day, through ``billing.documents.document_pending_charges``.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
 
+from billow.billing.documents import document_pending_charges
+from billow.billing.models import Expense, ExpenseKind, ExpenseReason
 from billow.billing.plan import RunRules, plan_chunk
 from billow.billing.run import (
     chunk_report,
@@ -28,6 +34,8 @@ from billow.billing.run import (
 )
 from billow.billing.selectors import PriceBook, hourly_candidates, load_hourly_chunk
 from billow.core import clock
+from billow.core.actors import Actor
+from billow.invoicing.models import Invoice
 
 #: An hourly service's price per month as the client is shown it: 730 hours (8760 / 12).
 HOURS_PER_MONTH = 730
@@ -65,3 +73,28 @@ def bill_hourly_chunk(
         plan = plan_chunk(rules, data.services, data.wallets, already_charged=data.already_charged)
         write_plan(plan, data.wallet_ids, {}, now, services=data.services)
         return chunk_report(plan, len(data.services), data.services)
+
+
+DOCUMENTS_ACTOR = Actor.job("hourly_documents")
+
+
+def document_hourly_charges(*, day: date, now: datetime | None = None) -> list[Invoice]:
+    """One paid invoice per (client, provider, currency) for the charges written on ``day``
+    (UTC) of the prepaid clients who had hourly charges that day; post-paid clients' wait for
+    their monthly invoice. A rerun documents nothing twice (``document_pending_charges``)."""
+    clients = (
+        Expense.objects.filter(
+            kind=ExpenseKind.CHARGE,
+            reason=ExpenseReason.HOUR,
+            invoice__isnull=True,
+            created_at__date=day,
+        )
+        .values_list("client_id", flat=True)
+        .distinct()
+    )
+    client_ids = sorted(set(clients))
+    if not client_ids:
+        return []
+    return document_pending_charges(
+        day=day, client_ids=client_ids, postpaid=False, now=clock.now(now), actor=DOCUMENTS_ACTOR
+    )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from billow.billing.hourly import run_hourly_billing
+from billow.billing.hourly import document_hourly_charges, run_hourly_billing
 from billow.billing.run import pending_chunk_ids, process_chunk, start_billing_run
 from billow.core import clock
 from billow.jobs import enqueue_on_commit, job
@@ -31,3 +31,9 @@ def bill_chunk(chunk_id: int) -> None:
 def run_hourly_billing_job() -> dict[str, Any]:
     """Charge the started hours of hourly services (``billing.hourly``); rerun-safe."""
     return run_hourly_billing()
+
+
+@job(retries=3, base_delay=60)
+def document_hourly_charges_job(day: date | None = None) -> int:
+    """Document the hourly charges of ``day`` (default: yesterday); returns the invoices."""
+    return len(document_hourly_charges(day=day or clock.today() - timedelta(days=1)))

@@ -47,12 +47,13 @@ def settle_locked(
     actor: Actor | None,
     client: Client | None = None,
     items: list[OrderItem] | None = None,
-) -> None:
+) -> list[str]:
     """Create and charge the services of ``order`` (locked, unpaid), post its tax, set it
     paid and confirm its promo uses. The caller checked ``wallet.can_pay(order.total)`` and
     saves ``order`` (``status``, ``paid_at``). ``client`` and ``items`` save their reads when
     the caller has them at hand; items not yet saved (no pk) get their service set and are left
-    for the caller to insert (once, with it)."""
+    for the caller to insert (once, with it). Returns the keys of the item charges, which the
+    order's invoice documents (the caller links them: ``link_charges_to_invoice``)."""
     client = client or Client.objects.get(pk=order.client_id)
     if items is None:
         items = list(order.items.select_related("tariff"))
@@ -60,13 +61,13 @@ def settle_locked(
         tariffs = catalog_cache.tariffs(i.tariff_id for i in items)
         for item in items:
             item.tariff = tariffs[item.tariff_id]
-    for item in items:
-        _settle_item(order, item, client, wallet, now=now, actor=actor)
+    keys = [_settle_item(order, item, client, wallet, now=now, actor=actor) for item in items]
     _post_tax(order, items, wallet, actor)
     order.status, order.paid_at = OrderStatus.PAID, now
     if order.discount_minor or order.promo_code_id:
         confirm_promo_uses(reference=order.payment_reference, now=now)
     wallet.balance_minor -= order.total_minor
+    return keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,7 @@ def _settle_item(
     *,
     now: datetime,
     actor: Actor | None,
-) -> None:
+) -> str:
     tariff = item.tariff  # loaded by the caller or with the items (select_related)
     opening = _opening(item, tariff, order.currency, now)
     svc = create_service(
@@ -128,7 +129,7 @@ def _settle_item(
         # request_operation(operation="open", service_is_new=True) would, in fewer statements.
         open_key=None if item.quick else (lambda pk: f"order:{order.pk}:open:{pk}"),
     )
-    _charge(order, item, svc, wallet, opening, now=now, actor=actor)
+    key = _charge(order, item, svc, wallet, opening, now=now, actor=actor)
     item.service = svc
     if item.pk is not None:
         item.save(update_fields=["service"])
@@ -140,6 +141,7 @@ def _settle_item(
             reason=f"quick order {order.pk}",
             now=now,
         )
+    return key
 
 
 def _charge(
@@ -151,7 +153,7 @@ def _charge(
     *,
     now: datetime,
     actor: Actor | None,
-) -> None:
+) -> str:
     """The first period [start, end) of ``svc`` (created paid until ``end``): the first hour
     of an hourly service under its service-hour key, else the first period (0 for a trial)."""
     wallet_key = (order.client_id, order.provider_id, order.currency)
@@ -176,6 +178,7 @@ def _charge(
             tax=NO_TAX,  # the order posts its tax itself (_post_tax) and its invoice documents it
         )
     move_money(money, wallet.account, now=now, actor=actor, documents=False)
+    return money.key
 
 
 def _post_tax(order: Order, items: list[OrderItem], wallet: Wallet, actor: Actor | None) -> None:
