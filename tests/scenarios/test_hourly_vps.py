@@ -4,13 +4,13 @@ payment, and deleted after the product type's auto-delete period."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from billow.billing.actions import delete_service, resume_paid_services
-from billow.billing.hourly import run_hourly_billing
+from billow.billing.hourly import document_hourly_charges, run_hourly_billing
 from billow.billing.models import Expense
 from billow.services.states import ServiceStatus
 from tests.billing.world import World
@@ -66,6 +66,16 @@ def test_an_hourly_vps_over_49_hours_and_10_minutes_is_charged_50_hours(
     service = world.refresh(service)
     assert service.status == ServiceStatus.DELETED
     assert service.paid_until_at == datetime(2025, 3, 12, 12, tzinfo=UTC)
+    # and the next night the run's hours of 10 March (11:00-23:00; the first hour is on the
+    # order's invoice) are documented on one paid invoice, once
+    (invoice,) = document_hourly_charges(
+        day=date(2025, 3, 10), now=datetime(2025, 3, 11, 0, 20, tzinfo=UTC)
+    )
+    assert (invoice.client_id, invoice.status, invoice.total_minor) == (client.pk, "paid", 26)
+    assert invoice.lines.count() == 13
+    assert document_hourly_charges(day=date(2025, 3, 10)) == []
+    undocumented = Expense.objects.filter(service=service, invoice__isnull=True)
+    assert undocumented.count() == 50 - 1 - 13
 
 
 def test_an_hourly_vps_is_suspended_when_the_balance_runs_out_and_resumed_by_a_payment(
