@@ -37,9 +37,6 @@ from billow.core import clock
 from billow.core.actors import Actor
 from billow.invoicing.models import Invoice
 
-#: An hourly service's price per month as the client is shown it: 730 hours (8760 / 12).
-HOURS_PER_MONTH = 730
-
 
 def hourly_rules(moment: datetime) -> RunRules:
     """The daily run's rules with the moment in place of the day: every hour that started by
