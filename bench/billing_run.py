@@ -5,12 +5,15 @@
 
 For each backend, in one process on one database:
 
-* seeds N monthly services due on one date (10 per client, every client funded), bulk;
-* ``raw``: a plain insert of the rows the run writes for them (N ledger transactions, 2N
-  entries, N expenses; COPY on PostgreSQL, executemany on SQLite), rolled back: the floor;
-* ``run``: ``run_billing`` for that date (chunks of ``--chunk`` services: lock, read, plan,
-  post to the ledger, insert expenses, move paid-until), then checks that every service was
-  renewed once and the ledger reconciles.
+* seeds N monthly services due on one date (10 per client, every client funded and in Germany,
+  where the provider adds 19 % VAT), bulk;
+* ``raw``: a plain insert of the rows the run writes for them (N ledger transactions, 3N
+  entries: wallet, revenue and tax payable, N expenses, N/10 invoices and N invoice lines; COPY
+  on PostgreSQL, executemany on SQLite), rolled back: the floor;
+* ``run``: ``run_billing`` for that date (chunks of ``--chunk`` services: lock, read, price
+  tax, plan, post to the ledger, issue one paid invoice per client with a line per service,
+  insert expenses, move paid-until), then checks that every service was renewed once, taxed,
+  documented, and that the ledger reconciles.
 
 Prints services/s and run/raw. PostgreSQL: ``BENCH_DATABASE_URL`` (a fresh database is created
 on that server and dropped at exit) or else a throwaway cluster from ``scripts/postgres-up.sh``.
@@ -35,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DAY = "2025-03-10"
 PER_CLIENT = 10
 PRICE = 1000
+TAX = 190  # 19 % added
 
 
 # --- parent ----------------------------------------------------------------------------------
@@ -58,13 +62,17 @@ def _report(r: dict[str, Any]) -> None:
     n = r["n"]
     print(f"\n== {r['backend']} ({r['server']}), {n:,} services due, chunks of {r['chunk']:,} ==")
     print(f"seed         : {r['seed_s']:.1f}s")
-    print(f"raw insert   : {n:,} txns + {2 * n:,} entries + {n:,} expenses in {r['raw_s']:.3f}s")
+    print(
+        f"raw insert   : {n:,} txns + {3 * n:,} entries + {n:,} expenses + "
+        f"{r['invoices']:,} invoices + {n:,} lines in {r['raw_s']:.3f}s"
+    )
     print(
         f"billing run  : {r['run_s']:.3f}s = {n / r['run_s']:,.0f} services/s "
         f"({r['run_s'] / r['raw_s']:.2f}x the raw insert)"
     )
     print(
-        f"renewed {r['renewed']:,}, charged {r['amount']:,} minor units; "
+        f"renewed {r['renewed']:,}, charged {r['amount']:,} minor units "
+        f"(tax {r['tax']:,}), {r['invoices']:,} invoices with {r['lines']:,} lines; "
         f"reconcile: {'ok' if r['reconciled'] else 'MISMATCH'}"
     )
 
@@ -83,7 +91,13 @@ def parent(args: argparse.Namespace) -> int:
             )
             results.append(_run_child(backend, url, args, tmp))
             _report(results[-1])
-    ok = all(r["reconciled"] and r["renewed"] == r["n"] for r in results)
+    ok = all(
+        r["reconciled"]
+        and r["renewed"] == r["n"] == r["lines"]
+        and r["tax"] == TAX * r["n"]
+        and r["invoices"] == max(1, r["n"] // PER_CLIENT)
+        for r in results
+    )
     return 0 if ok else 1
 
 
@@ -103,12 +117,15 @@ def child(args: argparse.Namespace) -> int:
     provider_id, service_ids = _seed(args.services, day)
     seed_s = time.perf_counter() - t0
     raw_s = min(_time_raw(provider_id, service_ids, day) for _ in range(2))
+    from billow.billing.models import Expense
     from billow.billing.run import run_billing
+    from billow.invoicing.models import Invoice, InvoiceLine
     from billow.ledger.selectors import get_reconcile_report
 
     t0 = time.perf_counter()
     run = run_billing(day=day)
     run_s = time.perf_counter() - t0
+    tax = sum(Expense.objects.filter(period_from=day).values_list("tax_minor", flat=True))
     print(
         json.dumps(
             {
@@ -121,6 +138,9 @@ def child(args: argparse.Namespace) -> int:
                 "run_s": run_s,
                 "renewed": run.report["renewed"],
                 "amount": run.report["amounts"].get("USD", 0),
+                "tax": tax,
+                "invoices": Invoice.objects.count(),
+                "lines": InvoiceLine.objects.count(),
                 "reconciled": get_reconcile_report().ok,
             }
         )
@@ -146,6 +166,7 @@ def _seed(n: int, day: Any) -> tuple[int, list[tuple[int, int]]]:
 
     from billow.accounts.models import Client, Provider
     from billow.catalog import actions as catalog
+    from billow.invoicing.models import TaxRule
     from billow.ledger.actions import post_transactions_bulk
     from billow.ledger.models import AccountKind, LedgerAccount
     from billow.ledger.postings import Posting
@@ -157,10 +178,11 @@ def _seed(n: int, day: Any) -> tuple[int, list[tuple[int, int]]]:
     vps = catalog.create_product_type(name="VPS", intname="vps")
     tariff = catalog.create_tariff(provider_id=provider.pk, product_type=vps, name="VPS")
     catalog.set_tariff_price(tariff=tariff, period="1m", currency="USD", amount_minor=PRICE)
+    TaxRule.objects.create(provider=provider, name="VAT DE", country="DE", rate=19)
     clients = max(1, n // PER_CLIENT)
     with transaction.atomic():
         people = Client.objects.bulk_create(
-            (Client(name=f"c{i}", email=f"c{i}@example.com") for i in range(clients)),
+            (Client(name=f"c{i}", email=f"c{i}@example.com", country="DE") for i in range(clients)),
             batch_size=5000,
         )
         wallets = LedgerAccount.objects.bulk_create(
@@ -173,7 +195,7 @@ def _seed(n: int, day: Any) -> tuple[int, list[tuple[int, int]]]:
             batch_size=5000,
         )
         house = get_or_create_account(kind=AccountKind.ADJUSTMENTS, currency="USD")
-        fund = PRICE * PER_CLIENT * 2
+        fund = (PRICE + TAX) * PER_CLIENT * 2
         post_transactions_bulk(
             [
                 Posting("adjustment", [(w.pk, fund), (house.pk, -fund)], f"bench-fund-{w.pk}")
@@ -207,7 +229,9 @@ def _time_raw(provider_id: int, services: list[tuple[int, int]], day: Any) -> fl
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from billow.accounts.models import Provider
     from billow.billing.models import Expense
+    from billow.invoicing.models import Invoice, InvoiceLine
     from billow.ledger import sql as ledger_sql
     from billow.ledger.models import AccountKind, LedgerAccount
     from billow.ledger.selectors import get_or_create_account
@@ -215,19 +239,47 @@ def _time_raw(provider_id: int, services: list[tuple[int, int]], day: Any) -> fl
     wallets = dict(
         LedgerAccount.objects.filter(kind=AccountKind.CLIENT_BALANCE).values_list("client_id", "id")
     )
-    from billow.accounts.models import Provider
-
+    provider = Provider(pk=provider_id)
     revenue = get_or_create_account(
-        kind=AccountKind.PROVIDER_REVENUE, currency="USD", provider=Provider(pk=provider_id)
+        kind=AccountKind.PROVIDER_REVENUE, currency="USD", provider=provider
+    ).pk
+    payable = get_or_create_account(
+        kind=AccountKind.TAX_PAYABLE, currency="USD", provider=provider
     ).pk
     now: Any = timezone.now()
     pg = connection.vendor == "postgresql"
     stamp = now if pg else connection.ops.adapt_datetimefield_value(now)
     base = 10_000_000
     end = day.replace(month=day.month + 1)
-    txns, entries, expenses = [], [], []
+    txns, entries, expenses, invoices, lines = [], [], [], [], []
+    invoice_of: dict[int, int] = {}
+    snapshot = json.dumps({"name": "Bench Hosting", "email": "", "site_url": ""})
     for k, (sid, cid) in enumerate(services):
         tid = base + k
+        if cid not in invoice_of:
+            invoice_of[cid] = iid = base + len(invoice_of)
+            total = (PRICE + TAX) * PER_CLIENT
+            invoices.append(
+                (
+                    iid,
+                    provider_id,
+                    cid,
+                    None,
+                    day.year,
+                    iid,
+                    "paid",
+                    "USD",
+                    PRICE * PER_CLIENT,
+                    TAX * PER_CLIENT,
+                    total,
+                    json.dumps({"name": f"c{cid}", "email": "", "country": "DE"}),
+                    snapshot,
+                    "",
+                    stamp,
+                    stamp,
+                    False,
+                )
+            )
         key = f"charge:{sid}:{day.isoformat()}"
         txns.append(
             (
@@ -243,22 +295,80 @@ def _time_raw(provider_id: int, services: list[tuple[int, int]], day: Any) -> fl
                 stamp,
             )
         )
-        entries += [(tid, wallets[cid], -PRICE, "USD"), (tid, revenue, PRICE, "USD")]
+        entries += [
+            (tid, wallets[cid], -PRICE - TAX, "USD"),
+            (tid, revenue, PRICE, "USD"),
+            (tid, payable, TAX, "USD"),
+        ]
         expenses.append(
-            (sid, cid, provider_id, "charge", "period", key, day, end, PRICE, "USD", tid, "", stamp)
+            (
+                sid,
+                cid,
+                provider_id,
+                "charge",
+                "period",
+                key,
+                day,
+                end,
+                PRICE,
+                "USD",
+                tid,
+                "",
+                stamp,
+                TAX,
+                TAX,
+                "19.000",
+                False,
+                invoice_of[cid],
+                None,
+            )
         )
-    cols = (
+        lines.append(
+            (
+                invoice_of[cid],
+                k % PER_CLIENT + 1,
+                f"VPS #{sid}, {day} - {end}",
+                1,
+                PRICE,
+                0,
+                PRICE,
+                "19.000",
+                TAX,
+                PRICE + TAX,
+                sid,
+                day,
+                end,
+                None,
+                None,
+            )
+        )
+    expense_cols = (
         "service_id, client_id, provider_id, kind, reason, key, period_from, period_to, "
-        "amount_minor, currency, transaction_id, description, created_at"
+        "amount_minor, currency, transaction_id, description, created_at, tax_minor, "
+        "tax_added_minor, tax_rate, reverse_charge, invoice_id, credit_note_id"
     )
-    table = Expense._meta.db_table
+    invoice_cols = (
+        "id, provider_id, client_id, payer_id, year, number, status, currency, subtotal_minor, "
+        "tax_minor, total_minor, payer_snapshot, provider_snapshot, reference, issued_at, "
+        "paid_at, reverse_charge"
+    )
+    line_cols = (
+        "invoice_id, position, description, quantity, unit_price_minor, discount_minor, "
+        "net_minor, tax_rate, tax_minor, total_minor, service_id, period_from, period_to, "
+        "proration, list_price_minor"
+    )
+    tables = [
+        (Invoice._meta.db_table, invoice_cols, invoices),
+        (InvoiceLine._meta.db_table, line_cols, lines),
+        (Expense._meta.db_table, expense_cols, expenses),
+    ]
     start = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cur:
         if pg:
             for sql, rows in (
                 (ledger_sql.pg_copy_txn(connection), txns),
                 (ledger_sql.pg_copy_entry(connection), entries),
-                (f"COPY {table} ({cols}) FROM STDIN", expenses),
+                *((f"COPY {t} ({c}) FROM STDIN", r) for t, c, r in tables),
             ):
                 with cur.cursor.copy(sql) as copy:
                     for row in rows:
@@ -266,8 +376,9 @@ def _time_raw(provider_id: int, services: list[tuple[int, int]], day: Any) -> fl
         else:
             cur.executemany(ledger_sql.sqlite_insert_txn(connection), txns)
             cur.executemany(ledger_sql.sqlite_insert_entry(connection), entries)
-            marks = ", ".join(["%s"] * 13)
-            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", expenses)
+            for t, c, r in tables:
+                marks = ", ".join(["%s"] * (c.count(",") + 1))
+                cur.executemany(f"INSERT INTO {t} ({c}) VALUES ({marks})", r)
         elapsed = time.perf_counter() - start
         transaction.set_rollback(True)
     return elapsed

@@ -61,6 +61,7 @@ class ChargeLine:
     tax_rate: Decimal
     proration: Fraction | None = None
     list_price_minor: int | None = None
+    label: str = ""
 
 
 def document_items(items: Sequence[MoneyItem], *, now: datetime, actor: Any) -> Links:
@@ -99,6 +100,7 @@ def _invoice_charges(
             x.item_tax.rate,
             x.proration,
             x.list_price_minor,
+            x.label,
         )
         for n, x in ((n, items[n]) for ns in groups.values() for n in ns)
     }
@@ -137,14 +139,14 @@ def _issue(
     due_on: date | None = None,
 ) -> list[Invoice]:
     """One invoice per (client, provider, currency) group, its lines in the given order."""
-    labels = _labels({c.service_id for _k, lines, _r in groups for c in lines})
+    labels = _labels({c.service_id for _k, lines, _r in groups for c in lines if not c.label})
     payers = get_document_payers({k[0] for k, _l, _r in groups})
     drafts = [
         InvoiceDraft(
             provider_id=k[1],
             client_id=k[0],
             currency=k[2],
-            lines=tuple(invoice_line(c, labels.get(c.service_id, "")) for c in lines),
+            lines=tuple(invoice_line(c, c.label or labels.get(c.service_id, "")) for c in lines),
             payer=payers.get(k[0]),
             reference=reference,
             reverse_charge=reverse,
@@ -190,6 +192,16 @@ def _labels(service_ids: set[int]) -> dict[int, str]:
         )
         out.update((pk, service_label(pk, name, tariff)) for pk, name, tariff in rows)
     return out
+
+
+def attach_invoice(*, invoice_id: int, keys: Sequence[str]) -> int:
+    """Link the undocumented charges under ``keys`` to the invoice that documents them (the
+    checkout's order invoice, issued after its charges); returns how many were linked."""
+    if not keys:
+        return 0
+    return Expense.objects.filter(
+        key__in=list(keys), kind=ExpenseKind.CHARGE, invoice__isnull=True
+    ).update(invoice_id=invoice_id)
 
 
 # -- credit notes -----------------------------------------------------------------------------
@@ -317,14 +329,3 @@ def document_pending_charges(
         for k, invoice in zip(keys, invoices, strict=True):
             Expense.objects.filter(pk__in=[r[0] for r in groups[k]]).update(invoice=invoice)
     return invoices
-
-
-def link_charges_to_invoice(*, keys: Sequence[str], invoice_id: int) -> int:
-    """Mark the charges under ``keys`` as documented by ``invoice_id``, an invoice issued
-    for them elsewhere (the order's invoice documents the checkout's charges, written with
-    ``documents=False``), so ``document_pending_charges`` never documents them again."""
-    if not keys:
-        return 0
-    return Expense.objects.filter(
-        key__in=list(keys), kind=ExpenseKind.CHARGE, invoice__isnull=True
-    ).update(invoice_id=invoice_id)

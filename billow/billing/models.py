@@ -88,6 +88,7 @@ class Expense(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # a partial index below: the run inserts thousands without one
         help_text=_("The credit note that documents this refund or credit."),
     )
 
@@ -103,6 +104,11 @@ class Expense(models.Model):
                 fields=["client", "created_at"],
                 condition=Q(kind="charge", invoice__isnull=True),
                 name="expense_undocumented_idx",
+            ),
+            models.Index(
+                fields=["credit_note"],
+                condition=Q(credit_note__isnull=False),
+                name="expense_credit_note_idx",
             ),
         ]
         constraints = [

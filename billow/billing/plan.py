@@ -61,6 +61,7 @@ class DueService:
     period: str = ""  # the service's own period ("trial" until a trial converts)
     prorata_day: int = 1
     tax: ItemTax = NO_TAX
+    label: str = ""  # how documents name the service
 
     @property
     def gross_minor(self) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -237,8 +238,17 @@ def write_plan(
         missing = {c.wallet_key for c in plan.charges} - wallets.keys()
         if missing:
             wallets.update(wallet_accounts(missing, create=True))
-        periods = [_money_item(c) for c in plan.charges if not _is_hour(c.period_from)]
-        hours = [_money_item(c) for c in plan.charges if _is_hour(c.period_from)]
+        labels = {s.id: s.label for s in services}
+        periods = [
+            _money_item(c, labels.get(c.service_id, ""))
+            for c in plan.charges
+            if not _is_hour(c.period_from)
+        ]
+        hours = [
+            _money_item(c, labels.get(c.service_id, ""))
+            for c in plan.charges
+            if _is_hour(c.period_from)
+        ]
         if periods:
             write_money(periods, wallets, now=now, actor=RUN_ACTOR, fast=True)
         if hours:  # documented once a day (billing.hourly.document_hourly_charges)
@@ -258,14 +268,17 @@ def _is_hour(moment: date) -> bool:
     return isinstance(moment, datetime)
 
 
-def _money_item(c: Charge) -> MoneyItem:
+def _money_item(c: Charge, label: str) -> MoneyItem:
     if isinstance(c.period_from, datetime):
-        return MoneyItem.hour_charge(
-            service_id=c.service_id,
-            wallet_key=c.wallet_key,
-            hour_start=c.period_from,
-            amount_minor=c.amount_minor,
-            tax=c.tax,
+        return replace(
+            MoneyItem.hour_charge(
+                service_id=c.service_id,
+                wallet_key=c.wallet_key,
+                hour_start=c.period_from,
+                amount_minor=c.amount_minor,
+                tax=c.tax,
+            ),
+            label=label,
         )
     return MoneyItem(
         c.service_id,
@@ -277,6 +290,7 @@ def _money_item(c: Charge) -> MoneyItem:
         c.period_to,
         c.amount_minor,
         tax=c.tax,
+        label=label,
     )
 
 

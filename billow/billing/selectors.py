@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -14,9 +14,11 @@ from django.db.models import Q, QuerySet
 from billow.billing.models import ClientBillingSettings, Expense, PendingChange
 from billow.billing.plan import RUN_STATUSES, DueService, RunRules
 from billow.billing.ranges import client_range
+from billow.billing.statement import service_label
 from billow.billing.taxes import TaxQuery, price_taxes
 from billow.billing.wallet import (
     NO_TAX,
+    ItemTax,
     Wallet,
     WalletKey,
     build_wallets,
@@ -141,6 +143,7 @@ _SERVICE_FIELDS = (
     "addon_values",
     "special_price_minor",
     "prorata_day",
+    "name",
 )
 
 
@@ -235,14 +238,19 @@ def _due_services(
     policies = book.policies(
         {r["tariff_id"] for r in rows} | {p.tariff_id for p in pending.values()}
     )
-    out = []
+    priced = []
     for r in rows:
         change = pending.get(r["id"])
         tariff_id = change.tariff_id if change else r["tariff_id"]
         addons = change.addon_values if change else r["addon_values"]
-        policy = policies[r["tariff_id"]]
         renew = renew_period_of(r["period"], r["auto_renew_period"])
         price, error = _price_or_error(book, r, renew, tariff_id, addons)
+        info = book.info(tariff_id, r["currency"]) if price is not None and renew else None
+        priced.append((r, renew, price, error, info))
+    taxes = _renewal_taxes(priced)
+    out = []
+    for r, renew, price, error, info in priced:
+        policy = policies[r["tariff_id"]]
         suspended_at = r["suspended_at"]
         out.append(
             DueService(
@@ -264,24 +272,26 @@ def _due_services(
                 price_error=error,
                 period=r["period"],
                 prorata_day=r["prorata_day"],
+                tax=taxes.get(r["id"], NO_TAX),
+                label=service_label(r["id"], r["name"], info.name if info else ""),
             )
         )
-    return _with_taxes(out)
+    return out
 
 
-def _with_taxes(services: list[DueService]) -> list[DueService]:
-    """The services with the tax of one renewal priced (``billing.taxes``, the checkout's
+def _renewal_taxes(priced: list[tuple[Any, ...]]) -> dict[int, ItemTax]:
+    """The tax of one renewal of each priced service (``billing.taxes``, the checkout's
     rules): a few queries per chunk, none when the providers have no tax rules."""
-    priced = [s for s in services if s.renew_period is not None and s.price_minor]
-    if not priced:
-        return services
+    due = [(r, price, info) for r, _renew, price, _e, info in priced if info is not None and price]
+    if not due:
+        return {}
     taxes = price_taxes(
-        [TaxQuery(s.id, s.client_id, s.provider_id, s.price_minor or 0) for s in priced]
+        [
+            TaxQuery(r["id"], r["client_id"], r["provider_id"], price, info.product_type)
+            for r, price, info in due
+        ]
     )
-    by_id = {s.id: t for s, t in zip(priced, taxes, strict=True) if t is not NO_TAX}
-    if not by_id:
-        return services
-    return [replace(s, tax=by_id[s.id]) if s.id in by_id else s for s in services]
+    return {r["id"]: t for (r, _p, _i), t in zip(due, taxes, strict=True) if t is not NO_TAX}
 
 
 def _suspended_on(suspended_at: datetime | None, hourly: bool) -> date | None:

@@ -1,7 +1,8 @@
 """The tax of every movement between a client's balance and revenue: the checkout's rules.
 
-A charge is taxed like a checkout line (``billow.invoicing.tax``, through
-``invoicing.selectors.list_tax_rules_for_payer``): the provider's active rules, the client
+A charge is taxed like a checkout line (``billow.invoicing.tax``, the selection
+``invoicing.selectors.list_tax_rules_for_payer`` makes, once per provider and kind of payer):
+the provider's active rules, the client
 group's rules in their place when the client's group has any, the payer's country and region
 (the client's document payer, ``invoicing.selectors.get_document_payers``, else the client's
 country), per line the rules of the service's product type, included or added, rounded once
@@ -32,9 +33,8 @@ from billow.invoicing.selectors import (
     PAYER_BATCH,
     get_document_payers,
     list_provider_tax_rules,
-    list_tax_rules_for_payer,
 )
-from billow.invoicing.tax import TaxRuleInfo, rules_for_product, tax_line
+from billow.invoicing.tax import TaxRuleInfo, rules_for_product, select_rules, tax_line
 from billow.invoicing.vat import reverse_charge_applies
 from billow.services.models import Service
 
@@ -71,6 +71,7 @@ class TaxQuery:
     client_id: int
     provider_id: int
     amount_minor: int
+    product_type: str | None = None  # the service's product type (None: looked up)
 
 
 def charge_taxes(items: Sequence[MoneyItem]) -> list[ItemTax]:
@@ -90,9 +91,13 @@ def price_taxes(queries: Sequence[TaxQuery]) -> list[ItemTax]:
         return [NO_TAX] * len(queries)
     payers = payer_tax_info({(q.client_id, q.provider_id) for q in taxed})
     needs_product = {
-        q.service_id for q in taxed if any(r.product_type for r in provider_rules[q.provider_id])
+        q.service_id
+        for q in taxed
+        if q.product_type is None and any(r.product_type for r in provider_rules[q.provider_id])
     }
     product_types = _product_types(needs_product)
+    selected: dict[tuple[int, PayerTaxInfo], tuple[TaxRuleInfo, ...]] = {}
+    priced: dict[tuple[int, int, PayerTaxInfo, str], ItemTax] = {}
     out = []
     for q in queries:
         if not provider_rules[q.provider_id] or not q.amount_minor:
@@ -102,13 +107,20 @@ def price_taxes(queries: Sequence[TaxQuery]) -> list[ItemTax]:
         if who.reverse_charge:
             out.append(ItemTax(reverse_charge=True))
             continue
-        rules = list_tax_rules_for_payer(
-            provider_id=q.provider_id,
-            group_ids=who.group_ids,
-            country=who.country,
-            region=who.region,
-        )
-        out.append(line_tax(q.amount_minor, rules, product_types.get(q.service_id, "")))
+        rules = selected.get((q.provider_id, who))
+        if rules is None:  # list_tax_rules_for_payer's selection, once per kind of payer
+            rules = selected[(q.provider_id, who)] = select_rules(
+                provider_rules[q.provider_id],
+                group_ids=who.group_ids,
+                country=who.country,
+                region=who.region,
+            )
+        product = q.product_type or product_types.get(q.service_id, "")
+        key = (q.amount_minor, q.provider_id, who, product)
+        tax = priced.get(key)
+        if tax is None:  # a chunk has many services at one price for one kind of payer
+            tax = priced[key] = line_tax(q.amount_minor, rules, product)
+        out.append(tax)
     return out
 
 

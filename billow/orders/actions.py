@@ -22,7 +22,7 @@ from typing import Any
 from django.db import transaction
 
 from billow.accounts.models import Client, Payer
-from billow.billing.documents import link_charges_to_invoice
+from billow.billing.documents import attach_invoice
 from billow.billing.wallet import lock_wallet
 from billow.catalog import cache as catalog_cache
 from billow.catalog.models import Tariff
@@ -208,9 +208,9 @@ def checkout(
         record_trial_uses(order, specs)
         if cart is not None:
             CartItem.objects.filter(cart=cart).delete()
-        charge_keys: list[str] = []
+        charged: list[str] = []
         if paid:
-            charge_keys = settle_locked(
+            charged = settle_locked(
                 order, wallet, now=moment, actor=actor, client=client, items=order_items
             )
             rows.insert(order_items)
@@ -220,7 +220,8 @@ def checkout(
         # Last: the invoice number's counter row stays locked until commit, so concurrent
         # checkouts of a provider queue on it only for this tail of the transaction.
         order.invoice = _issue_invoice(order, quote, payer, actor, moment, paid=paid)
-        link_charges_to_invoice(keys=charge_keys, invoice_id=order.invoice.pk)
+        if charged:
+            attach_invoice(invoice_id=order.invoice.pk, keys=charged)
         order.save(update_fields=["status", "paid_at", "invoice", "payment_method"])
     if paid:
         return CheckoutResult(order, True, Money.zero(order.currency), items=tuple(order_items))
@@ -467,11 +468,11 @@ def settle_order(*, order: Order, actor: Actor | None = None, now: datetime | No
             raise OrderConflictError("the order is cancelled")
         if not wallet.can_pay(locked.total_minor):
             return False
-        keys = settle_locked(locked, wallet, now=moment, actor=actor)
+        charged = settle_locked(locked, wallet, now=moment, actor=actor)
         locked.save(update_fields=["status", "paid_at"])
         if locked.invoice is not None:
             mark_invoice_paid(invoice=locked.invoice, actor=actor, now=moment)
-            link_charges_to_invoice(keys=keys, invoice_id=locked.invoice.pk)
+            attach_invoice(invoice_id=locked.invoice.pk, keys=charged)
     order.refresh_from_db()
     return True
 

@@ -30,7 +30,7 @@ from django.db import transaction
 
 from billow.billing.models import ExpenseKind, ExpenseReason
 from billow.billing.wallet import (
-    NO_TAX,
+    ItemTax,
     MoneyItem,
     Wallet,
     lock_wallet,
@@ -45,6 +45,7 @@ from billow.ledger.models import AccountKind, TransactionKind
 from billow.ledger.selectors import get_account_id
 from billow.notifications.actions import notify_client
 from billow.orders.models import OrderItem
+from billow.orders.settle import item_tax
 from billow.services.actions import transition_service
 from billow.services.models import Service
 from billow.services.states import ServiceStatus
@@ -123,6 +124,7 @@ def expire_service(*, service_id: int, now: datetime | None = None) -> bool:
 def _refund(item: OrderItem, svc: Service, wallet: Wallet, moment: datetime) -> None:
     order = item.order
     key = (order.client_id, order.provider_id, order.currency)
+    included = _included_tax(order.quote, item.key, order.tax_minor - _added_tax(order))
     if item.net_minor:
         money = MoneyItem(
             svc.pk,
@@ -134,10 +136,16 @@ def _refund(item: OrderItem, svc: Service, wallet: Wallet, moment: datetime) -> 
             svc.paid_until or moment.date(),
             item.net_minor,
             f"order {order.pk}: not configured",
-            NO_TAX,  # its tax goes back below, and a credit note on the order's invoice
+            # the expense records the tax given back; it goes back below (per order), and a
+            # credit note on the order's invoice documents it all
+            ItemTax(
+                tax_minor=item.tax_added_minor + included,
+                tax_added_minor=item.tax_added_minor,
+                rate=item_tax(order, item).rate,
+            ),
+            post_tax=False,
         )
         move_money(money, wallet.account, now=moment, actor=JOB, documents=False)
-    included = _included_tax(order.quote, item.key, order.tax_minor - _added_tax(order))
     if item.tax_added_minor or included:
         payable = get_account_id(
             kind=AccountKind.TAX_PAYABLE, currency=order.currency, provider_id=order.provider_id

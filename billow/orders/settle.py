@@ -18,12 +18,20 @@ charges that amount rather than ``billing.actions.charge_opening``'s list price.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from decimal import Decimal
 
 from billow.accounts.models import Client
 from billow.billing.proration import is_calendar, opening_span
-from billow.billing.wallet import NO_TAX, MoneyItem, Wallet, move_money, revenue_account
+from billow.billing.wallet import (
+    NO_TAX,
+    ItemTax,
+    MoneyItem,
+    Wallet,
+    move_money,
+    revenue_account,
+)
 from billow.catalog import cache as catalog_cache
 from billow.catalog.models import Tariff
 from billow.catalog.pricing import period_after_trial
@@ -52,8 +60,8 @@ def settle_locked(
     paid and confirm its promo uses. The caller checked ``wallet.can_pay(order.total)`` and
     saves ``order`` (``status``, ``paid_at``). ``client`` and ``items`` save their reads when
     the caller has them at hand; items not yet saved (no pk) get their service set and are left
-    for the caller to insert (once, with it). Returns the keys of the item charges, which the
-    order's invoice documents (the caller links them: ``link_charges_to_invoice``)."""
+    for the caller to insert (once, with it). Returns the keys of the charges written, for the
+    caller to link to the order's invoice (``billing.documents.attach_invoice``)."""
     client = client or Client.objects.get(pk=order.client_id)
     if items is None:
         items = list(order.items.select_related("tariff"))
@@ -155,8 +163,11 @@ def _charge(
     actor: Actor | None,
 ) -> str:
     """The first period [start, end) of ``svc`` (created paid until ``end``): the first hour
-    of an hourly service under its service-hour key, else the first period (0 for a trial)."""
+    of an hourly service under its service-hour key, else the first period (0 for a trial).
+    The expense records the item's tax (a refund gives back its share); the order posts it
+    (``_post_tax``) and its invoice documents the charge."""
     wallet_key = (order.client_id, order.provider_id, order.currency)
+    tax = item_tax(order, item)
     if opening.hourly:
         assert isinstance(opening.start, datetime)
         money = MoneyItem.hour_charge(
@@ -165,7 +176,7 @@ def _charge(
             hour_start=opening.start,
             amount_minor=item.net_minor,
             description=f"order {order.pk}",
-            tax=NO_TAX,  # the order posts its tax itself (_post_tax) and its invoice documents it
+            tax=tax,
         )
     else:
         money = MoneyItem.period_charge(
@@ -175,10 +186,22 @@ def _charge(
             period_to=opening.end,
             amount_minor=item.net_minor,
             description=f"order {order.pk}",
-            tax=NO_TAX,  # the order posts its tax itself (_post_tax) and its invoice documents it
+            tax=tax,
         )
+    money = replace(money, post_tax=False)
     move_money(money, wallet.account, now=now, actor=actor, documents=False)
     return money.key
+
+
+def item_tax(order: Order, item: OrderItem) -> ItemTax:
+    """An item's tax as the order's quote priced it: all of it, the part added on top, the
+    rate (the quote snapshot's lines of the item)."""
+    lines = [x for x in order.quote.get("lines", []) if x.get("item") == item.key]
+    tax = sum(int(x.get("tax_minor", 0)) for x in lines)
+    if not tax:
+        return NO_TAX
+    rate = max((Decimal(x.get("tax_rate", "0")) for x in lines), default=Decimal(0))
+    return ItemTax(tax_minor=tax, tax_added_minor=min(item.tax_added_minor, tax), rate=rate)
 
 
 def _post_tax(order: Order, items: list[OrderItem], wallet: Wallet, actor: Actor | None) -> None:

@@ -109,8 +109,9 @@ def test_a_paid_checkout_runs_a_pinned_number_of_statements(
     # order update, release; plus 5 catalog version checks of the tests' cache (28 before);
     # plus the SAVEPOINT / RELEASE around the ledger's small path (25 before), so a database
     # error there leaves the checkout's transaction usable, less the balance UPDATE that now
-    # rides in the ledger's INSERT statement; plus the UPDATE marking the item charges as
-    # documented by the order's invoice (so document_pending_charges never issues them again)
+    # rides in the ledger's INSERT statement; plus the link of the order's charges to its
+    # invoice (issued last, so the charges are written before it exists: issue 12, every
+    # charge is documented)
     with django_assert_max_num_queries(27):
         result = direct_order(shop, client)
     assert result.paid

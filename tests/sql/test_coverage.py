@@ -44,6 +44,8 @@ COVERED = {
     "billow.api.sql.complete_sql": "test_api_sql.py::test_the_idempotency_claim_*",
     "billow.api.sql.hit_sql": "test_api_sql.py::test_the_throttle_counter_*",
     "billow.invoicing.sql.bump_sql": "test_invoicing_sql.py::test_the_bump_numbers_as_the_orm",
+    "billow.invoicing.sql.invoice_insert_sql": "test_invoicing_sql.py::test_the_invoice_insert_*",
+    "billow.invoicing.sql.line_insert_sql": "test_invoicing_sql.py::test_the_line_insert_*",
     "billow.billing.sql.wallet_sql": "test_billing_sql.py::test_the_wallet_lock_reads_*",
     "billow.billing.sql.expense_insert_sql": "test_billing_sql.py::test_the_expense_insert_*",
 }

@@ -42,7 +42,9 @@ class MoneyItem:
 
     ``tax``: None = priced by ``write_money`` (see the module docstring). ``proration`` and
     ``list_price_minor``: a partial period's share and the whole period's price, shown on the
-    invoice line."""
+    invoice line; ``label``: the service's name there (looked up when empty). ``post_tax``
+    False: the expense records the tax, but only the amount moves here (the checkout posts an
+    order's tax in its own transactions)."""
 
     service_id: int
     wallet_key: WalletKey
@@ -56,6 +58,8 @@ class MoneyItem:
     tax: ItemTax | None = None
     proration: Fraction | None = None
     list_price_minor: int | None = None
+    label: str = ""  # how the invoice line names the service ("": looked up)
+    post_tax: bool = True  # False: the caller posts the tax itself (a checkout, per order)
 
     @classmethod
     def period_charge(
@@ -126,6 +130,16 @@ class MoneyItem:
     def gross_minor(self) -> int:
         return self.amount_minor + self.item_tax.tax_added_minor
 
+    @property
+    def posted_tax(self) -> ItemTax:
+        """The tax this movement posts (none when the caller posts it)."""
+        return self.item_tax if self.post_tax else NO_TAX
+
+    @property
+    def posted_minor(self) -> int:
+        """What this movement moves from or to the wallet."""
+        return self.amount_minor + self.posted_tax.tax_added_minor
+
 
 def revenue_account(provider_id: int, currency: str) -> int:
     """The provider's revenue account id in ``currency`` (created on first use)."""
@@ -158,7 +172,7 @@ def write_money(
 
     items = price_items_tax(items)
     accounts = _accounts(items)
-    postings = [_posting(item, wallets, accounts, actor) for item in items if item.gross_minor]
+    postings = [_posting(item, wallets, accounts, actor) for item in items if item.posted_minor]
     txn_ids = iter(post_transactions_bulk(postings, now=now).transaction_ids if postings else [])
     links = docs.document_items(items, now=now, actor=actor) if documents else docs.NO_LINKS
     rows = [
@@ -173,7 +187,7 @@ def write_money(
             item.period_to,
             item.amount_minor,
             item.wallet_key[2],
-            next(txn_ids) if item.gross_minor else None,
+            next(txn_ids) if item.posted_minor else None,
             item.description,
             now,
             item.item_tax.tax_minor,
@@ -210,9 +224,9 @@ def _accounts(items: Sequence[MoneyItem]) -> dict[tuple[int, str], tuple[int, in
     out: dict[tuple[int, str], tuple[int, int | None]] = {}
     taxed: set[tuple[int, str]] = set()
     for item in items:
-        if item.gross_minor:
+        if item.posted_minor:
             out[(item.wallet_key[1], item.wallet_key[2])] = (0, None)
-            if item.item_tax.tax_minor:
+            if item.posted_tax.tax_minor:
                 taxed.add((item.wallet_key[1], item.wallet_key[2]))
     for provider_id, currency in out:
         payable = (
@@ -230,9 +244,9 @@ def _posting(
 ) -> Posting:
     wallet = wallets[item.wallet_key]
     income, payable = accounts[(item.wallet_key[1], item.wallet_key[2])]
-    tax = item.item_tax
+    tax = item.posted_tax
     sign = 1 if item.is_charge else -1
-    legs = [(wallet, -sign * item.gross_minor)]
+    legs = [(wallet, -sign * item.posted_minor)]
     if item.amount_minor - tax.included_minor:
         legs.append((income, sign * (item.amount_minor - tax.included_minor)))
     if tax.tax_minor:

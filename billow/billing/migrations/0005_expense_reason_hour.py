@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0003_expense_tax_and_documents'),
+        ('billing', '0004_expense_credit_note_partial_index'),
     ]
 
     operations = [
