@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from billow.billing.actions import renew_service
 from billow.catalog import actions as catalog
+from billow.core.errors import BillowError
 from billow.notifications.models import Notification
 from billow.services.states import ServiceStatus
 from tests.billing.world import World, at
@@ -150,3 +152,27 @@ def test_a_calendar_trial_converts_to_the_rest_of_the_month_at_its_share(
     world.bill(date(2025, 4, 1))
     assert world.expenses(service)[2:] == [("charge", date(2025, 4, 1), date(2025, 5, 1), 3100)]
     assert world.balance(client) == 5000 - 1500 - 3100
+
+
+def test_a_trial_renewed_by_hand_becomes_a_paid_service_from_its_end(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # given a trial until 17 March and 120.00 on the balance
+    world, _, client, service = trial_world(12_000, django_capture_on_commit_callbacks)
+    # when the client pays a year on 12 March
+    renew_service(service=service, period="12m", now=at(date(2025, 3, 12)))
+    # then the year runs from the trial's end, and no trial notice follows
+    service = world.refresh(service)
+    assert (service.period, service.paid_until) == ("12m", date(2026, 3, 17))
+    assert world.expenses(service)[1:] == [("charge", date(2025, 3, 17), date(2026, 3, 17), 10_000)]
+    assert world.balance(client) == 2000
+    with django_capture_on_commit_callbacks(execute=True):
+        world.bill(date(2025, 3, 14))
+        world.bill(date(2025, 3, 17))
+    assert notices(client, "trial_ending") == []
+    assert len(world.expenses(service)) == 2
+    # and renewing "for the trial" is refused, changing nothing
+    with pytest.raises(BillowError) as exc:
+        renew_service(service=service, period="trial", now=at(date(2025, 3, 20)))
+    assert exc.value.code == "trial_not_renewable"
+    assert world.balance(client) == 2000
