@@ -305,6 +305,10 @@ def _price_or_error(
 ) -> tuple[int | None, str]:
     if renew is None:
         return 0, ""
+    if (renew == Period.HOUR) != (r["period"] == Period.HOUR) or renew == Period.TRIAL:
+        # An hourly service renews by the hour and nothing else does (its paid time is a
+        # moment, theirs a date); a trial is no renewal period. Fails alone, as unpriceable.
+        return None, "invalid_auto_renew_period"
     try:
         return service_price(
             book,

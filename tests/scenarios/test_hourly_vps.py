@@ -12,6 +12,8 @@ import pytest
 from billow.billing.actions import delete_service, resume_paid_services
 from billow.billing.hourly import document_hourly_charges, run_hourly_billing
 from billow.billing.models import Expense
+from billow.core.errors import BillowError
+from billow.services.actions import set_service_auto_renew
 from billow.services.states import ServiceStatus
 from tests.billing.world import World
 from tests.scenarios.ordering import module_jobs_inline, order
@@ -139,3 +141,21 @@ def test_an_unpaid_hourly_vps_is_deleted_after_the_auto_delete_period(
     assert world.refresh(service).status == ServiceStatus.DELETED
     assert world.balance(client) == 0
     assert len(hours_charged(service)) == 1
+
+
+def test_a_monthly_service_never_renews_by_the_hour() -> None:
+    # given a tariff sold by the month and by the hour, and a monthly service
+    world = World()
+    tariff = world.tariff("VPS Both", {"1m": 1000, "hour": 2})
+    client = world.client(balance=5000)
+    service = world.service(client, tariff, date(2025, 2, 1))
+    # when the client asks to renew it by the hour: refused, nothing changes
+    with pytest.raises(BillowError) as exc:
+        set_service_auto_renew(service=service, period="hour")
+    assert exc.value.code == "invalid_auto_renew_period"
+    assert world.refresh(service).auto_renew_period == "1m"
+    # and a row that says so anyway fails alone in the daily run, charging nothing
+    type(service).objects.filter(pk=service.pk).update(auto_renew_period="hour")
+    run = world.bill(date(2025, 3, 1))
+    assert run.report["failures"] == [[service.pk, "invalid_auto_renew_period"]]
+    assert world.balance(client) == 4000
