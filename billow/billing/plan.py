@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from billow.billing.proration import is_calendar, next_period_end, opening_period, prorate
@@ -60,6 +60,9 @@ class DueService:
     price_error: str = ""
     period: str = ""  # the service's own period ("trial" until a trial converts)
     prorata_day: int = 1
+    # Hourly services: the tax of each hour of the UTC day (0-23), the day's remainder carried
+    # from hour to hour (``billing.selectors.load_hourly_chunk``); empty: ``tax`` every hour.
+    hour_taxes: tuple[ItemTax, ...] = ()
     tax: ItemTax = NO_TAX
     label: str = ""  # how documents name the service
 
@@ -250,6 +253,8 @@ def _next_span(s: DueService, start: date) -> tuple[date, int, ItemTax]:
         )
         return end, prorate(s.price_minor, fraction), tax
     end = next_period_end(start, s.renew_period, s.billing_mode, s.anchor_day)
+    if s.hour_taxes and isinstance(start, datetime):
+        return end, s.price_minor, s.hour_taxes[start.astimezone(UTC).hour]
     return end, s.price_minor, s.tax
 
 

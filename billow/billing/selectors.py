@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -358,10 +358,44 @@ def load_hourly_chunk(rules: RunRules, lo: int, hi: int | None, book: PriceBook)
     if connection.features.has_select_for_update:
         qs = qs.select_for_update()
     rows = [dict(zip(_HOURLY_FIELDS, r, strict=True)) for r in qs.values_list(*_HOURLY_FIELDS)]
-    services = _due_services(rows, {}, book, hourly=True)
+    services = _with_hour_taxes(_due_services(rows, {}, book, hourly=True))
     terms = ClientBillingSettings.objects.filter(client_id__in=client_ids)
     wallets, wallet_ids = build_wallets(wallet_rows, (s.wallet_key for s in services), terms)
     return ChunkData(services, wallets, wallet_ids, _hours_charged(rows, rules))
+
+
+def _with_hour_taxes(services: list[DueService]) -> list[DueService]:
+    """Each taxed hourly service with the tax of every hour of the day, the remainder carried:
+    hour ``h`` (UTC) is taxed ``T(h + 1) - T(h)``, ``T(n)`` being the tax of ``n`` hours'
+    price, so a day's hours carry the tax of the day's amount (0.02 an hour at 19 % is not
+    0.00 of tax every hour, but 0.38 a day in all; the service's hours of a day, however many,
+    are never more than one minor unit from their exact share). One pricing per distinct price
+    and kind of payer (``price_taxes`` caches)."""
+    taxed = [
+        s for s in services if s.tax is not NO_TAX and not s.tax.reverse_charge and s.price_minor
+    ]
+    if not taxed:
+        return services
+    hours = range(1, 25)
+    taxes = price_taxes(
+        [
+            TaxQuery(s.id, s.client_id, s.provider_id, (s.price_minor or 0) * n)
+            for s in taxed
+            for n in hours
+        ]
+    )
+    by_id: dict[int, tuple[ItemTax, ...]] = {}
+    for i, s in enumerate(taxed):
+        cumulative = [ItemTax(rate=s.tax.rate), *taxes[i * 24 : (i + 1) * 24]]
+        by_id[s.id] = tuple(
+            ItemTax(
+                cumulative[h + 1].tax_minor - cumulative[h].tax_minor,
+                cumulative[h + 1].tax_added_minor - cumulative[h].tax_added_minor,
+                s.tax.rate,
+            )
+            for h in range(24)
+        )
+    return [replace(s, hour_taxes=by_id[s.id]) if s.id in by_id else s for s in services]
 
 
 def _hours_charged(rows: list[dict[str, Any]], rules: RunRules) -> frozenset[tuple[int, date]]:

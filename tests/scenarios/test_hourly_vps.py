@@ -5,14 +5,18 @@ payment, and deleted after the product type's auto-delete period."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from billow.accounts.models import Client
 from billow.billing.actions import delete_service, resume_paid_services
 from billow.billing.hourly import document_hourly_charges, run_hourly_billing
 from billow.billing.models import Expense
 from billow.core.errors import BillowError
+from billow.invoicing.models import TaxRule
+from billow.ledger.selectors import get_reconcile_report
 from billow.services.actions import set_service_auto_renew
 from billow.services.states import ServiceStatus
 from tests.billing.world import World
@@ -159,3 +163,29 @@ def test_a_monthly_service_never_renews_by_the_hour() -> None:
     run = world.bill(date(2025, 3, 1))
     assert run.report["failures"] == [[service.pk, "invalid_auto_renew_period"]]
     assert world.balance(client) == 4000
+
+
+def test_a_days_hours_carry_the_tax_of_the_days_amount(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # given 19 % VAT added for German clients and a VPS at 0.02 an hour ordered at 23:20
+    world = World()
+    TaxRule.objects.create(provider=world.provider, name="VAT", country="DE", rate=Decimal("19"))
+    tariff = world.tariff("VPS Hourly", {"hour": 2})
+    client = world.client(balance=1000)
+    Client.objects.filter(pk=client.pk).update(country="DE")
+    capture = django_capture_on_commit_callbacks
+    ordered = datetime(2025, 3, 9, 23, 20, tzinfo=UTC)
+    service = order(world, client, tariff, "hour", now=ordered, capture=capture)
+    # when the hourly run charges every hour of 10 March
+    for h in range(24):
+        run_hourly_billing(now=datetime(2025, 3, 10, h, tzinfo=UTC))
+    # then the 24 hours (0.48) carry 0.09 of tax: 19 % of 0.48 is 0.0912, where 0.02 an hour
+    # would round to 0.00 every hour; no hour carries more than a cent
+    day = Expense.objects.filter(service=service, period_from=date(2025, 3, 10))
+    assert day.count() == 24
+    taxes = list(day.order_by("key").values_list("tax_minor", flat=True))
+    assert (sum(taxes), max(taxes)) == (9, 1)
+    assert set(day.values_list("tax_added_minor", flat=True)) == {0, 1}
+    assert world.balance(client) == 1000 - 2 - 48 - 9
+    assert get_reconcile_report().ok
