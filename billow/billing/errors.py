@@ -9,6 +9,7 @@
 - ``tariff_inactive``: the new tariff cannot be ordered any more.
 - ``nothing_to_change``: the change would leave the service as it is.
 - ``daily_not_renewable``: daily services are charged by the run, never renewed by hand.
+- ``trial_not_renewable``: a service is renewed for a paid period, never for a trial.
 - ``invalid_credit_limit`` / ``credit_limit_with_postpaid``: bad billing settings.
 - pricing codes from the catalog pass through (``period_not_offered``,
   ``addon_value_out_of_range``, ``addon_step_mismatch``, ``addon_edit_forbidden``, ...).

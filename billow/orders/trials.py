@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from billow.accounts.models import Provider, TrialScope
 from billow.catalog import cache as catalog_cache
@@ -55,7 +54,6 @@ def check_trials_available(
     provider_id: int,
     items: Sequence[TrialItem],
     tariffs: Mapping[int, Tariff],
-    ignore_order_id: int | None = None,
 ) -> None:
     """Refuse ``trial_already_used`` when an item orders a trial the client took before (in
     the provider's scope), or two items order the same one. Costs nothing without trials."""
@@ -78,8 +76,6 @@ def check_trials_available(
     used = TrialUse.objects.filter(client_id=client_id).filter(
         **{f"{field}__in": {scope_id(t) for t in trials}}
     )
-    if ignore_order_id is not None:
-        used = used.filter(~Q(order_id=ignore_order_id))
     taken = set(used.values_list(field, flat=True))
     for tariff in trials:
         if scope_id(tariff) in taken:
