@@ -18,6 +18,7 @@ from billow.core.errors import BillowError
 from billow.invoicing.models import TaxRule
 from billow.ledger.selectors import get_reconcile_report
 from billow.services.actions import set_service_auto_renew
+from billow.services.models import ServiceOperation
 from billow.services.states import ServiceStatus
 from tests.billing.world import World
 from tests.scenarios.ordering import module_jobs_inline, order
@@ -109,8 +110,9 @@ def test_an_hourly_vps_is_suspended_when_the_balance_runs_out_and_resumed_by_a_p
         with capture(execute=True):
             report = run_hourly_billing(now=t0 + n * HOUR)
     assert report["unpaid"] == 1 and len(hours_charged(service)) == 3
-    # when a payment comes at 15:40, it resumes from the 15:00 hour (the suspended hours free)
-    world.topup(client, 100)
+    # when a payment of 0.04 comes at 15:40, it resumes from the 15:00 hour (the suspended
+    # hours free)
+    world.topup(client, 4)
     with capture(execute=True):
         resumed = resume_paid_services(
             client_id=client.pk, currency="USD", now=t0 + timedelta(hours=5, minutes=40)
@@ -120,7 +122,21 @@ def test_an_hourly_vps_is_suspended_when_the_balance_runs_out_and_resumed_by_a_p
     assert service.status == ServiceStatus.ACTIVE
     assert service.paid_until_at == t0 + 6 * HOUR
     assert hours_charged(service)[-1] == f"hour:{service.pk}:2025-03-10T15"
-    assert world.balance(client) == 98
+    assert world.balance(client) == 2
+    # and when that runs out at 17:00 it is suspended again the same day, through the module
+    for n in (6, 7):
+        with capture(execute=True):
+            run_hourly_billing(now=t0 + n * HOUR)
+    assert world.refresh(service).status == ServiceStatus.SUSPENDED_NONPAYMENT
+    assert len(hours_charged(service)) == 5 and world.balance(client) == 0
+    assert sorted(
+        ServiceOperation.objects.filter(service=service, operation="suspend").values_list(
+            "idempotency_key", "status"
+        )
+    ) == [
+        (f"suspend:{service.pk}:2025-03-10", "succeeded"),
+        (f"suspend:{service.pk}:2025-03-10:2", "succeeded"),
+    ]
 
 
 def test_an_unpaid_hourly_vps_is_deleted_after_the_auto_delete_period(

@@ -7,8 +7,10 @@ status move is checked against ``states.ALLOWED_TRANSITIONS`` before anything is
 illegal move refuses the whole set (``invalid_transition``) and writes nothing. A service that
 left its expected status meanwhile is found by the conditional UPDATE itself
 (``service_changed``): the caller's transaction then rolls back. Operation keys
-are built here: ``<operation>:<service_id>:<day>`` for status changes, ``prolong:<service_id>:
-<new paid-until>`` for renewals, so a rerun of the same day or period queues nothing new.
+are built here: ``<operation>:<service_id>:<day>`` for status changes (numbered ``:2``,
+``:3`` for a second change of the same kind that day, an hourly service's), ``prolong:
+<service_id>:<new paid-until>`` for renewals, so a rerun of the same day or period queues
+nothing new.
 """
 
 from __future__ import annotations
@@ -143,7 +145,7 @@ def apply_transitions(
     for (from_status, target, sub), ids in groups.items():
         _update_group(from_status, target, sub, ids, now)
     ServiceEvent.objects.bulk_create(events, batch_size=2000)
-    return _insert_operations(operations)
+    return _insert_operations(_fresh_keys(operations))
 
 
 def _check_move(c: Move) -> None:
@@ -225,6 +227,29 @@ def _operation(c: Move, op: str, now: datetime) -> ServiceOperation:
         from_status=c.from_status,
         created_at=now,
     )
+
+
+def _fresh_keys(operations: list[ServiceOperation]) -> list[ServiceOperation]:
+    """A status change that was applied (its conditional UPDATE moved the service) is a new
+    transition even when one of the same day already ran (an hourly service suspended,
+    resumed by a payment and suspended again the same day): its operation gets the day's key
+    numbered (``suspend:7:2025-03-10:2``) instead of being dropped as a replay, which would
+    leave the service in progress with nothing to finish it. A key still queued is kept."""
+    keys = [op.idempotency_key for op in operations]
+    done = set(
+        ServiceOperation.objects.filter(idempotency_key__in=keys)
+        .exclude(status=OperationStatus.QUEUED)
+        .values_list("idempotency_key", flat=True)
+    )
+    if not done:
+        return operations
+    for op in operations:
+        if op.idempotency_key in done:
+            taken = ServiceOperation.objects.filter(
+                idempotency_key__startswith=f"{op.idempotency_key}:"
+            ).count()
+            op.idempotency_key = f"{op.idempotency_key}:{taken + 2}"
+    return operations
 
 
 def _insert_operations(operations: list[ServiceOperation]) -> list[ServiceOperation]:
