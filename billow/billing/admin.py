@@ -7,20 +7,26 @@ import json
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
 
-from billow.billing.actions import delete_service, set_client_billing_settings
+from billow.billing.actions import credit_charge, delete_service, set_client_billing_settings
+from billow.billing.forms import ChargeCreditForm
 from billow.billing.models import (
     BillingRun,
     BillingRunChunk,
     ClientBillingSettings,
     Expense,
+    ExpenseKind,
     PendingChange,
 )
 from billow.core.actors import Actor
@@ -51,15 +57,70 @@ class ExpenseAdmin(ReadOnlyMixin, ModelAdmin):
         "period_from",
         "period_to",
         "amount_minor",
+        "tax_minor",
         "currency",
+        "invoice",
         "created_at",
     ]
     list_filter = ["kind", "reason", "currency"]
     search_fields = ["key", "service__id", "client__name"]
-    raw_id_fields = ["service", "client", "provider", "transaction"]
+    raw_id_fields = ["service", "client", "provider", "transaction", "invoice", "credit_note"]
     readonly_fields = [f.name for f in Expense._meta.fields]
     date_hierarchy = "period_from"
     show_full_result_count = False
+    actions_detail = ["credit_charge_detail"]
+
+    def has_credit_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.has_perm("invoicing.add_creditnote"))
+
+    @action(description=_("Issue credit note"), url_path="credit", permissions=["credit"])
+    def credit_charge_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return HttpResponseRedirect(
+            reverse(f"{self.admin_site.name}:billing_expense_credit", args=[object_id])
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        credit = path(
+            "<path:object_id>/credit-note/",
+            self.admin_site.admin_view(self.credit_view),
+            name="billing_expense_credit",
+        )
+        return [credit, *super().get_urls()]
+
+    def credit_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """GET shows the form; POST credits the charge once per form nonce (``credit_charge``:
+        the balance gets the amount and its tax back, a credit note carries the reason)."""
+        if not self.has_credit_permission(request):
+            raise PermissionDenied
+        charge = get_object_or_404(Expense, pk=object_id, kind=ExpenseKind.CHARGE)
+        form = ChargeCreditForm(request.POST or None, currency=charge.currency)
+        if request.method == "POST" and form.is_valid():
+            try:
+                credit = credit_charge(
+                    charge=charge,
+                    amount_minor=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    nonce=form.cleaned_data["nonce"],
+                    actor=Actor.staff(request.user),
+                )
+            except BillowError as exc:
+                form.add_error(None, f"{exc.message} ({exc.code})")
+            else:
+                self.message_user(
+                    request, _("Credited: expense #%s.") % credit.pk, messages.SUCCESS
+                )
+                return HttpResponseRedirect(
+                    reverse(f"{self.admin_site.name}:billing_expense_change", args=[charge.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Issue credit note"),
+            "charge": charge,
+            "invoice": charge.invoice or _("no invoice yet"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/billing/credit_charge.html", context)
 
 
 @admin.register(PendingChange)

@@ -75,6 +75,7 @@ def document_items(items: Sequence[MoneyItem], *, now: datetime, actor: Any) -> 
         note = _credit_back(items[n], now=now, actor=actor)
         if note is not None:
             links.credit_notes[n] = note
+    # TODO(issue 12, h2): deliver_after_commit(credit_note_ids=links.credit_notes.values()).
     return links
 
 
@@ -115,6 +116,8 @@ def _invoice_charges(
     for k, invoice in zip(keys, invoices, strict=True):
         for n in groups[k]:
             links.invoices[n] = invoice.pk
+    # TODO(issue 12, h2): deliver_after_commit(invoice_ids=[i.pk for i in invoices]) once
+    # billow.invoicing.delivery is merged (the coordinator wires it).
 
 
 def _postpaid(keys: Iterable[tuple[int, int, str]]) -> set[tuple[int, int, str]]:
@@ -208,26 +211,30 @@ def attach_invoice(*, invoice_id: int, keys: Sequence[str]) -> int:
 
 
 def _credit_back(item: MoneyItem, *, now: datetime, actor: Any) -> int | None:
-    """A credit note for a refund or credit against the invoices of the charges of the days it
-    gives back, newest first, each credited at most what is left of it; the id of the last
-    one issued (None when those charges were never documented)."""
-    invoices = list(
-        Invoice.objects.filter(
-            pk__in=Expense.objects.filter(
-                service_id=item.service_id,
-                kind=ExpenseKind.CHARGE,
-                invoice__isnull=False,
-                period_to__gt=item.period_from,
-                period_from__lt=item.period_to,
-            ).values("invoice_id")
-        ).order_by("-id")
-    )
+    """A credit note for a refund or credit against the invoice it names, else the invoices of
+    the charges of the days it gives back, newest first, each credited at most what is left of
+    it (``credit_note_exceeds_invoice`` when the one named has not enough left); the id of the
+    last one issued (None when those charges were never documented)."""
+    if item.invoice_id is not None:
+        invoices = list(Invoice.objects.filter(pk=item.invoice_id))
+    else:
+        invoices = list(
+            Invoice.objects.filter(
+                pk__in=Expense.objects.filter(
+                    service_id=item.service_id,
+                    kind=ExpenseKind.CHARGE,
+                    invoice__isnull=False,
+                    period_to__gt=item.period_from,
+                    period_from__lt=item.period_to,
+                ).values("invoice_id")
+            ).order_by("-id")
+        )
     left = item.gross_minor
     tax, added = item.item_tax.tax_minor, item.item_tax.tax_added_minor
     last = None
     for invoice in invoices:
         room = invoice.total_minor - sum(n.amount_minor for n in invoice.credit_notes.all())
-        part = min(left, room)
+        part = left if item.invoice_id is not None else min(left, room)
         if part <= 0:
             continue
         part_tax = tax if part == left else tax * part // left
@@ -237,7 +244,7 @@ def _credit_back(item: MoneyItem, *, now: datetime, actor: Any) -> int | None:
             amount_minor=part,
             subtotal_minor=part - part_added,
             tax_minor=part_tax,
-            reason=str(ExpenseReason(item.reason).label),
+            reason=item.description or str(ExpenseReason(item.reason).label),
             reference=item.key,
             actor=actor,
             now=now,
@@ -328,4 +335,5 @@ def document_pending_charges(
         )
         for k, invoice in zip(keys, invoices, strict=True):
             Expense.objects.filter(pk__in=[r[0] for r in groups[k]]).update(invoice=invoice)
+        # TODO(issue 12, h2): deliver_after_commit(invoice_ids=[i.pk for i in invoices]).
     return invoices

@@ -11,6 +11,9 @@
 - ``daily_not_renewable``: daily services are charged by the run, never renewed by hand.
 - ``trial_not_renewable``: a service is renewed for a paid period, never for a trial.
 - ``invalid_credit_limit`` / ``credit_limit_with_postpaid``: bad billing settings.
+- ``reason_required``, ``invalid_credit_amount``, ``not_a_charge``, ``credit_exceeds_charge``:
+  a staff credit without a reason, not positive, of something else than a charge, or of more
+  than is left of the charge.
 - pricing codes from the catalog pass through (``period_not_offered``,
   ``addon_value_out_of_range``, ``addon_step_mismatch``, ``addon_edit_forbidden``, ...).
 """

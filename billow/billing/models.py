@@ -24,6 +24,7 @@ class ExpenseReason(models.TextChoices):
     DOWNGRADE = "downgrade", _("Tariff downgrade (prorated credit)")
     ADDONS = "addons", _("Addon change (prorated)")
     DELETION = "deletion", _("Deletion (unused part)")
+    STAFF_CREDIT = "staff_credit", _("Credit by staff")
     HOUR = "hour", _("Hourly charge")
 
 

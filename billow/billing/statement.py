@@ -36,6 +36,7 @@ def _sentences() -> dict[tuple[str, str], str]:
         (K.CREDIT, R.DOWNGRADE): gettext("Tariff downgrade credit for %(service)s, %(period)s"),
         (K.CREDIT, R.ADDONS): gettext("Addon reduction credit for %(service)s, %(period)s"),
         (K.REFUND, R.DELETION): gettext("Refund of the unused part of %(service)s, %(period)s"),
+        (K.CREDIT, R.STAFF_CREDIT): gettext("Credit for %(service)s, %(period)s"),
     }
 
 

@@ -3,7 +3,8 @@
 A charge is taxed like a checkout line (``billow.invoicing.tax``, the selection
 ``invoicing.selectors.list_tax_rules_for_payer`` makes, once per provider and kind of payer):
 the provider's active rules, the client
-group's rules in their place when the client's group has any, the payer's country and region
+group's rules in their place when the client's group has any, the client's personal rate in
+place of both, the payer's country and region
 (the client's document payer, ``invoicing.selectors.get_document_payers``, else the client's
 country), per line the rules of the service's product type, included or added, rounded once
 per line and rule. EU business payers with a valid VAT number in another member state than the
@@ -47,6 +48,7 @@ class PayerTaxInfo:
     country: str
     region: str
     reverse_charge: bool = False
+    personal_client_id: int | None = None  # set when the client has a personal rate
 
 
 def price_items_tax(items: Sequence[MoneyItem]) -> list[MoneyItem]:
@@ -89,7 +91,8 @@ def price_taxes(queries: Sequence[TaxQuery]) -> list[ItemTax]:
     taxed = [q for q in queries if provider_rules[q.provider_id] and q.amount_minor]
     if not taxed:
         return [NO_TAX] * len(queries)
-    payers = payer_tax_info({(q.client_id, q.provider_id) for q in taxed})
+    personal = {r.client_id for rules in provider_rules.values() for r in rules if r.client_id}
+    payers = payer_tax_info({(q.client_id, q.provider_id) for q in taxed}, personal)
     needs_product = {
         q.service_id
         for q in taxed
@@ -114,6 +117,7 @@ def price_taxes(queries: Sequence[TaxQuery]) -> list[ItemTax]:
                 group_ids=who.group_ids,
                 country=who.country,
                 region=who.region,
+                client_id=who.personal_client_id,
             )
         product = q.product_type or product_types.get(q.service_id, "")
         key = (q.amount_minor, q.provider_id, who, product)
@@ -137,9 +141,12 @@ def line_tax(amount_minor: int, rules: Sequence[TaxRuleInfo], product_type: str)
     )
 
 
-def payer_tax_info(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], PayerTaxInfo]:
-    """Per (client, provider): the client's groups, its payer's place and whether reverse
-    charge applies. Two queries per ``PAYER_BATCH`` clients."""
+def payer_tax_info(
+    pairs: set[tuple[int, int]], personal: set[int] | frozenset[int] = frozenset()
+) -> dict[tuple[int, int], PayerTaxInfo]:
+    """Per (client, provider): the client's groups, its payer's place, whether reverse charge
+    applies, and the client when it is among ``personal`` (clients with a personal rate).
+    Three queries per ``PAYER_BATCH`` clients."""
     client_ids = sorted({c for c, _p in pairs})
     payers = get_document_payers(client_ids)
     groups: dict[int, list[int]] = defaultdict(list)
@@ -159,6 +166,7 @@ def payer_tax_info(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], PayerTa
             country,
             region,
             payer is not None and reverse_charge_applies(provider_id, payer),
+            client_id if client_id in personal else None,
         )
     return out
 

@@ -112,9 +112,11 @@ def issue_invoice(
     paid: bool = False,
     actor: Actor | None = None,
     now: datetime | None = None,
+    reverse_charge: bool = False,
 ) -> Invoice:
     """Issue a numbered invoice with ``lines`` (``invoice_empty`` without any); ``paid``
-    issues it already paid (an order paid from the balance in the same transaction).
+    issues it already paid (an order paid from the balance in the same transaction);
+    ``reverse_charge`` marks an EU B2B sale without VAT.
 
     Guarantees: the number is the next gapless one for (provider, year); totals are the sums of
     the lines; payer and provider details are snapshotted. The counter row stays locked until
@@ -147,6 +149,7 @@ def issue_invoice(
                     issued_at=moment,
                     status=InvoiceStatus.PAID if paid else InvoiceStatus.ISSUED,
                     paid_at=moment if paid else None,
+                    reverse_charge=reverse_charge,
                 )
             ]
         )

@@ -1,4 +1,5 @@
-"""Staff admin: tax rules (editable), invoices and credit notes (read-only, PDF download)."""
+"""Staff admin: tax rules and the providers' VAT registrations (editable), invoices and credit
+notes (read-only, PDF download; staff credit notes are issued from a charge, billing admin)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
-from billow.invoicing.models import CreditNote, Invoice, InvoiceLine, TaxRule
+from billow.invoicing.models import (
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    ProviderTaxProfile,
+    TaxRule,
+)
 
 
 @admin.register(TaxRule)
@@ -20,6 +27,7 @@ class TaxRuleAdmin(ModelAdmin):
         "name",
         "provider",
         "client_group",
+        "client",
         "country",
         "region",
         "product_type",
@@ -28,6 +36,12 @@ class TaxRuleAdmin(ModelAdmin):
         "is_active",
     )
     list_filter = ("provider", "included", "is_active", "country")
+    raw_id_fields = ("client",)
+
+
+@admin.register(ProviderTaxProfile)
+class ProviderTaxProfileAdmin(ModelAdmin):
+    list_display = ("provider", "country", "vat_number", "eu_reverse_charge")
 
 
 class _ReadOnly(ModelAdmin):
@@ -61,11 +75,13 @@ class InvoiceAdmin(_ReadOnly):
         "client",
         "status",
         "total_minor",
+        "tax_minor",
         "currency",
+        "reverse_charge",
         "issued_at",
         "pdf_link",
     )
-    list_filter = ("provider", "status", "year")
+    list_filter = ("provider", "status", "year", "reverse_charge")
     search_fields = ("reference", "client__name")
     inlines = (LineInline,)
 
@@ -91,4 +107,13 @@ class InvoiceAdmin(_ReadOnly):
 
 @admin.register(CreditNote)
 class CreditNoteAdmin(_ReadOnly):
-    list_display = ("display_number", "invoice", "amount_minor", "currency", "issued_at")
+    list_display = (
+        "display_number",
+        "invoice",
+        "subtotal_minor",
+        "tax_minor",
+        "amount_minor",
+        "currency",
+        "reason",
+        "issued_at",
+    )

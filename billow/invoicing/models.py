@@ -14,13 +14,22 @@ from django.utils.translation import gettext_lazy as _
 
 
 class TaxRule(models.Model):
-    """A tax rate of a provider (optionally only for one client group) for payers in ``country``
-    (blank: any) and ``region`` (blank: the whole country), for one ``product_type`` (blank:
-    any). ``included``: the price already contains the tax; otherwise it is added on top."""
+    """A tax rate of a provider (optionally only for one client group, or for one client: a
+    personal rate) for payers in ``country`` (blank: any) and ``region`` (blank: the whole
+    country), for one ``product_type`` (blank: any). ``included``: the price already contains
+    the tax; otherwise it is added on top."""
 
     provider = models.ForeignKey("accounts.Provider", on_delete=models.CASCADE, related_name="+")
     client_group = models.ForeignKey(
         "accounts.ClientGroup", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    client = models.ForeignKey(
+        "accounts.Client",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("A personal rate: replaces the group's and the provider's rules for them."),
     )
     name = models.CharField(_("name"), max_length=100)
     country = models.CharField(_("payer country"), max_length=2, blank=True)
@@ -37,6 +46,10 @@ class TaxRule(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(rate__gte=0, rate__lte=100), name="tax_rule_rate_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(client__isnull=True) | Q(client_group__isnull=True),
+                name="tax_rule_client_or_group",
             ),
         ]
 

@@ -11,13 +11,21 @@ from billow.invoicing.tax import TaxRuleInfo, select_rules
 
 
 def list_tax_rules_for_payer(
-    *, provider_id: int, group_ids: Iterable[int], country: str, region: str = ""
+    *,
+    provider_id: int,
+    group_ids: Iterable[int],
+    country: str,
+    region: str = "",
+    client_id: int | None = None,
 ) -> tuple[TaxRuleInfo, ...]:
-    """The tax rules for a payer of ``provider_id``. The provider's active rules are cached per
-    process under the catalog token (every tax rule write replaces it)."""
+    """The tax rules for a payer of client ``client_id`` of ``provider_id``. The provider's
+    active rules are cached per process under the catalog token (every tax rule write replaces
+    it)."""
     key = ("tax_rules", provider_id)
     infos = catalog_cache.cached(key, lambda: _active_rules(provider_id))
-    return select_rules(list(infos), group_ids=group_ids, country=country, region=region)
+    return select_rules(
+        list(infos), group_ids=group_ids, country=country, region=region, client_id=client_id
+    )
 
 
 def list_provider_tax_rules(provider_id: int) -> tuple[TaxRuleInfo, ...]:
@@ -40,6 +48,7 @@ def _active_rules(provider_id: int) -> tuple[TaxRuleInfo, ...]:
             country=r.country,
             region=r.region,
             client_group_id=r.client_group_id,
+            client_id=r.client_id,
         )
         for r in rows
     )

@@ -10,8 +10,9 @@ document tax is the sum of the line taxes. So three 0.10 lines at 5 % carry 0.01
 - Included tax: ``tax = round(net x rate / (100 + R))`` with ``R`` the sum of the included
   rates of the line; the line total stays ``net``.
 
-Rule selection (reference §1.16), in ``select_rules``: client-group rules replace the
-provider's rules when the client is in a group that has any; rules for the payer's country beat
+Rule selection (reference §1.16), in ``select_rules``: a client's personal rules replace all
+others when it has any; client-group rules replace the provider's rules when the client is in a
+group that has any; rules for the payer's country beat
 rules for any country; a country rule with a region applies only to that region and is summed
 with the federal (region-less) ones; per line, rules for the line's product type beat rules for
 any product type.
@@ -36,6 +37,7 @@ class TaxRuleInfo:
     country: str = ""
     region: str = ""
     client_group_id: int | None = None
+    client_id: int | None = None  # a personal rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +47,21 @@ class LineTax:
 
 
 def select_rules(
-    rules: Iterable[TaxRuleInfo], *, group_ids: Iterable[int], country: str, region: str
+    rules: Iterable[TaxRuleInfo],
+    *,
+    group_ids: Iterable[int],
+    country: str,
+    region: str,
+    client_id: int | None = None,
 ) -> tuple[TaxRuleInfo, ...]:
-    """The rules that apply to a payer (pure; see the module docstring)."""
+    """The rules that apply to a payer of client ``client_id`` (pure; see the module
+    docstring)."""
     groups = set(group_ids)
     all_rules = list(rules)
-    mine = [r for r in all_rules if r.client_group_id in groups]
-    pool = mine or [r for r in all_rules if r.client_group_id is None]
+    personal = [r for r in all_rules if client_id is not None and r.client_id == client_id]
+    general = [r for r in all_rules if r.client_id is None]
+    mine = [r for r in general if r.client_group_id in groups]
+    pool = personal or mine or [r for r in general if r.client_group_id is None]
     by_country = [r for r in pool if country and r.country == country]
     if by_country:
         return tuple(r for r in by_country if not r.region or r.region == region)

@@ -31,13 +31,12 @@ BUSINESS_KINDS = frozenset({PayerKind.COMPANY, PayerKind.SOLE_PROPRIETOR})
 def normalize_vat_number(number: str, country: str = "") -> str:
     """``number`` compacted with its member-state prefix (``country``'s when it has none;
     Greece is ``EL``), or "" when it is not a valid EU VAT number (format and checksum)."""
-    compact = eu_vat.compact(number or "")
-    if compact[:2].isdigit() or not compact[:2].isalpha():
-        prefix = "EL" if country.upper() == "GR" else country.upper()
-        compact = prefix + compact
+    compact = "".join(c for c in (number or "").upper() if c.isalnum())
+    if not compact[:2].isalpha():
+        compact = ("EL" if country.upper() == "GR" else country.upper()) + compact
     try:
         return str(eu_vat.validate(compact))
-    except ValidationError:
+    except ValidationError:  # unknown prefix, format or checksum
         return ""
 
 

@@ -347,6 +347,7 @@ def _issue_invoice(
         paid=paid,
         actor=actor,
         now=moment,
+        reverse_charge=quote.reverse_charge,
     )
 
 

@@ -66,6 +66,7 @@ class QuoteInput:
     promotions: tuple[PromotionInfo, ...] = ()
     tax_rules: tuple[TaxRuleInfo, ...] = ()
     bonus_redemption: BonusRedemption = no_bonus
+    reverse_charge: bool = False  # EU B2B: no VAT (the rules are empty), the invoice says so
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,7 @@ class Quote:
     total: Money  # net + added tax = sum of line totals
     bonus: Money
     amount_due: Money
+    reverse_charge: bool = False
 
     @property
     def totals(self) -> dict[str, Money]:
@@ -159,6 +161,7 @@ class Quote:
                 f"{k}_minor": getattr(self, k).amount_minor
                 for k in ("subtotal", "discount", "net", "tax", "total", "bonus", "amount_due")
             },
+            "reverse_charge": self.reverse_charge,
         }
 
 
@@ -386,4 +389,5 @@ def _assemble(
         total=total,
         bonus=bonus,
         amount_due=total - bonus,
+        reverse_charge=q.reverse_charge,
     )

@@ -21,6 +21,7 @@ from billow.core import clock
 from billow.core.money import Money
 from billow.core.periods import Period
 from billow.invoicing.selectors import list_tax_rules_for_payer
+from billow.invoicing.vat import reverse_charge_applies
 from billow.marketing.promo_rules import PromotionInfo
 from billow.marketing.promo_selectors import (
     check_promo_code,
@@ -133,10 +134,19 @@ def build_quote_input(
         )
     country, region = payer_location(client, payer)
     rules = list_tax_rules_for_payer(
-        provider_id=provider_id, group_ids=group_ids, country=country, region=region
+        provider_id=provider_id,
+        group_ids=group_ids,
+        country=country,
+        region=region,
+        client_id=client.pk,
     )
+    reverse = payer is not None and reverse_charge_applies(provider_id, payer)
     return QuoteInput(
-        currency=currency, items=tuple(quote_items), promotions=tuple(promos), tax_rules=rules
+        currency=currency,
+        items=tuple(quote_items),
+        promotions=tuple(promos),
+        tax_rules=() if reverse else rules,  # EU B2B: the buyer accounts for the VAT
+        reverse_charge=reverse,
     )
 
 

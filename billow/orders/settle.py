@@ -198,6 +198,8 @@ def item_tax(order: Order, item: OrderItem) -> ItemTax:
     rate (the quote snapshot's lines of the item)."""
     lines = [x for x in order.quote.get("lines", []) if x.get("item") == item.key]
     tax = sum(int(x.get("tax_minor", 0)) for x in lines)
+    if order.quote.get("reverse_charge"):
+        return ItemTax(reverse_charge=True)
     if not tax:
         return NO_TAX
     rate = max((Decimal(x.get("tax_rate", "0")) for x in lines), default=Decimal(0))

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
+from billow.accounts.actions import create_payer
 from billow.billing.actions import delete_service
 from billow.billing.models import Expense
-from billow.invoicing.models import CreditNote, TaxRule
+from billow.invoicing.models import CreditNote, Invoice, ProviderTaxProfile, TaxRule
 from billow.ledger.models import AccountKind, LedgerAccount
 from billow.ledger.selectors import get_reconcile_report
-from billow.orders import actions
+from billow.orders import actions, selectors
 from billow.services.models import Service
 from tests.orders.shop import Shop
 from tests.orders.test_checkout import add
@@ -59,3 +60,40 @@ def test_a_checkout_charge_records_its_tax_and_a_refund_gives_its_share_back(
     )
     assert refund.credit_note_id == note.pk
     assert get_reconcile_report().ok
+
+
+def test_the_checkout_quote_applies_a_personal_rate(shop: Shop) -> None:
+    # given 19 % for Germany and a personal 0 % for one client
+    TaxRule.objects.create(provider=shop.provider, name="VAT DE", country="DE", rate=19)
+    client = shop.client(balance=5000)
+    TaxRule.objects.create(provider=shop.provider, name="Exempt", client=client, rate=0)
+    add(shop, client)
+    # when the cart is priced, then no tax is added for that client
+    quote = selectors.get_cart_quote(client=client, provider_id=shop.provider.pk)
+    assert (quote.tax.amount_minor, quote.total.amount_minor) == (0, 1600)
+
+
+def test_a_checkout_by_an_eu_company_is_reverse_charged(shop: Shop) -> None:
+    # given a provider registered for VAT in France with 20 % for French payers, and a German
+    # company with a valid VAT number as the payer
+    ProviderTaxProfile.objects.create(provider=shop.provider, country="FR")
+    TaxRule.objects.create(provider=shop.provider, name="VAT DE", country="DE", rate=19)
+    client = shop.client(balance=5000)
+    payer = create_payer(
+        client=client,
+        kind="company",
+        name="ACME GmbH",
+        tax_id="DE136695976",
+        country="DE",
+        legal_country="DE",
+    )
+    add(shop, client)
+    # when it checks out
+    order = actions.checkout(client=client, provider_id=shop.provider.pk, payer=payer).order
+    # then no VAT: the invoice says reverse charge and the charge records it
+    assert (order.tax_minor, order.total_minor) == (0, 1600)
+    invoice = Invoice.objects.get(pk=order.invoice_id)
+    assert (invoice.reverse_charge, invoice.tax_minor) == (True, 0)
+    charge = Expense.objects.get(client=client)
+    assert (charge.reverse_charge, charge.tax_minor) == (True, 0)
+    assert shop.balance(client) == 5000 - 1600

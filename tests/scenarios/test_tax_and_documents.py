@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from billow.accounts.models import Client, Payer, PayerKind
-from billow.billing.actions import change_addons, change_tariff, delete_service
+from billow.billing.actions import change_addons, change_tariff, delete_service, renew_service
 from billow.billing.models import Expense
 from billow.catalog import actions as catalog
 from billow.invoicing.models import CreditNote, Invoice, ProviderTaxProfile, TaxRule
@@ -54,7 +54,8 @@ def account(world: World, kind: str) -> int:
 
 def assert_documents_add_up() -> None:
     """Every invoice's lines add up to its totals, every line's unit x quantity - discount is
-    its net, every documented expense is on its invoice; the ledger reconciles."""
+    its net, every documented charge is on its invoice, every documented refund or credit adds
+    up to its credit notes (net, tax, total); the ledger reconciles."""
     for invoice in Invoice.objects.prefetch_related("lines"):
         lines = list(invoice.lines.all())
         assert invoice.subtotal_minor == sum(x.net_minor for x in lines)
@@ -68,8 +69,11 @@ def assert_documents_add_up() -> None:
         assert sum(e.tax_minor for e in charged) == invoice.tax_minor
     for note in CreditNote.objects.all():
         assert note.subtotal_minor <= note.amount_minor
-        back = Expense.objects.filter(credit_note=note)
-        assert sum(e.gross_minor for e in back) >= note.amount_minor
+    for back in Expense.objects.exclude(kind="charge").exclude(credit_note=None):
+        notes = list(CreditNote.objects.filter(reference=back.key))  # one, or one per invoice
+        assert back.credit_note_id in {n.pk for n in notes}
+        assert sum(n.amount_minor for n in notes) == back.gross_minor
+        assert sum(n.tax_minor for n in notes) == back.tax_minor
     assert get_reconcile_report().ok
 
 
@@ -276,4 +280,77 @@ def test_the_run_issues_one_invoice_per_client_with_a_line_per_service() -> None
     ]
     assert [x.service_id for x in issued[0].lines.order_by("position")] == [a.pk, b.pk]
     assert world.balance(first) == 10_000 - 4000
+    assert_documents_add_up()
+
+
+def test_a_manual_renewal_is_taxed_and_invoiced() -> None:
+    # given 10.00 + 19 % opened 1 April
+    world = taxed_world("19")
+    client = german(world, 5000)
+    service = world.service(client, world.tariff("VPS", {"1m": 1000}), date(2025, 4, 1))
+    # when the client renews by hand on 20 April
+    renew_service(service=service, now=at(date(2025, 4, 20)))
+    # then the next month is 10.00 + 1.90, on its own paid invoice
+    assert money(service)[-1] == ("charge", date(2025, 5, 1), 1000, 190, 1190)
+    invoice = Invoice.objects.order_by("-id").first()
+    assert invoice is not None
+    assert (invoice.status, invoice.total_minor, invoice.lines.get().period_from) == (
+        "paid",
+        1190,
+        date(2025, 5, 1),
+    )
+    assert_documents_add_up()
+
+
+def test_a_downgrade_credit_reverses_its_tax_with_a_credit_note() -> None:
+    # given 60.00 + 19 % opened 1 April, downgrades credited at once
+    world = taxed_world("19")
+    world.set_product_type(downgrade_policy="now_prorated")
+    client = german(world, 20_000)
+    small = world.tariff("S", {"1m": 3000})
+    service = world.service(client, world.tariff("L", {"1m": 6000}), date(2025, 4, 1))
+    # when it moves to 30.00 on 16 April
+    change_tariff(service=service, tariff=small, now=at(date(2025, 4, 16)))
+    # then 15.00 + 2.85 come back, and a credit note corrects the opening invoice
+    assert money(service)[-1] == ("credit", date(2025, 4, 16), 1500, 285, 1785)
+    assert world.balance(client) == 20_000 - 7140 + 1785
+    note = CreditNote.objects.get()
+    assert (note.amount_minor, note.subtotal_minor, note.tax_minor) == (1785, 1500, 285)
+    assert_documents_add_up()
+
+
+def test_a_refund_after_an_upgrade_credits_both_invoices_newest_first() -> None:
+    # given 30.00 + 19 % opened 1 April (invoice A), upgraded to 60.00 on 16 April (invoice B)
+    world = taxed_world("19")
+    client = german(world, 20_000)
+    large = world.tariff("L", {"1m": 6000})
+    service = world.service(client, world.tariff("S", {"1m": 3000}), date(2025, 4, 1))
+    change_tariff(service=service, tariff=large, now=at(date(2025, 4, 16)))
+    first, second = Invoice.objects.order_by("id")
+    # when deleted with a refund on 21 April (10 of 30 days left of 60.00 = 20.00)
+    delete_service(service=service, when="now", refund=True, now=at(date(2025, 4, 21)))
+    # then 20.00 + 3.80 (20.00 x 8.55/45.00) come back, credited on B up to its total, then A
+    assert money(service)[-1] == ("refund", date(2025, 4, 21), 2000, 380, 2380)
+    notes = [
+        (n.invoice_id, n.amount_minor, n.subtotal_minor, n.tax_minor)
+        for n in CreditNote.objects.order_by("id")
+    ]
+    assert notes == [(second.pk, 1785, 1500, 285), (first.pk, 595, 500, 95)]
+    assert world.balance(client) == 20_000 - 3570 - 1785 + 2380
+    assert_documents_add_up()
+
+
+def test_a_personal_rate_replaces_the_country_rate_for_one_client() -> None:
+    # given 19 % for Germany and a personal 7 % for one German client
+    world = taxed_world("19")
+    special, plain = german(world, 5000), german(world, 5000)
+    TaxRule.objects.create(provider=world.provider, name="Personal", client=special, rate=7)
+    tariff = world.tariff("VPS", {"1m": 1000})
+    a = world.service(special, tariff, date(2025, 4, 1))
+    b = world.service(plain, tariff, date(2025, 4, 1))
+    # when both renew
+    world.bill(date(2025, 5, 1))
+    # then the special client pays 0.70 tax, the other 1.90
+    assert money(a)[-1] == ("charge", date(2025, 5, 1), 1000, 70, 1070)
+    assert money(b)[-1] == ("charge", date(2025, 5, 1), 1000, 190, 1190)
     assert_documents_add_up()

@@ -1,5 +1,5 @@
 """Billing use cases: opening charge, renewal, tariff and addon changes, deletion, resumption
-after a top-up, and client billing settings.
+after a top-up, staff credits, and client billing settings.
 
 Each action is one DB transaction that locks the client's balance account first and the
 service second (the one lock order, shared with the billing run), validates everything before
@@ -8,6 +8,7 @@ raises a ``BillowError`` with a stable code and writes nothing.
 """
 
 from billow.billing.actions.changes import change_addons, change_tariff
+from billow.billing.actions.credits import credit_charge
 from billow.billing.actions.deletion import delete_service
 from billow.billing.actions.renewal import charge_opening, renew_service
 from billow.billing.actions.resume import resume_paid_services
@@ -17,6 +18,7 @@ __all__ = [
     "change_addons",
     "change_tariff",
     "charge_opening",
+    "credit_charge",
     "delete_service",
     "renew_service",
     "resume_paid_services",

@@ -65,6 +65,7 @@ def post_money(
     require: bool = False,
     proration: Fraction | None = None,
     list_price_minor: int | None = None,
+    invoice_id: int | None = None,
 ) -> Expense:
     """Move ``amount`` (tax priced by the checkout's rules, or the share of the tax charged
     that a refund gives back) and issue its document. ``require``: refuse
@@ -81,6 +82,7 @@ def post_money(
         description,
         proration=proration if proration is not None and proration != 1 else None,
         list_price_minor=list_price_minor if proration is not None and proration != 1 else None,
+        invoice_id=invoice_id,
     )
     (item,) = price_items_tax([item])
     if require:

@@ -60,6 +60,7 @@ class MoneyItem:
     list_price_minor: int | None = None
     label: str = ""  # how the invoice line names the service ("": looked up)
     post_tax: bool = True  # False: the caller posts the tax itself (a checkout, per order)
+    invoice_id: int | None = None  # the invoice a refund or credit corrects (None: found)
 
     @classmethod
     def period_charge(
