@@ -102,6 +102,7 @@ class ProviderForm(forms.ModelForm):
             "support_email",
             "site_url",
             "billing_url",
+            "trial_scope",
             "is_active",
             *SELLER_FIELDS,
         ]

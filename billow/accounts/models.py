@@ -11,6 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from billow.core.audit import AuditEvent
 
 
+class TrialScope(models.TextChoices):
+    """How often a client may take a trial: once per tariff, or once per product type (a trial
+    of any VPS tariff uses up the VPS trial)."""
+
+    TARIFF = "tariff", _("Once per client per tariff")
+    PRODUCT_TYPE = "product_type", _("Once per client per product type")
+
+
 class Provider(models.Model):
     """A selling brand. Tariffs, payment methods, taxes, promotions and templates belong to one."""
 
@@ -22,6 +30,9 @@ class Provider(models.Model):
     site_url = models.URLField(_("web site"), blank=True)
     billing_url = models.URLField(_("billing URL"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    trial_scope = models.CharField(
+        _("trials"), max_length=12, choices=TrialScope.choices, default=TrialScope.TARIFF
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # The seller block of invoices and credit notes (snapshotted on each document at issue):
     # on the provider row itself because every issuer already holds it, so the snapshot costs

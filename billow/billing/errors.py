@@ -9,6 +9,7 @@
 - ``tariff_inactive``: the new tariff cannot be ordered any more.
 - ``nothing_to_change``: the change would leave the service as it is.
 - ``daily_not_renewable``: daily services are charged by the run, never renewed by hand.
+- ``trial_not_renewable``: a service is renewed for a paid period, never for a trial.
 - ``invalid_credit_limit`` / ``credit_limit_with_postpaid``: bad billing settings.
 - ``reason_required``, ``invalid_credit_amount``, ``not_a_charge``, ``credit_exceeds_charge``:
   a staff credit without a reason, not positive, of something else than a charge, or of more

@@ -25,6 +25,7 @@ class ExpenseReason(models.TextChoices):
     ADDONS = "addons", _("Addon change (prorated)")
     DELETION = "deletion", _("Deletion (unused part)")
     STAFF_CREDIT = "staff_credit", _("Credit by staff")
+    HOUR = "hour", _("Hourly charge")
 
 
 class Expense(models.Model):

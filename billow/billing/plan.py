@@ -4,17 +4,29 @@
 what to write: charges, new paid-until dates, suspensions, resumptions, deletions and notices.
 Services are processed per client in service-id order against a running balance, so the outcome
 is deterministic and never spends more than balance + credit limit (unless post-paid).
+
+The same plan serves the daily run (dates) and the hourly run (``billing.hourly``): there
+``rules.date`` is the run's moment and an hourly service's ``paid_until`` / ``suspended_on`` are
+aware datetimes, so every started hour up to the moment is charged, one ``Charge`` per hour.
+A trial (``in_trial``) is renewed into its paid period like any renewal, which converts it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from billow.billing.proration import next_period_end
-from billow.billing.wallet.balance import NO_TAX, ItemTax, Wallet, WalletKey, charge_key
+from billow.billing.proration import is_calendar, next_period_end, opening_period, prorate
+from billow.billing.wallet.balance import (
+    NO_TAX,
+    ItemTax,
+    Wallet,
+    WalletKey,
+    charge_key,
+    hour_charge_key,
+)
 from billow.core.periods import Period
 from billow.services.states import AUTO_SUSPENDED, SUSPENDED, ServiceStatus
 
@@ -46,6 +58,11 @@ class DueService:
     auto_delete_days: int = 14
     price_minor: int | None = 0
     price_error: str = ""
+    period: str = ""  # the service's own period ("trial" until a trial converts)
+    prorata_day: int = 1
+    # Hourly services: the tax of each hour of the UTC day (0-23), the day's remainder carried
+    # from hour to hour (``billing.selectors.load_hourly_chunk``); empty: ``tax`` every hour.
+    hour_taxes: tuple[ItemTax, ...] = ()
     tax: ItemTax = NO_TAX
     label: str = ""  # how documents name the service
 
@@ -61,6 +78,14 @@ class DueService:
     @property
     def is_daily(self) -> bool:
         return self.renew_period == Period.DAY
+
+    @property
+    def is_hourly(self) -> bool:
+        return self.renew_period == Period.HOUR
+
+    @property
+    def in_trial(self) -> bool:
+        return self.period == Period.TRIAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +103,8 @@ class Charge:
 
     @property
     def key(self) -> str:
+        if isinstance(self.period_from, datetime):
+            return hour_charge_key(self.service_id, self.period_from)
         return charge_key(self.service_id, self.period_from)
 
 
@@ -193,18 +220,42 @@ def _renew(
     """Charge consecutive periods while they are due and the wallet can pay."""
     assert s.renew_period is not None and s.price_minor is not None
     start = s.paid_until
+    if s.is_hourly and s.status in SUSPENDED and isinstance(day, datetime):
+        # The hours it stood suspended are not charged: paid again, it runs from this hour.
+        start = max(start, day.replace(minute=0, second=0, microsecond=0))
+    origin = start
     for _ in range(MAX_CATCH_UP):
         if start > day:
             break
-        end = next_period_end(start, s.renew_period, s.billing_mode, s.anchor_day)
+        end, amount, tax = _next_span(s, start)
         if (s.id, start) not in charged:
-            if not wallet.can_pay(s.gross_minor):
+            if not wallet.can_pay(amount + tax.tax_added_minor):
                 break
-            wallet.balance_minor -= s.gross_minor
-            plan.charges.append(Charge(s.id, s.wallet_key, start, end, s.price_minor, s.tax))
+            wallet.balance_minor -= amount + tax.tax_added_minor
+            plan.charges.append(Charge(s.id, s.wallet_key, start, end, amount, tax))
         start = end
-    if start != s.paid_until:
+    if start != origin:
         plan.paid_until[s.id] = start
+
+
+def _next_span(s: DueService, start: date) -> tuple[date, int, ItemTax]:
+    """The end, price and tax of the period starting at ``start``. A calendar trial converts
+    on a day other than the 1st: its first paid period follows the pro-rata day and is priced
+    (and taxed) at its share, like a calendar service's first period at checkout."""
+    assert s.renew_period is not None and s.price_minor is not None
+    if s.in_trial and start.day != 1 and is_calendar(s.renew_period, s.billing_mode):
+        _, end, fraction = opening_period(start, s.renew_period, s.billing_mode, s.prorata_day)
+        tax = ItemTax(
+            prorate(s.tax.tax_minor, fraction),
+            prorate(s.tax.tax_added_minor, fraction),
+            s.tax.rate,
+            s.tax.reverse_charge,
+        )
+        return end, prorate(s.price_minor, fraction), tax
+    end = next_period_end(start, s.renew_period, s.billing_mode, s.anchor_day)
+    if s.hour_taxes and isinstance(start, datetime):
+        return end, s.price_minor, s.hour_taxes[start.astimezone(UTC).hour]
+    return end, s.price_minor, s.tax
 
 
 def _auto_delete_due(rules: RunRules, s: DueService) -> bool:
@@ -223,26 +274,33 @@ def _change(s: DueService, to_status: str, reason: str) -> StatusChange:
 def _plan_notices(
     rules: RunRules, services: Sequence[DueService], wallets: dict[WalletKey, Wallet], plan: Plan
 ) -> None:
-    """Renewal notices ``notice_days`` ahead; low balance when the next ``notice_days`` of
-    renewals cost more than the wallet has available."""
+    """Renewal notices ``notice_days`` ahead (a trial's end: once, inside the window); low
+    balance when the next ``notice_days`` of renewals (of hours, for hourly services) cost more
+    than the wallet has available."""
     day = rules.date
     horizon = day + timedelta(days=rules.notice_days)
     gone = {c.service_id for c in plan.changes if c.to_status != ServiceStatus.ACTIVE}
     upcoming: dict[WalletKey, int] = {}
     for s in services:
         paid = plan.paid_until.get(s.id, s.paid_until)
-        if s.id in gone or s.renew_period is None or s.price_minor is None:
+        if s.id in gone:
+            continue
+        active = s.status == ServiceStatus.ACTIVE and not s.delete_at_period_end
+        if s.in_trial and active and day < paid <= horizon:
+            plan.notices.append(_trial_notice(s, paid))
+        if s.renew_period is None or s.price_minor is None:
             continue
         if s.status not in (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED_NONPAYMENT):
             continue
-        if s.is_daily:
-            upcoming[s.wallet_key] = upcoming.get(s.wallet_key, 0) + s.gross_minor * max(
+        if s.is_daily or s.is_hourly:
+            per_day = 24 if s.is_hourly else 1
+            upcoming[s.wallet_key] = upcoming.get(s.wallet_key, 0) + s.gross_minor * per_day * max(
                 rules.notice_days, 1
             )
             continue
         if day < paid <= horizon:
             upcoming[s.wallet_key] = upcoming.get(s.wallet_key, 0) + s.gross_minor
-        if paid == horizon and s.status == ServiceStatus.ACTIVE and not s.delete_at_period_end:
+        if paid == horizon and active and not s.in_trial:
             plan.notices.append(_renewal_notice(s, paid))
     for key, cost in sorted(upcoming.items()):
         wallet = wallets[key]
@@ -265,6 +323,24 @@ def _renewal_notice(s: DueService, paid: date) -> Notice:
     )
 
 
+def _trial_notice(s: DueService, ends: date) -> Notice:
+    context: dict[str, Any] = {
+        "service_id": s.id,
+        "ends_on": ends.isoformat(),
+        "converts_to": s.renew_period or "",
+        "currency": s.currency,
+    }
+    if s.renew_period and s.price_minor is not None:
+        context["amount_minor"] = s.price_minor
+    return Notice(
+        "trial_ending",
+        s.client_id,
+        s.provider_id,
+        context,
+        f"trial_ending:{s.id}:{ends.isoformat()}",
+    )
+
+
 def _low_balance_notice(key: WalletKey, wallet: Wallet, cost: int, day: date) -> Notice:
     client_id, provider_id, currency = key
     return Notice(
@@ -276,5 +352,10 @@ def _low_balance_notice(key: WalletKey, wallet: Wallet, cost: int, day: date) ->
             "available_minor": wallet.available_minor,
             "needed_minor": cost,
         },
-        f"low_balance:{client_id}:{provider_id}:{currency}:{day.isoformat()}",
+        # One a day, also from the hourly run (whose ``day`` is a moment).
+        f"low_balance:{client_id}:{provider_id}:{currency}:{_date_of(day).isoformat()}",
     )
+
+
+def _date_of(day: date) -> date:
+    return day.date() if isinstance(day, datetime) else day

@@ -7,7 +7,7 @@ worth by more than rounding of one line.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from functools import lru_cache
 
@@ -19,6 +19,7 @@ from billow.core.periods import (
     partial_month_fraction,
     period_end,
     to_period,
+    truncate_to_hour,
 )
 
 
@@ -44,14 +45,29 @@ def next_period_end(start: date, period: str, billing_mode: str, anchor_day: int
 
 
 def opening_period(
-    start: date, period: str, billing_mode: str, prorata_day: int
+    start: date, period: str, billing_mode: str, prorata_day: int, *, trial_days: int = 0
 ) -> tuple[date, date, Fraction]:
     """The first period of a service opened on ``start`` and the share of the period price it
-    costs: anniversary (and day) periods are whole; calendar periods follow the pro-rata day."""
+    costs: anniversary (and day) periods are whole; calendar periods follow the pro-rata day;
+    a trial lasts ``trial_days`` days (``invalid_trial_days`` when the tariff has none)."""
+    if to_period(period) is Period.TRIAL:
+        return start, period_end(start, Period.TRIAL, trial_days=trial_days), Fraction(1)
     if is_calendar(period, billing_mode):
         first_from, first_to = calendar_first_period(start, period, prorata_day)
         return first_from, first_to, calendar_first_fraction(start, period, prorata_day)
     return start, next_period_end(start, period, billing_mode, start.day), Fraction(1)
+
+
+def opening_span(
+    moment: datetime, period: str, billing_mode: str, prorata_day: int, *, trial_days: int = 0
+) -> tuple[date, date, Fraction]:
+    """The first period of a service ordered at ``moment``: an hour period is the clock hour
+    (UTC) the order falls in, as aware datetimes (charged per started hour); any other period
+    is ``opening_period`` of the order's date."""
+    if to_period(period) is Period.HOUR:
+        start = truncate_to_hour(moment)
+        return start, start + timedelta(hours=1), Fraction(1)
+    return opening_period(moment.date(), period, billing_mode, prorata_day, trial_days=trial_days)
 
 
 def period_price_fraction(

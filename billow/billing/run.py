@@ -13,12 +13,13 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from billow.billing.autopay import AutoPayReport, execute_autopay, get_auto_payer, plan_autopay
 from billow.billing.models import (
@@ -29,7 +30,7 @@ from billow.billing.models import (
     PendingChange,
     RunStatus,
 )
-from billow.billing.plan import DueService, Plan, RunRules, plan_chunk
+from billow.billing.plan import Charge, DueService, Plan, RunRules, plan_chunk
 from billow.billing.selectors import (
     PriceBook,
     candidate_services,
@@ -46,9 +47,12 @@ from billow.core import clock
 from billow.services.actions import (
     PlanChange,
     Renewal,
+    TrialConversion,
     apply_scheduled_plan_changes,
+    convert_trials,
     request_prolongs,
     set_paid_until,
+    set_paid_until_at,
 )
 from billow.services.states import SUSPENDED, ServiceStatus
 
@@ -113,7 +117,7 @@ def start_billing_run(*, day: date, now: datetime | None = None) -> BillingRun:
             if run is not None:
                 return run
             run = BillingRun.objects.create(date=day, started_at=moment)
-            bounds = _chunk_bounds(run_rules(day))
+            bounds = client_chunk_bounds(candidate_services(run_rules(day)))
             BillingRunChunk.objects.bulk_create(
                 BillingRunChunk(run=run, client_from=lo, client_to=hi) for lo, hi in bounds
             )
@@ -129,13 +133,12 @@ def start_billing_run(*, day: date, now: datetime | None = None) -> BillingRun:
     return run
 
 
-def _chunk_bounds(rules: RunRules) -> list[tuple[int, int | None]]:
+def client_chunk_bounds(candidates: QuerySet[Any]) -> list[tuple[int, int | None]]:
     """Client id ranges holding about ``BILLING_CHUNK_SERVICES`` candidate services each; the
     first starts at 0 and the last is open-ended, so clients added later are still covered."""
     size = int(_conf("BILLING_CHUNK_SERVICES", 5000))
     counts = (
-        candidate_services(rules)
-        .order_by("client_id")
+        candidates.order_by("client_id")
         .values("client_id")
         .annotate(n=Count("id"))
         .values_list("client_id", "n")
@@ -227,41 +230,89 @@ def write_plan(
     *,
     services: Sequence[DueService],
 ) -> None:
+    """Write a plan of the daily or the hourly run: its charges, paid-until moves (dates, or
+    moments for hourly services), trial conversions, prolongs, pending changes, status changes
+    and notices."""
     if plan.charges:
         wallets = dict(wallet_ids)
         missing = {c.wallet_key for c in plan.charges} - wallets.keys()
         if missing:
             wallets.update(wallet_accounts(missing, create=True))
         labels = {s.id: s.label for s in services}
-        items = [
-            MoneyItem(
-                c.service_id,
-                c.wallet_key,
-                ExpenseKind.CHARGE,
-                ExpenseReason.PERIOD,
-                c.key,
-                c.period_from,
-                c.period_to,
-                c.amount_minor,
-                tax=c.tax,
-                label=labels.get(c.service_id, ""),
-            )
+        periods = [
+            _money_item(c, labels.get(c.service_id, ""))
             for c in plan.charges
+            if not _is_hour(c.period_from)
         ]
-        write_money(items, wallets, now=now, actor=RUN_ACTOR, fast=True)
-    set_paid_until(plan.paid_until, now=now)
+        hours = [
+            _money_item(c, labels.get(c.service_id, ""))
+            for c in plan.charges
+            if _is_hour(c.period_from)
+        ]
+        if periods:
+            write_money(periods, wallets, now=now, actor=RUN_ACTOR, fast=True)
+        if hours:  # documented once a day (billing.hourly.document_hourly_charges)
+            write_money(hours, wallets, now=now, actor=RUN_ACTOR, fast=True, documents=False)
+    set_paid_until({k: v for k, v in plan.paid_until.items() if not _is_hour(v)}, now=now)
+    set_paid_until_at(
+        {k: v for k, v in plan.paid_until.items() if isinstance(v, datetime)}, now=now
+    )
+    _convert_trials(plan, services, now)
     request_prolongs(_renewals(plan, services), now=now)
     _apply_pending_changes(plan, pending, now)
     apply_status_changes(plan.changes, now=now, actor=RUN_ACTOR)
     notify_after_commit(plan.notices)
 
 
+def _is_hour(moment: date) -> bool:
+    return isinstance(moment, datetime)
+
+
+def _money_item(c: Charge, label: str) -> MoneyItem:
+    if isinstance(c.period_from, datetime):
+        return replace(
+            MoneyItem.hour_charge(
+                service_id=c.service_id,
+                wallet_key=c.wallet_key,
+                hour_start=c.period_from,
+                amount_minor=c.amount_minor,
+                tax=c.tax,
+            ),
+            label=label,
+        )
+    return MoneyItem(
+        c.service_id,
+        c.wallet_key,
+        ExpenseKind.CHARGE,
+        ExpenseReason.PERIOD,
+        c.key,
+        c.period_from,
+        c.period_to,
+        c.amount_minor,
+        tax=c.tax,
+        label=label,
+    )
+
+
+def _convert_trials(plan: Plan, services: Sequence[DueService], now: datetime) -> None:
+    """Trials charged into their paid period become services of that period."""
+    charged = {c.service_id for c in plan.charges}
+    conversions = [
+        TrialConversion(s.id, s.renew_period, s.status)
+        for s in services
+        if s.in_trial and s.id in charged and s.renew_period is not None
+    ]
+    if conversions:
+        convert_trials(conversions, actor=RUN_ACTOR, now=now)
+
+
 def _renewals(plan: Plan, services: Sequence[DueService]) -> list[Renewal]:
-    """The renewed services that have a module (whose ``prolong`` may need to run)."""
+    """The renewed services that have a module (whose ``prolong`` may need to run); not hourly
+    services (an hour is no term to prolong a panel's service by)."""
     return [
         Renewal(s.id, s.module_instance_id, s.status, plan.paid_until[s.id])
         for s in services
-        if s.module_instance_id and s.id in plan.paid_until
+        if s.module_instance_id and s.id in plan.paid_until and not s.is_hourly
     ]
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -22,7 +22,9 @@ from billow.billing.wallet import (
     Wallet,
     WalletKey,
     build_wallets,
+    hour_charge_key,
     lock_wallets_in_range,
+    lock_wallets_of_clients,
     read_wallets_of_clients,
 )
 from billow.catalog.models import Tariff
@@ -99,9 +101,10 @@ class PriceBook:
 
 
 def renew_period_of(service_period: str, auto_renew_period: str) -> str | None:
-    """Daily services are always charged per day; others renew for the auto-renew period."""
-    if service_period == Period.DAY:
-        return Period.DAY.value
+    """Daily and hourly services are always charged per day / hour; others (a trial too)
+    renew for the auto-renew period."""
+    if service_period in (Period.DAY, Period.HOUR):
+        return service_period
     return auto_renew_period or None
 
 
@@ -139,6 +142,7 @@ _SERVICE_FIELDS = (
     "tariff_id",
     "addon_values",
     "special_price_minor",
+    "prorata_day",
     "name",
 )
 
@@ -223,8 +227,14 @@ def _pending_changes(rules: RunRules, lo: int, hi: int | None) -> dict[int, Pend
 
 
 def _due_services(
-    rows: list[dict[str, Any]], pending: dict[int, PendingChange], book: PriceBook
+    rows: list[dict[str, Any]],
+    pending: dict[int, PendingChange],
+    book: PriceBook,
+    *,
+    hourly: bool = False,
 ) -> list[DueService]:
+    """The plan's view of the rows; ``hourly`` rows are timed to the hour (``paid_until_at``,
+    and the suspension's moment rather than its day)."""
     policies = book.policies(
         {r["tariff_id"] for r in rows} | {p.tariff_id for p in pending.values()}
     )
@@ -249,17 +259,19 @@ def _due_services(
                 provider_id=r["provider_id"],
                 currency=r["currency"],
                 status=r["status"],
-                paid_until=r["paid_until"],
+                paid_until=r["paid_until_at"] if hourly else r["paid_until"],
                 renew_period=renew,
                 billing_mode=r["billing_mode"],
                 anchor_day=r["anchor_day"],
                 delete_at_period_end=r["delete_at_period_end"],
-                suspended_on=suspended_at.date() if suspended_at else None,
+                suspended_on=_suspended_on(suspended_at, hourly),
                 module_instance_id=r["module_instance_id"],
                 no_suspend_weekends=policy.no_suspend_weekends,
                 auto_delete_days=policy.auto_delete_days,
                 price_minor=price,
                 price_error=error,
+                period=r["period"],
+                prorata_day=r["prorata_day"],
                 tax=taxes.get(r["id"], NO_TAX),
                 label=service_label(r["id"], r["name"], info.name if info else ""),
             )
@@ -282,11 +294,21 @@ def _renewal_taxes(priced: list[tuple[Any, ...]]) -> dict[int, ItemTax]:
     return {r["id"]: t for (r, _p, _i), t in zip(due, taxes, strict=True) if t is not NO_TAX}
 
 
+def _suspended_on(suspended_at: datetime | None, hourly: bool) -> date | None:
+    if suspended_at is None:
+        return None
+    return suspended_at if hourly else suspended_at.date()
+
+
 def _price_or_error(
     book: PriceBook, r: dict[str, Any], renew: str | None, tariff_id: int, addons: Any
 ) -> tuple[int | None, str]:
     if renew is None:
         return 0, ""
+    if (renew == Period.HOUR) != (r["period"] == Period.HOUR) or renew == Period.TRIAL:
+        # An hourly service renews by the hour and nothing else does (its paid time is a
+        # moment, theirs a date); a trial is no renewal period. Fails alone, as unpriceable.
+        return None, "invalid_auto_renew_period"
     try:
         return service_price(
             book,
@@ -312,3 +334,79 @@ def _already_charged(
         Expense.objects.filter(kind="charge", reason="period", period_from__in=starts), lo, hi
     )
     return frozenset(qs.values_list("service_id", "period_from"))
+
+
+# -- the hourly run ---------------------------------------------------------------------------
+
+_HOURLY_FIELDS = (*_SERVICE_FIELDS, "paid_until_at")
+
+
+def hourly_candidates(rules: RunRules) -> QuerySet[Service]:
+    """Hourly services the hourly run looks at: every one active or suspended (their hours are
+    always due within the notice window; suspended ones wait for payment or deletion)."""
+    return Service.objects.filter(
+        period=Period.HOUR, status__in=RUN_STATUSES, paid_until_at__isnull=False
+    )
+
+
+def load_hourly_chunk(rules: RunRules, lo: int, hi: int | None, book: PriceBook) -> ChunkData:
+    """``load_chunk`` for the hourly services of clients ``lo <= id < hi``: lock the wallets
+    of the clients that have them, then the services, and read what the plan needs."""
+    qs = client_range(hourly_candidates(rules), lo, hi).order_by("id")
+    client_ids = sorted(set(qs.values_list("client_id", flat=True)))
+    wallet_rows = lock_wallets_of_clients(client_ids)
+    if connection.features.has_select_for_update:
+        qs = qs.select_for_update()
+    rows = [dict(zip(_HOURLY_FIELDS, r, strict=True)) for r in qs.values_list(*_HOURLY_FIELDS)]
+    services = _with_hour_taxes(_due_services(rows, {}, book, hourly=True))
+    terms = ClientBillingSettings.objects.filter(client_id__in=client_ids)
+    wallets, wallet_ids = build_wallets(wallet_rows, (s.wallet_key for s in services), terms)
+    return ChunkData(services, wallets, wallet_ids, _hours_charged(rows, rules))
+
+
+def _with_hour_taxes(services: list[DueService]) -> list[DueService]:
+    """Each taxed hourly service with the tax of every hour of the day, the remainder carried:
+    hour ``h`` (UTC) is taxed ``T(h + 1) - T(h)``, ``T(n)`` being the tax of ``n`` hours'
+    price, so a day's hours carry the tax of the day's amount (0.02 an hour at 19 % is not
+    0.00 of tax every hour, but 0.38 a day in all; the service's hours of a day, however many,
+    are never more than one minor unit from their exact share). One pricing per distinct price
+    and kind of payer (``price_taxes`` caches)."""
+    taxed = [
+        s for s in services if s.tax is not NO_TAX and not s.tax.reverse_charge and s.price_minor
+    ]
+    if not taxed:
+        return services
+    hours = range(1, 25)
+    taxes = price_taxes(
+        [
+            TaxQuery(s.id, s.client_id, s.provider_id, (s.price_minor or 0) * n)
+            for s in taxed
+            for n in hours
+        ]
+    )
+    by_id: dict[int, tuple[ItemTax, ...]] = {}
+    for i, s in enumerate(taxed):
+        cumulative = [ItemTax(rate=s.tax.rate), *taxes[i * 24 : (i + 1) * 24]]
+        by_id[s.id] = tuple(
+            ItemTax(
+                cumulative[h + 1].tax_minor - cumulative[h].tax_minor,
+                cumulative[h + 1].tax_added_minor - cumulative[h].tax_added_minor,
+                s.tax.rate,
+            )
+            for h in range(24)
+        )
+    return [replace(s, hour_taxes=by_id[s.id]) if s.id in by_id else s for s in services]
+
+
+def _hours_charged(rows: list[dict[str, Any]], rules: RunRules) -> frozenset[tuple[int, date]]:
+    """(service, hour) pairs of due first hours charged already (defensive, as
+    ``_already_charged``: a charge and its ``paid_until_at`` move commit together)."""
+    keys = {
+        hour_charge_key(r["id"], r["paid_until_at"]): (r["id"], r["paid_until_at"])
+        for r in rows
+        if r["paid_until_at"] <= rules.date
+    }
+    if not keys:
+        return frozenset()
+    found = Expense.objects.filter(key__in=list(keys)).values_list("key", flat=True)
+    return frozenset(keys[k] for k in found)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
+from billow.billing.hourly import document_hourly_charges, run_hourly_billing
 from billow.billing.run import pending_chunk_ids, process_chunk, start_billing_run
 from billow.core import clock
 from billow.jobs import enqueue_on_commit, job
@@ -23,3 +25,15 @@ def run_billing_day(day: date | None = None) -> int:
 def bill_chunk(chunk_id: int) -> None:
     """Bill one chunk; idempotent (a done chunk is skipped)."""
     process_chunk(chunk_id=chunk_id)
+
+
+@job(retries=3, base_delay=60)
+def run_hourly_billing_job() -> dict[str, Any]:
+    """Charge the started hours of hourly services (``billing.hourly``); rerun-safe."""
+    return run_hourly_billing()
+
+
+@job(retries=3, base_delay=60)
+def document_hourly_charges_job(day: date | None = None) -> int:
+    """Document the hourly charges of ``day`` (default: yesterday); returns the invoices."""
+    return len(document_hourly_charges(day=day or clock.today() - timedelta(days=1)))

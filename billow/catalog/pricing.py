@@ -238,7 +238,40 @@ def _period(period: Period | str) -> Period:
         raise PricingError(f"Unknown period {period!r}", code="invalid_period") from None
 
 
+def offered_periods(info: TariffInfo) -> list[str]:
+    """The periods ``info`` may be ordered for: those priced in its currency, and the trial
+    when the tariff has trial days (a trial is free and needs no price)."""
+    periods = [p for p in info.prices if p != Period.TRIAL]
+    if info.trial_days > 0 or Period.TRIAL.value in info.prices:
+        periods.append(Period.TRIAL.value)
+    return periods
+
+
+#: The paid period a trial converts to by default: the shortest one offered.
+_PAID_PERIODS = [p for p in Period if p.is_monthly]
+
+
+def period_after_trial(info: TariffInfo) -> str:
+    """The paid period a trial of ``info`` continues as (its auto-renew period, which the
+    client may change): the shortest monthly period offered, else "" (the trial just ends)."""
+    return next((p.value for p in _PAID_PERIODS if p.value in info.prices), "")
+
+
+def _trial_lines(info: TariffInfo) -> list[PriceLine]:
+    # A "trial" price row (before trial_days said it) still offers it; it is free either way.
+    if info.trial_days < 1 and Period.TRIAL.value not in info.prices:
+        raise PricingError(
+            f"{info.name} has no trial", code="period_not_offered", period=Period.TRIAL.value
+        )
+    days = info.trial_days
+    zero = Money.zero(info.currency)
+    reason = f"free trial of {days} day{'s' if days != 1 else ''}" if days else "free trial"
+    return [_line(LineKind.TARIFF, "tariff", f"{info.name} (trial)", 1, zero, reason)]
+
+
 def _tariff_lines(info: TariffInfo, per: Period, include_setup: bool) -> list[PriceLine]:
+    if per is Period.TRIAL:  # free, however the tariff's prices are set
+        return _trial_lines(info)
     price = info.prices.get(per.value)
     if price is None:
         raise PricingError(

@@ -66,6 +66,10 @@ PERIOD_CHOICES = [
 ]
 
 
+#: Hours in a month when an hourly price is shown per month ("about X per month"): 8760 / 12.
+HOURS_PER_MONTH = 730
+
+
 class BillingMode(StrEnum):
     """Anniversary: periods start on the order day. Calendar: periods align to the 1st."""
 

@@ -180,6 +180,11 @@ def _vps(provider: Provider) -> None:
             actor=ACTOR,
         )
         _prices(tariff, usd, eur, (su, se))
+        if index == 0:  # VPS Start also by the hour: 0.01 an hour, about 7.30 a month
+            for currency in ("USD", "EUR"):
+                catalog.set_tariff_price(
+                    tariff=tariff, period="hour", currency=currency, amount_minor=1, actor=ACTOR
+                )
         scale = index + 1
         _int_addon(tariff, "vCPU", "cpu", "vCPU", 300, included=scale, max_value=16)
         ram = _int_addon(tariff, "Memory", "ram", "GiB", 250, included=scale, max_value=64)

@@ -46,6 +46,14 @@ class PeriodicJob:
 SCHEDULE: list[PeriodicJob] = [
     # The daily billing run (DESIGN §5): renew, suspend, resume, delete, notices.
     PeriodicJob("billing_daily", "billow.billing.tasks.run_billing_day", "5 0 * * *"),
+    # Hourly services: every started hour charged, unpaid ones suspended (billing.hourly).
+    PeriodicJob("billing_hourly", "billow.billing.tasks.run_hourly_billing_job", "0 * * * *"),
+    # Yesterday's hourly charges: one invoice per client (billing.hourly).
+    PeriodicJob(
+        "billing_hourly_documents",
+        "billow.billing.tasks.document_hourly_charges_job",
+        "20 0 * * *",
+    ),
     # Quick orders never configured: deleted and refunded after QUICK_ORDER_CONFIGURE_DAYS.
     PeriodicJob(
         "orders_expire_unconfigured", "billow.orders.tasks.expire_unconfigured", "35 0 * * *"

@@ -23,6 +23,7 @@ _ACCOUNT = {"en": "Your account", "ru": "Личный кабинет", "es": "Su
 # A date given as a date renders as an ISO date; one given as text is shown as it is.
 _D = '{% firstof expires_at|date:"Y-m-d" expires_at %}'
 _R = '{% firstof renews_on|date:"Y-m-d" renews_on %}'
+_E = '{% firstof ends_on|date:"Y-m-d" ends_on %}'
 _ERR = "{% if code %}: {{ code }}{% endif %}{% if message %} ({{ message }}){% endif %}"
 _LINK = "{% if link %}\n{{ link }}{% endif %}"
 _ISSUED = '{% firstof issued_on|date:"Y-m-d" issued_on %}'
@@ -42,6 +43,14 @@ MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
         "Your service {{ service_name }} is paid until " + _R + "."
         "{% if amount %} The renewal costs {{ amount }}; please make sure your balance covers it."
         "{% endif %}",
+    ),
+    ("trial_ending", "en"): (
+        "The trial of {{ service_name }} ends on " + _E,
+        "The free trial of your service {{ service_name }} ends on " + _E + "."
+        "{% if converts_to %} It then continues as a paid service"
+        "{% if amount %} for {{ amount }}{% endif %}; please make sure your balance covers it,"
+        " or the service will be suspended.{% else %} Turn on auto-renewal to keep it; otherwise"
+        " it will be suspended.{% endif %}",
     ),
     ("low_balance", "en"): (
         "Low balance on your account",
@@ -99,6 +108,14 @@ MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
         "{% if amount %} Стоимость продления — {{ amount }}; проверьте, что на балансе достаточно"
         " средств.{% endif %}",
     ),
+    ("trial_ending", "ru"): (
+        "Пробный период {{ service_name }} заканчивается " + _E,
+        "Бесплатный пробный период вашей услуги {{ service_name }} заканчивается " + _E + "."
+        "{% if converts_to %} Затем услуга станет платной"
+        "{% if amount %} ({{ amount }}){% endif %}; проверьте, что на балансе достаточно средств,"
+        " иначе услуга будет приостановлена.{% else %} Включите автопродление, чтобы сохранить"
+        " её; иначе услуга будет приостановлена.{% endif %}",
+    ),
     ("low_balance", "ru"): (
         "Низкий баланс",
         "На вашем балансе {{ available }}."
@@ -153,6 +170,14 @@ MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
         "Su servicio {{ service_name }} está pagado hasta el " + _R + "."
         "{% if amount %} La renovación cuesta {{ amount }}; asegúrese de que su saldo lo cubra."
         "{% endif %}",
+    ),
+    ("trial_ending", "es"): (
+        "La prueba de {{ service_name }} termina el " + _E,
+        "La prueba gratuita de su servicio {{ service_name }} termina el " + _E + "."
+        "{% if converts_to %} Después continuará como servicio de pago"
+        "{% if amount %} por {{ amount }}{% endif %}; asegúrese de que su saldo lo cubra o el"
+        " servicio se suspenderá.{% else %} Active la renovación automática para conservarlo;"
+        " de lo contrario se suspenderá.{% endif %}",
     ),
     ("low_balance", "es"): (
         "Saldo bajo en su cuenta",

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 class Event(models.TextChoices):
     SERVICE_OPENED = "service_opened", _("Service opened")
     RENEWAL_COMING = "renewal_coming", _("Renewal coming")
+    TRIAL_ENDING = "trial_ending", _("Trial ending")
     LOW_BALANCE = "low_balance", _("Low balance")
     SERVICE_SUSPENDED = "service_suspended", _("Service suspended")
     SERVICE_RESUMED = "service_resumed", _("Service resumed")
@@ -50,6 +51,14 @@ SAMPLE_CONTEXT: dict[str, dict[str, Any]] = {
     Event.RENEWAL_COMING: {
         **_SERVICE,
         "renews_on": "2027-04-01",
+        "amount_minor": 1250,
+        "currency": "EUR",
+    },
+    # converts_to: the paid period the trial becomes ("" when auto-renewal is off: it ends)
+    Event.TRIAL_ENDING: {
+        **_SERVICE,
+        "ends_on": "2027-04-01",
+        "converts_to": "1m",
         "amount_minor": 1250,
         "currency": "EUR",
     },

@@ -44,6 +44,7 @@ from billow.orders.models import (
 )
 from billow.orders.quote import Quote, calculate_quote
 from billow.orders.settle import settle_locked
+from billow.orders.trials import record_trial_uses, release_trial_uses
 from billow.payments.actions import (
     charge_saved_method,
     check_payment_request,
@@ -158,8 +159,9 @@ def checkout(
 
     Guarantees: the order is priced by the quote (snapshot stored); a promo code's limits are
     never exceeded (reservation under a conditional UPDATE); the balance never goes below minus
-    the credit limit (it is locked while checked and charged); a refusal (``cart_empty``,
-    pricing and promo codes, ``order_limit_reached``) writes nothing.
+    the credit limit (it is locked while checked and charged); a trial is taken once per
+    client and scope (``orders.trials``); a refusal (``cart_empty``, pricing and promo codes,
+    ``order_limit_reached``, ``trial_already_used``) writes nothing.
     """
     moment = clock.now(now)
     cart: Cart | None = None
@@ -203,6 +205,7 @@ def checkout(
             save_items=not paid,
         )
         _reserve_promos(order, quote, client, moment)
+        record_trial_uses(order, specs)
         if cart is not None:
             CartItem.objects.filter(cart=cart).delete()
         charged: list[str] = []
@@ -492,7 +495,7 @@ def settle_open_orders(
 
 
 def cancel_order(*, order: Order, actor: Actor | None = None, now: datetime | None = None) -> Order:
-    """Cancel an unpaid order and release its promo reservations (idempotent)."""
+    """Cancel an unpaid order and release its promo reservations and trials (idempotent)."""
     moment = clock.now(now)
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
@@ -502,6 +505,7 @@ def cancel_order(*, order: Order, actor: Actor | None = None, now: datetime | No
             locked.status, locked.cancelled_at = OrderStatus.CANCELLED, moment
             locked.save(update_fields=["status", "cancelled_at"])
             release_promo_uses(reference=locked.payment_reference, now=moment)
+            release_trial_uses(locked)
     return locked
 
 

@@ -3,7 +3,8 @@
 ``order_limit_reached``, ``order_not_open`` (settling/cancelling a paid or cancelled order),
 ``order_currency_not_sold`` (a tariff without prices in the order currency cannot be ordered,
 only quoted), ``promo_code_not_applicable`` (the code discounts nothing in this cart),
-``bonus_redemption_not_supported``, ``service_not_awaiting_configuration``.
+``bonus_redemption_not_supported``, ``service_not_awaiting_configuration``,
+``trial_already_used`` (a tariff's trial, once per client per tariff or product type).
 Catalog pricing codes and promo codes pass through unchanged."""
 
 from __future__ import annotations

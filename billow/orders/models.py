@@ -130,3 +130,31 @@ class OrderItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}/{self.key}"
+
+
+class TrialUse(models.Model):
+    """A trial a client took (by ordering a tariff's trial period), so it is taken once.
+
+    ``scope_key`` is ``tariff:<id>`` or ``product_type:<id>`` as the provider's trial scope said
+    at checkout, unique per client: two concurrent checkouts of the same trial cannot both
+    commit. Written by the checkout that places the order; a cancelled order gives it back.
+    """
+
+    client = models.ForeignKey("accounts.Client", on_delete=models.CASCADE, related_name="+")
+    tariff = models.ForeignKey("catalog.Tariff", on_delete=models.PROTECT, related_name="+")
+    product_type = models.ForeignKey(
+        "catalog.ProductType", on_delete=models.PROTECT, related_name="+"
+    )
+    scope_key = models.CharField(max_length=40)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="trial_uses")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("trial taken")
+        verbose_name_plural = _("trials taken")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "scope_key"], name="trial_once_per_scope")
+        ]
+
+    def __str__(self) -> str:
+        return f"trial {self.scope_key} of client {self.client_id}"

@@ -6,11 +6,12 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from fractions import Fraction
 from typing import Any
 
 from billow.accounts.models import Client, Payer
 from billow.accounts.selectors import get_client_scope
-from billow.billing.proration import opening_period
+from billow.billing.proration import opening_span
 from billow.billing.wallet import read_wallet
 from billow.catalog import cache as catalog_cache
 from billow.catalog.models import Tariff
@@ -18,6 +19,7 @@ from billow.catalog.pricing import TariffInfo
 from billow.catalog.rates import find_rate
 from billow.core import clock
 from billow.core.money import Money
+from billow.core.periods import Period
 from billow.invoicing.selectors import list_tax_rules_for_payer
 from billow.invoicing.vat import reverse_charge_applies
 from billow.marketing.promo_rules import PromotionInfo
@@ -29,6 +31,7 @@ from billow.marketing.promo_selectors import (
 from billow.orders.errors import OrderError
 from billow.orders.models import Cart, Order, OrderStatus
 from billow.orders.quote import Quote, QuoteInput, QuoteItemInput, calculate_quote
+from billow.orders.trials import check_trials_available
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,9 @@ def _item(
     rate = None
     if info.currency != currency:
         rate = find_rate(info.currency, currency, on=now.date(), group_ids=group_ids)
-    _, _, fraction = opening_period(now.date(), spec.period, info.billing_mode, info.prorata_day)
+    fraction = Fraction(1)  # a trial is free (and refused by pricing when not offered)
+    if spec.period != Period.TRIAL:
+        _, _, fraction = opening_span(now, spec.period, info.billing_mode, info.prorata_day)
     return QuoteItemInput(
         key=spec.key,
         tariff=info,
@@ -94,8 +99,9 @@ def build_quote_input(
     now: datetime | None = None,
     ignore_reference: str = "",
 ) -> QuoteInput:
-    """Fetch everything the quote needs: tariffs (visibility checked), rates, opening shares,
-    eligible promotions (automatic ones and ``promo_code``), the payer's tax rules."""
+    """Fetch everything the quote needs: tariffs (visibility checked, a trial taken before
+    refused: ``trial_already_used``), rates, opening shares, eligible promotions (automatic
+    ones and ``promo_code``), the payer's tax rules."""
     moment = clock.now(now)
     group_ids = list(get_client_scope(client).group_ids)
     token = catalog_cache.current_token()
@@ -106,6 +112,9 @@ def build_quote_input(
         if spec.tariff_id not in visible or spec.tariff_id not in tariffs:
             raise OrderError("this tariff cannot be ordered", code="tariff_not_available")
         quote_items.append(_item(spec, tariffs[spec.tariff_id], currency, group_ids, moment, token))
+    check_trials_available(
+        client_id=client.pk, provider_id=provider_id, items=items, tariffs=tariffs
+    )
     facts = functools.cache(
         lambda: get_client_facts(client, has_paid_order=has_paid_order(client), group_ids=group_ids)
     )  # fetched only when a promotion is there to check

@@ -3,7 +3,9 @@
 Money per order (all keyed, so a replay posts nothing twice):
 - each item: a period ``Expense`` of the item's net amount (after discounts, opening share
   included) from the client balance to provider revenue, keyed ``charge:<service>:<from>``
-  like billing's opening charge (the billing run then renews from ``paid_until``);
+  like billing's opening charge (the billing run then renews from ``paid_until``); a trial's
+  is a zero charge; an hourly service's first hour is keyed per service-hour
+  (``billing.wallet.hour_charge_key``) and the hourly run charges the next ones;
 - added tax: client balance -> tax payable, keyed ``order:<id>:tax``;
 - included tax: provider revenue -> tax payable, keyed ``order:<id>:tax_included``.
 So the client balance falls by exactly the order total.
@@ -16,12 +18,12 @@ charges that amount rather than ``billing.actions.charge_opening``'s list price.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
 from billow.accounts.models import Client
-from billow.billing.proration import is_calendar, opening_period
+from billow.billing.proration import is_calendar, opening_span
 from billow.billing.wallet import (
     NO_TAX,
     ItemTax,
@@ -31,7 +33,10 @@ from billow.billing.wallet import (
     revenue_account,
 )
 from billow.catalog import cache as catalog_cache
+from billow.catalog.models import Tariff
+from billow.catalog.pricing import period_after_trial
 from billow.core.actors import Actor
+from billow.core.periods import Period
 from billow.ledger.actions import post_transaction
 from billow.ledger.models import AccountKind, TransactionKind
 from billow.ledger.selectors import get_account_id
@@ -73,6 +78,35 @@ def settle_locked(
     return keys
 
 
+@dataclass(frozen=True, slots=True)
+class _Opening:
+    """How a new service starts: its first paid span, the period it renews for, the anchor
+    day of its renewals, and where its paid end is stored (``paid_until_at`` when hourly)."""
+
+    start: date
+    end: date
+    renew_period: str
+    anchor_day: int
+    hourly: bool
+
+
+def _opening(item: OrderItem, tariff: Tariff, currency: str, now: datetime) -> _Opening:
+    start, end, _ = opening_span(
+        now, item.period, tariff.billing_mode, tariff.prorata_day, trial_days=tariff.trial_days
+    )
+    if item.period == Period.HOUR:
+        return _Opening(start, end, Period.HOUR.value, start.day, hourly=True)
+    if item.period == Period.TRIAL:
+        # The trial converts at its end to a paid period (the auto-renew period, which the
+        # client may change meanwhile); anniversary renewals keep the conversion day.
+        after = period_after_trial(catalog_cache.tariff_info(tariff.pk, currency))
+        calendar = after and is_calendar(after, tariff.billing_mode)
+        return _Opening(start, end, after, 1 if calendar else end.day, hourly=False)
+    anchor_day = 1 if is_calendar(item.period, tariff.billing_mode) else start.day
+    # renewed every period until the client turns it off
+    return _Opening(start, end, item.period, anchor_day, hourly=False)
+
+
 def _settle_item(
     order: Order,
     item: OrderItem,
@@ -83,7 +117,7 @@ def _settle_item(
     actor: Actor | None,
 ) -> str:
     tariff = item.tariff  # loaded by the caller or with the items (select_related)
-    start, end, _ = opening_period(now.date(), item.period, tariff.billing_mode, tariff.prorata_day)
+    opening = _opening(item, tariff, order.currency, now)
     svc = create_service(
         client=client,
         tariff=tariff,
@@ -92,16 +126,18 @@ def _settle_item(
         addon_values=item.addon_values,
         parameters=item.parameters,
         defer_parameters=item.quick,
-        auto_renew_period=item.period,  # renewed every period until the client turns it off
-        paid_until=end,  # charged just below, in this transaction
-        anchor_day=1 if is_calendar(item.period, tariff.billing_mode) else start.day,
+        auto_renew_period=opening.renew_period,
+        # charged just below, in this transaction
+        paid_until=None if opening.hourly else opening.end,
+        paid_until_at=opening.end if isinstance(opening.end, datetime) else None,
+        anchor_day=opening.anchor_day,
         actor=actor,
         now=now,
         # Not quick: open it at once when a module serves it, as
         # request_operation(operation="open", service_is_new=True) would, in fewer statements.
         open_key=None if item.quick else (lambda pk: f"order:{order.pk}:open:{pk}"),
     )
-    key = _charge(order, item, svc, wallet, start, end, now=now, actor=actor)
+    key = _charge(order, item, svc, wallet, opening, now=now, actor=actor)
     item.service = svc
     if item.pk is not None:
         item.save(update_fields=["service"])
@@ -121,27 +157,38 @@ def _charge(
     item: OrderItem,
     svc: Service,
     wallet: Wallet,
-    start: date,
-    end: date,
+    opening: _Opening,
     *,
     now: datetime,
     actor: Actor | None,
 ) -> str:
-    """The first period [start, end) of ``svc`` (created paid until ``end``). The expense
-    records the item's tax (a refund gives back its share); the order posts it (``_post_tax``)
-    and its invoice documents the charge."""
-    money = replace(
-        MoneyItem.period_charge(
+    """The first period [start, end) of ``svc`` (created paid until ``end``): the first hour
+    of an hourly service under its service-hour key, else the first period (0 for a trial).
+    The expense records the item's tax (a refund gives back its share); the order posts it
+    (``_post_tax``) and its invoice documents the charge."""
+    wallet_key = (order.client_id, order.provider_id, order.currency)
+    tax = item_tax(order, item)
+    if opening.hourly:
+        assert isinstance(opening.start, datetime)
+        money = MoneyItem.hour_charge(
             service_id=svc.pk,
-            wallet_key=(order.client_id, order.provider_id, order.currency),
-            period_from=start,
-            period_to=end,
+            wallet_key=wallet_key,
+            hour_start=opening.start,
             amount_minor=item.net_minor,
             description=f"order {order.pk}",
-            tax=item_tax(order, item),
-        ),
-        post_tax=False,
-    )
+            tax=tax,
+        )
+    else:
+        money = MoneyItem.period_charge(
+            service_id=svc.pk,
+            wallet_key=wallet_key,
+            period_from=opening.start,
+            period_to=opening.end,
+            amount_minor=item.net_minor,
+            description=f"order {order.pk}",
+            tax=tax,
+        )
+    money = replace(money, post_tax=False)
     move_money(money, wallet.account, now=now, actor=actor, documents=False)
     return money.key
 

@@ -51,7 +51,8 @@ class ModuleInstance(models.Model):
 class Service(models.Model):
     """One client's instance of a tariff.
 
-    Billing dates are plain dates; ``paid_until`` is exclusive (the first day not yet paid).
+    Billing dates are plain dates; ``paid_until`` is exclusive (the first day not yet paid);
+    hourly services use ``paid_until_at`` (the first hour not yet paid) instead.
     ``anchor_day`` keeps anniversary renewals on the order day across short months.
     Status changes go through the table in ``states``: one service at a time with
     ``actions.transition_service``, in bulk with ``actions.apply_transitions``; no other app
@@ -78,6 +79,9 @@ class Service(models.Model):
     ordered_at = models.DateTimeField(default=clock.now, editable=False)
     opened_at = models.DateTimeField(null=True, blank=True)
     paid_until = models.DateField(_("paid until (exclusive)"), null=True, blank=True)
+    # Hourly services are paid by the hour: the start (UTC) of the first hour not paid yet.
+    # Their ``paid_until`` stays empty, so the daily run never sees them (the hourly one does).
+    paid_until_at = models.DateTimeField(_("paid until (hourly, exclusive)"), null=True, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     auto_renew_period = models.CharField(
@@ -114,6 +118,7 @@ class Service(models.Model):
         indexes = [
             models.Index(fields=["status", "paid_until"], name="service_due_idx"),
             models.Index(fields=["client", "status"], name="service_client_status_idx"),
+            models.Index(fields=["status", "paid_until_at"], name="service_hourly_due_idx"),
         ]
         constraints = [
             models.CheckConstraint(

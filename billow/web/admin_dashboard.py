@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from billow.billing.models import BillingRun
 from billow.billing.selectors import PriceBook, service_price
 from billow.core.errors import BillowError
-from billow.core.periods import Period, to_period
+from billow.core.periods import HOURS_PER_MONTH, Period, to_period
 from billow.ledger.models import AccountKind, LedgerAccount
 from billow.services.models import OperationStatus, Service, ServiceOperation, Task, TaskStatus
 from billow.services.states import ServiceStatus
@@ -36,8 +36,8 @@ def _monthly(period: str, price: int) -> Fraction:
     per = to_period(period)
     if per is Period.DAY:
         return Fraction(price * 30)
-    if per is Period.HOUR:
-        return Fraction(price * 24 * 30)
+    if per is Period.HOUR:  # as clients are shown it: "about X per month"
+        return Fraction(price * HOURS_PER_MONTH)
     return Fraction(price, per.months) if per.months else Fraction(0)
 
 

@@ -8,9 +8,11 @@ from decimal import Decimal
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from billow.core.i18n import babel_locale
 from billow.core.money import exponent
+from billow.core.periods import HOURS_PER_MONTH
 
 __all__ = ["babel_locale", "day", "moment", "money"]
 
@@ -19,6 +21,22 @@ def money(amount_minor: int, currency: str) -> str:
     """``1234, "USD"`` -> ``$12.34`` (en), ``12,34 $`` (ru), ``12,34 US$`` (es)."""
     value = Decimal(int(amount_minor)).scaleb(-exponent(currency))
     return format_currency(value, currency, locale=babel_locale())
+
+
+def hourly_price(amount_minor: int, currency: str) -> str:
+    """An hourly price as clients see it: ``$0.02 per hour, about $14.60 per month`` (730
+    hours a month)."""
+    return gettext("%(price)s per hour, about %(monthly)s per month") % {
+        "price": money(amount_minor, currency),
+        "monthly": money(amount_minor * HOURS_PER_MONTH, currency),
+    }
+
+
+def period_price(period: str, amount_minor: int, currency: str) -> str:
+    """The price of one ``period``: an hourly one with its monthly estimate."""
+    if period == "hour":
+        return hourly_price(amount_minor, currency)
+    return money(amount_minor, currency)
 
 
 def day(value: date | datetime | None) -> str:

@@ -14,7 +14,7 @@ from billow.accounts.validators import PAYER_DATA_FIELDS
 from billow.catalog.pricing import AddonInfo
 from billow.core.money import exponent
 from billow.invoicing.models import DocumentKind, InvoiceStatus
-from billow.web.formatting import money
+from billow.web.formatting import hourly_price, money
 
 PAYER_FORM_FIELDS = [
     "kind",
@@ -209,7 +209,7 @@ class OrderItemForm(forms.Form):
         self.page = page
         period = self.fields["period"]
         period.choices = [  # type: ignore[attr-defined]
-            (p, f"{label} · {money(price.amount_minor, price.currency)}")
+            (p, _period_choice(p, label, price.amount_minor, price.currency))
             for p, label, price in page.periods
         ]
         if page.periods:
@@ -313,3 +313,11 @@ class DocumentFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", _("The end date is before the start date."))
         return data
+
+
+def _period_choice(period: str, label: str, amount_minor: int, currency: str) -> str:
+    if period == "hour":
+        return hourly_price(amount_minor, currency)
+    if period == "trial":
+        return label
+    return f"{label} · {money(amount_minor, currency)}"

@@ -157,10 +157,12 @@ def get_service_page(client: Client, service: Service, *, may_manage: bool) -> S
         tariffs=list_tariff_choices(s) if may_manage and s.status in CHANGEABLE else [],
         events=list_service_events(s),
         can_renew=may_manage and open_ and s.period != "day" and s.paid_until is not None,
-        can_toggle=may_manage and s.status != S.DELETED and s.period != "day",
+        can_toggle=may_manage and s.status != S.DELETED and s.period not in ("day", "hour"),
         can_delete=may_manage and s.status in DELETABLE and client_may_delete(client),
         can_change=may_manage and s.status in CHANGEABLE,
-        periods=sorted(info.prices, key=_period_order) if info else [],
+        periods=sorted((p for p in info.prices if p not in ("hour", "trial")), key=_period_order)
+        if info
+        else [],
         can_suspend=may_manage and s.status == S.ACTIVE and client_may_suspend(client),
         can_resume=may_manage and s.status == S.SUSPENDED_BY_CLIENT and client_may_suspend(client),
     )

@@ -16,11 +16,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from billow.accounts.models import Client, Payer, Provider
 from billow.catalog.choices import BillingType
 from billow.catalog.models import ParameterValue, ProductType, Tariff, TariffPrice
-from billow.catalog.pricing import AddonInfo, TariffInfo
+from billow.catalog.pricing import AddonInfo, TariffInfo, offered_periods
 from billow.catalog.selectors import get_tariff_info, list_orderable_tariffs
 from billow.core.errors import BillowError
 from billow.core.money import Money
@@ -199,8 +200,9 @@ def pick_currency(client: Client, tariff: Tariff, wanted: str = "") -> str:
 def get_configure_page(client: Client, tariff: Tariff, currency: str) -> ConfigurePage:
     info = get_tariff_info(tariff.pk, currency)
     periods = [
-        (p, period_label(p), Money(info.prices[p].amount_minor, currency))
-        for p in sorted(info.prices, key=_period_key)
+        (p, trial_label(info.trial_days) if p == "trial" else period_label(p), _price_of(info, p))
+        # the trial last: a paid period is what the form offers first
+        for p in sorted(offered_periods(info), key=lambda p: (p == "trial", _period_key(p)))
     ]
     chosen = (BillingType.ON_ORDER, BillingType.CLIENT_CHOICE)
     addons = [a for a in info.top_addons if a.billing_type in chosen]
@@ -217,6 +219,18 @@ def get_configure_page(client: Client, tariff: Tariff, currency: str) -> Configu
         child_names=children,
         parameters=_parameters(tariff, info),
     )
+
+
+def trial_label(days: int) -> str:
+    if not days:
+        return str(PERIOD_LABELS["trial"])
+    return ngettext("Trial, %(days)d day free", "Trial, %(days)d days free", days) % {"days": days}
+
+
+def _price_of(info: TariffInfo, period: str) -> Money:
+    if period == "trial":  # free, whatever price row there is
+        return Money.zero(info.currency)
+    return Money(info.prices[period].amount_minor, info.currency)
 
 
 def _parameters(tariff: Tariff, info: TariffInfo) -> list[ParameterChoice]:

@@ -34,6 +34,7 @@ def test_list_services_shows_only_mine_with_exact_fields(
             "period": "1m",
             "currency": "USD",
             "paid_until": s.paid_until.isoformat(),
+            "paid_until_at": None,
             "auto_renew_period": "1m",
             "delete_at_period_end": False,
             "addon_values": {},

@@ -102,6 +102,9 @@ class ServiceOut(serializers.Serializer):
     period = serializers.CharField()
     currency = serializers.CharField()
     paid_until = serializers.DateField(allow_null=True)
+    paid_until_at = serializers.DateTimeField(
+        allow_null=True, help_text="Hourly services: the first hour not paid yet (UTC)."
+    )
     auto_renew_period = serializers.CharField(allow_blank=True)
     delete_at_period_end = serializers.BooleanField()
     addon_values = serializers.DictField()
@@ -136,6 +139,7 @@ class ServiceOut(serializers.Serializer):
             "period": _str(row["period"]),
             "currency": _str(row["currency"]),
             "paid_until": _or_none(fields["paid_until"], row["paid_until"]),
+            "paid_until_at": self._datetime("paid_until_at", row["paid_until_at"]),
             "auto_renew_period": _str(row["auto_renew_period"]),
             "delete_at_period_end": fields["delete_at_period_end"].to_representation(
                 row["delete_at_period_end"]
@@ -174,6 +178,7 @@ _ATTRS = (
     "period",
     "currency",
     "paid_until",
+    "paid_until_at",
     "auto_renew_period",
     "delete_at_period_end",
     "addon_values",

@@ -36,6 +36,8 @@ from billow.core.actors import Actor
 from billow.core.periods import Period, to_period
 from billow.services.actions import (
     Renewal,
+    TrialConversion,
+    convert_trials,
     record_event,
     request_prolongs,
     set_first_paid_period,
@@ -117,8 +119,10 @@ def renew_service(
 ) -> Expense:
     """Renew now for one ``period`` (default: the auto-renew period, else the service's):
     charge ``[paid_until, next end)`` and move paid-until. A service suspended for non-payment
-    whose new paid-until is in the future is resumed. Refuses deleted, unopened or busy
-    services, daily services (``daily_not_renewable``) and ``insufficient_funds``."""
+    whose new paid-until is in the future is resumed; a trial becomes a service of ``period``
+    (its paid time starts at the trial's end). Refuses deleted, unopened or busy services,
+    daily services (``daily_not_renewable``), renewing for a trial (``trial_not_renewable``)
+    and ``insufficient_funds``."""
     moment = clock.now(now)
     with transaction.atomic(durable=True):
         locked = lock_service(service)
@@ -127,6 +131,8 @@ def renew_service(
         if s.period == Period.DAY:
             raise BillingError("daily services are charged daily", code="daily_not_renewable")
         per = to_period(period or s.auto_renew_period or s.period).value
+        if per == Period.TRIAL:
+            raise BillingError("a trial is not renewed", code="trial_not_renewable")
         assert s.paid_until is not None
         start = s.paid_until
         end = next_period_end(start, per, s.billing_mode, s.anchor_day)
@@ -152,6 +158,8 @@ def renew_service(
             require=True,
         )
         set_paid_until({s.pk: end}, now=moment)
+        if s.period == Period.TRIAL:  # paid into its next period ahead of its end
+            convert_trials([TrialConversion(s.pk, per, s.status)], actor=actor, now=moment)
         record_event(s, "service.renewed", actor, {"expense": key, "paid_until": end}, moment)
         request_prolongs([Renewal(s.pk, s.module_instance_id, s.status, end)], now=moment)
         if s.status == S.SUSPENDED_NONPAYMENT and end > moment.date():

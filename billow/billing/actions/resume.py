@@ -13,7 +13,7 @@ from billow.billing.plan import (
 from billow.billing.plan_change import (
     S,
 )
-from billow.billing.selectors import PriceBook, load_chunk
+from billow.billing.selectors import ChunkData, PriceBook, load_chunk, load_hourly_chunk
 from billow.core import clock
 
 
@@ -21,28 +21,36 @@ def resume_paid_services(
     *, client_id: int, currency: str, now: datetime | None = None
 ) -> list[int]:
     """Resume the client's services suspended for non-payment (in ``currency``) whose debt
-    balance + credit limit now covers: charge their due periods, in service-id order, then
-    resume them. Called by payments after crediting a balance; joins the caller's transaction.
-    Returns the ids of the services resumed."""
+    balance + credit limit now covers: charge their due periods (hourly services: their hours
+    up to now), in service-id order, then resume them. Called by payments after crediting a
+    balance; joins the caller's transaction. Returns the ids of the services resumed."""
     moment = clock.now(now)
-    day = moment.date()
+    book = PriceBook()
     with transaction.atomic():
-        rules = RunRules(date=day, notice_days=0)
-        data = load_chunk(rules, client_id, client_id + 1, PriceBook())
-        services = [
-            s
-            for s in data.services
-            if s.status == S.SUSPENDED_NONPAYMENT and s.currency == currency
-        ]
-        plan = plan_chunk(rules, services, data.wallets, already_charged=data.already_charged)
-        resumed = [c for c in plan.changes if c.to_status == S.ACTIVE]
-        ids = {c.service_id for c in resumed}
-        charges = [c for c in plan.charges if c.service_id in ids]
-        if not resumed:
-            return []
-        from billow.billing.run import write_plan
-
-        plan.charges, plan.changes, plan.notices = charges, resumed, []
-        plan.paid_until = {k: v for k, v in plan.paid_until.items() if k in ids}
-        write_plan(plan, data.wallet_ids, {}, moment, services=services)
+        rules = RunRules(date=moment.date(), notice_days=0)
+        data = load_chunk(rules, client_id, client_id + 1, book)
+        ids = _resume(rules, data, currency, moment)
+        # Hourly services: their hours up to now, as the hourly run would charge them.
+        hourly = RunRules(date=moment, notice_days=0)
+        ids += _resume(
+            hourly, load_hourly_chunk(hourly, client_id, client_id + 1, book), currency, moment
+        )
     return sorted(ids)
+
+
+def _resume(rules: RunRules, data: ChunkData, currency: str, moment: datetime) -> list[int]:
+    services = [
+        s for s in data.services if s.status == S.SUSPENDED_NONPAYMENT and s.currency == currency
+    ]
+    plan = plan_chunk(rules, services, data.wallets, already_charged=data.already_charged)
+    resumed = [c for c in plan.changes if c.to_status == S.ACTIVE]
+    ids = {c.service_id for c in resumed}
+    charges = [c for c in plan.charges if c.service_id in ids]
+    if not resumed:
+        return []
+    from billow.billing.run import write_plan
+
+    plan.charges, plan.changes, plan.notices = charges, resumed, []
+    plan.paid_until = {k: v for k, v in plan.paid_until.items() if k in ids}
+    write_plan(plan, data.wallet_ids, {}, moment, services=services)
+    return list(ids)

@@ -7,12 +7,13 @@ or ``lock_wallets_in_range`` for a billing-run chunk), decide on the ``Wallet`` 
 ``write_money`` / ``move_money``.
 """
 
-from billow.billing.wallet.balance import Wallet, WalletKey, charge_key
+from billow.billing.wallet.balance import Wallet, WalletKey, charge_key, hour_charge_key
 from billow.billing.wallet.locks import (
     WalletRow,
     build_wallets,
     lock_wallet,
     lock_wallets_in_range,
+    lock_wallets_of_clients,
     read_wallet,
     read_wallets_of_clients,
     wallet_accounts,
@@ -36,8 +37,10 @@ __all__ = [
     "WalletRow",
     "build_wallets",
     "charge_key",
+    "hour_charge_key",
     "lock_wallet",
     "lock_wallets_in_range",
+    "lock_wallets_of_clients",
     "move_money",
     "read_wallet",
     "read_wallets_of_clients",

@@ -7,7 +7,7 @@ that read, lock and move it are in ``billow.billing.wallet.locks`` and ``.money`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 WalletKey = tuple[int, int, str]  # (client_id, provider_id, currency)
@@ -62,3 +62,9 @@ class Wallet:
 def charge_key(service_id: int, period_from: date) -> str:
     """The one key of a period charge: the expense's and its ledger transaction's."""
     return f"charge:{service_id}:{period_from.isoformat()}"
+
+
+def hour_charge_key(service_id: int, hour_start: datetime) -> str:
+    """The one key of an hourly service's charge for the hour starting at ``hour_start`` (UTC):
+    one charge per service-hour, whatever reruns."""
+    return f"hour:{service_id}:{hour_start.strftime('%Y-%m-%dT%H')}"

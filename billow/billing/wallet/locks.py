@@ -75,6 +75,17 @@ def lock_wallets_in_range(lo: int, hi: int | None) -> list[WalletRow]:
     return list(qs.values_list("client_id", "provider_id", "currency", "id", "balance_minor"))
 
 
+def lock_wallets_of_clients(client_ids: Iterable[int]) -> list[WalletRow]:
+    """Lock the balance accounts of ``client_ids`` in id order (the hourly run: only the
+    clients with hourly services, not every client of a range)."""
+    qs = LedgerAccount.objects.filter(
+        kind=AccountKind.CLIENT_BALANCE, provider__isnull=False, client_id__in=list(client_ids)
+    ).order_by("id")
+    if connection.features.has_select_for_update:
+        qs = qs.select_for_update()
+    return list(qs.values_list("client_id", "provider_id", "currency", "id", "balance_minor"))
+
+
 def read_wallets_of_clients(client_ids: Iterable[int]) -> list[WalletRow]:
     """The balance accounts of ``client_ids``, without a lock (auto-payment's planning read)."""
     return list(

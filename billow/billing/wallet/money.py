@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
 from billow.billing import sql
 from billow.billing.models import Expense, ExpenseKind, ExpenseReason
-from billow.billing.wallet.balance import NO_TAX, ItemTax, WalletKey, charge_key
+from billow.billing.wallet.balance import NO_TAX, ItemTax, WalletKey, charge_key, hour_charge_key
 from billow.core import rows as db_rows
 from billow.ledger.actions import post_transactions_bulk
 from billow.ledger.models import AccountKind, TransactionKind
@@ -86,6 +86,36 @@ class MoneyItem:
             period_to,
             amount_minor,
             description,
+            tax,
+        )
+
+    @classmethod
+    def hour_charge(
+        cls,
+        *,
+        service_id: int,
+        wallet_key: WalletKey,
+        hour_start: datetime,
+        amount_minor: int,
+        description: str = "",
+        tax: ItemTax | None = None,
+    ) -> MoneyItem:
+        """The charge of an hourly service for the hour starting at ``hour_start`` (UTC), keyed
+        per service-hour. An expense spans whole days, so it records the day the hour falls in
+        (``[day, day + 1)``); the key and the description name the hour."""
+        start = hour_start.astimezone(UTC)
+        day = start.date()
+        hour = f"{start:%Y-%m-%d %H}:00-{start + timedelta(hours=1):%H}:00 UTC"
+        return cls(
+            service_id,
+            wallet_key,
+            ExpenseKind.CHARGE,
+            ExpenseReason.HOUR,
+            hour_charge_key(service_id, start),
+            day,
+            day + timedelta(days=1),
+            amount_minor,
+            f"{description}, {hour}" if description else hour,
             tax,
         )
 

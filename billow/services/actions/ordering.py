@@ -40,6 +40,7 @@ def create_service(
     name: str = "",
     defer_parameters: bool = False,
     paid_until: date | None = None,
+    paid_until_at: datetime | None = None,
     anchor_day: int | None = None,
     actor: Actor | None = None,
     now: datetime | None = None,
@@ -56,7 +57,7 @@ def create_service(
     active one of lowest priority serving the tariff (or its product type), or none yet.
     Nothing is charged here (billing does that); a caller that charges the first period in the
     same transaction gives its end as ``paid_until`` (and the period's ``anchor_day``), so the
-    row is written once.
+    row is written once (an hourly service: ``paid_until_at``, the end of its first hour).
 
     ``open_key`` (the order checkout, which charges the service in the same transaction): when
     a module instance serves the service, its ``open`` is requested at once under the key
@@ -96,6 +97,7 @@ def create_service(
         prorata_day=tariff.prorata_day,
         anchor_day=anchor_day or moment.day,
         paid_until=paid_until,
+        paid_until_at=paid_until_at,
         status=S.ORDERED,
         ordered_at=moment,
         auto_renew_period=auto_renew_period,

@@ -119,6 +119,11 @@ def set_service_auto_renew(
                 f"auto-renewal for {period} is not offered in {s.currency}",
                 code="invalid_auto_renew_period",
             )
+        if period and not _renews_for(s.period, period):
+            raise ServiceValidationError(
+                f"a {s.period} service cannot renew for {period}",
+                code="invalid_auto_renew_period",
+            )
         if s.auto_renew_period != period:
             data = {"from": s.auto_renew_period, "to": period}
             s.auto_renew_period = period
@@ -131,6 +136,13 @@ def set_service_auto_renew(
                 **audit_kwargs(actor, "service.auto_renew_set", data, now=moment),
             )
     return s
+
+
+def _renews_for(service_period: str, period: str) -> bool:
+    """Hourly services renew by the hour and only they do; nothing renews for a trial."""
+    if period == "trial":
+        return False
+    return (service_period == "hour") == (period == "hour")
 
 
 # -- suspension by the client (reseller groups) ------------------------------------------------

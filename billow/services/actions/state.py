@@ -7,8 +7,10 @@ status move is checked against ``states.ALLOWED_TRANSITIONS`` before anything is
 illegal move refuses the whole set (``invalid_transition``) and writes nothing. A service that
 left its expected status meanwhile is found by the conditional UPDATE itself
 (``service_changed``): the caller's transaction then rolls back. Operation keys
-are built here: ``<operation>:<service_id>:<day>`` for status changes, ``prolong:<service_id>:
-<new paid-until>`` for renewals, so a rerun of the same day or period queues nothing new.
+are built here: ``<operation>:<service_id>:<day>`` for status changes (numbered ``:2``,
+``:3`` for a second change of the same kind that day, an hourly service's), ``prolong:
+<service_id>:<new paid-until>`` for renewals, so a rerun of the same day or period queues
+nothing new.
 """
 
 from __future__ import annotations
@@ -143,7 +145,7 @@ def apply_transitions(
     for (from_status, target, sub), ids in groups.items():
         _update_group(from_status, target, sub, ids, now)
     ServiceEvent.objects.bulk_create(events, batch_size=2000)
-    return _insert_operations(operations)
+    return _insert_operations(_fresh_keys(operations))
 
 
 def _check_move(c: Move) -> None:
@@ -227,6 +229,29 @@ def _operation(c: Move, op: str, now: datetime) -> ServiceOperation:
     )
 
 
+def _fresh_keys(operations: list[ServiceOperation]) -> list[ServiceOperation]:
+    """A status change that was applied (its conditional UPDATE moved the service) is a new
+    transition even when one of the same day already ran (an hourly service suspended,
+    resumed by a payment and suspended again the same day): its operation gets the day's key
+    numbered (``suspend:7:2025-03-10:2``) instead of being dropped as a replay, which would
+    leave the service in progress with nothing to finish it. A key still queued is kept."""
+    keys = [op.idempotency_key for op in operations]
+    done = set(
+        ServiceOperation.objects.filter(idempotency_key__in=keys)
+        .exclude(status=OperationStatus.QUEUED)
+        .values_list("idempotency_key", flat=True)
+    )
+    if not done:
+        return operations
+    for op in operations:
+        if op.idempotency_key in done:
+            taken = ServiceOperation.objects.filter(
+                idempotency_key__startswith=f"{op.idempotency_key}:"
+            ).count()
+            op.idempotency_key = f"{op.idempotency_key}:{taken + 2}"
+    return operations
+
+
 def _insert_operations(operations: list[ServiceOperation]) -> list[ServiceOperation]:
     """Insert (a key already there is kept as it is) and dispatch the queued ones on commit."""
     if not operations:
@@ -264,6 +289,45 @@ def set_paid_until(new_dates: Mapping[int, date], *, now: datetime) -> None:
         by_date[paid].append(service_id)
     for paid, ids in by_date.items():
         sql.set_paid_until(ids, paid, now)
+
+
+def set_paid_until_at(new_moments: Mapping[int, datetime], *, now: datetime) -> None:
+    """Set ``paid_until_at`` of hourly services: one UPDATE per distinct hour (the hourly run's
+    services share their hour, so usually one). Few enough per hour for the ORM's ``IN``."""
+    by_moment: dict[datetime, list[int]] = defaultdict(list)
+    for service_id, paid in new_moments.items():
+        by_moment[paid].append(service_id)
+    for paid, ids in by_moment.items():
+        Service.objects.filter(pk__in=ids).update(paid_until_at=paid, updated_at=now)
+
+
+@dataclass(frozen=True, slots=True)
+class TrialConversion:
+    """A trial paid into its next ``period`` (``status``: the service's, unchanged)."""
+
+    service_id: int
+    period: str
+    status: str
+
+
+def convert_trials(
+    conversions: Sequence[TrialConversion], *, actor: Actor | None, now: datetime
+) -> None:
+    """Trials paid into their next period become services of that period (``period`` set to
+    it), each with a ``service.trial_converted`` event; one UPDATE per period."""
+    by_period: dict[str, list[int]] = defaultdict(list)
+    for c in conversions:
+        by_period[c.period].append(c.service_id)
+    for period, ids in by_period.items():
+        Service.objects.filter(pk__in=ids, period="trial").update(period=period, updated_at=now)
+    record_events(
+        [
+            EventRecord(c.service_id, "service.trial_converted", {"period": c.period}, c.status)
+            for c in sorted(conversions, key=lambda c: c.service_id)
+        ],
+        actor=actor,
+        now=now,
+    )
 
 
 def set_first_paid_period(

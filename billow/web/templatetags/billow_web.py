@@ -19,6 +19,11 @@ def money(amount_minor: int, currency: str) -> str:
 
 
 @register.filter
+def hourly_price(amount_minor: int, currency: str) -> str:
+    return formatting.hourly_price(amount_minor, currency)
+
+
+@register.filter
 def day(value: date | datetime | None) -> str:
     return formatting.day(value)
 
