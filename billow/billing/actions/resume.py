@@ -1,4 +1,6 @@
-"""Resuming services suspended for non-payment once a top-up covers them."""
+"""Resuming services suspended for non-payment once a top-up covers them (or a promised
+payment lends the credit): the invoices the balance now covers are settled first, so a client
+the credit terms blocked is resumed once it is not blocked any more (``billing.credit``)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from billow.billing.credit import apply_credit_terms
 from billow.billing.plan import (
     RunRules,
     plan_chunk,
@@ -14,6 +17,7 @@ from billow.billing.plan_change import (
     S,
 )
 from billow.billing.selectors import PriceBook, load_chunk
+from billow.billing.wallet import lock_wallets_in_range
 from billow.core import clock
 
 
@@ -28,7 +32,10 @@ def resume_paid_services(
     day = moment.date()
     with transaction.atomic():
         rules = RunRules(date=day, notice_days=0)
-        data = load_chunk(rules, client_id, client_id + 1, PriceBook())
+        lo, hi = client_id, client_id + 1
+        wallet_rows = lock_wallets_in_range(lo, hi)
+        credit = apply_credit_terms(wallet_rows, lo, hi, day=day, now=moment)
+        data = load_chunk(rules, lo, hi, PriceBook(), wallet_rows=wallet_rows, credit=credit)
         services = [
             s
             for s in data.services
