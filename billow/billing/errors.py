@@ -9,7 +9,12 @@
 - ``tariff_inactive``: the new tariff cannot be ordered any more.
 - ``nothing_to_change``: the change would leave the service as it is.
 - ``daily_not_renewable``: daily services are charged by the run, never renewed by hand.
-- ``invalid_credit_limit`` / ``credit_limit_with_postpaid``: bad billing settings.
+- ``invalid_credit_limit`` / ``credit_limit_with_postpaid``: bad billing settings;
+  ``invalid_credit_terms``: negative respite or block-in days.
+- promised payments (``PromisedPaymentError``): ``promised_payment_unavailable``,
+  ``promised_payment_postpaid``, ``promised_payment_active``, ``promised_payment_unpaid``,
+  ``promised_payment_too_soon``, ``promised_payment_not_active`` (nothing to revoke),
+  ``invalid_promised_payment`` (a staff grant with a non-positive amount or days).
 - pricing codes from the catalog pass through (``period_not_offered``,
   ``addon_value_out_of_range``, ``addon_step_mismatch``, ``addon_edit_forbidden``, ...).
 """
@@ -29,3 +34,10 @@ class InsufficientFundsError(BillingError):
 
 class BillingConflictError(ConflictError):
     code = "billing_conflict"
+
+
+class PromisedPaymentError(BillingError):
+    """A promised payment refused (codes in ``billing.terms.get_promise_offer`` and
+    ``billing.actions.promised``)."""
+
+    code = "promised_payment_refused"

@@ -153,12 +153,11 @@ def _plan_service(
     if wallet.blocked:
         _plan_blocked(rules, s, plan)
         return
-    if s.paid_until <= day:
-        if s.renew_period is not None:
-            if s.price_minor is None:
-                plan.failed.append((s.id, s.price_error or "price_unavailable"))
-                return
-            _renew(s, wallet, plan, day, charged)
+    if s.paid_until <= day and s.renew_period is not None:
+        if s.price_minor is None:
+            plan.failed.append((s.id, s.price_error or "price_unavailable"))
+            return
+        _renew(s, wallet, plan, day, charged)
     paid = plan.paid_until.get(s.id, s.paid_until)
     if paid > day:
         if s.status == ServiceStatus.SUSPENDED_NONPAYMENT:

@@ -15,6 +15,7 @@ from billow.billing.credit import CreditState
 from billow.billing.models import ClientBillingSettings, Expense, PendingChange
 from billow.billing.plan import RUN_STATUSES, DueService, RunRules
 from billow.billing.ranges import client_range
+from billow.billing.statement import service_label
 from billow.billing.wallet import (
     Wallet,
     WalletKey,
@@ -306,3 +307,11 @@ def _already_charged(
         Expense.objects.filter(kind="charge", reason="period", period_from__in=starts), lo, hi
     )
     return frozenset(qs.values_list("service_id", "period_from"))
+
+
+def service_labels(service_ids: set[int]) -> dict[int, str]:
+    """How documents and statements name services (``statement.service_label``), one query."""
+    rows = Service.objects.filter(pk__in=sorted(service_ids)).values_list(
+        "id", "name", "tariff__name"
+    )
+    return {pk: service_label(pk, name, tariff) for pk, name, tariff in rows}

@@ -1,4 +1,5 @@
-"""Billing jobs: the daily run fans out one job per chunk (more workers, more speed)."""
+"""Billing jobs: the daily run fans out one job per chunk (more workers, more speed); the
+1st's invoices (post-paid, credit-limit debts); invoices ahead of renewals."""
 
 from __future__ import annotations
 
@@ -23,3 +24,20 @@ def run_billing_day(day: date | None = None) -> int:
 def bill_chunk(chunk_id: int) -> None:
     """Bill one chunk; idempotent (a done chunk is skipped)."""
     process_chunk(chunk_id=chunk_id)
+
+
+@job(retries=3, base_delay=300)
+def issue_monthly_invoices_job(day: date | None = None) -> dict[str, int]:
+    """The 1st's invoices: post-paid charges and credit-limit debts (``billing.monthly``);
+    idempotent, so a retry or a second start of the month issues nothing twice."""
+    from billow.billing.monthly import issue_monthly_invoices
+
+    return issue_monthly_invoices(day=day or clock.today()).as_dict()
+
+
+@job(retries=3, base_delay=300)
+def issue_auto_invoices_job(day: date | None = None) -> int:
+    """Invoices ahead of renewals for clients who pay by invoice (``billing.auto_invoice``)."""
+    from billow.billing.auto_invoice import issue_auto_invoices
+
+    return len(issue_auto_invoices(day=day or clock.today()))
