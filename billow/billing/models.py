@@ -35,6 +35,14 @@ class Expense(models.Model):
     ``charge:<service_id>:<period_from>`` and (service, period_from) is unique among period
     charges, so each service-period is charged at most once whatever reruns. ``period_to`` is
     exclusive.
+
+    Tax (the checkout's rules, ``billow.billing.taxes``): ``amount_minor`` is the price after
+    discounts, as the quote's line net (tax-inclusive when the provider's tax is included);
+    ``tax_minor`` is the tax of it, of which ``tax_added_minor`` was added on top. So the
+    wallet moves ``gross_minor = amount + tax_added``, revenue ``net_minor = amount - included
+    tax`` and tax payable ``tax_minor``. A refund or credit carries the tax it gives back.
+    ``invoice`` documents a charge, ``credit_note`` a refund or credit; empty while not (yet)
+    documented (post-paid and hourly charges are documented later, ``billing.documents``).
     """
 
     service = models.ForeignKey(
@@ -61,6 +69,26 @@ class Expense(models.Model):
     )
     description = models.CharField(_("description"), max_length=300, blank=True, default="")
     created_at = models.DateTimeField(default=clock.now, editable=False)
+    tax_minor = models.BigIntegerField(_("tax, minor units"), default=0)
+    tax_added_minor = models.BigIntegerField(_("of which added on top, minor units"), default=0)
+    tax_rate = models.DecimalField(_("tax rate, %"), max_digits=6, decimal_places=3, default=0)
+    reverse_charge = models.BooleanField(_("reverse charge"), default=False)
+    invoice = models.ForeignKey(
+        "invoicing.Invoice",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The invoice that documents this charge."),
+    )
+    credit_note = models.ForeignKey(
+        "invoicing.CreditNote",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The credit note that documents this refund or credit."),
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -69,6 +97,12 @@ class Expense(models.Model):
         indexes = [
             models.Index(fields=["client", "period_from"], name="expense_client_from_idx"),
             models.Index(fields=["service", "period_from"], name="expense_service_from_idx"),
+            # billing.documents gathers the charges no invoice documents yet
+            models.Index(
+                fields=["client", "created_at"],
+                condition=Q(kind="charge", invoice__isnull=True),
+                name="expense_undocumented_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -82,10 +116,24 @@ class Expense(models.Model):
             models.CheckConstraint(
                 condition=Q(period_to__gt=models.F("period_from")), name="expense_period_order"
             ),
+            models.CheckConstraint(
+                condition=Q(tax_added_minor__gte=0, tax_minor__gte=models.F("tax_added_minor")),
+                name="expense_tax_parts_valid",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount_minor} {self.currency} #{self.service_id}"
+
+    @property
+    def gross_minor(self) -> int:
+        """What moved between the client's wallet and the provider."""
+        return self.amount_minor + self.tax_added_minor
+
+    @property
+    def net_minor(self) -> int:
+        """What moved to (or back from) revenue: the amount less the tax included in it."""
+        return self.amount_minor - (self.tax_minor - self.tax_added_minor)
 
 
 class ClientBillingSettings(models.Model):

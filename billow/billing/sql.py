@@ -36,6 +36,12 @@ EXPENSE_FIELDS = (
     "transaction",
     "description",
     "created_at",
+    "tax_minor",
+    "tax_added_minor",
+    "tax_rate",
+    "reverse_charge",
+    "invoice",
+    "credit_note",
 )
 
 #: The same columns as model attributes (``service_id`` ...), to build ``Expense`` objects.
@@ -112,6 +118,7 @@ def insert_expense_rows(expense_rows: list[tuple[Any, ...]]) -> None:
     range). Unique keys still guard against a second charge of a service-period."""
     for row in expense_rows:
         rows.check_int64(row[8], field="amount_minor")
+        rows.check_int64(row[13], field="tax_minor")
     conn = rows.connection_for(Expense)
     with conn.cursor() as cursor:
         if conn.vendor == "postgresql":
@@ -121,5 +128,6 @@ def insert_expense_rows(expense_rows: list[tuple[Any, ...]]) -> None:
             return
         stamp = conn.ops.adapt_datetimefield_value
         cursor.executemany(
-            expense_insert_sql(conn), [(*row[:12], stamp(row[12])) for row in expense_rows]
+            expense_insert_sql(conn),
+            [(*row[:12], stamp(row[12]), *row[13:]) for row in expense_rows],
         )

@@ -18,6 +18,7 @@ _ALSO = (
     "marketing.PromotionCondition",
     "marketing.PromotionDiscount",
     "invoicing.TaxRule",
+    "invoicing.ProviderTaxProfile",
     "services.ModuleInstance",
 )
 

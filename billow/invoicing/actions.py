@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -65,20 +65,30 @@ class InvoiceLineInput:
     tax_rate: Decimal
     tax_minor: int
     total_minor: int
+    service_id: int | None = None
+    period_from: date | None = None
+    period_to: date | None = None
+    proration: Decimal | None = None
+    list_price_minor: int | None = None
+
+
+def next_numbers(provider_id: int, year: int, kind: str, count: int = 1) -> range:
+    """The next ``count`` gapless numbers of (provider, year, kind), allocated in one statement;
+    the counter row stays locked until the caller's transaction ends."""
+    last = sql.bump_counter(provider_id, year, kind, count)
+    if last is None:
+        try:  # the first document of (provider, year, kind)
+            with transaction.atomic(using=rows.alias_for(DocumentCounter)):
+                DocumentCounter.objects.get_or_create(provider_id=provider_id, year=year, kind=kind)
+        except IntegrityError:  # a concurrent first issuer created it; the row exists now
+            pass
+        last = sql.bump_counter(provider_id, year, kind, count)
+        assert last is not None  # the row exists and is never deleted
+    return range(last - count + 1, last + 1)
 
 
 def _next_number(provider_id: int, year: int, kind: str) -> int:
-    number = sql.bump_counter(provider_id, year, kind)
-    if number is not None:
-        return number
-    try:  # the first document of (provider, year, kind)
-        with transaction.atomic(using=rows.alias_for(DocumentCounter)):
-            DocumentCounter.objects.get_or_create(provider_id=provider_id, year=year, kind=kind)
-    except IntegrityError:  # a concurrent first issuer created it; the row exists now
-        pass
-    number = sql.bump_counter(provider_id, year, kind)
-    assert number is not None  # the row exists and is never deleted
-    return number
+    return next_numbers(provider_id, year, kind)[0]
 
 
 def payer_snapshot(payer: Payer | None, client: Client) -> dict[str, Any]:
@@ -153,6 +163,11 @@ def issue_invoice(
                     tax_rate=x.tax_rate,
                     tax_minor=x.tax_minor,
                     total_minor=x.total_minor,
+                    service_id=x.service_id,
+                    period_from=x.period_from,
+                    period_to=x.period_to,
+                    proration=x.proration,
+                    list_price_minor=x.list_price_minor,
                 )
                 for i, x in enumerate(lines, start=1)
             ]
@@ -183,15 +198,20 @@ def issue_credit_note(
     reference: str = "",
     actor: Actor | None = None,
     now: datetime | None = None,
+    subtotal_minor: int | None = None,
+    tax_minor: int = 0,
 ) -> CreditNote:
-    """A numbered credit note for a refund of ``amount_minor`` of ``invoice``.
+    """A numbered credit note for a refund of ``amount_minor`` (the total credited) of
+    ``invoice``: ``subtotal_minor`` net (default: the whole amount) and ``tax_minor`` tax.
 
-    Refusals: ``invalid_credit_amount`` (not positive), ``credit_note_exceeds_invoice`` (all
-    credit notes of the invoice together may not exceed its total).
+    Refusals: ``invalid_credit_amount`` (not positive, or parts that do not fit the total),
+    ``credit_note_exceeds_invoice`` (all credit notes of the invoice together may not exceed
+    its total).
     """
     moment = clock.now(now)
     check_amount(amount_minor)
-    if amount_minor <= 0:
+    subtotal = amount_minor if subtotal_minor is None else subtotal_minor
+    if amount_minor <= 0 or not tax_minor >= 0 or not 0 <= subtotal <= amount_minor:
         raise InvoicingError("the amount must be positive", code="invalid_credit_amount")
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -210,6 +230,8 @@ def issue_credit_note(
             number=number,
             currency=locked.currency,
             amount_minor=amount_minor,
+            subtotal_minor=subtotal,
+            tax_minor=tax_minor,
             reason=reason,
             reference=reference,
             issued_at=moment,

@@ -106,6 +106,11 @@ class Invoice(models.Model):
             "unpaid after it, the invoice is overdue. Empty: no due date."
         ),
     )
+    reverse_charge = models.BooleanField(
+        _("reverse charge"),
+        default=False,
+        help_text=_("EU B2B: no VAT charged, the buyer accounts for it (reverse charge)."),
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -138,7 +143,11 @@ class Invoice(models.Model):
 
 class InvoiceLine(models.Model):
     """``net`` is before added tax; ``total = net + tax`` when the tax is added, ``net``
-    when it is included (``tax`` then is the part of ``net`` that is tax)."""
+    when it is included (``tax`` then is the part of ``net`` that is tax). Always
+    ``unit_price x quantity - discount = net``. A service period line names the service and
+    its period (``period_to`` exclusive); a partial period shows its ``proration`` (the share of
+    the period, e.g. 0.5) and the whole period's ``list_price_minor``, and its unit price is
+    the prorated price."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField()
@@ -150,6 +159,15 @@ class InvoiceLine(models.Model):
     tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=0)
     tax_minor = models.BigIntegerField(default=0)
     total_minor = models.BigIntegerField()
+    service = models.ForeignKey(
+        "services.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    period_from = models.DateField(_("period from"), null=True, blank=True)
+    period_to = models.DateField(_("period to (exclusive)"), null=True, blank=True)
+    proration = models.DecimalField(
+        _("share of the period"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    list_price_minor = models.BigIntegerField(_("price of the whole period"), null=True, blank=True)
 
     class Meta:
         ordering = ["position"]
@@ -159,7 +177,9 @@ class InvoiceLine(models.Model):
 
 
 class CreditNote(models.Model):
-    """A numbered correction of ``invoice`` (a refund): the invoice is never edited."""
+    """A numbered correction of ``invoice`` (a refund): the invoice is never edited.
+    ``amount_minor`` is the total credited: ``subtotal`` (net) plus the tax given back that
+    had been added on top (``tax_minor`` is all the tax it reverses, as on the invoice)."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
     provider = models.ForeignKey("accounts.Provider", on_delete=models.PROTECT, related_name="+")
@@ -167,6 +187,8 @@ class CreditNote(models.Model):
     number = models.PositiveIntegerField()
     currency = models.CharField(max_length=3)
     amount_minor = models.BigIntegerField()
+    subtotal_minor = models.BigIntegerField(_("net amount"), default=0)
+    tax_minor = models.BigIntegerField(_("tax"), default=0)
     reason = models.CharField(max_length=300, blank=True)
     reference = models.CharField(max_length=100, blank=True)
     issued_at = models.DateTimeField(default=timezone.now)
@@ -186,3 +208,28 @@ class CreditNote(models.Model):
     @property
     def display_number(self) -> str:
         return f"CN-{self.year}-{self.number:06d}"
+
+
+class ProviderTaxProfile(models.Model):
+    """Where a provider is registered for VAT: reverse charge (EU B2B) applies to business
+    payers with a valid VAT number in another member state than ``country``."""
+
+    provider = models.OneToOneField(
+        "accounts.Provider", on_delete=models.CASCADE, related_name="tax_profile"
+    )
+    country = models.CharField(_("country of VAT registration"), max_length=2)
+    vat_number = models.CharField(_("VAT number"), max_length=40, blank=True)
+    eu_reverse_charge = models.BooleanField(
+        _("reverse charge for EU businesses"),
+        default=True,
+        help_text=_(
+            "No VAT for business payers with a valid VAT number in another EU member state."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("provider tax profile")
+        verbose_name_plural = _("provider tax profiles")
+
+    def __str__(self) -> str:
+        return f"{self.provider_id}: {self.country} {self.vat_number}"

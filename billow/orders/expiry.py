@@ -29,7 +29,14 @@ from django.conf import settings
 from django.db import transaction
 
 from billow.billing.models import ExpenseKind, ExpenseReason
-from billow.billing.wallet import MoneyItem, Wallet, lock_wallet, move_money, revenue_account
+from billow.billing.wallet import (
+    NO_TAX,
+    MoneyItem,
+    Wallet,
+    lock_wallet,
+    move_money,
+    revenue_account,
+)
 from billow.core import clock
 from billow.core.actors import Actor
 from billow.invoicing.actions import issue_credit_note
@@ -127,8 +134,9 @@ def _refund(item: OrderItem, svc: Service, wallet: Wallet, moment: datetime) -> 
             svc.paid_until or moment.date(),
             item.net_minor,
             f"order {order.pk}: not configured",
+            NO_TAX,  # its tax goes back below, and a credit note on the order's invoice
         )
-        move_money(money, wallet.account, now=moment, actor=JOB)
+        move_money(money, wallet.account, now=moment, actor=JOB, documents=False)
     included = _included_tax(order.quote, item.key, order.tax_minor - _added_tax(order))
     if item.tax_added_minor or included:
         payable = get_account_id(

@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 from billow.accounts.models import Client
 from billow.billing.proration import is_calendar, opening_period
-from billow.billing.wallet import MoneyItem, Wallet, move_money, revenue_account
+from billow.billing.wallet import NO_TAX, MoneyItem, Wallet, move_money, revenue_account
 from billow.catalog import cache as catalog_cache
 from billow.core.actors import Actor
 from billow.ledger.actions import post_transaction
@@ -124,8 +124,9 @@ def _charge(
         period_to=end,
         amount_minor=item.net_minor,
         description=f"order {order.pk}",
+        tax=NO_TAX,  # the order posts its tax itself (_post_tax) and its invoice documents it
     )
-    move_money(money, wallet.account, now=now, actor=actor)
+    move_money(money, wallet.account, now=now, actor=actor, documents=False)
 
 
 def _post_tax(order: Order, items: list[OrderItem], wallet: Wallet, actor: Actor | None) -> None:

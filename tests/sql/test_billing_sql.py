@@ -5,6 +5,7 @@ near 2**62."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -86,6 +87,12 @@ def _expense_rows(world: World, txn_ids: list[int | None]) -> list[tuple[Any, ..
             txn,
             "renewal",
             MOMENT,
+            BIG // 10 - n,
+            BIG // 20,
+            Decimal("19.000"),
+            n == 1,
+            None,
+            None,
         )
         for n, txn in enumerate(txn_ids)
     ]

@@ -17,9 +17,19 @@ from billow.billing.wallet.locks import (
     read_wallets_of_clients,
     wallet_accounts,
 )
-from billow.billing.wallet.money import MoneyItem, move_money, revenue_account, write_money
+from billow.billing.wallet.money import (
+    NO_TAX,
+    ItemTax,
+    MoneyItem,
+    move_money,
+    revenue_account,
+    tax_payable_account,
+    write_money,
+)
 
 __all__ = [
+    "NO_TAX",
+    "ItemTax",
     "MoneyItem",
     "Wallet",
     "WalletKey",
@@ -32,6 +42,7 @@ __all__ = [
     "read_wallet",
     "read_wallets_of_clients",
     "revenue_account",
+    "tax_payable_account",
     "wallet_accounts",
     "write_money",
 ]

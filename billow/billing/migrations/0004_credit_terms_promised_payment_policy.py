@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('billing', '0002_billing_run_one_running_per_date'),
+        ('billing', '0003_expense_tax_and_documents'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('invoicing', '0001_initial'),
+        ('invoicing', '0002_document_lines_credit_note_tax_reverse_charge'),
     ]
 
     operations = [
