@@ -176,12 +176,20 @@ def moved_since(
     out: dict[WalletKey, list[tuple[datetime, int]]] = defaultdict(list)
     rows = Expense.objects.filter(
         client_id__in={k[0] for k in keys}, created_at__gte=since
-    ).values_list("client_id", "provider_id", "currency", "kind", "created_at", "amount_minor")
-    for client, provider, currency, kind, at, amount in rows:
+    ).values_list(
+        "client_id",
+        "provider_id",
+        "currency",
+        "kind",
+        "created_at",
+        "amount_minor",
+        "tax_added_minor",
+    )
+    for client, provider, currency, kind, at, amount, added in rows:
         key = (client, provider, currency)
-        if key in keys:
+        if key in keys:  # the wallet moves the gross: the amount and the tax added on top
             sign = 1 if kind == ExpenseKind.CHARGE else -1
-            out[key].append((at, sign * int(amount)))
+            out[key].append((at, sign * (int(amount) + int(added))))
     return out
 
 

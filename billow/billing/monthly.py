@@ -17,17 +17,20 @@ the credit terms (respite, block).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import formats
 from django.utils.translation import gettext as _
 
 from billow.accounts.models import Client, Payer, Provider
 from billow.billing.credit import moved_since
-from billow.billing.models import ClientBillingSettings
+from billow.billing.documents import document_pending_charges
+from billow.billing.models import ClientBillingSettings, Expense, ExpenseKind
 from billow.billing.terms import policies_for_clients
 from billow.billing.wallet import lock_wallet
 from billow.core import clock
@@ -69,8 +72,44 @@ def _moment(day: date) -> datetime:
 
 
 def issue_postpaid_invoices(*, first: date, now: datetime) -> list[int]:
-    """The post-paid invoices of the month ending before ``first``."""
-    return []
+    """The post-paid invoices of the months ending before ``first``: ``billing.documents.
+    document_pending_charges`` of the charges written before ``first``, issued unpaid and due
+    per the clients' policies (clients grouped by due date; a client with several providers
+    gets the due date of its first one)."""
+    cutoff = datetime.combine(first, time(0), tzinfo=UTC)
+    postpaid = ClientBillingSettings.objects.filter(
+        client_id=OuterRef("client_id"), currency=OuterRef("currency"), postpaid=True
+    )
+    pending = sorted(
+        set(
+            Expense.objects.filter(
+                kind=ExpenseKind.CHARGE, invoice__isnull=True, created_at__lt=cutoff
+            )
+            .filter(Exists(postpaid))
+            .values_list("client_id", "provider_id", "currency")
+        )
+    )
+    due_of: dict[int, date] = {}
+    for client_id, provider_id, currency in pending:
+        if client_id not in due_of:
+            policy = policies_for_clients([client_id], provider_id, currency)[client_id]
+            due_of[client_id] = first + timedelta(days=policy.invoice_due_days)
+    by_due: dict[date, list[int]] = defaultdict(list)
+    for client_id, due_on in due_of.items():
+        by_due[due_on].append(client_id)
+    issued: list[int] = []
+    for due_on, client_ids in sorted(by_due.items()):
+        invoices = document_pending_charges(
+            until=cutoff,
+            client_ids=client_ids,
+            postpaid=True,
+            due_on=due_on,
+            paid=False,
+            now=now,
+            actor=MONTHLY_ACTOR,
+        )
+        issued += [invoice.pk for invoice in invoices]
+    return issued
 
 
 def issue_debt_invoices(*, first: date, now: datetime) -> list[int]:
