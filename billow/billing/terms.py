@@ -9,6 +9,7 @@ from datetime import UTC, date, timedelta
 from django.db.models import Q
 
 from billow.accounts.models import ClientGroupMembership
+from billow.accounts.selectors import list_provider_ids_for_client
 from billow.billing.models import (
     BillingPolicy,
     ClientBillingSettings,
@@ -17,6 +18,7 @@ from billow.billing.models import (
 )
 from billow.billing.overdue import CreditTerms, Overdue, UnpaidInvoice, overdue_state
 from billow.invoicing.models import Invoice, InvoiceStatus
+from billow.ledger.models import AccountKind, LedgerAccount
 
 DEFAULT_POLICY = BillingPolicy(invoice_due_days=14, promised_amount_minor=0)
 
@@ -135,3 +137,23 @@ def _refused(
     active: PromisedPayment | None = None,
 ) -> PromiseOffer:
     return PromiseOffer(offer.amount_minor, offer.currency, offer.days, code, available_on, active)
+
+
+def list_credit_currencies(client_id: int) -> list[str]:
+    """The currencies the client has credit terms or unpaid invoices with a due date in."""
+    with_terms = ClientBillingSettings.objects.filter(client_id=client_id).values_list(
+        "currency", flat=True
+    )
+    with_invoices = Invoice.objects.filter(
+        client_id=client_id, status=InvoiceStatus.ISSUED, due_on__isnull=False
+    ).values_list("currency", flat=True)
+    return sorted({*with_terms, *with_invoices})
+
+
+def list_client_provider_ids(client_id: int) -> set[int]:
+    """The providers a client buys from (its providers, and those it has a balance with)."""
+    return set(list_provider_ids_for_client(client_id)) | set(
+        LedgerAccount.objects.filter(
+            client_id=client_id, kind=AccountKind.CLIENT_BALANCE, provider__isnull=False
+        ).values_list("provider_id", flat=True)
+    )
