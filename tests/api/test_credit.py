@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from billow.billing.models import BillingPolicy, PromisedPayment
 from billow.core import clock
-from billow.ledger.actions import adjust_client_balance
 from billow.services.models import Service
 from billow.services.states import ServiceStatus
 from tests.api.conftest import MONTH_PRICE, Tenant
@@ -15,14 +14,7 @@ from tests.billing.world import db_state
 
 
 def set_balance(tenant: Tenant, amount_minor: int) -> None:
-    delta = amount_minor - tenant.world.balance(tenant.client)
-    adjust_client_balance(
-        account=tenant.world.wallet(tenant.client),
-        amount_minor=abs(delta),
-        direction="credit" if delta > 0 else "debit",
-        reason="test",
-        nonce=f"set-{amount_minor}",
-    )
+    tenant.world.set_balance(tenant.client, amount_minor)
 
 
 def offer_promises(tenant: Tenant) -> None:
