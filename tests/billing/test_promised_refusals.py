@@ -113,7 +113,6 @@ def test_staff_grant_any_amount_and_revoke() -> None:
     )
     revoked = revoke_promised_payment(
         client=client,
-        provider=world.provider,
         currency="USD",
         actor=staff,
         now=at(date(2025, 2, 13)),
@@ -123,8 +122,6 @@ def test_staff_grant_any_amount_and_revoke() -> None:
     assert (terms.promised_minor, terms.promised_until) == (0, date(2025, 2, 13))
     before = db_state()
     with pytest.raises(PromisedPaymentError) as caught:
-        revoke_promised_payment(
-            client=client, provider=world.provider, currency="USD", now=at(date(2025, 2, 13))
-        )
+        revoke_promised_payment(client=client, currency="USD", now=at(date(2025, 2, 13)))
     assert caught.value.code == "promised_payment_not_active"
     assert db_state() == before

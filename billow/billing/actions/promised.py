@@ -39,7 +39,7 @@ def take_promised_payment(
     moment = clock.now(now)
     day = moment.date()
     exponent(currency)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         lock_wallet(client.pk, provider.pk, currency)
         offer = get_promise_offer(client.pk, provider.pk, currency, day)
         if offer.refusal:
@@ -73,7 +73,7 @@ def grant_promised_payment(
         raise PromisedPaymentError(
             "the amount and the days must be positive", code="invalid_promised_payment"
         )
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         lock_wallet(client.pk, provider.pk, currency)
         settings = _settings(client.pk, currency)
         if settings is not None and settings.postpaid:
@@ -89,7 +89,6 @@ def grant_promised_payment(
 def revoke_promised_payment(
     *,
     client: Client,
-    provider: Provider,
     currency: str,
     actor: Actor | None = None,
     now: datetime | None = None,
@@ -99,9 +98,8 @@ def revoke_promised_payment(
     Refusal: ``promised_payment_not_active``."""
     moment = clock.now(now)
     day = moment.date()
-    with transaction.atomic(durable=True):
-        lock_wallet(client.pk, provider.pk, currency)
-        settings = _settings(client.pk, currency)
+    with transaction.atomic():
+        settings = _settings(client.pk, currency)  # no money moves: the terms' row is the lock
         promise = (
             PromisedPayment.objects.select_for_update()
             .filter(client_id=client.pk, currency=currency, status=PromiseStatus.ACTIVE)

@@ -38,7 +38,8 @@ def set_client_billing_settings(
         raise BillingError(
             "post-paid and a credit limit exclude each other", code="credit_limit_with_postpaid"
         )
-    with transaction.atomic(durable=True):
+    # not durable: the staff admin saves inside its own transaction (its add/change views)
+    with transaction.atomic():
         row, _ = ClientBillingSettings.objects.update_or_create(
             client=client,
             currency=currency,
