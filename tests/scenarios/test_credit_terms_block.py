@@ -11,9 +11,12 @@ from billow.billing.actions import resume_paid_services, set_client_billing_sett
 from billow.billing.monthly import issue_monthly_invoices
 from billow.billing.overdue import OverdueState
 from billow.billing.terms import get_overdue
+from billow.core.money import Money
 from billow.invoicing.models import Invoice, InvoiceStatus
+from billow.payments import actions as payments
 from billow.services.states import ServiceStatus
 from tests.billing.world import World, at
+from tests.payments.conftest import make_method
 
 pytestmark = pytest.mark.django_db
 
@@ -70,10 +73,11 @@ def test_blocked_after_respite_and_block_in_days_then_resumed_by_a_payment() -> 
     )
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.ISSUED
-    # when it pays 10.00 more: March is paid, the invoice settled and the service resumed
-    world.topup(client, 1000)
-    resumed = resume_paid_services(client_id=client.pk, currency="USD", now=at(date(2025, 4, 29)))
-    assert resumed == [service.pk]
+    # when it pays 10.00 more through a payment method: March is paid, the invoice settled and
+    # the service resumed in the payment's transaction
+    method = make_method(world.provider, "sandbox", secrets={"webhook_secret": "s"})
+    payment = payments.create_payment(client=client, amount=Money(1000, "USD"), method=method)
+    payments.mark_payment_paid(payment=payment, now=at(date(2025, 4, 29)))
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.PAID
     service = world.refresh(service)
