@@ -20,7 +20,10 @@ from billow.billing.overdue import CreditTerms, Overdue, UnpaidInvoice, overdue_
 from billow.invoicing.models import Invoice, InvoiceStatus
 from billow.ledger.models import AccountKind, LedgerAccount
 
-DEFAULT_POLICY = BillingPolicy(invoice_due_days=14, promised_amount_minor=0)
+
+def default_policy() -> BillingPolicy:
+    """The policy of a provider without one: the fields' defaults (an unsaved row)."""
+    return BillingPolicy()
 
 
 def get_billing_policy(client_id: int, provider_id: int, currency: str) -> BillingPolicy:
@@ -33,7 +36,7 @@ def get_billing_policy(client_id: int, provider_id: int, currency: str) -> Billi
         ),
         key=lambda p: (p.client_group_id is None, p.client_group_id or 0),
     )
-    return rows[0] if rows else DEFAULT_POLICY
+    return rows[0] if rows else default_policy()
 
 
 def policies_for_clients(
@@ -41,7 +44,7 @@ def policies_for_clients(
 ) -> dict[int, BillingPolicy]:
     """``get_billing_policy`` for many clients of one provider and currency (two queries)."""
     rows = list(BillingPolicy.objects.filter(provider_id=provider_id, currency=currency))
-    default = next((p for p in rows if p.client_group_id is None), DEFAULT_POLICY)
+    default = next((p for p in rows if p.client_group_id is None), None) or default_policy()
     by_group = {p.client_group_id: p for p in rows if p.client_group_id is not None}
     out = dict.fromkeys(client_ids, default)
     if by_group:
