@@ -4,13 +4,14 @@ due date; a payment settles the invoice (reference §1.12, §1.14)."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
 from billow.billing.actions import resume_paid_services, set_client_billing_settings
 from billow.billing.models import BillingPolicy, Expense
 from billow.billing.monthly import issue_monthly_invoices
-from billow.invoicing.models import Invoice, InvoiceStatus
+from billow.invoicing.models import Invoice, InvoiceStatus, TaxRule
 from billow.services.states import ServiceStatus
 from tests.billing.world import World, at
 
@@ -67,3 +68,37 @@ def test_one_invoice_on_april_1_with_the_march_charges_and_the_due_date() -> Non
     # then the invoice is paid
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.PAID
+
+
+def test_the_monthly_invoice_carries_the_tax_and_is_settled_by_the_gross() -> None:
+    # given a post-paid client, 19 % VAT added, a 30.00/month VPS opened on 5 March
+    world = World()
+    TaxRule.objects.create(provider=world.provider, name="VAT", rate=Decimal(19))
+    client = world.client()
+    set_client_billing_settings(client=client, currency="USD", postpaid=True)
+    world.service(client, world.tariff("VPS", {"1m": 3000}), date(2025, 3, 5))
+    # when April begins and April's period is charged on the 5th
+    world.bill(date(2025, 4, 1))
+    (invoice,) = [
+        Invoice.objects.get(pk=pk)
+        for pk in issue_monthly_invoices(day=date(2025, 4, 1), now=at(date(2025, 4, 1), 0)).postpaid
+    ]
+    world.bill(date(2025, 4, 5))
+    # then March's invoice: net 30.00, VAT 5.70, total 35.70, due in 14 days (no policy)
+    assert (invoice.subtotal_minor, invoice.tax_minor, invoice.total_minor) == (3000, 570, 3570)
+    assert invoice.due_on == date(2025, 4, 15)
+    assert list(invoice.lines.values_list("net_minor", "tax_minor", "total_minor")) == [
+        (3000, 570, 3570)
+    ]
+    assert world.balance(client) == -2 * 3570
+    # when the client pays one cent less than March's gross: still unpaid
+    world.topup(client, 3569)
+    resume_paid_services(client_id=client.pk, currency="USD", now=at(date(2025, 4, 6)))
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.ISSUED
+    # when the last cent comes: paid (April's 35.70 stays owed for May's invoice)
+    world.topup(client, 1)
+    resume_paid_services(client_id=client.pk, currency="USD", now=at(date(2025, 4, 7)))
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+    assert world.balance(client) == -3570
