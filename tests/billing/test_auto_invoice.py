@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -16,7 +17,7 @@ from billow.billing.auto_invoice import (
     uncovered,
 )
 from billow.billing.models import BillingPolicy
-from billow.invoicing.models import Invoice, InvoiceStatus
+from billow.invoicing.models import Invoice, InvoiceStatus, TaxRule
 from tests.billing.world import World, at
 
 D = date(2025, 5, 1)
@@ -94,3 +95,25 @@ def test_no_auto_invoice_without_the_policy_a_payer_or_on_credit() -> None:
     (invoice,) = issue_auto_invoices(day=D, now=at(D, 1))
     assert (invoice.client_id, invoice.total_minor) == (plain.pk, 1000)
     assert Invoice.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_amounts_include_the_tax_added_on_top() -> None:
+    # given 19 % VAT added and a client with 2.00 left before a 10.00 renewal in the window
+    world = World()
+    TaxRule.objects.create(provider=world.provider, name="VAT", rate=Decimal(19))
+    BillingPolicy.objects.create(provider=world.provider, currency="USD", auto_invoice=True)
+    client = paying_by_invoice(world, 0)
+    world.service(
+        client,
+        world.tariff("VPS", {"1m": 1000}),
+        date(2025, 4, 5),
+        charge=False,
+        paid_until=date(2025, 5, 5),
+    )
+    world.set_balance(client, 200)
+    # then the renewal takes 11.90: 9.90 is recommended and invoiced
+    (rec,) = recommended_payments(client.pk, day=D)
+    assert (rec.need_minor, rec.available_minor, rec.amount_minor) == (1190, 200, 990)
+    (invoice,) = issue_auto_invoices(day=D, now=at(D, 1))
+    assert (invoice.total_minor, invoice.tax_minor) == (990, 0)
