@@ -6,8 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+from billow.billing.actions import set_client_billing_settings
 from billow.billing.models import BillingPolicy, PromisedPayment
+from billow.billing.monthly import payment_line
 from billow.core import clock
+from billow.invoicing.due import issue_due_invoice
 from billow.services.models import Service
 from billow.services.states import ServiceStatus
 from tests.billing.world import db_state
@@ -62,3 +65,29 @@ def test_no_button_without_an_offer_and_a_forged_post_changes_nothing(web: WebWo
     )
     assert "No promised payment is offered here." in r.content.decode()
     assert db_state() == before
+
+
+def test_the_dashboard_says_when_payments_are_overdue(web: WebWorld) -> None:
+    # given client A on a credit limit with a debt invoice due 10 days ago, respite 5 days and
+    # block-in 30 days from the invoice
+    today = clock.now().date()
+    set_client_billing_settings(
+        client=web.a.client, currency="USD", credit_limit_minor=5000, respite_days=5, block_days=30
+    )
+    issued = clock.now() - timedelta(days=20)
+    issue_due_invoice(
+        provider=web.world.provider,
+        client=web.a.client,
+        currency="USD",
+        lines=[payment_line("Balance due", 1000)],
+        due_on=today - timedelta(days=10),
+        now=issued,
+    )
+    # then the dashboard names the state and the day the services will be suspended
+    html = web.a.http.get("/").content.decode()
+    assert 'data-overdue="respite_over"' in html
+    assert "Respite over, not blocked (USD)" in html
+    assert "services are suspended on" in html
+    # and in Russian
+    web.a.http.post("/i18n/setlang/", {"language": "ru", "next": "/"})
+    assert "Отсрочка истекла, не заблокирован (USD)" in web.a.http.get("/").content.decode()
