@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
@@ -19,6 +20,9 @@ from billow.billing.models import (
 from billow.billing.overdue import CreditTerms, Overdue, UnpaidInvoice, overdue_state
 from billow.invoicing.models import Invoice, InvoiceStatus
 from billow.ledger.models import AccountKind, LedgerAccount
+
+if TYPE_CHECKING:  # the wallet's lock imports this module
+    from billow.billing.wallet.balance import Wallet
 
 
 def default_policy() -> BillingPolicy:
@@ -160,3 +164,22 @@ def list_client_provider_ids(client_id: int) -> set[int]:
             client_id=client_id, kind=AccountKind.CLIENT_BALANCE, provider__isnull=False
         ).values_list("provider_id", flat=True)
     )
+
+
+def apply_terms_to_wallet(wallet: Wallet, client_id: int, currency: str, day: date) -> None:
+    """A single use case's wallet (``lock_wallet``) under the client's credit terms, as the
+    billing run sees it (``billing.credit``): a running promise adds its amount to the credit;
+    a blocked client (overdue past respite and block date, or a lapsed promise still owed) gets
+    no credit. One or two queries, only for clients with billing settings."""
+    settings, _ = get_credit_terms(client_id, currency)
+    if settings is None or settings.postpaid:
+        return
+    until = settings.promised_until
+    if until is not None and day < until:
+        wallet.credit_limit_minor += settings.promised_minor
+        return
+    lapsed = until is not None and wallet.available_minor < 0
+    if lapsed or (
+        settings.block_days is not None and get_overdue(client_id, currency, day).blocked
+    ):
+        wallet.credit_limit_minor, wallet.blocked = 0, True

@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import time_machine
 
-from billow.billing.actions import resume_paid_services, set_client_billing_settings
+from billow.billing.actions import renew_service, resume_paid_services, set_client_billing_settings
+from billow.billing.errors import InsufficientFundsError
 from billow.billing.monthly import issue_monthly_invoices
 from billow.billing.overdue import OverdueState
 from billow.billing.terms import get_overdue
@@ -15,7 +17,7 @@ from billow.core.money import Money
 from billow.invoicing.models import Invoice, InvoiceStatus
 from billow.payments import actions as payments
 from billow.services.states import ServiceStatus
-from tests.billing.world import World, at
+from tests.billing.world import World, at, db_state
 from tests.payments.conftest import make_method
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +68,14 @@ def test_blocked_after_respite_and_block_in_days_then_resumed_by_a_payment() -> 
     # and the next day's run keeps it suspended
     world.bill(date(2025, 4, 27))
     assert world.refresh(service).status == ServiceStatus.SUSPENDED_NONPAYMENT
+    # and a blocked client cannot renew by hand on its credit either: nothing changes
+    before = db_state()
+    with (
+        time_machine.travel(at(date(2025, 4, 27)), tick=False),
+        pytest.raises(InsufficientFundsError),
+    ):
+        renew_service(service=world.refresh(service))
+    assert db_state() == before
     # when the client pays 20.00 (not the 30.00 of March): still blocked
     world.topup(client, 2000)
     assert (
