@@ -7,13 +7,23 @@ authorization test in ``tests/api`` walks these patterns and fills them with ano
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from billow.api.views import client, commerce, staff, staff_commerce, staff_discovery, tokens
+from billow.api.views import (
+    client,
+    commerce,
+    credit,
+    staff,
+    staff_commerce,
+    staff_discovery,
+    tokens,
+)
 from billow.api.views.docs import SwaggerView, not_found
 
 v1_client = [
     path("me/", client.MeView.as_view(), name="me"),
     path("balances/", client.BalanceListView.as_view(), name="balances"),
     path("statement/", client.StatementView.as_view(), name="statement"),
+    path("credit/", credit.CreditView.as_view(), name="credit"),
+    path("promised-payment/", credit.PromisedPaymentView.as_view(), name="promised-payment"),
     path("services/", client.ServiceListView.as_view(), name="services"),
     path("services/<int:service_id>/", client.ServiceDetailView.as_view(), name="service"),
     path(

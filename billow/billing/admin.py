@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
 
+from billow.billing import credit_admin  # noqa: F401  (registers policies, promised payments)
 from billow.billing.actions import credit_charge, delete_service, set_client_billing_settings
 from billow.billing.forms import ChargeCreditForm
 from billow.billing.models import (
@@ -131,10 +132,31 @@ class PendingChangeAdmin(ReadOnlyMixin, ModelAdmin):
 
 @admin.register(ClientBillingSettings)
 class ClientBillingSettingsAdmin(ModelAdmin):
-    list_display = ["client", "currency", "credit_limit_minor", "postpaid", "updated_at"]
+    list_display = [
+        "client",
+        "currency",
+        "credit_limit_minor",
+        "postpaid",
+        "respite_days",
+        "block_days",
+        "promised_minor",
+        "promised_until",
+        "updated_at",
+    ]
     list_filter = ["postpaid", "currency"]
     raw_id_fields = ["client"]
-    fields = ["client", "currency", "credit_limit_minor", "postpaid"]
+    fields = [
+        "client",
+        "currency",
+        "credit_limit_minor",
+        "postpaid",
+        "respite_unlimited",
+        "respite_days",
+        "block_days",
+        "promised_minor",
+        "promised_until",
+    ]
+    readonly_fields = ["promised_minor", "promised_until"]  # billing.actions.promised
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         try:
@@ -143,6 +165,9 @@ class ClientBillingSettingsAdmin(ModelAdmin):
                 currency=obj.currency,
                 credit_limit_minor=obj.credit_limit_minor,
                 postpaid=obj.postpaid,
+                respite_unlimited=obj.respite_unlimited,
+                respite_days=obj.respite_days,
+                block_days=obj.block_days,
                 actor=Actor.staff(request.user),
             )
             obj.pk = saved.pk

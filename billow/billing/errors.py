@@ -14,6 +14,12 @@
 - ``reason_required``, ``invalid_credit_amount``, ``not_a_charge``, ``credit_exceeds_charge``:
   a staff credit without a reason, not positive, of something else than a charge, or of more
   than is left of the charge.
+- ``invalid_credit_limit`` / ``credit_limit_with_postpaid``: bad billing settings;
+  ``invalid_credit_terms``: negative respite or block-in days.
+- promised payments (``PromisedPaymentError``): ``promised_payment_unavailable``,
+  ``promised_payment_postpaid``, ``promised_payment_active``, ``promised_payment_unpaid``,
+  ``promised_payment_too_soon``, ``promised_payment_not_active`` (nothing to revoke),
+  ``invalid_promised_payment`` (a staff grant with a non-positive amount or days).
 - pricing codes from the catalog pass through (``period_not_offered``,
   ``addon_value_out_of_range``, ``addon_step_mismatch``, ``addon_edit_forbidden``, ...).
 """
@@ -33,3 +39,10 @@ class InsufficientFundsError(BillingError):
 
 class BillingConflictError(ConflictError):
     code = "billing_conflict"
+
+
+class PromisedPaymentError(BillingError):
+    """A promised payment refused (codes in ``billing.terms.get_promise_offer`` and
+    ``billing.actions.promised``)."""
+
+    code = "promised_payment_refused"

@@ -151,6 +151,16 @@ class ClientBillingSettings(models.Model):
     no limit and services are never suspended for non-payment. The two exclude each other (a DB
     check as well as ``actions.set_client_billing_settings``). No row = prepaid, limit 0. The
     settings apply to each of the client's balances in that currency (one per provider).
+
+    Credit terms (BILLmanager's "overdue accounts receivable", ``billing.overdue``): an unpaid
+    invoice past its due date is overdue; the respite lasts ``respite_days`` after the due date
+    (``respite_unlimited``: never ends); once it is over and ``block_days`` have passed since
+    the oldest unpaid invoice was issued, the client is blocked (the run suspends the services;
+    a payment that settles the invoices resumes them). ``block_days`` empty: never blocked.
+
+    ``promised_minor`` / ``promised_until``: the open promised payment (``billing.actions.
+    promised``), extra credit on the days before ``promised_until``; kept after that day until
+    the balance is back within the limit (until then the run suspends the services again).
     """
 
     client = models.ForeignKey(
@@ -159,6 +169,25 @@ class ClientBillingSettings(models.Model):
     currency = models.CharField(_("currency"), max_length=3)
     credit_limit_minor = models.BigIntegerField(_("credit limit, minor units"), default=0)
     postpaid = models.BooleanField(_("post-paid"), default=False)
+    respite_unlimited = models.BooleanField(_("unlimited respite"), default=False)
+    respite_days = models.PositiveIntegerField(
+        _("days till respite"),
+        default=0,
+        help_text=_("Days after an invoice's due date before the respite is over."),
+    )
+    block_days = models.PositiveIntegerField(
+        _("block in, days"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Block (suspend the services) this many days after the oldest unpaid invoice was "
+            "issued, once the respite is over. Empty: never block."
+        ),
+    )
+    promised_minor = models.BigIntegerField(_("promised payment, minor units"), default=0)
+    promised_until = models.DateField(
+        _("promised payment until (exclusive)"), null=True, blank=True
+    )
     updated_at = models.DateTimeField(default=clock.now)
 
     class Meta:
@@ -175,11 +204,110 @@ class ClientBillingSettings(models.Model):
                 condition=Q(postpaid=False) | Q(credit_limit_minor=0),
                 name="billing_settings_postpaid_xor_limit",
             ),
+            models.CheckConstraint(
+                condition=Q(promised_minor__gte=0), name="billing_settings_promise_non_negative"
+            ),
         ]
 
     def __str__(self) -> str:
         mode = "post-paid" if self.postpaid else f"limit {self.credit_limit_minor}"
         return f"{self.client_id} {self.currency}: {mode}"
+
+
+class BillingPolicy(models.Model):
+    """A provider's billing settings in one currency, for one client group (``client_group``)
+    or for every client (empty). A client's policy is the row of one of its groups (the lowest
+    group id), else the provider's; no row: the defaults of the fields.
+
+    - ``invoice_due_days``: a monthly invoice (post-paid charges, a credit-limit debt) is due
+      this many days after it is issued.
+    - promised payment: ``promised_amount_minor`` (0: not offered) for ``promised_days`` days,
+      at most once every ``promised_interval_days`` days.
+    - ``auto_invoice``: clients whose payer is invoiced on advance payments get an invoice for
+      the renewals of the notice window (reference §1.12, ``billing.auto_invoice``).
+    """
+
+    provider = models.ForeignKey("accounts.Provider", on_delete=models.CASCADE, related_name="+")
+    client_group = models.ForeignKey(
+        "accounts.ClientGroup", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    invoice_due_days = models.PositiveIntegerField(_("invoice due in, days"), default=14)
+    promised_amount_minor = models.BigIntegerField(
+        _("promised payment amount, minor units"), default=0
+    )
+    promised_days = models.PositiveIntegerField(_("promised payment lasts, days"), default=3)
+    promised_interval_days = models.PositiveIntegerField(
+        _("one promised payment every, days"), default=30
+    )
+    auto_invoice = models.BooleanField(_("invoice ahead of renewals"), default=False)
+
+    class Meta:
+        verbose_name = _("billing policy")
+        verbose_name_plural = _("billing policies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "client_group", "currency"],
+                name="billing_policy_unique",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=Q(promised_amount_minor__gte=0), name="billing_policy_promise_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id}/{self.client_group_id or '*'} {self.currency}"
+
+
+class PromiseStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    REPAID = "repaid", _("Repaid")
+    LAPSED = "lapsed", _("Expired unpaid")
+    REVOKED = "revoked", _("Revoked by staff")
+
+
+class PromisedPayment(models.Model):
+    """One promised payment (reference §1.14): ``amount_minor`` of extra credit on a client's
+    balances in ``currency`` on the days before ``expires_on``. The open one is mirrored on
+    ``ClientBillingSettings`` (what the wallet reads); this row is the history and the audit
+    (who took or granted it, who revoked it). At most one active per (client, currency)."""
+
+    client = models.ForeignKey("accounts.Client", on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(_("currency"), max_length=3)
+    amount_minor = models.BigIntegerField(_("amount, minor units"))
+    taken_on = models.DateField(_("taken on"))
+    expires_on = models.DateField(_("expires on"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=PromiseStatus.choices, default=PromiseStatus.ACTIVE
+    )
+    granted_by_staff = models.BooleanField(_("granted by staff"), default=False)
+    actor = models.CharField(_("taken by"), max_length=100, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.CharField(_("closed by"), max_length=100, blank=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("promised payment")
+        verbose_name_plural = _("promised payments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "currency"],
+                condition=Q(status="active"),
+                name="promised_payment_one_active",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_minor__gt=0), name="promised_payment_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_on__gt=models.F("taken_on")),
+                name="promised_payment_period_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"promise {self.amount_minor} {self.currency} #{self.client_id} ({self.status})"
 
 
 class PendingChange(models.Model):

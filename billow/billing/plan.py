@@ -187,15 +187,17 @@ def _plan_service(
     charged: frozenset[tuple[int, date]],
 ) -> None:
     day = rules.date
-    if s.paid_until <= day:
-        if s.delete_at_period_end:
-            plan.changes.append(_change(s, ServiceStatus.DELETED, "period_end"))
+    if s.paid_until <= day and s.delete_at_period_end:
+        plan.changes.append(_change(s, ServiceStatus.DELETED, "period_end"))
+        return
+    if wallet.blocked:
+        _plan_blocked(rules, s, plan)
+        return
+    if s.paid_until <= day and s.renew_period is not None:
+        if s.price_minor is None:
+            plan.failed.append((s.id, s.price_error or "price_unavailable"))
             return
-        if s.renew_period is not None:
-            if s.price_minor is None:
-                plan.failed.append((s.id, s.price_error or "price_unavailable"))
-                return
-            _renew(s, wallet, plan, day, charged)
+        _renew(s, wallet, plan, day, charged)
     paid = plan.paid_until.get(s.id, s.paid_until)
     if paid > day:
         if s.status == ServiceStatus.SUSPENDED_NONPAYMENT:
@@ -209,6 +211,20 @@ def _plan_service(
             plan.changes.append(_change(s, ServiceStatus.SUSPENDED_NONPAYMENT, reason))
         return
     if _auto_delete_due(rules, s):
+        plan.changes.append(_change(s, ServiceStatus.DELETED, "auto_delete"))
+    elif s.status in SUSPENDED:
+        plan.unpaid.append(s.id)
+
+
+def _plan_blocked(rules: RunRules, s: DueService, plan: Plan) -> None:
+    """The credit terms block the client: nothing renews, active services are suspended for
+    non-payment (``overdue``), suspended ones wait (or are deleted when their time is up)."""
+    if s.status == ServiceStatus.ACTIVE:
+        if s.no_suspend_weekends and is_weekend(rules.date):
+            plan.deferred.append(s.id)
+        else:
+            plan.changes.append(_change(s, ServiceStatus.SUSPENDED_NONPAYMENT, "overdue"))
+    elif _auto_delete_due(rules, s):
         plan.changes.append(_change(s, ServiceStatus.DELETED, "auto_delete"))
     elif s.status in SUSPENDED:
         plan.unpaid.append(s.id)

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet
 
 from billow.billing.autopay import AutoPayReport, execute_autopay, get_auto_payer, plan_autopay
+from billow.billing.credit import apply_credit_terms
 from billow.billing.models import (
     BillingRun,
     BillingRunChunk,
@@ -37,7 +38,12 @@ from billow.billing.selectors import (
     load_autopay_data,
     load_chunk,
 )
-from billow.billing.wallet import MoneyItem, wallet_accounts, write_money
+from billow.billing.wallet import (
+    MoneyItem,
+    lock_wallets_in_range,
+    wallet_accounts,
+    write_money,
+)
 from billow.billing.writes import (
     RUN_ACTOR,
     apply_status_changes,
@@ -177,7 +183,10 @@ def process_chunk(
             return dict(chunk.report)
         moment = run_moment(chunk.run.date, now)
         rules = run_rules(chunk.run.date)
-        data = load_chunk(rules, chunk.client_from, chunk.client_to, book)
+        lo, hi = chunk.client_from, chunk.client_to
+        wallet_rows = lock_wallets_in_range(lo, hi)
+        credit = apply_credit_terms(wallet_rows, lo, hi, day=rules.date, now=moment)
+        data = load_chunk(rules, lo, hi, book, wallet_rows=wallet_rows, credit=credit)
         plan = plan_chunk(rules, data.services, data.wallets, already_charged=data.already_charged)
         plan.notices.extend(autopay.notices)
         write_plan(plan, data.wallet_ids, data.pending, moment, services=data.services)

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from billow.billing.credit import CreditState
 from billow.billing.models import ClientBillingSettings, Expense, PendingChange
 from billow.billing.plan import RUN_STATUSES, DueService, RunRules
 from billow.billing.ranges import client_range
@@ -21,6 +22,7 @@ from billow.billing.wallet import (
     ItemTax,
     Wallet,
     WalletKey,
+    WalletRow,
     build_wallets,
     hour_charge_key,
     lock_wallets_in_range,
@@ -33,7 +35,7 @@ from billow.catalog.selectors import get_tariff_info
 from billow.core.errors import BillowError
 from billow.core.periods import Period
 from billow.services.models import Service
-from billow.services.states import AUTO_SUSPENDED, SUSPENDED
+from billow.services.states import AUTO_SUSPENDED, SUSPENDED, ServiceStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,12 +168,30 @@ class ChunkData:
     pending: dict[int, PendingChange] = field(default_factory=dict)
 
 
-def load_chunk(rules: RunRules, lo: int, hi: int | None, book: PriceBook) -> ChunkData:
-    """Lock the chunk's wallets then its services (the one lock order: ledger account, then
-    service) and read everything the plan needs: ~7 queries plus catalog reads per new tariff."""
-    wallet_rows = lock_wallets_in_range(lo, hi)
+def load_chunk(
+    rules: RunRules,
+    lo: int,
+    hi: int | None,
+    book: PriceBook,
+    *,
+    wallet_rows: list[WalletRow] | None = None,
+    credit: CreditState | None = None,
+) -> ChunkData:
+    """Lock the chunk's wallets (unless the caller did: ``wallet_rows``) then its services
+    (the one lock order: ledger account, then service) and read everything the plan needs:
+    ~7 queries plus catalog reads per new tariff. ``credit`` (``billing.credit``) adds the
+    promised credit to the wallets and marks the blocked ones, whose active services are read
+    too (the plan suspends them)."""
+    if wallet_rows is None:
+        wallet_rows = lock_wallets_in_range(lo, hi)
+    credit = credit or CreditState()
     lock = connection.features.has_select_for_update
-    service_qs = client_range(candidate_services(rules), lo, hi).order_by("id")
+    candidates = candidate_services(rules)
+    if credit.blocked:
+        candidates = candidates | Service.objects.filter(
+            client_id__in=sorted(credit.blocked_clients), status=ServiceStatus.ACTIVE
+        )
+    service_qs = client_range(candidates, lo, hi).order_by("id")
     if lock:
         service_qs = service_qs.select_for_update()
     rows = [
@@ -181,6 +201,7 @@ def load_chunk(rules: RunRules, lo: int, hi: int | None, book: PriceBook) -> Chu
     services = _due_services(rows, pending, book)
     terms = client_range(ClientBillingSettings.objects.all(), lo, hi)
     wallets, wallet_ids = build_wallets(wallet_rows, (s.wallet_key for s in services), terms)
+    credit.apply(wallets)
     return ChunkData(services, wallets, wallet_ids, _already_charged(rows, rules, lo, hi), pending)
 
 
@@ -410,3 +431,11 @@ def _hours_charged(rows: list[dict[str, Any]], rules: RunRules) -> frozenset[tup
         return frozenset()
     found = Expense.objects.filter(key__in=list(keys)).values_list("key", flat=True)
     return frozenset(keys[k] for k in found)
+
+
+def service_labels(service_ids: set[int]) -> dict[int, str]:
+    """How documents and statements name services (``statement.service_label``), one query."""
+    rows = Service.objects.filter(pk__in=sorted(service_ids)).values_list(
+        "id", "name", "tariff__name"
+    )
+    return {pk: service_label(pk, name, tariff) for pk, name, tariff in rows}

@@ -1,4 +1,5 @@
-"""Billing jobs: the daily run fans out one job per chunk (more workers, more speed)."""
+"""Billing jobs: the daily run fans out one job per chunk (more workers, more speed); the
+1st's invoices (post-paid, credit-limit debts); invoices ahead of renewals."""
 
 from __future__ import annotations
 
@@ -37,3 +38,20 @@ def run_hourly_billing_job() -> dict[str, Any]:
 def document_hourly_charges_job(day: date | None = None) -> int:
     """Document the hourly charges of ``day`` (default: yesterday); returns the invoices."""
     return len(document_hourly_charges(day=day or clock.today() - timedelta(days=1)))
+
+
+@job(retries=3, base_delay=300)
+def issue_monthly_invoices_job(day: date | None = None) -> dict[str, int]:
+    """The 1st's invoices: post-paid charges and credit-limit debts (``billing.monthly``);
+    idempotent, so a retry or a second start of the month issues nothing twice."""
+    from billow.billing.monthly import issue_monthly_invoices
+
+    return issue_monthly_invoices(day=day or clock.today()).as_dict()
+
+
+@job(retries=3, base_delay=300)
+def issue_auto_invoices_job(day: date | None = None) -> int:
+    """Invoices ahead of renewals for clients who pay by invoice (``billing.auto_invoice``)."""
+    from billow.billing.auto_invoice import issue_auto_invoices
+
+    return len(issue_auto_invoices(day=day or clock.today()))

@@ -110,6 +110,15 @@ class Invoice(models.Model):
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     issued_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
+    due_on = models.DateField(
+        _("due on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The last day to pay an issued invoice (a post-paid month, a credit-limit debt); "
+            "unpaid after it, the invoice is overdue. Empty: no due date."
+        ),
+    )
     reverse_charge = models.BooleanField(
         _("reverse charge"),
         default=False,
@@ -120,6 +129,14 @@ class Invoice(models.Model):
         ordering = ["-id"]
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
+        indexes = [
+            # the run's credit terms read the unpaid invoices that have a due date
+            models.Index(
+                fields=["client", "due_on"],
+                condition=Q(status="issued", due_on__isnull=False),
+                name="invoice_unpaid_due_idx",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "year", "number"], name="invoice_number_unique"

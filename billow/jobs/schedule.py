@@ -54,6 +54,17 @@ SCHEDULE: list[PeriodicJob] = [
         "billow.billing.tasks.document_hourly_charges_job",
         "20 0 * * *",
     ),
+    # The 1st: post-paid charges and credit-limit debts of the month before, invoiced with a
+    # due date (after the run, whose charges of the 1st belong to the new month).
+    PeriodicJob(
+        "billing_monthly_invoices",
+        "billow.billing.tasks.issue_monthly_invoices_job",
+        "30 0 1 * *",
+    ),
+    # Invoices ahead of renewals for clients who pay by invoice (LowMoneyNoticePeriod rule).
+    PeriodicJob(
+        "billing_auto_invoices", "billow.billing.tasks.issue_auto_invoices_job", "45 0 * * *"
+    ),
     # Quick orders never configured: deleted and refunded after QUICK_ORDER_CONFIGURE_DAYS.
     PeriodicJob(
         "orders_expire_unconfigured", "billow.orders.tasks.expire_unconfigured", "35 0 * * *"

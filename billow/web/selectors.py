@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 
 from billow.accounts.models import Client, ClientUser, Payer
+from billow.billing.auto_invoice import notice_window_days, recommended_payments
+from billow.billing.overdue import Overdue, OverdueState
 from billow.billing.plan_change import quote_plan_change
 from billow.billing.selectors import PriceBook, renew_period_of, service_price
+from billow.billing.terms import (
+    PromiseOffer,
+    get_overdue,
+    get_promise_offer,
+    list_credit_currencies,
+)
 from billow.catalog.choices import BillingType, TariffStatus
 from billow.catalog.models import Tariff
 from billow.catalog.pricing import AddonInfo, PriceLine, TariffInfo
@@ -23,24 +31,35 @@ from billow.notifications.models import Notification
 from billow.notifications.selectors import count_unread_for_client, list_notifications_for_client
 from billow.services.actions import client_may_suspend
 from billow.services.models import Service, ServiceEvent
-from billow.services.states import BILLABLE, SUSPENDED, ServiceStatus
+from billow.services.states import SUSPENDED, ServiceStatus
 
 S = ServiceStatus
 #: Statuses in which a client may renew now, toggle auto-renew, change the plan.
 RENEWABLE = frozenset({S.ACTIVE, *SUSPENDED})
 CHANGEABLE = frozenset({S.ACTIVE})
 DELETABLE = frozenset(set(S.values) - {S.DELETED, S.IN_PROGRESS, S.FAILED})
-TOPUP_HORIZON_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True)
 class Dashboard:
     balances: list[tuple[str, int]]
-    topups: list[tuple[str, int]]
+    topups: list[tuple[str, int]]  # the recommended amount to pay, per currency
     by_status: list[tuple[str, str, int]]  # (status, label, count)
     notifications: list[Notification]
     unread: int
     services: int
+    window_days: int = 0
+    overdue: list[tuple[str, Overdue]] = field(default_factory=list)
+    promises: list[ProviderOffer] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderOffer:
+    """A promised payment the client may take (or has running) with one provider."""
+
+    provider_id: int
+    provider_name: str
+    offer: PromiseOffer
 
 
 def get_dashboard(client: Client, *, today: date | None = None) -> Dashboard:
@@ -54,11 +73,14 @@ def get_dashboard(client: Client, *, today: date | None = None) -> Dashboard:
     notes = list(list_notifications_for_client(client_id=client.pk, unread_only=True)[:5])
     return Dashboard(
         balances=sorted(balances.items()),
-        topups=recommended_topups(client, balances, today=today),
+        topups=recommended_topups(client, today=today),
         by_status=by_status,
         notifications=notes,
         unread=count_unread_for_client(client_id=client.pk),
         services=sum(counts.values()),
+        window_days=notice_window_days(),
+        overdue=list_overdue(client, today=today),
+        promises=list_promise_offers(client, today=today),
     )
 
 
@@ -71,33 +93,37 @@ def get_balances(client: Client) -> dict[str, int]:
     return dict(totals)
 
 
-def recommended_topups(
-    client: Client, balances: dict[str, int], *, today: date
-) -> list[tuple[str, int]]:
-    """Per currency: what the auto-renewals due within 30 days cost, less the balance (>= 0)."""
-    horizon = today + timedelta(days=TOPUP_HORIZON_DAYS)
-    due = Service.objects.filter(
-        client=client, status__in=BILLABLE, paid_until__isnull=False, paid_until__lte=horizon
-    ).exclude(auto_renew_period="")
-    needed: dict[str, int] = defaultdict(int)
-    book = PriceBook()
-    for s in due:
-        period = renew_period_of(s.period, s.auto_renew_period)
-        if period is None:
-            continue
-        try:
-            needed[s.currency] += service_price(
-                book,
-                tariff_id=s.tariff_id,
-                currency=s.currency,
-                period=period,
-                addon_values=s.addon_values or {},
-                special_price_minor=s.special_price_minor,
-            )
-        except BillowError:
-            continue
-    out = [(cur, max(0, amount - balances.get(cur, 0))) for cur, amount in needed.items()]
-    return sorted((cur, amount) for cur, amount in out if amount > 0)
+def recommended_topups(client: Client, *, today: date) -> list[tuple[str, int]]:
+    """Per currency: the recommended amount to pay (``billing.auto_invoice``: what the
+    renewals of the notice window need, less what the balances have available), if any."""
+    totals: dict[str, int] = defaultdict(int)
+    for r in recommended_payments(client.pk, day=today):
+        totals[r.currency] += r.amount_minor
+    return sorted(totals.items())
+
+
+def list_overdue(client: Client, *, today: date) -> list[tuple[str, Overdue]]:
+    """The currencies in which the client has overdue payments, with the state."""
+    states = [(c, get_overdue(client.pk, c, today)) for c in list_credit_currencies(client.pk)]
+    return [(c, o) for c, o in states if o.state != OverdueState.NONE]
+
+
+def list_promise_offers(client: Client, *, today: date) -> list[ProviderOffer]:
+    """The promised payments offered to the client, per provider and currency it has a
+    balance in (none where the provider's policy offers none)."""
+    rows = (
+        LedgerAccount.objects.filter(
+            client=client, kind=AccountKind.CLIENT_BALANCE, provider__isnull=False
+        )
+        .order_by("provider_id", "currency")
+        .values_list("provider_id", "provider__name", "currency")
+    )
+    out = []
+    for provider_id, name, currency in rows:
+        offer = get_promise_offer(client.pk, provider_id, currency, today)
+        if offer.refusal != "promised_payment_unavailable":
+            out.append(ProviderOffer(provider_id, name, offer))
+    return out
 
 
 def list_services(client: Client, *, status: str = "") -> QuerySet[Service]:

@@ -24,6 +24,7 @@ urlpatterns = [
     ),
     path("services/<int:pk>/vm/note/", services.service_vm_note, name="service_vm_note"),
     path("billing/", billing.statement, name="statement"),
+    path("billing/promised-payment/", dashboard.promised_payment, name="promised_payment"),
     path("billing/statement.csv", billing.statement_csv, name="statement_csv"),
     # money pages (web/views/money.py)
     path("billing/top-up/", money.top_up, name="top_up"),

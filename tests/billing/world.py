@@ -112,6 +112,18 @@ class World:
             nonce=f"topup-{next(_seq)}",
         )
 
+    def set_balance(self, client: Client, amount: int) -> None:
+        """Move the client's balance to ``amount`` (a staff adjustment either way)."""
+        delta = amount - self.balance(client)
+        if delta:
+            adjust_client_balance(
+                account=self.wallet(client),
+                amount_minor=abs(delta),
+                direction="credit" if delta > 0 else "debit",
+                reason="adjustment",
+                nonce=f"set-{next(_seq)}",
+            )
+
     def balance(self, client: Client) -> int:
         return LedgerAccount.objects.values_list("balance_minor", flat=True).get(
             pk=self.wallet(client).pk

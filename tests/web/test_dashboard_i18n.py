@@ -31,14 +31,17 @@ def test_money_is_formatted_per_locale() -> None:
         assert formatting.day(date(2025, 3, 1)) == "1 мар. 2025\u202fг."  # noqa: RUF001
 
 
-def test_the_dashboard_recommends_the_missing_top_up(web: WebWorld) -> None:
-    # given a balance of 490.00 and 60 more services renewing within 30 days at 10.00
+def test_the_dashboard_recommends_the_amount_to_pay(web: WebWorld) -> None:
+    # given a balance of 490.00 and 60 more services renewing on 10 February at 10.00
     for _ in range(60):
         web.world.service(
             web.a.client, web.tariff, date(2025, 1, 10), charge=False, paid_until=date(2025, 2, 10)
         )
+    # when the renewals are outside the notice window (10 days: LowMoneyNoticePeriod's largest)
     info = get_dashboard(web.a.client, today=date(2025, 1, 20))
-    assert info.balances == [("USD", 49000)]
+    assert (info.balances, info.topups, info.window_days) == ([("USD", 49000)], [], 10)
+    # when they are inside it: what they need less the balance
+    info = get_dashboard(web.a.client, today=date(2025, 2, 1))
     assert info.topups == [("USD", 61 * 1000 - 49000)]
     assert info.by_status == [("active", "Active", 61)]
 

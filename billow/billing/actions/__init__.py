@@ -1,5 +1,5 @@
 """Billing use cases: opening charge, renewal, tariff and addon changes, deletion, resumption
-after a top-up, staff credits, and client billing settings.
+after a top-up, staff credits, client billing settings and promised payments.
 
 Each action is one DB transaction that locks the client's balance account first and the
 service second (the one lock order, shared with the billing run), validates everything before
@@ -10,6 +10,11 @@ raises a ``BillowError`` with a stable code and writes nothing.
 from billow.billing.actions.changes import change_addons, change_tariff
 from billow.billing.actions.credits import credit_charge
 from billow.billing.actions.deletion import delete_service
+from billow.billing.actions.promised import (
+    grant_promised_payment,
+    revoke_promised_payment,
+    take_promised_payment,
+)
 from billow.billing.actions.renewal import charge_opening, renew_service
 from billow.billing.actions.resume import resume_paid_services
 from billow.billing.actions.settings import set_client_billing_settings
@@ -20,7 +25,10 @@ __all__ = [
     "charge_opening",
     "credit_charge",
     "delete_service",
+    "grant_promised_payment",
     "renew_service",
     "resume_paid_services",
+    "revoke_promised_payment",
     "set_client_billing_settings",
+    "take_promised_payment",
 ]

@@ -1,4 +1,6 @@
-"""Resuming services suspended for non-payment once a top-up covers them."""
+"""Resuming services suspended for non-payment once a top-up covers them (or a promised
+payment lends the credit): the invoices the balance now covers are settled first, so a client
+the credit terms blocked is resumed once it is not blocked any more (``billing.credit``)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from billow.billing.credit import apply_credit_terms
 from billow.billing.plan import (
     RunRules,
     plan_chunk,
@@ -14,6 +17,7 @@ from billow.billing.plan_change import (
     S,
 )
 from billow.billing.selectors import ChunkData, PriceBook, load_chunk, load_hourly_chunk
+from billow.billing.wallet import lock_wallets_in_range
 from billow.core import clock
 
 
@@ -25,16 +29,18 @@ def resume_paid_services(
     up to now), in service-id order, then resume them. Called by payments after crediting a
     balance; joins the caller's transaction. Returns the ids of the services resumed."""
     moment = clock.now(now)
+    day = moment.date()
     book = PriceBook()
     with transaction.atomic():
-        rules = RunRules(date=moment.date(), notice_days=0)
-        data = load_chunk(rules, client_id, client_id + 1, book)
+        rules = RunRules(date=day, notice_days=0)
+        lo, hi = client_id, client_id + 1
+        wallet_rows = lock_wallets_in_range(lo, hi)
+        credit = apply_credit_terms(wallet_rows, lo, hi, day=day, now=moment)
+        data = load_chunk(rules, lo, hi, book, wallet_rows=wallet_rows, credit=credit)
         ids = _resume(rules, data, currency, moment)
         # Hourly services: their hours up to now, as the hourly run would charge them.
         hourly = RunRules(date=moment, notice_days=0)
-        ids += _resume(
-            hourly, load_hourly_chunk(hourly, client_id, client_id + 1, book), currency, moment
-        )
+        ids += _resume(hourly, load_hourly_chunk(hourly, lo, hi, book), currency, moment)
     return sorted(ids)
 
 

@@ -36,12 +36,14 @@ NO_TAX = ItemTax()
 class Wallet:
     """A client balance and how far it may go negative: ``credit_limit_minor`` below zero, or
     without a limit when ``postpaid``. ``account_id`` is None while the client has no balance
-    account in that currency yet (the first charge creates it)."""
+    account in that currency yet (the first charge creates it). ``blocked``: the credit terms
+    block the client (``billing.credit``): the run renews nothing and suspends the services."""
 
     account_id: int | None
     balance_minor: int
     credit_limit_minor: int = 0
     postpaid: bool = False
+    blocked: bool = False
 
     def can_pay(self, amount_minor: int) -> bool:
         return self.postpaid or self.balance_minor + self.credit_limit_minor >= amount_minor

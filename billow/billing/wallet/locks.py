@@ -15,7 +15,9 @@ from billow.accounts.models import Client, Provider
 from billow.billing import sql
 from billow.billing.models import ClientBillingSettings
 from billow.billing.ranges import client_range
+from billow.billing.terms import apply_terms_to_wallet
 from billow.billing.wallet.balance import Wallet, WalletKey
+from billow.core import clock
 from billow.ledger.models import AccountKind, LedgerAccount
 from billow.ledger.selectors import get_or_create_account, remember_currency
 
@@ -39,7 +41,10 @@ def lock_wallet(client_id: int, provider_id: int, currency: str) -> Wallet:
             raise LedgerAccount.DoesNotExist("the client balance account vanished")
     account_id, balance, limit, postpaid = row
     remember_currency(account_id, currency)  # charges name the account by id
-    return Wallet(account_id, int(balance), int(limit or 0), bool(postpaid))
+    wallet = Wallet(account_id, int(balance), int(limit or 0), bool(postpaid))
+    if limit is not None:  # credit terms: a running promise lends more, a block lends nothing
+        apply_terms_to_wallet(wallet, client_id, currency, clock.today())
+    return wallet
 
 
 def read_wallet(client_id: int, provider_id: int, currency: str) -> Wallet:
