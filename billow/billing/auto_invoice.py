@@ -4,8 +4,8 @@ The window is BILLmanager's ``LowMoneyNoticePeriod``: a list of days (setting
 ``LOW_MONEY_NOTICE_PERIOD``, default ``0 1 2 3 4 5 10``) whose largest value ``n`` is how far
 ahead renewals are looked at. What a client's renewals within ``n`` days need, in the order the
 billing run spends the balance (``billing.autopay.spending_order``), each at what it will take
-from the balance (its price plus the tax added on top), less what the wallet has available
-(balance + credit limit), is:
+from the balance (its price plus the tax added on top: ``DueService.gross_minor``), less what
+the wallet has available (balance + credit limit), is:
 
 - the **recommended amount to pay** the client dashboard shows (``recommended_payments``);
 - for a client who pays by invoice (its payer is invoiced on advance payments, it has neither
@@ -41,9 +41,8 @@ from billow.billing.selectors import (
     load_autopay_data,
     service_labels,
 )
-from billow.billing.taxes import charge_taxes
 from billow.billing.terms import policies_for_clients
-from billow.billing.wallet import MoneyItem, Wallet, WalletKey, lock_wallet
+from billow.billing.wallet import Wallet, WalletKey, lock_wallet
 from billow.core import clock
 from billow.core.actors import Actor
 from billow.core.i18n import period_text
@@ -137,29 +136,6 @@ def recommend(
     return out
 
 
-def with_tax_added(
-    renewals_by_wallet: dict[WalletKey, list[Renewal]],
-) -> dict[WalletKey, list[Renewal]]:
-    """The renewals at what they will take from the balance: the price plus the tax added on
-    top by the checkout's rules (``billing.taxes``; a few queries, none without tax rules)."""
-    keyed = [(key, r) for key, renewals in renewals_by_wallet.items() for r in renewals]
-    items = [
-        MoneyItem.period_charge(
-            service_id=r.service_id,
-            wallet_key=key,
-            period_from=r.period_from,
-            period_to=r.period_to,
-            amount_minor=r.amount_minor,
-        )
-        for key, r in keyed
-    ]
-    out: dict[WalletKey, list[Renewal]] = {key: [] for key in renewals_by_wallet}
-    for (key, r), tax in zip(keyed, charge_taxes(items), strict=True):
-        gross = r.amount_minor + tax.tax_added_minor
-        out[key].append(Renewal(r.service_id, r.period_from, r.period_to, gross))
-    return out
-
-
 def window_rules(day: date) -> RunRules:
     return RunRules(date=day, notice_days=notice_window_days())
 
@@ -169,7 +145,7 @@ def recommended_payments(client_id: int, *, day: date) -> list[Recommendation]:
     (the dashboard's recommended amount); only wallets with something to pay."""
     rules = window_rules(day)
     services, wallets = load_autopay_data(rules, {client_id}, PriceBook())
-    renewals = with_tax_added(renewals_in_order(rules, services))
+    renewals = renewals_in_order(rules, services)
     return [r for r in recommend(renewals, wallets) if r.amount_minor > 0]
 
 
@@ -241,7 +217,7 @@ def _issue_one(key: WalletKey, rules: RunRules, now: datetime) -> Invoice | None
         if recent.exists():
             return None
         services = load_autopay_data(rules, {client_id}, PriceBook())[0]
-        renewals = with_tax_added({key: renewals_in_order(rules, services).get(key, [])})[key]
+        renewals = renewals_in_order(rules, services).get(key, [])
         lines = uncovered(renewals, wallet.available_minor)
         if not lines:
             return None
