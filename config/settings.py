@@ -365,4 +365,6 @@ BILLOW = {
     # A quick-ordered service still unconfigured this many days after its order is deleted and
     # its price refunded to the balance (0: kept until configured).
     "QUICK_ORDER_CONFIGURE_DAYS": env.int("BILLOW_QUICK_ORDER_CONFIGURE_DAYS", default=30),
+    # Issued documents are emailed (PDF attached) this long after their transaction commits.
+    "DOCUMENT_EMAIL_DELAY_SECONDS": env.int("BILLOW_DOCUMENT_EMAIL_DELAY_SECONDS", default=120),
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 
@@ -17,6 +19,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _documents_emailed_at_once(settings: Any) -> None:
+    """Tests see a document's email right after its commit (production waits a couple of
+    minutes: ``invoicing.delivery``); tests/invoicing/test_delivery.py checks the delay."""
+    settings.BILLOW = {**settings.BILLOW, "DOCUMENT_EMAIL_DELAY_SECONDS": 0}
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,13 @@
 """Email delivery of issued documents: each invoice and credit note goes to its payer's email
 (else the client's) with its PDF attached, once.
 
-``deliver_after_commit`` is what issuers call inside their transaction: it only enqueues the
-``deliver_documents`` job after commit (a batch of ids per job), so the issuing transaction pays
-for no rendering or mail. The job honours ``Payer.document_delivery``: only ``email`` sends;
-``post``, ``edi`` and ``none`` are handled outside Billow. Each email is an outbox row keyed
+``deliver_after_commit`` is what issuers call inside their transaction: it only schedules the
+``deliver_documents`` job for ``DOCUMENT_EMAIL_DELAY_SECONDS`` (default 120) after commit (a
+batch of ids per job), so the issuing transaction pays for no rendering or mail, and a burst of
+checkouts is not slowed by the PDFs of its invoices (about 75 ms of CPU each with WeasyPrint):
+they are rendered and mailed a couple of minutes later. The job honours
+``Payer.document_delivery``: only ``email`` sends; ``post``, ``edi`` and ``none`` are handled
+outside Billow. Each email is an outbox row keyed
 ``document:<kind>:<id>`` (``notifications.email_clients``): a rerun of the job, or a second call
 for the same document, queues nothing, and the outbox row records the sending. The PDF is built
 when the email is sent (the row stores a reference, ``notifications.attachments``), in the
@@ -16,10 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
+
 from billow.accounts.models import DocumentDelivery, Payer
 from billow.core.errors import NotFoundError
 from billow.invoicing.models import CreditNote, Invoice, InvoiceStatus
-from billow.jobs import enqueue_on_commit
+from billow.jobs import schedule_on_commit
 from billow.notifications.actions import ClientEmail, email_clients
 from billow.notifications.attachments import Attachment, attachment_ref, builders
 from billow.notifications.events import Event
@@ -39,9 +44,14 @@ def deliver_after_commit(
 
     invoices = sorted(set(invoice_ids))
     notes = sorted(set(credit_note_ids))
+    delay = email_delay_seconds()
     for start in range(0, max(len(invoices), len(notes)), DELIVERY_BATCH):
         end = start + DELIVERY_BATCH
-        enqueue_on_commit(deliver_documents, invoices[start:end], notes[start:end])
+        schedule_on_commit(deliver_documents, delay, invoices[start:end], notes[start:end])
+
+
+def email_delay_seconds() -> float:
+    return float(getattr(settings, "BILLOW", {}).get("DOCUMENT_EMAIL_DELAY_SECONDS", 120))
 
 
 def dedup_key(kind: str, document_id: int) -> str:

@@ -9,7 +9,7 @@ Import the Huey-backed names from here only after Django is configured.
 
 from __future__ import annotations
 
-from billow.jobs.base import Job, default_policy, enqueue_on_commit, job
+from billow.jobs.base import Job, default_policy, enqueue_on_commit, job, schedule_on_commit
 from billow.jobs.policy import Decision, Outcome, RetryPolicy
 
 __all__ = [
@@ -20,4 +20,5 @@ __all__ = [
     "default_policy",
     "enqueue_on_commit",
     "job",
+    "schedule_on_commit",
 ]

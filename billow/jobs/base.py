@@ -145,3 +145,18 @@ def enqueue_on_commit(task: Job, *args: Any, using: str | None = None, **kwargs:
     _check_arg(list(args))
     _check_arg(kwargs)
     transaction.on_commit(functools.partial(task, *args, **kwargs), using=using, robust=True)
+
+
+def schedule_on_commit(
+    task: Job, delay_seconds: float, *args: Any, using: str | None = None, **kwargs: Any
+) -> None:
+    """``enqueue_on_commit`` to run ``delay_seconds`` after the commit (at once when it is 0):
+    for work that need not follow at once and should not compete with the requests that
+    cause it (a document's email and its PDF)."""
+    if delay_seconds <= 0:
+        enqueue_on_commit(task, *args, using=using, **kwargs)
+        return
+    _check_arg(list(args))
+    _check_arg(kwargs)
+    later = functools.partial(task.schedule, args=args, kwargs=kwargs, delay=delay_seconds)
+    transaction.on_commit(later, using=using, robust=True)

@@ -256,3 +256,27 @@ def test_staff_see_whether_a_document_was_emailed(
     assert "No email (the payer takes documents another way, or none yet)" in (
         page.content.decode()
     )
+
+
+def test_production_emails_documents_a_couple_of_minutes_after_the_commit(
+    shop: Shop, settings: Any, monkeypatch: pytest.MonkeyPatch, committed: Callable[..., Any]
+) -> None:
+    # given the default delay (tests run with 0 so their emails go at once)
+    from billow.invoicing import tasks
+
+    settings.BILLOW = {**settings.BILLOW, "DOCUMENT_EMAIL_DELAY_SECONDS": 120}
+    scheduled: list[tuple[Any, Any, float]] = []
+    monkeypatch.setattr(
+        tasks.deliver_documents,
+        "schedule",
+        lambda args, kwargs, delay: scheduled.append((args, kwargs, delay)),
+    )
+    # when an invoice is issued and its transaction commits
+    client = shop.client()
+    inv = committed(
+        issue_invoice, provider=shop.provider, client=client, currency="USD", lines=[LINE]
+    )
+    # then its email job is scheduled 120 s later, and nothing is sent yet
+    assert scheduled == [(([inv.pk], []), {}, 120.0)]
+    assert mail.outbox == []
+    assert OutboundEmail.objects.count() == 0
