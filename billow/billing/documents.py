@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -62,6 +62,34 @@ class ChargeLine:
     proration: Fraction | None = None
     list_price_minor: int | None = None
     label: str = ""
+    quantity: int = 1  # hours of one service and day folded into one line (``fold_hours``)
+
+
+def fold_hours(lines: Sequence[ChargeLine]) -> list[ChargeLine]:
+    """The lines with each service's hourly charges of a day (same price and rate) folded into
+    one line of that many hours, where the first of them stood: a day of an hourly VPS is one
+    line of 24, not 24 lines. The tax of the folded line is the sum of its hours' (the hourly
+    run spreads a day's tax over its hours, so this is the day's tax)."""
+    out: list[ChargeLine] = []
+    folded: dict[tuple[Any, ...], int] = {}
+    for c in lines:
+        if c.reason != ExpenseReason.HOUR:
+            out.append(c)
+            continue
+        key = (c.service_id, c.amount_minor, c.tax_rate, c.period_from, c.period_to, c.label)
+        at = folded.get(key)
+        if at is None:
+            folded[key] = len(out)
+            out.append(c)
+            continue
+        kept = out[at]
+        out[at] = replace(
+            kept,
+            quantity=kept.quantity + c.quantity,
+            tax_minor=kept.tax_minor + c.tax_minor,
+            tax_added_minor=kept.tax_added_minor + c.tax_added_minor,
+        )
+    return out
 
 
 def document_items(items: Sequence[MoneyItem], *, now: datetime, actor: Any) -> Links:
@@ -157,7 +185,8 @@ def _issue(
 
 
 def invoice_line(c: ChargeLine, label: str) -> InvoiceLineInput:
-    """The invoice line of one charge (``unit x 1 - 0 = net``; the share shown beside it)."""
+    """The invoice line of a charge (``unit x quantity - 0 = net``; the share shown beside
+    it); ``quantity`` is more than 1 only for folded hours."""
     last_day = c.period_to - timedelta(days=1)
     what = ExpenseReason(c.reason).label if c.reason != ExpenseReason.PERIOD else ""
     text = f"{label}{f' ({what})' if what else ''}, {c.period_from} - {last_day}"
@@ -166,15 +195,16 @@ def invoice_line(c: ChargeLine, label: str) -> InvoiceLineInput:
         share = (Decimal(c.proration.numerator) / c.proration.denominator).quantize(
             Decimal("0.000001")
         )
+    net = c.amount_minor * c.quantity
     return InvoiceLineInput(
         description=text,
-        quantity=1,
+        quantity=c.quantity,
         unit_price_minor=c.amount_minor,
         discount_minor=0,
-        net_minor=c.amount_minor,
+        net_minor=net,
         tax_rate=c.tax_rate,
         tax_minor=c.tax_minor,
-        total_minor=c.amount_minor + c.tax_added_minor,
+        total_minor=net + c.tax_added_minor,
         service_id=c.service_id,
         period_from=c.period_from,
         period_to=c.period_to,
@@ -348,7 +378,11 @@ def _document_charges(qs: Any, now: datetime, paid: bool, due_on: date | None) -
     keys = sorted(groups)
     invoices = _issue(
         [
-            (k, [ChargeLine(*r[4:12]) for r in groups[k]], any(r[12] for r in groups[k]))
+            (
+                k,
+                fold_hours([ChargeLine(*r[4:12]) for r in groups[k]]),
+                any(r[12] for r in groups[k]),
+            )
             for k in keys
         ],
         now=now,

@@ -74,12 +74,19 @@ def test_an_hourly_vps_over_49_hours_and_10_minutes_is_charged_50_hours(
     assert service.status == ServiceStatus.DELETED
     assert service.paid_until_at == datetime(2025, 3, 12, 12, tzinfo=UTC)
     # and the next night the run's hours of 10 March (11:00-23:00; the first hour is on the
-    # order's invoice) are documented on one paid invoice, once
+    # order's invoice) are documented on one paid invoice, once, in one line of 13 hours
     (invoice,) = document_hourly_charges(
         day=date(2025, 3, 10), now=datetime(2025, 3, 11, 0, 20, tzinfo=UTC)
     )
     assert (invoice.client_id, invoice.status, invoice.total_minor) == (client.pk, "paid", 26)
-    assert invoice.lines.count() == 13
+    (line,) = invoice.lines.all()
+    assert (line.quantity, line.unit_price_minor, line.net_minor, line.total_minor) == (
+        13,
+        2,
+        26,
+        26,
+    )
+    assert (line.period_from, line.period_to) == (date(2025, 3, 10), date(2025, 3, 11))
     assert document_hourly_charges(day=date(2025, 3, 10)) == []
     undocumented = Expense.objects.filter(service=service, invoice__isnull=True)
     assert undocumented.count() == 50 - 1 - 13
@@ -205,3 +212,11 @@ def test_a_days_hours_carry_the_tax_of_the_days_amount(
     assert set(day.values_list("tax_added_minor", flat=True)) == {0, 1}
     assert world.balance(client) == 1000 - 2 - 48 - 9
     assert get_reconcile_report().ok
+    # and the next night's invoice shows the day as one line of 24 hours with the day's tax
+    (invoice,) = document_hourly_charges(
+        day=date(2025, 3, 10), now=datetime(2025, 3, 11, 0, 20, tzinfo=UTC)
+    )
+    (line,) = invoice.lines.all()
+    assert (line.quantity, line.unit_price_minor, line.net_minor) == (24, 2, 48)
+    assert (line.tax_rate, line.tax_minor, line.total_minor) == (Decimal("19"), 9, 57)
+    assert (invoice.subtotal_minor, invoice.tax_minor, invoice.total_minor) == (48, 9, 57)
