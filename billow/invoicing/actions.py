@@ -32,6 +32,7 @@ from billow.invoicing.models import (
     InvoiceLine,
     InvoiceStatus,
 )
+from billow.invoicing.vat import provider_vat_registration
 
 _PAYER_FIELDS = (
     "kind",
@@ -99,15 +100,23 @@ def payer_snapshot(payer: Payer | None, client: Client) -> dict[str, Any]:
 
 
 def provider_snapshot(provider: Provider) -> dict[str, Any]:
-    """The seller block as it is at issue, from the provider row the issuer holds (no query):
-    ``name`` is the legal name (else the brand), ``brand`` the provider's name."""
-    return {
+    """The seller block as it is at issue, from the provider row the issuer holds: ``name`` is
+    the legal name (else the brand), ``brand`` the provider's name. The country and VAT/tax id
+    fall back to the provider's VAT registration (``ProviderTaxProfile``, the one the reverse
+    charge reads; cached per process), so a reverse-charge invoice always names the seller's
+    VAT number."""
+    block = {
         "name": provider.legal_name or provider.name,
         "brand": provider.name,
         "email": provider.support_email or provider.email,
         "site_url": provider.site_url,
         **{f: getattr(provider, f) for f in SELLER_FIELDS if f != "legal_name"},
     }
+    if not block["tax_id"] or not block["country"]:
+        country, number = provider_vat_registration(provider.pk)
+        block["country"] = block["country"] or country
+        block["tax_id"] = block["tax_id"] or number
+    return block
 
 
 def issue_invoice(

@@ -81,6 +81,22 @@ def provider_vat_country(provider_id: int) -> str:
     return str(catalog_cache.cached(("tax_profile", provider_id), load))
 
 
+def provider_vat_registration(provider_id: int) -> tuple[str, str]:
+    """(country, VAT number) of the provider's VAT registration ("" when it has none), cached
+    per process like ``provider_vat_country``: the seller block falls back to it."""
+
+    def load() -> tuple[str, str]:
+        row = (
+            ProviderTaxProfile.objects.filter(provider_id=provider_id)
+            .values_list("country", "vat_number")
+            .first()
+        )
+        return (row[0], row[1]) if row else ("", "")
+
+    country, number = catalog_cache.cached(("tax_registration", provider_id), load)
+    return str(country), str(number)
+
+
 def verify_vat_number(country: str, number: str) -> bool | None:
     """The configured online verifier's answer (None when none is configured)."""
     verifier = _verifier()

@@ -97,3 +97,19 @@ def test_the_online_verifier_is_pluggable(answer: bool | None, applies: bool) ->
         assert vat.reverse_charge_applies(provider.pk, _payer()) is applies
     # and it was asked once for the number (answers are remembered)
     assert VERIFIERS["current"].calls == [("FR", "FR40303265045")]
+
+
+def test_the_seller_block_names_the_vat_registration_when_the_provider_row_has_none() -> None:
+    from billow.invoicing.actions import provider_snapshot
+
+    # given a provider registered for VAT in Germany, with no VAT id in its seller fields
+    provider = Provider.objects.create(name="Hoster", code="hoster")
+    ProviderTaxProfile.objects.create(provider=provider, country="DE", vat_number="DE811907980")
+    # then its documents' seller block names that registration
+    block = provider_snapshot(provider)
+    assert (block["country"], block["tax_id"]) == ("DE", "DE811907980")
+    # and seller fields filled on the provider win
+    Provider.objects.filter(pk=provider.pk).update(country="AT", tax_id="ATU13585627")
+    provider.refresh_from_db()
+    block = provider_snapshot(provider)
+    assert (block["country"], block["tax_id"]) == ("AT", "ATU13585627")
