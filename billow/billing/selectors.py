@@ -29,9 +29,9 @@ from billow.billing.wallet import (
     lock_wallets_of_clients,
     read_wallets_of_clients,
 )
+from billow.catalog import cache as catalog_cache
 from billow.catalog.models import Tariff
 from billow.catalog.pricing import TariffInfo, lines_total, price_tariff
-from billow.catalog.selectors import get_tariff_info
 from billow.core.errors import BillowError
 from billow.core.periods import Period
 from billow.services.models import Service
@@ -57,9 +57,11 @@ class PriceBook:
         self._policies: dict[int, ProductPolicy] = {}
 
     def info(self, tariff_id: int, currency: str) -> TariffInfo:
+        """The tariff's pricing info, through the process's catalog cache (the client
+        dashboard's recommended amount prices the client's renewals on every request)."""
         key = (tariff_id, currency)
         if key not in self._infos:
-            self._infos[key] = get_tariff_info(tariff_id, currency)
+            self._infos[key] = catalog_cache.tariff_info(tariff_id, currency)
         return self._infos[key]
 
     def price(
