@@ -18,8 +18,10 @@ from billow.core.errors import BillowError
 from billow.core.money import Money
 
 
-class BalanceAdjustmentForm(forms.Form):
-    """Amount in major units, direction and a mandatory reason; ``nonce`` makes it post once."""
+class StaffAmountForm(forms.Form):
+    """An amount in major units and a mandatory reason for a staff money action; ``nonce``
+    makes the form post once. Subclasses add their fields (``BalanceAdjustmentForm``,
+    ``billing.forms.ChargeCreditForm``)."""
 
     amount = forms.DecimalField(
         label=_("Amount"),
@@ -27,14 +29,6 @@ class BalanceAdjustmentForm(forms.Form):
         max_digits=20,
         widget=UnfoldAdminDecimalFieldWidget,
         help_text=_("In major units, e.g. 12.50"),
-    )
-    direction = forms.ChoiceField(
-        label=_("Direction"),
-        choices=[
-            ("credit", _("Credit (add to balance)")),
-            ("debit", _("Debit (take from balance)")),
-        ],
-        widget=UnfoldAdminSelectWidget,
     )
     reason = forms.CharField(
         label=_("Reason"), max_length=1000, widget=UnfoldAdminTextareaWidget(attrs={"rows": 3})
@@ -64,3 +58,17 @@ class BalanceAdjustmentForm(forms.Form):
         if money.amount_minor <= 0:
             raise forms.ValidationError(_("The amount must be positive."))
         return money.amount_minor
+
+
+class BalanceAdjustmentForm(StaffAmountForm):
+    """Amount in major units, direction and a mandatory reason; ``nonce`` makes it post once."""
+
+    direction = forms.ChoiceField(
+        label=_("Direction"),
+        choices=[
+            ("credit", _("Credit (add to balance)")),
+            ("debit", _("Debit (take from balance)")),
+        ],
+        widget=UnfoldAdminSelectWidget,
+    )
+    field_order = ["amount", "direction", "reason", "nonce"]
