@@ -27,13 +27,12 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
 from billow.billing.models import ClientBillingSettings, Expense, ExpenseKind, ExpenseReason
-from billow.billing.statement import service_label
+from billow.billing.selectors import service_labels
 from billow.billing.wallet.money import ItemTax, MoneyItem
 from billow.invoicing.actions import InvoiceLineInput, issue_credit_note
 from billow.invoicing.issuing import InvoiceDraft, issue_invoices
 from billow.invoicing.models import Invoice
 from billow.invoicing.selectors import PAYER_BATCH, get_document_payers
-from billow.services.models import Service
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +166,9 @@ def _issue(
     due_on: date | None = None,
 ) -> list[Invoice]:
     """One invoice per (client, provider, currency) group, its lines in the given order."""
-    labels = _labels({c.service_id for _k, lines, _r in groups for c in lines if not c.label})
+    labels = service_labels(
+        {c.service_id for _k, lines, _r in groups for c in lines if not c.label}
+    )
     payers = get_document_payers({k[0] for k, _l, _r in groups})
     drafts = [
         InvoiceDraft(
@@ -211,17 +212,6 @@ def invoice_line(c: ChargeLine, label: str) -> InvoiceLineInput:
         proration=share,
         list_price_minor=c.list_price_minor,
     )
-
-
-def _labels(service_ids: set[int]) -> dict[int, str]:
-    ids = sorted(service_ids)
-    out: dict[int, str] = {}
-    for start in range(0, len(ids), PAYER_BATCH):
-        rows = Service.objects.filter(pk__in=ids[start : start + PAYER_BATCH]).values_list(
-            "pk", "name", "tariff__name"
-        )
-        out.update((pk, service_label(pk, name, tariff)) for pk, name, tariff in rows)
-    return out
 
 
 def attach_invoice(*, invoice_id: int, keys: Sequence[str]) -> int:

@@ -34,6 +34,7 @@ from billow.catalog.models import Tariff
 from billow.catalog.pricing import TariffInfo, lines_total, price_tariff
 from billow.core.errors import BillowError
 from billow.core.periods import Period
+from billow.invoicing.selectors import PAYER_BATCH
 from billow.services.models import Service
 from billow.services.states import AUTO_SUSPENDED, SUSPENDED, ServiceStatus
 
@@ -436,8 +437,13 @@ def _hours_charged(rows: list[dict[str, Any]], rules: RunRules) -> frozenset[tup
 
 
 def service_labels(service_ids: set[int]) -> dict[int, str]:
-    """How documents and statements name services (``statement.service_label``), one query."""
-    rows = Service.objects.filter(pk__in=sorted(service_ids)).values_list(
-        "id", "name", "tariff__name"
-    )
-    return {pk: service_label(pk, name, tariff) for pk, name, tariff in rows}
+    """How documents and statements name services (``statement.service_label``): one query
+    per ``PAYER_BATCH`` ids (SQLite's bound-parameter cap)."""
+    ids = sorted(service_ids)
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), PAYER_BATCH):
+        rows = Service.objects.filter(pk__in=ids[start : start + PAYER_BATCH]).values_list(
+            "pk", "name", "tariff__name"
+        )
+        out.update((pk, service_label(pk, name, tariff)) for pk, name, tariff in rows)
+    return out
