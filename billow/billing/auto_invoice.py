@@ -182,10 +182,16 @@ def issue_auto_invoices(*, day: date, now: datetime | None = None) -> list[Invoi
         return []
     services, _wallets = load_autopay_data(rules, set(eligible), PriceBook())
     issued = []
-    for rec_key in sorted(renewals_in_order(rules, services)):
+    keys = sorted(renewals_in_order(rules, services))
+    clients_by_book: dict[tuple[int, str], list[int]] = {}
+    for client_id, provider_id, currency in keys:
+        clients_by_book.setdefault((provider_id, currency), []).append(client_id)
+    policies = {  # one lookup per provider and currency, not per client
+        book: policies_for_clients(clients, *book) for book, clients in clients_by_book.items()
+    }
+    for rec_key in keys:
         client_id, provider_id, currency = rec_key
-        policy = policies_for_clients([client_id], provider_id, currency)[client_id]
-        if not policy.auto_invoice:
+        if not policies[(provider_id, currency)][client_id].auto_invoice:
             continue
         invoice = _issue_one(rec_key, rules, moment)
         if invoice is not None:
