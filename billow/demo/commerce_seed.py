@@ -9,8 +9,8 @@ from billow.accounts.models import Client, Provider
 from billow.catalog.models import Tariff
 from billow.core.actors import Actor
 from billow.invoicing.models import TaxRule
-from billow.marketing.promo_actions import create_promo_code
-from billow.marketing.promo_models import Promotion, PromotionDiscount
+from billow.marketing.promos.actions import create_promo_code
+from billow.marketing.promos.models import Promotion, PromotionDiscount
 from billow.orders.actions import checkout
 from billow.orders.selectors import ItemSpec
 from billow.payments.actions import configure_payment_method

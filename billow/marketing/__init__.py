@@ -1,5 +1,1 @@
-"""Promotions and promo codes, bonus program, referral program.
-
-Placeholder so the layout of DESIGN.md section 2 and its import contracts exist from day one;
-the app is filled in by its own issue.
-"""
+"""Marketing: promotions and promo codes (``promos``); bonus and referral programs sit beside it."""

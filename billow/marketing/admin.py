@@ -1,3 +1,3 @@
 """Marketing admin: each part registers its own models."""
 
-from billow.marketing import promo_admin  # noqa: F401
+from billow.marketing.promos import admin as promo_admin  # noqa: F401

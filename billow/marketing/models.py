@@ -1,6 +1,6 @@
-"""Marketing models. The promo part lives in ``promo_models``; bonus and referral add theirs."""
+"""Marketing models. The promo part lives in ``promos.models``; bonus and referral add theirs."""
 
-from billow.marketing.promo_models import (
+from billow.marketing.promos.models import (
     PromoCode,
     PromoCodeUse,
     Promotion,

@@ -30,8 +30,8 @@ from billow.core import clock, rows
 from billow.core.actors import Actor
 from billow.core.money import Money
 from billow.invoicing.actions import InvoiceLineInput, issue_invoice, mark_invoice_paid
-from billow.marketing.promo_actions import release_promo_uses, reserve_promo_use
-from billow.marketing.promo_errors import PromoError
+from billow.marketing.promos.actions import release_promo_uses, reserve_promo_use
+from billow.marketing.promos.errors import PromoError
 from billow.orders import selectors
 from billow.orders.errors import OrderConflictError, OrderError
 from billow.orders.models import (

@@ -36,7 +36,7 @@ from billow.catalog.pricing import AddonValue, LineKind, PriceLine, TariffInfo, 
 from billow.catalog.rates import RateQuote, apply_rate
 from billow.core.money import Money, round_minor
 from billow.invoicing.tax import TaxRuleInfo, rules_for_product, tax_line
-from billow.marketing.promo_rules import DiscountInfo, DiscountKind, DiscountTarget, PromotionInfo
+from billow.marketing.promos.rules import DiscountInfo, DiscountKind, DiscountTarget, PromotionInfo
 
 BonusRedemption = Callable[[Money], Money]
 

@@ -22,8 +22,8 @@ from billow.core.money import Money
 from billow.core.periods import Period
 from billow.invoicing.selectors import list_tax_rules_for_payer
 from billow.invoicing.vat import reverse_charge_applies
-from billow.marketing.promo_rules import PromotionInfo
-from billow.marketing.promo_selectors import (
+from billow.marketing.promos.rules import PromotionInfo
+from billow.marketing.promos.selectors import (
     check_promo_code,
     get_client_facts,
     list_auto_promotions,

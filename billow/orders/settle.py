@@ -40,7 +40,7 @@ from billow.core.periods import Period
 from billow.ledger.actions import post_transaction
 from billow.ledger.models import AccountKind, TransactionKind
 from billow.ledger.selectors import get_account_id
-from billow.marketing.promo_actions import confirm_promo_uses
+from billow.marketing.promos.actions import confirm_promo_uses
 from billow.orders.models import Order, OrderItem, OrderStatus
 from billow.services.actions import create_service, transition_service
 from billow.services.models import Service

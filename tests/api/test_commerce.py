@@ -13,7 +13,7 @@ from billow.accounts import actions as accounts
 from billow.accounts.models import Client, ClientUser
 from billow.api.scopes import SCOPES
 from billow.invoicing.models import TaxRule
-from billow.marketing.promo_actions import create_promo_code
+from billow.marketing.promos.actions import create_promo_code
 from billow.orders import selectors as orders_selectors
 from billow.orders.models import CartItem, Order
 from billow.payments.actions import remember_saved_method

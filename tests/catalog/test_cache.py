@@ -11,9 +11,9 @@ from django.utils import timezone
 from billow.catalog import cache
 from billow.invoicing.models import TaxRule
 from billow.invoicing.selectors import list_tax_rules_for_payer
-from billow.marketing.promo_models import Promotion, PromotionCondition, PromotionDiscount
-from billow.marketing.promo_rules import ClientFacts
-from billow.marketing.promo_selectors import list_auto_promotions
+from billow.marketing.promos.models import Promotion, PromotionCondition, PromotionDiscount
+from billow.marketing.promos.rules import ClientFacts
+from billow.marketing.promos.selectors import list_auto_promotions
 from billow.services.models import ModuleInstance
 from billow.services.selectors import pick_module_instance
 from tests.orders.shop import Shop

@@ -17,8 +17,8 @@ from billow.accounts.actions import create_payer
 from billow.accounts.models import Client
 from billow.catalog import actions as catalog
 from billow.catalog.models import Tariff
-from billow.marketing.promo_actions import create_promo_code
-from billow.marketing.promo_models import Promotion, PromotionDiscount
+from billow.marketing.promos.actions import create_promo_code
+from billow.marketing.promos.models import Promotion, PromotionDiscount
 from billow.orders.models import Order
 from billow.payments.actions import configure_payment_method
 from billow.payments.models import Payment, PaymentMethod

@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 
 from billow.core.errors import BillowError
-from billow.marketing.promo_actions import (
+from billow.marketing.promos.actions import (
     confirm_promo_uses,
     create_promo_code,
     release_promo_uses,
     reserve_promo_use,
 )
-from billow.marketing.promo_models import PromoCode, PromoCodeUse, PromotionCondition
-from billow.marketing.promo_rules import ClientFacts, ConditionInfo, conditions_hold
-from billow.marketing.promo_selectors import check_promo_code, get_client_facts
+from billow.marketing.promos.models import PromoCode, PromoCodeUse, PromotionCondition
+from billow.marketing.promos.rules import ClientFacts, ConditionInfo, conditions_hold
+from billow.marketing.promos.selectors import check_promo_code, get_client_facts
 from tests.orders.shop import T0, Shop, db_counts
 
 NOW = datetime(2027, 3, 10, tzinfo=UTC)

@@ -19,7 +19,7 @@ from billow.core import clock
 from billow.ledger.actions import adjust_client_balance
 from billow.ledger.models import AccountKind, LedgerAccount
 from billow.ledger.selectors import get_or_create_account
-from billow.marketing.promo_models import Promotion, PromotionDiscount
+from billow.marketing.promos.models import Promotion, PromotionDiscount
 from billow.services import actions as services
 from billow.services.modules.dummy import reset_store
 

@@ -13,8 +13,8 @@ from billow.billing.run import run_billing
 from billow.core.errors import BillowError
 from billow.invoicing.models import Invoice, TaxRule
 from billow.ledger.models import AccountKind, LedgerAccount
-from billow.marketing.promo_actions import create_promo_code
-from billow.marketing.promo_models import PromoCodeUse
+from billow.marketing.promos.actions import create_promo_code
+from billow.marketing.promos.models import PromoCodeUse
 from billow.orders import actions, selectors
 from billow.orders.models import CartItem, OrderStatus
 from billow.payments.models import Payment

@@ -14,8 +14,8 @@ from billow.core.errors import BillowError
 from billow.invoicing.actions import InvoiceLineInput, issue_invoice
 from billow.invoicing.models import Invoice
 from billow.ledger.selectors import get_reconcile_report
-from billow.marketing.promo_actions import create_promo_code
-from billow.marketing.promo_models import PromoCode, PromoCodeUse
+from billow.marketing.promos.actions import create_promo_code
+from billow.marketing.promos.models import PromoCode, PromoCodeUse
 from billow.orders import actions
 from billow.orders.models import Order, OrderStatus
 from billow.orders.selectors import ItemSpec

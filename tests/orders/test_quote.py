@@ -13,7 +13,7 @@ from billow.catalog.pricing import AddonInfo, PeriodPrice, TariffInfo
 from billow.catalog.rates import RateQuote
 from billow.core.money import Money
 from billow.invoicing.tax import TaxRuleInfo
-from billow.marketing.promo_rules import DiscountInfo, PromotionInfo
+from billow.marketing.promos.rules import DiscountInfo, PromotionInfo
 from billow.orders.quote import QuoteInput, QuoteItemInput, calculate_quote
 
 

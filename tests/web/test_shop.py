@@ -18,8 +18,8 @@ from huey.contrib.djhuey import HUEY
 from billow.accounts.models import ClientGroup, ClientGroupMembership
 from billow.catalog import actions as catalog
 from billow.ledger.actions import adjust_client_balance
-from billow.marketing.promo_actions import create_promo_code
-from billow.marketing.promo_models import Promotion, PromotionDiscount
+from billow.marketing.promos.actions import create_promo_code
+from billow.marketing.promos.models import Promotion, PromotionDiscount
 from billow.orders import actions as orders
 from billow.orders import selectors as orders_selectors
 from billow.orders.models import CartItem, Order, OrderStatus

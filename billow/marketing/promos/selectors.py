@@ -1,5 +1,5 @@
 """Promotion reads: client facts, the automatic promotions a client gets, and promo-code
-checks (read-only; reservation is ``promo_actions.reserve_promo_use``)."""
+checks (read-only; reservation is ``promos.actions.reserve_promo_use``)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from django.db.models import Q, QuerySet
 
 from billow.accounts.models import Client
 from billow.catalog import cache as catalog_cache
-from billow.marketing.promo_errors import PromoError, PromoExhaustedError, PromoNotFoundError
-from billow.marketing.promo_models import (
+from billow.marketing.promos.errors import PromoError, PromoExhaustedError, PromoNotFoundError
+from billow.marketing.promos.models import (
     PromoCode,
     PromoCodeUse,
     Promotion,
     PromoUseStatus,
 )
-from billow.marketing.promo_rules import (
+from billow.marketing.promos.rules import (
     ClientFacts,
     ConditionInfo,
     DiscountInfo,

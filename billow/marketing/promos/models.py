@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billow.marketing.promo_rules import ConditionKind, DiscountKind, DiscountTarget
+from billow.marketing.promos.rules import ConditionKind, DiscountKind, DiscountTarget
 
 
 class Promotion(models.Model):

@@ -16,9 +16,9 @@ from django.db.models import F, Q
 from billow.accounts.models import Client, Provider
 from billow.core import clock
 from billow.core.actors import Actor
-from billow.marketing.promo_errors import PromoError, PromoExhaustedError
-from billow.marketing.promo_models import PromoCode, PromoCodeUse, Promotion, PromoUseStatus
-from billow.marketing.promo_selectors import normalise_code
+from billow.marketing.promos.errors import PromoError, PromoExhaustedError
+from billow.marketing.promos.models import PromoCode, PromoCodeUse, Promotion, PromoUseStatus
+from billow.marketing.promos.selectors import normalise_code
 
 _LIVE = ~Q(status=PromoUseStatus.RELEASED)
 

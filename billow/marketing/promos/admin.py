@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from unfold.admin import ModelAdmin, TabularInline
 
-from billow.marketing.promo_models import (
+from billow.marketing.promos.models import (
     PromoCode,
     PromoCodeUse,
     Promotion,

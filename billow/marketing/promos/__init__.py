@@ -1,0 +1,1 @@
+"""Promotions (automatic discounts) and promo codes."""
