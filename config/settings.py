@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "billow.payments",
     "billow.orders",
     "billow.invoicing",
+    "billow.usage",
     "billow.marketing",
     "billow.web",
     "billow.api",
@@ -367,4 +368,11 @@ BILLOW = {
     "QUICK_ORDER_CONFIGURE_DAYS": env.int("BILLOW_QUICK_ORDER_CONFIGURE_DAYS", default=30),
     # Issued documents are emailed (PDF attached) this long after their transaction commits.
     "DOCUMENT_EMAIL_DELAY_SECONDS": env.int("BILLOW_DOCUMENT_EMAIL_DELAY_SECONDS", default=120),
+    # Usage (docs/usage.md): records older than USAGE_LATE_DAYS days are refused as too late;
+    # raw records (PostgreSQL partitions) older than USAGE_RETENTION_DAYS days are dropped;
+    # partitions are created USAGE_PARTITIONS_AHEAD days ahead.
+    "USAGE_LATE_DAYS": env.int("BILLOW_USAGE_LATE_DAYS", default=7),
+    "USAGE_RETENTION_DAYS": env.int("BILLOW_USAGE_RETENTION_DAYS", default=400),
+    "USAGE_PARTITIONS_AHEAD": env.int("BILLOW_USAGE_PARTITIONS_AHEAD", default=7),
+    "USAGE_INGEST_BATCH": env.int("BILLOW_USAGE_INGEST_BATCH", default=20000),
 }

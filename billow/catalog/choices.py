@@ -59,3 +59,5 @@ class StatisticsRating(models.TextChoices):
 class Aggregation(models.TextChoices):
     SUM = "sum", _("Sum")
     MAX = "max", _("Maximum")
+    LAST = "last", _("Last value")
+    AVERAGE = "avg", _("Average")

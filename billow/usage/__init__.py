@@ -1,0 +1,1 @@
+"""``billow.usage``: meters, raw usage records, ingestion and rollups (issue 14)."""
