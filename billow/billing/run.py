@@ -38,13 +38,13 @@ from billow.billing.selectors import (
     load_autopay_data,
     load_chunk,
 )
+from billow.billing.usage_charges import overage_items
 from billow.billing.wallet import (
     MoneyItem,
     lock_wallets_in_range,
     wallet_accounts,
     write_money,
 )
-from billow.billing.usage_charges import overage_items
 from billow.billing.writes import (
     RUN_ACTOR,
     apply_status_changes,
@@ -259,7 +259,8 @@ def write_plan(
     status changes and notices."""
     if plan.charges or extra:
         wallets = dict(wallet_ids)
-        missing = {c.wallet_key for c in [*plan.charges, *extra]} - wallets.keys()
+        missing = {c.wallet_key for c in plan.charges} | {x.wallet_key for x in extra}
+        missing -= wallets.keys()
         if missing:
             wallets.update(wallet_accounts(missing, create=True))
         labels = {s.id: s.label for s in services}

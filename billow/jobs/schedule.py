@@ -61,6 +61,9 @@ SCHEDULE: list[PeriodicJob] = [
         "billow.billing.tasks.issue_monthly_invoices_job",
         "30 0 1 * *",
     ),
+    # Resource statuses of ended periods start over (the 1st; every day for per-day addons)
+    # and services over a limit of the old period resume (usage.status).
+    PeriodicJob("usage_reset_statuses", "billow.usage.tasks.reset_usage_statuses_job", "1 0 * * *"),
     # Invoices ahead of renewals for clients who pay by invoice (LowMoneyNoticePeriod rule).
     PeriodicJob(
         "billing_auto_invoices", "billow.billing.tasks.issue_auto_invoices_job", "45 0 * * *"

@@ -142,15 +142,22 @@ def _load_usage(
         for r in UsageMonthly.objects.filter(
             clients, meter_id__in=meters, month__in=list(ends)
         ).values_list(*fields, "month", "value"):
-            out.append(PeriodUsage(*r[:6], ends[r[5]], r[6]))
+            out.append(_period_usage(r, ends[r[5]]))
     daily = sorted(periods.get(True, ()))
     if daily:
         meters = [m for m, t in terms.items() if t.per_day]
         for r in UsageDaily.objects.filter(
             clients, meter_id__in=meters, day__in=[start for start, _end in daily]
         ).values_list(*fields, "day", "value"):
-            out.append(PeriodUsage(*r[:6], r[5] + timedelta(days=1), r[6]))
+            out.append(_period_usage(r, r[5] + timedelta(days=1)))
     return out
+
+
+def _period_usage(row: tuple[Any, ...], period_to: date) -> PeriodUsage:
+    service_id, client_id, provider_id, currency, meter_id, period_from, value = row
+    return PeriodUsage(
+        service_id, client_id, provider_id, currency, meter_id, period_from, period_to, value
+    )
 
 
 def _charged(usages: Sequence[PeriodUsage]) -> dict[tuple[int, int, date], int]:

@@ -7,13 +7,15 @@ models by label so this module imports none of them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from billow.core import clock
 
 
-def _value(verbose: str) -> models.DecimalField:
+def _value(verbose: Any) -> models.DecimalField:
     """A usage amount column, as ``usage.models.value_field`` makes them (repeated, not
     imported, because ``usage.models`` imports this module)."""
     return models.DecimalField(verbose, max_digits=24, decimal_places=6)
@@ -48,6 +50,9 @@ class UsageCharge(models.Model):
                 condition=models.Q(charged_minor__gte=0), name="usage_charge_non_negative"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}/{self.meter_id} {self.period_from}: {self.charged_minor}"
 
 
 class ResourceState(models.TextChoices):
