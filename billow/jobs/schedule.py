@@ -72,6 +72,12 @@ SCHEDULE: list[PeriodicJob] = [
     PeriodicJob(
         "orders_expire_unconfigured", "billow.orders.tasks.expire_unconfigured", "35 0 * * *"
     ),
+    # Usage (docs/usage.md): raw-table partitions ahead and retention; the modules' stat() of
+    # yesterday, just before the billing run rates it (later records re-rate: RerateMark).
+    PeriodicJob(
+        "usage_maintain_raw_storage", "billow.usage.tasks.maintain_raw_storage_job", "10 0 * * *"
+    ),
+    PeriodicJob("usage_pull_stats", "billow.usage.tasks.pull_stats_job", "1 0 * * *"),
     # Service operations: re-queue stuck ones, resolve unknowns, dispatch due retries.
     PeriodicJob("services_janitor", "billow.services.tasks.janitor_operations", "* * * * *"),
     # Payments janitor: resolve unknown / stale pending payments by asking the gateway.
