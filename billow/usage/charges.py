@@ -24,6 +24,8 @@ from django.conf import settings
 from django.db.models import Q
 
 from billow.catalog.choices import BillingType, StatisticsRating
+from billow.core import clock
+from billow.usage.actions import clear_rerate_marks
 from billow.usage.models import Meter, RerateMark, UsageDaily, UsageMonthly
 from billow.usage.rating import (
     MeterTerms,
@@ -85,6 +87,7 @@ class OverageRating:
 
     charges: list[OverageCharge] = field(default_factory=list)
     rated_marks: list[int] = field(default_factory=list)
+    read_at: datetime | None = None  # when the marks and the usage were read
 
 
 def list_overage_charges(*, day: date, client_from: int, client_to: int | None) -> OverageRating:
@@ -96,9 +99,10 @@ def list_overage_charges(*, day: date, client_from: int, client_to: int | None) 
     clients = Q(service__client_id__gte=client_from)
     if client_to is not None:
         clients &= Q(service__client_id__lt=client_to)
+    read_at = clock.now()
     periods, marks = _periods_to_rate(terms, day, clients)
     usages = _load_usage(terms, periods, clients)
-    return OverageRating(plan_overage(usages, terms, _charged(usages)), marks)
+    return OverageRating(plan_overage(usages, terms, _charged(usages)), marks, read_at)
 
 
 def _periods_to_rate(
@@ -182,8 +186,8 @@ def record_overage_charges(rating: OverageRating, *, now: datetime) -> None:
     """Record what the rating's charges brought the charged total of their periods to (inside
     the transaction that wrote them), and clear the re-rate marks it rated."""
     charges = rating.charges
-    if rating.rated_marks:
-        RerateMark.objects.filter(pk__in=rating.rated_marks).delete()
+    if rating.rated_marks and rating.read_at is not None:
+        clear_rerate_marks(mark_ids=rating.rated_marks, marked_before=rating.read_at)
     if charges:
         existing = {
             (s, m, p): pk

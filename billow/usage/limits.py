@@ -28,7 +28,7 @@ from billow.core.actors import Actor
 from billow.services.actions import Transition, apply_transitions
 from billow.services.errors import ServiceConflictError
 from billow.services.states import ServiceStatus
-from billow.usage.errors import UnknownMeterError
+from billow.usage.errors import MeterError
 from billow.usage.models import Meter
 from billow.usage.rating_models import ResourceState, ResourceStatus
 from billow.usage.status import (
@@ -191,12 +191,14 @@ def set_meter_limit(
 ) -> Meter:
     """Change a meter's limit (None: no limit) and apply it at once: statuses over the old
     limit and under the new one are cleared and their services resume; services at or over a
-    lowered limit are suspended. Refuses ``unknown_meter``."""
+    lowered limit are suspended. Refuses ``unknown_meter`` and ``bad_limit`` (negative)."""
     now = clock.now(now)
+    if limit is not None and limit < 0:
+        raise MeterError("the limit cannot be negative", code="bad_limit")
     with transaction.atomic():
         meter = Meter.objects.select_for_update().filter(pk=meter_id).first()
         if meter is None:
-            raise UnknownMeterError(f"no meter {meter_id}", meter_id=meter_id)
+            raise MeterError(f"no meter {meter_id}", code="unknown_meter", meter_id=meter_id)
         meter.limit = limit
         meter.save(update_fields=["limit"])
     apply_meter_limit(meter_id=meter_id, now=now)

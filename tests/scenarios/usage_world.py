@@ -44,6 +44,7 @@ class Metered:
         balance: int = 100_000,
         opened: date = date(2025, 3, 1),
         world: World | None = None,
+        country: str = "",
     ) -> None:
         self.capture = capture
         self.world = world or World()
@@ -62,6 +63,9 @@ class Metered:
         )
         self.meter = set_meter(addon=self.addon, parameters=list(parameters), limit=limit)
         self.client = self.world.client(balance=balance)
+        if country:
+            self.client.country = country
+            self.client.save(update_fields=["country"])
         self.service = self.world.service(self.client, self.tariff, opened)
 
     def send(
