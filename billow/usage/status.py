@@ -241,21 +241,24 @@ def reset_statuses(*, now: datetime | None = None) -> dict[str, Any]:
     rules = load_meter_rules()
     monthly = [m for m, r in rules.items() if not r.per_day]
     daily = [m for m, r in rules.items() if r.per_day]
-    stale = list(
-        ResourceStatus.objects.filter(
-            Q(meter_id__in=monthly, period_from__lt=day.replace(day=1))
-            | Q(meter_id__in=daily, period_from__lt=day)
-        ).values_list("pk", flat=True)
-    )
-    if stale:
-        with transaction.atomic():
-            ResourceStatus.objects.filter(pk__in=stale).update(
-                value=ZERO, state=ResourceState.NORMAL, over_limit=False, updated_at=now
+    ended = [
+        (day.replace(day=1), Q(meter_id__in=monthly, period_from__lt=day.replace(day=1))),
+        (day, Q(meter_id__in=daily, period_from__lt=day)),
+    ]
+    service_ids: set[int] = set()
+    reset = 0
+    with transaction.atomic():
+        for period_from, rows in ended:
+            stale = ResourceStatus.objects.filter(rows)
+            service_ids.update(stale.values_list("service_id", flat=True))
+            reset += stale.update(
+                period_from=period_from,
+                value=ZERO,
+                state=ResourceState.NORMAL,
+                over_limit=False,
+                updated_at=now,
             )
-        # usage already reported in the new period (early records) counts at once
-        service_ids = set(
-            ResourceStatus.objects.filter(pk__in=stale).values_list("service_id", flat=True)
-        )
+    if service_ids:  # usage already reported in the new period (early records) counts at once
         apply_usage(load_current_usage(rules, service_ids, day), rules, now=now)
     resumed = limits.resume_under_limit(now=now, reason="period_reset")
-    return {"reset": len(stale), "resumed": resumed}
+    return {"reset": reset, "resumed": resumed}
