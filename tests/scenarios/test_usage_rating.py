@@ -10,6 +10,7 @@ import pytest
 
 from billow.billing.models import Expense
 from billow.ledger.models import LedgerTransaction
+from billow.usage.models import RerateMark
 from tests.scenarios.usage_world import Metered, at
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +131,33 @@ def test_resending_a_batch_with_overage_charges_it_once(
     m.bill(d(3, 4))
     assert m.overage() == [(MARCH, APRIL, 300, 0)]
     assert (m.rollups(), m.expenses(), m.balance()) == charged
+
+
+def test_a_month_end_missed_by_the_runs_is_caught_up_by_the_next_run(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # given runs up to 20 March, then none until 25 April (past the late-record lookback)
+    m = Metered(django_capture_on_commit_callbacks, balance=10_000)
+    m.bill(d(20))
+    m.send(at(d(30), 23), (at(d(30)), 130))  # sent the same day: no re-rate mark
+    assert not RerateMark.objects.exists()
+    m.bill(d(25, 4))
+    # then March's overage is charged by the run of 25 April
+    assert m.overage() == [(MARCH, APRIL, 150, 0)]
+
+
+def test_rated_rerate_marks_are_cleared_and_an_open_months_marks_wait(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    m = Metered(django_capture_on_commit_callbacks, balance=10_000)
+    m.send(at(d(31), 23), (at(d(30)), 130))  # 30 March: closed on the 31st, marked
+    m.send(at(d(3, 4)), (at(d(2, 4)), 5))  # 2 April: closed on the 3rd, April still open
+    assert set(RerateMark.objects.filter(service=m.service).values_list("day", flat=True)) == {
+        d(30),
+        d(2, 4),
+    }
+    m.bill(d(3, 4))
+    assert list(RerateMark.objects.filter(service=m.service).values_list("day", flat=True)) == [
+        d(2, 4)
+    ]
+    assert m.overage() == [(MARCH, APRIL, 150, 0)]
