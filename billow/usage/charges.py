@@ -121,7 +121,6 @@ def _periods_to_rate(
     """Per kind of period (per day: True), the closed periods to rate: those that ended in the
     lookback and those a late record marked; and which marks that rates (those of closed
     periods: a mark of a month still open waits for the month's rating)."""
-    lookback = rating_lookback_days()
     out: dict[bool, set[tuple[date, date]]] = {
         per_day: set(closed_periods(day, per_day=per_day, lookback_days=lookback))
         for per_day in {t.per_day for t in terms.values()}
