@@ -2,12 +2,13 @@
 and the record of what was charged (``record_overage_charges``), written in the run's
 transaction right after the charges (``billing.usage_charges``).
 
-A run on day D rates, for the services of its client range, every rating period that ended in
-the last ``USAGE_LATE_DAYS + 2`` days (so a late record, accepted up to ``USAGE_LATE_DAYS``
-after its time, is rated at the next run, and a missed run is caught up) and every closed
-period a late record marked (``RerateMark``). The loads are one query for the meters (nothing
-more when no addon is metered) and one per kind of period and meter set, over the rollups
-(``UsageMonthly``, ``UsageDaily``), never over raw records.
+A run on day D rates, for the services of its client range, every rating period that ended
+since the last run (``since``: a missed month end is caught up) or in the last
+``USAGE_LATE_DAYS + 2`` days (a late record, accepted up to ``USAGE_LATE_DAYS`` after its time,
+is rated at the next run), and every closed period a late record marked (``RerateMark``). The
+loads are one query for the meters (nothing more when no addon is metered), one for the marks,
+one per kind of period over the rollups (``UsageMonthly``, ``UsageDaily``; never raw records)
+and one for what was charged before.
 """
 
 from __future__ import annotations
