@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from billow.usage.errors import UsageFormatError
+from billow.usage.errors import UnsupportedBodyError, UsageFormatError
 
 CHUNK_BYTES = 1 << 20
 #: Values above this are refused (a month of them still fits the rollup columns).
@@ -78,6 +78,10 @@ def iter_lines(stream: Readable) -> Iterator[bytes]:
 
 
 def parse_ts(raw: Any) -> datetime:
+    if isinstance(raw, datetime):
+        if raw.tzinfo is None:
+            raise ValueError("ts needs a UTC offset")
+        return raw.astimezone(UTC)
     if isinstance(raw, int | Decimal) and not isinstance(raw, bool):
         return datetime.fromtimestamp(int(raw), tz=UTC)
     if not isinstance(raw, str):
@@ -182,6 +186,6 @@ def parse_body(stream: Readable, content_type: str) -> Iterator[RecordIn | Recor
         return parse_json_lines(iter_lines(stream))
     if kind in CSV_TYPES:
         return parse_csv(iter_lines(stream))
-    raise UsageFormatError(
+    raise UnsupportedBodyError(
         "send JSON lines (application/x-ndjson) or CSV (text/csv)", content_type=kind
     )
