@@ -64,9 +64,11 @@ def apply_touched(
     meters_of: Mapping[int, list[MeterInfo]],
     today: date,
     now: datetime,
+    mark_late: bool = True,
 ) -> set[tuple[int, int]]:
     """Recompute the meter rollups of ``touched`` (service, parameter, day) keys; mark closed
-    days (before ``today``) for re-rating. Returns the changed (service_id, meter_id) pairs."""
+    days (before ``today``) for re-rating unless ``mark_late`` is off (a rebuild of unchanged
+    data). Returns the changed (service_id, meter_id) pairs."""
     wanted: dict[tuple[int, date], list[MeterInfo]] = {}
     for service_id, parameter, day in touched:
         for meter in meters_of.get(tariff_of.get(service_id, -1), ()):
@@ -105,7 +107,7 @@ def apply_touched(
         [
             RerateMark(service_id=r.service_id, meter_id=r.meter_id, day=r.day, marked_at=now)
             for r in daily_rows
-            if r.day < today
+            if mark_late and r.day < today
         ],
         ignore_conflicts=True,
         batch_size=1000,

@@ -145,3 +145,24 @@ def create_partition_sql(conn: BaseDatabaseWrapper, day: date) -> str:
 @rows.hand_written
 def drop_partition_sql(conn: BaseDatabaseWrapper, day: date) -> str:
     return f"DROP TABLE IF EXISTS {conn.ops.quote_name(partition_name(day))}"
+
+
+@rows.per_vendor
+def rebuild_parameter_daily_sql(conn: BaseDatabaseWrapper) -> str:
+    """``ParameterDaily`` of ``[%s, %s)`` (UTC timestamps) recomputed from the raw rows in one
+    GROUP BY (after the caller deleted that range's rows). Returns the written keys."""
+    raw = rows.table(UsageRecord, conn)
+    pd = rows.table(ParameterDaily, conn)
+    pd_cols = rows.columns(
+        ParameterDaily,
+        ["service_id", "parameter", "day", "total", "count", "maximum", "last_ts", "last_value"],
+        conn,
+    )
+    return f"""
+        INSERT INTO {pd} ({pd_cols})
+        SELECT service_id, parameter, (ts AT TIME ZONE 'UTC')::date, sum(value), count(*),
+               max(value), max(ts), (array_agg(value ORDER BY ts DESC, value DESC))[1]
+        FROM {raw} WHERE ts >= %s AND ts < %s
+        GROUP BY service_id, parameter, (ts AT TIME ZONE 'UTC')::date
+        RETURNING service_id, parameter, day
+    """  # noqa: S608 (quoted names)

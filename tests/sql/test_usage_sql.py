@@ -123,3 +123,19 @@ def test_the_bucket_locks_are_taken_in_the_transaction(binding: str) -> None:
             held = [row[0] for row in cursor.fetchall()]
     expected = sorted(sql.LOCK_CLASS * 4294967296 + b for b in {1, 2, BIG % sql.LOCK_BUCKETS})
     assert held == expected
+
+
+def test_the_rebuild_groups_the_raw_rows_as_the_incremental_fold(binding: str) -> None:
+    from billow.usage.storage import rebuild_parameter_daily
+
+    _store_twice(PostgresStorage())
+    folded = _stored()
+
+    touched = rebuild_parameter_daily(date(2027, 2, 1), date(2027, 4, 1))
+
+    assert _stored() == folded
+    assert touched == {
+        (BIG, "traffic_in", date(2027, 2, 28)),
+        (BIG, "traffic_in", date(2027, 3, 1)),
+        (7, "storage", date(2027, 3, 1)),
+    }
