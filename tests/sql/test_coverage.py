@@ -54,6 +54,8 @@ COVERED = {
     "billow.usage.sql.stage_copy_sql": "test_usage_sql.py::test_the_insert_and_fold_*",
     "billow.usage.sql.insert_new_sql": "test_usage_sql.py::test_the_insert_and_fold_*",
     "billow.usage.sql.rebuild_parameter_daily_sql": "test_usage_sql.py::test_the_rebuild_*",
+    "billow.usage.sql.meter_daily_sql": "test_usage_sql.py::test_the_meter_rollups_*",
+    "billow.usage.sql.meter_monthly_sql": "test_usage_sql.py::test_the_meter_rollups_*",
     "billow.usage.sql.lock_buckets_sql": "test_usage_sql.py::test_the_bucket_locks_*",
     "billow.usage.sql.list_partitions_sql": "test_usage_sql.py::test_partitions_are_*",
     "billow.usage.sql.create_partition_sql": "test_usage_sql.py::test_partitions_are_*",

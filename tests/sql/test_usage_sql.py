@@ -139,3 +139,64 @@ def test_the_rebuild_groups_the_raw_rows_as_the_incremental_fold(binding: str) -
         (BIG, "traffic_in", date(2027, 3, 1)),
         (7, "storage", date(2027, 3, 1)),
     }
+
+
+def test_the_meter_rollups_in_sql_equal_the_python_ones(binding: str) -> None:
+    from billow.usage.models import UsageDaily, UsageMonthly
+    from billow.usage.rollups import write_rollups_in_python, write_rollups_in_sql
+    from billow.usage.selectors import MeterInfo
+
+    def meter(meter_id: int, aggregation: str, combine: str) -> MeterInfo:
+        return MeterInfo(
+            meter_id,
+            0,
+            0,
+            ("traffic_in", "storage"),
+            combine,
+            aggregation,
+            "",
+            None,
+            0,
+            Decimal(0),
+            "USD",
+            "per_month",
+        )
+
+    _store_twice(PostgresStorage())
+    meters = [
+        meter(i + 1, aggregation, combine)
+        for i, (aggregation, combine) in enumerate(
+            [("sum", "sum"), ("max", "max"), ("last", "sum"), ("avg", "max"), ("avg", "sum")]
+        )
+    ]
+    wanted = {
+        (BIG, date(2027, 2, 28)): meters,
+        (BIG, date(2027, 3, 1)): meters,
+        (7, date(2027, 3, 1)): meters,
+        (8, date(2027, 3, 1)): meters,  # no statistics: no row
+    }
+
+    def rollups(write: Any) -> Any:
+        from django.db import connection as conn
+
+        with transaction.atomic():
+            with conn.cursor() as cursor:  # the meters exist only as ids here
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            written = sorted(write(wanted, RECEIVED))
+            got = (
+                written,
+                sorted(UsageDaily.objects.values_list("service_id", "meter_id", "day", "value")),
+                sorted(
+                    UsageMonthly.objects.values_list(
+                        "service_id", "meter_id", "month", "value", "days"
+                    )
+                ),
+            )
+            transaction.set_rollback(True)
+        return got
+
+    in_sql = rollups(write_rollups_in_sql)
+
+    assert in_sql == rollups(write_rollups_in_python)
+    assert len(in_sql[0]) == 15
+    assert (BIG, 4, date(2027, 3, 1), Decimal("1.166667")) in in_sql[1]  # (1.000001 + 2 + .5) / 3
