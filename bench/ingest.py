@@ -418,7 +418,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--rollup-records", type=int, default=10_000_000)
     parser.add_argument("--stream-mb", type=int, default=1024)
-    parser.add_argument("--batch", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=50_000)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tmp", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -81,15 +81,16 @@ def apply_touched(
                     metered.append(meter)
     if not wanted:
         return set()
+    marks_before = today if mark_late else date.min
     if rows.connection_for(UsageDaily).vendor == "postgresql":
-        written = write_rollups_in_sql(wanted, now)
-    else:
-        written = write_rollups_in_python(wanted, now)
+        written = write_rollups_in_sql(wanted, now, marks_before)
+        return {(service_id, meter_id) for service_id, meter_id, _day in written}
+    written = write_rollups_in_python(wanted, now)
     RerateMark.objects.bulk_create(
         [
             RerateMark(service_id=service_id, meter_id=meter_id, day=day, marked_at=now)
             for service_id, meter_id, day in written
-            if mark_late and day < today
+            if day < marks_before
         ],
         ignore_conflicts=True,
         batch_size=1000,
@@ -98,10 +99,11 @@ def apply_touched(
 
 
 def write_rollups_in_sql(
-    wanted: Mapping[tuple[int, date], list[MeterInfo]], now: datetime
+    wanted: Mapping[tuple[int, date], list[MeterInfo]], now: datetime, marks_before: date
 ) -> list[tuple[int, int, date]]:
-    """Daily then monthly rollups in two statements (``usage.sql``), the values computed by
-    PostgreSQL from the stored rows (the matrix checks they equal the Python path's)."""
+    """Daily rollups and re-rate marks of days before ``marks_before``, then monthly rollups,
+    in two statements (``usage.sql``), the values computed by PostgreSQL from the stored rows
+    (the matrix checks they equal the Python path's)."""
     services, meter_ids, days = [], [], []
     meters: dict[int, MeterInfo] = {}
     for (service_id, day), metered in wanted.items():
@@ -119,7 +121,10 @@ def write_rollups_in_sql(
                 column.append(value)
     conn = rows.connection_for(UsageDaily)
     with conn.cursor() as cursor:
-        cursor.execute(sql.meter_daily_sql(conn), [services, meter_ids, days, *defs, now])
+        cursor.execute(
+            sql.meter_daily_sql(conn),
+            [services, meter_ids, days, *defs, now, now, marks_before],
+        )
         written: list[tuple[int, int, date]] = cursor.fetchall()
         months = sorted({(s, m, d.replace(day=1)) for s, m, d in written})
         if months:

@@ -20,7 +20,13 @@ from datetime import date, timedelta
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from billow.core import rows
-from billow.usage.models import ParameterDaily, UsageDaily, UsageMonthly, UsageRecord
+from billow.usage.models import (
+    ParameterDaily,
+    RerateMark,
+    UsageDaily,
+    UsageMonthly,
+    UsageRecord,
+)
 
 STAGE_TABLE = "usage_stage"
 #: The advisory lock class of usage rollups (``pg_advisory_xact_lock(class, bucket)``).
@@ -174,9 +180,11 @@ def meter_daily_sql(conn: BaseDatabaseWrapper) -> str:
     rows: each parameter's value by the aggregation (average rounded to 6 places, half away
     from zero as ``rollups.parameter_value``), combined by sum or max. Parameters: the triples
     (three arrays), the meters' (meter, parameter, aggregation, combine) rows (four arrays),
-    ``updated_at``."""
+    ``updated_at``; then ``marked_at`` and the first day not marked for re-rating (days before
+    it that changed get a ``RerateMark``)."""
     pd = rows.table(ParameterDaily, conn)
     daily = rows.table(UsageDaily, conn)
+    marks = rows.table(RerateMark, conn)
     return f"""
         WITH wanted AS (
             SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[])
@@ -195,14 +203,20 @@ def meter_daily_sql(conn: BaseDatabaseWrapper) -> str:
             JOIN meter m ON m.meter_id = w.meter_id
             JOIN {pd} pd ON pd.service_id = w.service_id AND pd.day = w.day
                 AND pd.parameter = m.parameter
+        ), written AS (
+            INSERT INTO {daily} AS d (service_id, meter_id, day, value, updated_at)
+            SELECT service_id, meter_id, day,
+                   CASE WHEN min(combine) = 'max' THEN max(v) ELSE sum(v) END, %s
+            FROM value GROUP BY service_id, meter_id, day
+            ON CONFLICT (service_id, meter_id, day) DO UPDATE
+                SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+            RETURNING service_id, meter_id, day
+        ), marked AS (
+            INSERT INTO {marks} (service_id, meter_id, day, marked_at)
+            SELECT service_id, meter_id, day, %s FROM written WHERE day < %s
+            ON CONFLICT (service_id, meter_id, day) DO NOTHING
         )
-        INSERT INTO {daily} AS d (service_id, meter_id, day, value, updated_at)
-        SELECT service_id, meter_id, day,
-               CASE WHEN min(combine) = 'max' THEN max(v) ELSE sum(v) END, %s
-        FROM value GROUP BY service_id, meter_id, day
-        ON CONFLICT (service_id, meter_id, day) DO UPDATE
-            SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
-        RETURNING service_id, meter_id, day
+        SELECT service_id, meter_id, day FROM written
     """  # noqa: S608 (quoted names)
 
 

@@ -142,7 +142,7 @@ def test_the_rebuild_groups_the_raw_rows_as_the_incremental_fold(binding: str) -
 
 
 def test_the_meter_rollups_in_sql_equal_the_python_ones(binding: str) -> None:
-    from billow.usage.models import UsageDaily, UsageMonthly
+    from billow.usage.models import RerateMark, UsageDaily, UsageMonthly
     from billow.usage.rollups import write_rollups_in_python, write_rollups_in_sql
     from billow.usage.selectors import MeterInfo
 
@@ -195,8 +195,16 @@ def test_the_meter_rollups_in_sql_equal_the_python_ones(binding: str) -> None:
             transaction.set_rollback(True)
         return got
 
-    in_sql = rollups(write_rollups_in_sql)
+    marks: list[Any] = []
+
+    def in_sql_with_marks(wanted: Any, now: datetime) -> Any:
+        written = write_rollups_in_sql(wanted, now, date(2027, 3, 1))
+        marks.extend(RerateMark.objects.values_list("service_id", "meter_id", "day", "marked_at"))
+        return written
+
+    in_sql = rollups(in_sql_with_marks)
 
     assert in_sql == rollups(write_rollups_in_python)
+    assert sorted(marks) == [(BIG, m, date(2027, 2, 28), RECEIVED) for m in range(1, 6)]
     assert len(in_sql[0]) == 15
     assert (BIG, 4, date(2027, 3, 1), Decimal("1.166667")) in in_sql[1]  # (1.000001 + 2 + .5) / 3
