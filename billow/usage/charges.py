@@ -90,7 +90,7 @@ class OverageRating:
     rated (cleared with the record of the charges)."""
 
     charges: list[OverageCharge] = field(default_factory=list)
-    rated_marks: Q | None = None  # the re-rate marks of the periods rated
+    rated_marks: Q | None = None  # the re-rate marks this rating makes redundant
     read_at: datetime | None = None  # when the marks and the usage were read
 
 
@@ -120,8 +120,9 @@ def _periods_to_rate(
     terms: dict[int, MeterTerms], day: date, clients: Q, lookback: int
 ) -> tuple[dict[bool, set[tuple[date, date]]], Q]:
     """Per kind of period (per day: True), the closed periods to rate: those that ended in the
-    lookback and those a late record marked; and which marks that rates (those of closed
-    periods: a mark of a month still open waits for the month's rating)."""
+    lookback and those a late record marked; and which marks go once they are rated: every
+    mark of a day before ``day`` (a mark in a month still open says nothing the month's own
+    rating at its close will not see, so it goes too: marks never pile up)."""
     out: dict[bool, set[tuple[date, date]]] = {
         per_day: set(closed_periods(day, per_day=per_day, lookback_days=lookback))
         for per_day in {t.per_day for t in terms.values()}
@@ -134,7 +135,7 @@ def _periods_to_rate(
     for meter_id, marked_day in marked:
         per_day = terms[meter_id].per_day
         out[per_day].add(period_of(marked_day, per_day=per_day))
-    return out, clients & closed
+    return out, clients & Q(meter_id__in=sorted(terms), day__lt=day)
 
 
 def _load_usage(
@@ -194,8 +195,7 @@ def record_overage_charges(rating: OverageRating, *, now: datetime) -> None:
     the transaction that wrote them), and clear the re-rate marks it rated."""
     charges = rating.charges
     if rating.rated_marks is not None and rating.read_at is not None:
-        # by range, not by id: a month-end run rates a month of marks per service; a mark set
-        # after the read stays for the next run
+        # by range, not by id (a chunk's marks can be many); a mark set after the read stays
         RerateMark.objects.filter(rating.rated_marks, marked_at__lt=rating.read_at).delete()
     UsageCharge.objects.bulk_create(
         [
