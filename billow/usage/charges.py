@@ -3,7 +3,7 @@ and the record of what was charged (``record_overage_charges``), written in the 
 transaction right after the charges (``billing.usage_charges``).
 
 A run on day D rates, for the services of its client range, every rating period that ended
-since the last run (``since``: a missed month end is caught up) or in the last
+since the last run (``last_run``: a missed month end is caught up) or in the last
 ``USAGE_LATE_DAYS + 2`` days (a late record, accepted up to ``USAGE_LATE_DAYS`` after its time,
 is rated at the next run), and every closed period a late record marked (``RerateMark``). The
 loads are one query for the meters (nothing more when no addon is metered), one for the marks,
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -95,12 +95,17 @@ class OverageRating:
 
 
 def list_overage_charges(
-    *, day: date, client_from: int, client_to: int | None, since: date | None = None
+    *,
+    day: date,
+    client_from: int,
+    client_to: int | None,
+    last_run: Callable[[], date | None] | None = None,
 ) -> OverageRating:
     """The overage to charge on ``day`` for the services of clients ``[client_from,
-    client_to)`` (``client_to`` None: open-ended). ``since``: the day of the last run before,
-    so the periods that closed while no run ran are caught up (at most ``MAX_CATCH_UP_DAYS``
-    back). One query when no addon is metered."""
+    client_to)`` (``client_to`` None: open-ended). ``last_run`` gives the day of the last run
+    before (asked only when some addon is metered), so the periods that closed while no run
+    ran are caught up (at most ``MAX_CATCH_UP_DAYS`` back). One query when no addon is
+    metered."""
     terms = load_meter_terms()
     if not terms:
         return OverageRating()
@@ -109,6 +114,7 @@ def list_overage_charges(
         clients &= Q(service__client_id__lt=client_to)
     read_at = clock.now()
     lookback = rating_lookback_days()
+    since = last_run() if last_run is not None else None
     if since is not None:
         lookback = min(max(lookback, (day - since).days + 1), MAX_CATCH_UP_DAYS)
     periods, marks = _periods_to_rate(terms, day, clients, lookback)
