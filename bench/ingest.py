@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _common import free_port, postgres_url, wait_for_port
+from _common import cpu_seconds, free_port, postgres_url, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -127,8 +127,19 @@ def _write_upload(path: Path, fmt: str, count: int, services: list[int], start: 
     return path.stat().st_size
 
 
+def _backend_cpu() -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend process."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    return cpu_seconds(pid)
+
+
 def _post_file(path: Path, content_type: str, token: str) -> tuple[float, dict[str, Any]]:
-    """The upload through Django's WSGI handler, the body read from the file as a stream."""
+    """The upload through Django's WSGI handler, the body read from the file as a stream.
+    Adds ``cpu_python`` / ``cpu_postgres`` (seconds) to the result."""
     from django.core.handlers.wsgi import WSGIHandler
 
     handler = WSGIHandler()
@@ -148,13 +159,15 @@ def _post_file(path: Path, content_type: str, token: str) -> tuple[float, dict[s
             "wsgi.url_scheme": "http",
             "wsgi.errors": sys.stderr,
         }
+        pg0, py0 = _backend_cpu(), time.process_time()
         t0 = time.perf_counter()
         chunks = handler(environ, lambda s, h, *a: status.append(s))
         payload = b"".join(chunks)
         elapsed = time.perf_counter() - t0
+        py1, pg1 = time.process_time(), _backend_cpu()
     if not status[0].startswith("200"):
         raise SystemExit(f"upload failed: {status[0]} {payload[:300]!r}")
-    return elapsed, json.loads(payload)
+    return elapsed, {**json.loads(payload), "cpu_python": py1 - py0, "cpu_postgres": pg1 - pg0}
 
 
 def _copy_text(count: int, services: list[int], start: int, received: datetime) -> str:
@@ -169,6 +182,7 @@ def _copy_text(count: int, services: list[int], start: int, received: datetime) 
 def _copy_raw(text: str, rollback: bool) -> float:
     from django.db import connection, transaction
 
+    _copy_raw.cpu = _backend_cpu()  # type: ignore[attr-defined]
     t0 = time.perf_counter()
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -181,6 +195,7 @@ def _copy_raw(text: str, rollback: bool) -> float:
                 for at in range(0, len(text), step):
                     copy.write(text[at : at + step])
         elapsed = time.perf_counter() - t0
+        _copy_raw.cpu = _backend_cpu() - _copy_raw.cpu  # type: ignore[attr-defined]
         if rollback:
             transaction.set_rollback(True)
     return elapsed
@@ -211,6 +226,7 @@ def child(args: argparse.Namespace) -> None:
     # raw floor, then the API on the same rows
     text = _copy_text(args.records, services, first, now)
     raw_s = _copy_raw(text, rollback=True)
+    raw_cpu = _copy_raw.cpu  # type: ignore[attr-defined]
     del text
     upload = tmp / "upload.jsonl"
     size = _write_upload(upload, "jsonl", args.records, services, first)
@@ -264,7 +280,10 @@ def child(args: argparse.Namespace) -> None:
                 "bytes": size,
                 "seed_s": seed_s,
                 "raw_s": raw_s,
+                "raw_cpu": raw_cpu,
                 "api_s": api_s,
+                "api_cpu": [api["cpu_python"], api["cpu_postgres"]],
+                "csv_cpu": [csv_result["cpu_python"], csv_result["cpu_postgres"]],
                 "csv_s": csv_s,
                 "dup_s": dup_s,
                 "rollup_records": copied,
@@ -456,6 +475,13 @@ def main() -> None:
             f"({r['api_s'] / r['raw_s']:.2f}x the raw COPY)"
         )
         print(f"bulk API, CSV     : {r['csv_s']:.2f}s = {n / r['csv_s']:,.0f} records/s")
+        # The machine may be shared: CPU per record says what an idle one would do.
+        py, pg = r["api_cpu"]
+        print(
+            f"CPU per record    : raw COPY {r['raw_cpu'] / n * 1e6:.1f} us (postgres); "
+            f"JSONL {py / n * 1e6:.1f} us python + {pg / n * 1e6:.1f} us postgres; CSV "
+            f"{r['csv_cpu'][0] / n * 1e6:.1f} + {r['csv_cpu'][1] / n * 1e6:.1f} us"
+        )
         print(f"re-sent (all dup) : {r['dup_s']:.2f}s = {n / r['dup_s']:,.0f} records/s")
         m = r["rollup_records"]
         print(

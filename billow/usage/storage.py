@@ -193,7 +193,18 @@ class PostgresStorage:
         conn = rows.connection_for(UsageRecord)
         buffer = io.StringIO()
         write = buffer.write
+        seen: set[tuple[object, ...]] = set()
+        add = seen.add
         for r in records:
+            # The first of a batch's records with one key wins (as in PlainStorage).
+            key = (
+                (r.service_id, r.parameter, r.ts)
+                if r.event_id is None
+                else (r.service_id, 0, r.event_id, r.ts)
+            )
+            if key in seen:
+                continue
+            add(key)
             # Parameters and event ids are validated to characters COPY takes as they are.
             event = r.event_id if r.event_id is not None else "\\N"
             write(f"{r.service_id}\t{r.parameter}\t{r.ts.isoformat()}\t{r.value}\t{event}\n")
@@ -202,7 +213,7 @@ class PostgresStorage:
             cursor.execute(sql.stage_clear_sql(conn))
             with cursor.cursor.copy(sql.stage_copy_sql(conn)) as copy:
                 copy.write(buffer.getvalue())
-            cursor.execute(sql.insert_new_sql(conn), [received_at])
+            cursor.execute(sql.insert_new_sql(conn), [received_at, received_at])
             result = cursor.fetchall()
         new = int(result[0][3]) if result else 0
         return Inserted(new, frozenset((s, p, d) for s, p, d, _n in result))

@@ -65,7 +65,16 @@ def _store_twice(storage: Any) -> tuple[Any, Any, dict[str, Any]]:
     PostgresStorage().ensure_days({date(2027, 2, 28), date(2027, 3, 1)})
     first = storage.insert_new(_records(), RECEIVED)
     second = storage.insert_new(_records()[::-1], RECEIVED)
-    return first, second, _stored()
+    at = datetime(2027, 3, 1, 3, tzinfo=UTC)
+    third = storage.insert_new(
+        [
+            RecordIn(1, BIG, "traffic_in", at, Decimal("4"), None),  # before the latest: checked
+            RecordIn(2, BIG, "traffic_in", at.replace(hour=7), Decimal("5"), None),  # after it
+            RecordIn(3, 7, "storage", at.replace(hour=6), Decimal("99"), None),  # stored already
+        ],
+        RECEIVED,
+    )
+    return first, second, third, _stored()
 
 
 def test_the_insert_and_fold_stores_what_the_orm_path_stores(binding: str) -> None:
@@ -77,8 +86,8 @@ def test_the_insert_and_fold_stores_what_the_orm_path_stores(binding: str) -> No
         transaction.set_rollback(True)
 
     assert pg == orm
-    first, second, stored = pg
-    assert (first.new, second.new) == (6, 0)
+    first, second, third, stored = pg
+    assert (first.new, second.new, third.new) == (6, 0, 2)
     assert first.touched == {
         (BIG, "traffic_in", date(2027, 2, 28)),
         (BIG, "traffic_in", date(2027, 3, 1)),
@@ -88,11 +97,11 @@ def test_the_insert_and_fold_stores_what_the_orm_path_stores(binding: str) -> No
         BIG,
         "traffic_in",
         date(2027, 3, 1),
-        Decimal("3.500001"),
-        3,
-        Decimal("2"),
-        datetime(2027, 3, 1, 6, tzinfo=UTC),
-        Decimal("0.5"),
+        Decimal("12.500001"),
+        5,
+        Decimal("5"),
+        datetime(2027, 3, 1, 7, tzinfo=UTC),
+        Decimal("5"),
     )
 
 
@@ -207,4 +216,5 @@ def test_the_meter_rollups_in_sql_equal_the_python_ones(binding: str) -> None:
     assert in_sql == rollups(write_rollups_in_python)
     assert sorted(marks) == [(BIG, m, date(2027, 2, 28), RECEIVED) for m in range(1, 6)]
     assert len(in_sql[0]) == 15
-    assert (BIG, 4, date(2027, 3, 1), Decimal("1.166667")) in in_sql[1]  # (1.000001 + 2 + .5) / 3
+    # (1.000001 + 2 + 0.5 + 4 + 5) / 5 = 2.5000002, rounded to 6 places
+    assert (BIG, 4, date(2027, 3, 1), Decimal("2.500000")) in in_sql[1]
