@@ -3,11 +3,16 @@
 Each builder is in the SQL test matrix (tests/sql/test_usage_sql.py), which compares what the
 statements store with the ORM path (``storage.PlainStorage``) on the same rows.
 
-- the per-connection staging table and its COPY: a batch of parsed records goes in by COPY;
-- ``insert_new_sql``: one statement moves the batch into the partitioned raw table (duplicates
-  skipped by ``ON CONFLICT DO NOTHING`` on the two idempotency indexes) and folds only the rows
-  that were new into ``ParameterDaily`` (an upsert adding sums and counts, keeping the maximum
-  and the latest value): the rollup is incremental by construction;
+- records known to be new (stamped after the latest stored of their parameter and day:
+  ``latest_ts_sql``) are COPYed straight into the partitioned raw table (``raw_copy_sql``) and
+  their statistics, added up in Python, folded into ``ParameterDaily`` (``fold_stats_sql``);
+- the others go by COPY into the per-connection staging table, and ``insert_new_sql`` moves
+  them into the raw table (duplicates skipped by ``ON CONFLICT DO NOTHING`` on the two
+  idempotency indexes) and folds only the rows that were new into ``ParameterDaily`` (an upsert
+  adding sums and counts, keeping the maximum and the latest value): the rollup is
+  incremental by construction;
+- ``meter_daily_sql`` / ``meter_monthly_sql``: the meters' rollups of the touched keys;
+- ``rebuild_parameter_daily_sql``: a range's statistics again from the raw rows;
 - ``lock_buckets_sql``: transaction advisory locks on service buckets (``service_id % 64``),
   taken in order, so two concurrent batches of one service serialize their meter rollups;
 - partition DDL: one partition per UTC day, listed from ``pg_inherits``, dropped by retention.
@@ -58,17 +63,25 @@ def stage_copy_sql(conn: BaseDatabaseWrapper) -> str:
     return f"COPY {stage} (service_id, parameter, ts, value, event_id) FROM STDIN"
 
 
+#: How stored daily statistics and new ones merge (the ``pd`` row and ``EXCLUDED``); equal
+#: ``last_ts`` keeps the larger value, as ``storage._Stats`` does.
+_MERGE = """
+    total = pd.total + EXCLUDED.total,
+    count = pd.count + EXCLUDED.count,
+    maximum = GREATEST(pd.maximum, EXCLUDED.maximum),
+    last_value = CASE
+        WHEN EXCLUDED.last_ts > pd.last_ts THEN EXCLUDED.last_value
+        WHEN EXCLUDED.last_ts = pd.last_ts THEN GREATEST(pd.last_value, EXCLUDED.last_value)
+        ELSE pd.last_value END,
+    last_ts = GREATEST(pd.last_ts, EXCLUDED.last_ts)
+"""
+
+
 @rows.per_vendor
 def insert_new_sql(conn: BaseDatabaseWrapper) -> str:
-    """Stage → raw table (new rows only) → ``ParameterDaily``. Parameters: ``received_at``
-    twice. Returns one row per touched (service, parameter, day) with the count of new rows.
-
-    The stage holds no duplicate keys (``storage`` drops them while it writes the COPY).
-    A record without an event id stamped after the latest stored one of its parameter and day
-    (``ParameterDaily.last_ts``: the usual case, agents send in time order) cannot be stored
-    yet, so it is inserted plainly; the others go through ``ON CONFLICT DO NOTHING``, which
-    costs about twice as much. Safe because the caller holds the services' bucket locks: no
-    other batch of these services writes meanwhile (the unique indexes still guard)."""
+    """Stage → raw table (new rows only) → ``ParameterDaily``. Parameter: ``received_at``.
+    Returns one row per touched (service, parameter, day) with the count of new raw rows.
+    The stage holds no duplicate keys (``storage`` drops them while it writes the COPY)."""
     stage = conn.ops.quote_name(STAGE_TABLE)
     raw = rows.table(UsageRecord, conn)
     raw_cols = rows.columns(
@@ -81,42 +94,65 @@ def insert_new_sql(conn: BaseDatabaseWrapper) -> str:
         conn,
     )
     return f"""
-        WITH staged AS (
-            SELECT s.service_id, s.parameter, s.ts, s.value, s.event_id,
-                   s.event_id IS NULL AND (pd.last_ts IS NULL OR s.ts > pd.last_ts) AS fresh
-            FROM {stage} s
-            LEFT JOIN {pd} pd ON pd.service_id = s.service_id AND pd.parameter = s.parameter
-                AND pd.day = (s.ts AT TIME ZONE 'UTC')::date
-        ), fresh AS (
+        WITH new AS (
             INSERT INTO {raw} ({raw_cols})
-            SELECT service_id, parameter, ts, value, event_id, %s FROM staged WHERE fresh
-            RETURNING service_id, parameter, ts, value
-        ), checked AS (
-            INSERT INTO {raw} ({raw_cols})
-            SELECT service_id, parameter, ts, value, event_id, %s FROM staged WHERE NOT fresh
+            SELECT service_id, parameter, ts, value, event_id, %s FROM {stage}
             ON CONFLICT DO NOTHING
             RETURNING service_id, parameter, ts, value
-        ), new AS (
-            SELECT * FROM fresh UNION ALL SELECT * FROM checked
         ), folded AS (
             INSERT INTO {pd} AS pd ({pd_cols})
             SELECT service_id, parameter, (ts AT TIME ZONE 'UTC')::date, sum(value), count(*),
                    max(value), max(ts), (array_agg(value ORDER BY ts DESC, value DESC))[1]
             FROM new
             GROUP BY service_id, parameter, (ts AT TIME ZONE 'UTC')::date
-            ON CONFLICT (service_id, parameter, day) DO UPDATE SET
-                total = pd.total + EXCLUDED.total,
-                count = pd.count + EXCLUDED.count,
-                maximum = GREATEST(pd.maximum, EXCLUDED.maximum),
-                last_value = CASE
-                    WHEN EXCLUDED.last_ts > pd.last_ts THEN EXCLUDED.last_value
-                    WHEN EXCLUDED.last_ts = pd.last_ts
-                        THEN GREATEST(pd.last_value, EXCLUDED.last_value)
-                    ELSE pd.last_value END,
-                last_ts = GREATEST(pd.last_ts, EXCLUDED.last_ts)
+            ON CONFLICT (service_id, parameter, day) DO UPDATE SET {_MERGE}
             RETURNING service_id, parameter, day
         )
         SELECT service_id, parameter, day, (SELECT count(*) FROM new) FROM folded
+    """  # noqa: S608 (quoted names)
+
+
+@rows.per_vendor
+def raw_copy_sql(conn: BaseDatabaseWrapper) -> str:
+    """COPY straight into the partitioned raw table (records known to be new)."""
+    raw = rows.table(UsageRecord, conn)
+    cols = rows.columns(
+        UsageRecord, ["service_id", "parameter", "ts", "value", "event_id", "received_at"], conn
+    )
+    return f"COPY {raw} ({cols}) FROM STDIN"
+
+
+@rows.per_vendor
+def latest_ts_sql(conn: BaseDatabaseWrapper) -> str:
+    """``last_ts`` of the ``ParameterDaily`` rows of the given (service, parameter, day) keys
+    (three arrays)."""
+    pd = rows.table(ParameterDaily, conn)
+    return f"""
+        SELECT pd.service_id, pd.parameter, pd.day, pd.last_ts
+        FROM unnest(%s::bigint[], %s::text[], %s::date[]) AS k(service_id, parameter, day)
+        JOIN {pd} pd ON pd.service_id = k.service_id AND pd.parameter = k.parameter
+            AND pd.day = k.day
+    """  # noqa: S608 (quoted names)
+
+
+@rows.per_vendor
+def fold_stats_sql(conn: BaseDatabaseWrapper) -> str:
+    """Add per-day statistics computed by the caller (eight arrays: service, parameter, day,
+    total, count, maximum, last_ts, last_value) to ``ParameterDaily``, merging as
+    ``insert_new_sql`` does."""
+    pd = rows.table(ParameterDaily, conn)
+    pd_cols = rows.columns(
+        ParameterDaily,
+        ["service_id", "parameter", "day", "total", "count", "maximum", "last_ts", "last_value"],
+        conn,
+    )
+    return f"""
+        INSERT INTO {pd} AS pd ({pd_cols})
+        SELECT * FROM unnest(
+            %s::bigint[], %s::text[], %s::date[], %s::numeric[], %s::bigint[], %s::numeric[],
+            %s::timestamptz[], %s::numeric[]
+        )
+        ON CONFLICT (service_id, parameter, day) DO UPDATE SET {_MERGE}
     """  # noqa: S608 (quoted names)
 
 
