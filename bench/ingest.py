@@ -128,13 +128,18 @@ def _write_upload(path: Path, fmt: str, count: int, services: list[int], start: 
 
 
 def _backend_cpu() -> float:
-    """CPU seconds used so far by this connection's PostgreSQL backend process."""
+    """CPU seconds used so far by the PostgreSQL cluster (the postmaster, its live children and
+    the children it reaped: the ingest's writer thread has a backend of its own)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    return cpu_seconds(pid)
+        backend = cursor.fetchone()[0]
+    stat = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+    postmaster = int(stat[1])
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    reaped = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return cpu_seconds(postmaster) + reaped
 
 
 def _post_file(path: Path, content_type: str, token: str) -> tuple[float, dict[str, Any]]:
@@ -246,7 +251,7 @@ def child(args: argparse.Namespace) -> None:
     days = days_between(month, today.replace(day=1) - timedelta(days=1))
     get_storage().ensure_days(days)
     month_start = int(datetime(month.year, month.month, 1, tzinfo=UTC).timestamp())
-    per_pair_per_day = max(1, args.rollup_records // (2 * len(services) * len(days)))
+    per_pair_per_day = max(1, -(-args.rollup_records // (2 * len(services) * len(days))))
     step = 86400 // per_pair_per_day
     copied, seed_rollup_s = 0, 0.0
     chunk = 2_000_000
@@ -475,10 +480,12 @@ def main() -> None:
             f"({r['api_s'] / r['raw_s']:.2f}x the raw COPY)"
         )
         print(f"bulk API, CSV     : {r['csv_s']:.2f}s = {n / r['csv_s']:,.0f} records/s")
-        # The machine may be shared: CPU per record says what an idle one would do.
+        # The machine may be shared: CPU per record says what an idle one would do (Python
+        # parses while PostgreSQL writes the batch before: about the larger of the two).
         py, pg = r["api_cpu"]
         print(
-            f"CPU per record    : raw COPY {r['raw_cpu'] / n * 1e6:.1f} us (postgres); "
+            f"CPU per record    : raw COPY {r['raw_cpu'] / n * 1e6:.1f} us (postgres, all "
+            "processes); "
             f"JSONL {py / n * 1e6:.1f} us python + {pg / n * 1e6:.1f} us postgres; CSV "
             f"{r['csv_cpu'][0] / n * 1e6:.1f} + {r['csv_cpu'][1] / n * 1e6:.1f} us"
         )
