@@ -178,7 +178,7 @@ class _Writer:
         threaded = (
             conn.vendor == "postgresql"
             and not conn.in_atomic_block
-            and bool(settings.BILLOW.get("USAGE_INGEST_PIPELINE", True))
+            and bool(settings.BILLOW["USAGE_INGEST_PIPELINE"])
         )
         self.pool = ThreadPoolExecutor(max_workers=1) if threaded else None
         self.pending: Future[None] | None = None
