@@ -2,7 +2,8 @@
 
 ``refresh`` is called once per ingested batch, after the batch's rollups committed, with every
 (service, meter) whose daily or monthly usage changed. Stub until h4 fills it in: it must stay
-cheap when ``changes`` is empty and must not assume it runs inside a transaction.
+cheap when ``changes`` is empty and must not assume it runs inside a transaction. On
+PostgreSQL it may run on ingestion's writer thread (with that thread's own connection).
 """
 
 from __future__ import annotations

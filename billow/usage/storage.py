@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from django.db import IntegrityError, ProgrammingError, transaction
 from django.db.models import Q
 
 from billow.core import rows
@@ -293,9 +294,15 @@ class PostgresStorage:
         # (or dropped by another process) must not be taken as existing.
         missing = days - set(self.days())
         conn = rows.connection_for(UsageRecord)
-        with conn.cursor() as cursor:
-            for day in sorted(missing):
-                cursor.execute(sql.create_partition_sql(conn, day))
+        for day in sorted(missing):
+            try:
+                # A savepoint: another worker creating the same partition at the same moment
+                # makes ours fail (IF NOT EXISTS does not cover a race), which is fine.
+                with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
+                    cursor.execute(sql.create_partition_sql(conn, day))
+            except (IntegrityError, ProgrammingError):
+                if day not in self.days():
+                    raise
 
     def drop_before(self, day: date) -> list[date]:
         conn = rows.connection_for(UsageRecord)
