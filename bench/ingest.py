@@ -380,7 +380,7 @@ def stream_phase(url: str, tmp: Path, result: dict[str, Any], mb: int) -> dict[s
             datetime.combine(now.date() - timedelta(days=2), datetime.min.time(), UTC).timestamp()
         )
         warm = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        warm.request("GET", "/api/v1/me/")
+        warm.request("GET", "/api/schema/")  # the worker loads Django before the baseline
         warm.getresponse().read()
         before = _rss_kib(worker)
         samples: list[int] = []
