@@ -306,3 +306,64 @@ def meter_monthly_sql(conn: BaseDatabaseWrapper) -> str:
         ON CONFLICT (service_id, meter_id, month) DO UPDATE
             SET value = EXCLUDED.value, days = EXCLUDED.days, updated_at = EXCLUDED.updated_at
     """  # noqa: S608 (quoted names)
+
+
+@rows.per_vendor
+def rebuild_daily_sql(conn: BaseDatabaseWrapper) -> str:
+    """``UsageDaily`` of every service and meter over ``[%s, %s)`` (days) from that range's
+    ``ParameterDaily``, as ``meter_daily_sql`` computes one key. Parameters: the days, the
+    services' tariffs (two arrays), the tariffs' meters (tariff, meter, parameter, aggregation,
+    combine: five arrays), ``updated_at``."""
+    pd = rows.table(ParameterDaily, conn)
+    daily = rows.table(UsageDaily, conn)
+    return f"""
+        WITH service AS (
+            SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS s(service_id, tariff_id)
+        ), meter AS (
+            SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[])
+                AS m(tariff_id, meter_id, parameter, aggregation, combine)
+        ), value AS (
+            SELECT pd.service_id, m.meter_id, pd.day, m.combine,
+                   CASE m.aggregation
+                       WHEN 'max' THEN pd.maximum
+                       WHEN 'last' THEN pd.last_value
+                       WHEN 'avg' THEN round(pd.total / pd.count, 6)
+                       ELSE pd.total END AS v
+            FROM {pd} pd
+            JOIN service s ON s.service_id = pd.service_id
+            JOIN meter m ON m.tariff_id = s.tariff_id AND m.parameter = pd.parameter
+            WHERE pd.day >= %s AND pd.day < %s
+        )
+        INSERT INTO {daily} AS d (service_id, meter_id, day, value, updated_at)
+        SELECT service_id, meter_id, day,
+               CASE WHEN min(combine) = 'max' THEN max(v) ELSE sum(v) END, %s
+        FROM value GROUP BY service_id, meter_id, day
+        ON CONFLICT (service_id, meter_id, day) DO UPDATE
+            SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+    """  # noqa: S608 (quoted names)
+
+
+@rows.per_vendor
+def rebuild_monthly_sql(conn: BaseDatabaseWrapper) -> str:
+    """``UsageMonthly`` of every service and meter of the month starting ``%s`` from its daily
+    rows (as ``meter_monthly_sql``). Parameters: the month's first day, ``updated_at``, the
+    meters' (meter, aggregation) (two arrays), the month's first day and the next month's."""
+    daily = rows.table(UsageDaily, conn)
+    monthly = rows.table(UsageMonthly, conn)
+    return f"""
+        INSERT INTO {monthly} AS mo (service_id, meter_id, month, value, days, updated_at)
+        SELECT d.service_id, d.meter_id, %s::date,
+               CASE min(m.aggregation)
+                   WHEN 'max' THEN max(d.value)
+                   WHEN 'last' THEN (array_agg(d.value ORDER BY d.day DESC))[1]
+                   WHEN 'avg' THEN round(avg(d.value), 6)
+                   ELSE sum(d.value) END,
+               count(*), %s
+        FROM {daily} d
+        JOIN unnest(%s::bigint[], %s::text[]) AS m(meter_id, aggregation)
+            ON m.meter_id = d.meter_id
+        WHERE d.day >= %s AND d.day < %s
+        GROUP BY d.service_id, d.meter_id
+        ON CONFLICT (service_id, meter_id, month) DO UPDATE
+            SET value = EXCLUDED.value, days = EXCLUDED.days, updated_at = EXCLUDED.updated_at
+    """  # noqa: S608 (quoted names)

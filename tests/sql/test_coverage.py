@@ -59,6 +59,8 @@ COVERED = {
     "billow.usage.sql.raw_copy_sql": "test_usage_sql.py::test_the_insert_and_fold_*",
     "billow.usage.sql.latest_ts_sql": "test_usage_sql.py::test_the_insert_and_fold_*",
     "billow.usage.sql.fold_stats_sql": "test_usage_sql.py::test_the_insert_and_fold_*",
+    "billow.usage.sql.rebuild_daily_sql": "test_usage_sql.py::test_the_month_rebuild_*",
+    "billow.usage.sql.rebuild_monthly_sql": "test_usage_sql.py::test_the_month_rebuild_*",
     "billow.usage.sql.lock_buckets_sql": "test_usage_sql.py::test_the_bucket_locks_*",
     "billow.usage.sql.list_partitions_sql": "test_usage_sql.py::test_partitions_are_*",
     "billow.usage.sql.create_partition_sql": "test_usage_sql.py::test_partitions_are_*",

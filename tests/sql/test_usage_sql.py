@@ -218,3 +218,41 @@ def test_the_meter_rollups_in_sql_equal_the_python_ones(binding: str) -> None:
     assert len(in_sql[0]) == 15
     # (1.000001 + 2 + 0.5 + 4 + 5) / 5 = 2.5000002, rounded to 6 places
     assert (BIG, 4, date(2027, 3, 1), Decimal("2.500000")) in in_sql[1]
+
+
+def test_the_month_rebuild_statements_give_the_incremental_rollups(
+    binding: str, service: Any, tariff: Any
+) -> None:
+    from billow.catalog import actions as catalog
+    from billow.core import clock
+    from billow.usage.actions import rebuild_month, set_meter
+    from billow.usage.ingest import ingest_records
+    from billow.usage.models import RerateMark
+    from tests.usage.conftest import usage_state
+
+    for aggregation, combine in [("sum", "sum"), ("max", "max"), ("last", "sum"), ("avg", "max")]:
+        addon = catalog.create_addon(
+            tariff=tariff,
+            name=aggregation,
+            intname=f"m_{aggregation}",
+            value_type="int",
+            billing_type="statistics",
+            currency="USD",
+            aggregation=aggregation,
+        )
+        set_meter(addon=addon, parameters=["a", "b"], combine=combine)
+    samples = [("a", 1, 1, "4"), ("a", 1, 2, "1.5"), ("b", 1, 3, "2"), ("a", 2, 0, "3")]
+    samples += [("b", 2, 5, "7.25"), ("a", 3, 1, "0.000001")]
+    records = [
+        RecordIn(n, service.pk, p, datetime(2027, 2, 20 + d, h, tzinfo=UTC), Decimal(v), None)
+        for n, (p, d, h, v) in enumerate(samples)
+    ]
+    with clock.use_clock(clock.FixedClock(datetime(2027, 2, 25, tzinfo=UTC))):
+        ingest_records(records)
+    RerateMark.objects.all().delete()
+    incremental = usage_state()
+
+    assert rebuild_month(month=date(2027, 2, 1)) == 5
+
+    assert usage_state() == incremental
+    assert len(incremental["usagedaily"]) == 12 and len(incremental["usagemonthly"]) == 4
