@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _common import free_port, postgres_url, wait_for_port
+from _common import cpu_seconds, free_port, postgres_url, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -127,8 +127,24 @@ def _write_upload(path: Path, fmt: str, count: int, services: list[int], start: 
     return path.stat().st_size
 
 
+def _backend_cpu() -> float:
+    """CPU seconds used so far by the PostgreSQL cluster (the postmaster, its live children and
+    the children it reaped: the ingest's writer thread has a backend of its own)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    stat = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+    postmaster = int(stat[1])
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    reaped = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return cpu_seconds(postmaster) + reaped
+
+
 def _post_file(path: Path, content_type: str, token: str) -> tuple[float, dict[str, Any]]:
-    """The upload through Django's WSGI handler, the body read from the file as a stream."""
+    """The upload through Django's WSGI handler, the body read from the file as a stream.
+    Adds ``cpu_python`` / ``cpu_postgres`` (seconds) to the result."""
     from django.core.handlers.wsgi import WSGIHandler
 
     handler = WSGIHandler()
@@ -148,13 +164,15 @@ def _post_file(path: Path, content_type: str, token: str) -> tuple[float, dict[s
             "wsgi.url_scheme": "http",
             "wsgi.errors": sys.stderr,
         }
+        pg0, py0 = _backend_cpu(), time.process_time()
         t0 = time.perf_counter()
         chunks = handler(environ, lambda s, h, *a: status.append(s))
         payload = b"".join(chunks)
         elapsed = time.perf_counter() - t0
+        py1, pg1 = time.process_time(), _backend_cpu()
     if not status[0].startswith("200"):
         raise SystemExit(f"upload failed: {status[0]} {payload[:300]!r}")
-    return elapsed, json.loads(payload)
+    return elapsed, {**json.loads(payload), "cpu_python": py1 - py0, "cpu_postgres": pg1 - pg0}
 
 
 def _copy_text(count: int, services: list[int], start: int, received: datetime) -> str:
@@ -169,6 +187,7 @@ def _copy_text(count: int, services: list[int], start: int, received: datetime) 
 def _copy_raw(text: str, rollback: bool) -> float:
     from django.db import connection, transaction
 
+    _copy_raw.cpu = _backend_cpu()  # type: ignore[attr-defined]
     t0 = time.perf_counter()
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -181,6 +200,7 @@ def _copy_raw(text: str, rollback: bool) -> float:
                 for at in range(0, len(text), step):
                     copy.write(text[at : at + step])
         elapsed = time.perf_counter() - t0
+        _copy_raw.cpu = _backend_cpu() - _copy_raw.cpu  # type: ignore[attr-defined]
         if rollback:
             transaction.set_rollback(True)
     return elapsed
@@ -211,6 +231,7 @@ def child(args: argparse.Namespace) -> None:
     # raw floor, then the API on the same rows
     text = _copy_text(args.records, services, first, now)
     raw_s = _copy_raw(text, rollback=True)
+    raw_cpu = _copy_raw.cpu  # type: ignore[attr-defined]
     del text
     upload = tmp / "upload.jsonl"
     size = _write_upload(upload, "jsonl", args.records, services, first)
@@ -230,7 +251,7 @@ def child(args: argparse.Namespace) -> None:
     days = days_between(month, today.replace(day=1) - timedelta(days=1))
     get_storage().ensure_days(days)
     month_start = int(datetime(month.year, month.month, 1, tzinfo=UTC).timestamp())
-    per_pair_per_day = max(1, args.rollup_records // (2 * len(services) * len(days)))
+    per_pair_per_day = max(1, -(-args.rollup_records // (2 * len(services) * len(days))))
     step = 86400 // per_pair_per_day
     copied, seed_rollup_s = 0, 0.0
     chunk = 2_000_000
@@ -264,7 +285,10 @@ def child(args: argparse.Namespace) -> None:
                 "bytes": size,
                 "seed_s": seed_s,
                 "raw_s": raw_s,
+                "raw_cpu": raw_cpu,
                 "api_s": api_s,
+                "api_cpu": [api["cpu_python"], api["cpu_postgres"]],
+                "csv_cpu": [csv_result["cpu_python"], csv_result["cpu_postgres"]],
                 "csv_s": csv_s,
                 "dup_s": dup_s,
                 "rollup_records": copied,
@@ -356,7 +380,7 @@ def stream_phase(url: str, tmp: Path, result: dict[str, Any], mb: int) -> dict[s
             datetime.combine(now.date() - timedelta(days=2), datetime.min.time(), UTC).timestamp()
         )
         warm = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        warm.request("GET", "/api/v1/me/")
+        warm.request("GET", "/api/schema/")  # the worker loads Django before the baseline
         warm.getresponse().read()
         before = _rss_kib(worker)
         samples: list[int] = []
@@ -456,6 +480,15 @@ def main() -> None:
             f"({r['api_s'] / r['raw_s']:.2f}x the raw COPY)"
         )
         print(f"bulk API, CSV     : {r['csv_s']:.2f}s = {n / r['csv_s']:,.0f} records/s")
+        # The machine may be shared: CPU per record says what an idle one would do (Python
+        # parses while PostgreSQL writes the batch before: about the larger of the two).
+        py, pg = r["api_cpu"]
+        print(
+            f"CPU per record    : raw COPY {r['raw_cpu'] / n * 1e6:.1f} us (postgres, all "
+            "processes); "
+            f"JSONL {py / n * 1e6:.1f} us python + {pg / n * 1e6:.1f} us postgres; CSV "
+            f"{r['csv_cpu'][0] / n * 1e6:.1f} + {r['csv_cpu'][1] / n * 1e6:.1f} us"
+        )
         print(f"re-sent (all dup) : {r['dup_s']:.2f}s = {n / r['dup_s']:,.0f} records/s")
         m = r["rollup_records"]
         print(

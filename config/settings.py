@@ -374,7 +374,10 @@ BILLOW = {
     "USAGE_LATE_DAYS": env.int("BILLOW_USAGE_LATE_DAYS", default=7),
     "USAGE_RETENTION_DAYS": env.int("BILLOW_USAGE_RETENTION_DAYS", default=400),
     "USAGE_PARTITIONS_AHEAD": env.int("BILLOW_USAGE_PARTITIONS_AHEAD", default=7),
+    # Records per ingestion transaction; on PostgreSQL a second thread writes one batch while
+    # the next is parsed (USAGE_INGEST_PIPELINE), so an upload holds at most two in memory.
     "USAGE_INGEST_BATCH": env.int("BILLOW_USAGE_INGEST_BATCH", default=50000),
+    "USAGE_INGEST_PIPELINE": env.bool("BILLOW_USAGE_INGEST_PIPELINE", default=True),
     # A resource status is "approaching" from this % of the addon's included amount (notice).
     "USAGE_APPROACHING_PERCENT": env.int("BILLOW_USAGE_APPROACHING_PERCENT", default=80),
 }

@@ -14,13 +14,13 @@ from django.db import transaction
 
 from billow.catalog.choices import BillingType
 from billow.catalog.models import Addon
-from billow.core import clock
+from billow.core import clock, rows
 from billow.core.actors import Actor
 from billow.core.periods import first_of_next_month
 from billow.usage.errors import MeterError
 from billow.usage.models import Combine, IngestToken, Meter, RerateMark, UsageDaily, UsageMonthly
 from billow.usage.parsing import PARAMETER_PATTERN
-from billow.usage.rollups import apply_touched
+from billow.usage.rollups import apply_touched, rebuild_range_in_sql
 from billow.usage.selectors import list_meters_for_tariffs, services_for_ingest
 from billow.usage.storage import days_between, get_storage, rebuild_parameter_daily
 
@@ -103,6 +103,9 @@ def rebuild_month(*, month: date, now: datetime | None = None) -> int:
         refs = services_for_ingest(service_ids)
         tariff_of = {sid: ref.tariff_id for sid, ref in refs.items()}
         meters = list_meters_for_tariffs(set(tariff_of.values()))
+        if rows.connection_for(UsageDaily).vendor == "postgresql":
+            rebuild_range_in_sql(first, end, tariff_of=tariff_of, meters_of=meters, now=moment)
+            return len(touched)
         apply_touched(
             touched,
             tariff_of=tariff_of,

@@ -10,17 +10,20 @@ status hook (``usage.status.refresh``) gets the (service, meter) pairs whose usa
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 
-from billow.core import clock
+from billow.core import clock, rows
 from billow.usage import rollups, status
 from billow.usage.errors import RECORD_ERROR_CODES
+from billow.usage.models import UsageRecord
 from billow.usage.parsing import RecordError, RecordIn
 from billow.usage.selectors import MeterInfo, ServiceRef, list_meters_for_tariffs
 from billow.usage.selectors import services_for_ingest as load_services
@@ -66,6 +69,13 @@ def late_window_start(now: datetime) -> datetime:
     return datetime.combine(now.astimezone(UTC).date() - timedelta(days=days), time(0), UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    records: list[RecordIn]
+    tariff_of: dict[int, int]
+    meters_of: dict[int, list[MeterInfo]]
+
+
 class _Batcher:
     def __init__(self, *, module_instance_id: int | None, now: datetime) -> None:
         self.module_instance_id = module_instance_id
@@ -76,6 +86,7 @@ class _Batcher:
         self.services: dict[int, ServiceRef | None] = {}
         self.meters: dict[int, list[MeterInfo]] = {}
         self.result = IngestResult()
+        self.lock = threading.Lock()  # the result is counted by the writer thread too
 
     def _refs(self, batch: list[RecordIn]) -> None:
         missing = {r.service_id for r in batch} - self.services.keys()
@@ -108,7 +119,10 @@ class _Batcher:
             return "in_future"
         return None
 
-    def flush(self, batch: list[RecordIn]) -> None:
+    def check(self, batch: list[RecordIn]) -> _Checked:
+        """The batch's records that may be stored, with their services' tariffs and meters
+        (read here, so the writer thread never reads the caches this thread changes); the
+        others refused in the result."""
         self._refs(batch)
         accepted = []
         for record in batch:
@@ -116,17 +130,24 @@ class _Batcher:
             if code is None:
                 accepted.append(record)
             else:
-                self.result.refuse(
-                    RecordError(record.line, code, RECORD_ERROR_CODES[code], record.service_id)
-                )
-        if not accepted:
-            return
-        self.storage.ensure_days({r.ts.date() for r in accepted})
+                with self.lock:
+                    self.result.refuse(
+                        RecordError(record.line, code, RECORD_ERROR_CODES[code], record.service_id)
+                    )
         tariff_of = {
             sid: ref.tariff_id
             for sid in {r.service_id for r in accepted}
-            if (ref := self.services[sid]) is not None
+            if (ref := self.services.get(sid)) is not None
         }
+        meters = {t: self.meters.get(t, []) for t in set(tariff_of.values())}
+        return _Checked(accepted, tariff_of, meters)
+
+    def write(self, checked: _Checked) -> None:
+        """Store checked records in one transaction; then tell the status hook what changed."""
+        accepted, tariff_of = checked.records, checked.tariff_of
+        if not accepted:
+            return
+        self.storage.ensure_days({r.ts.date() for r in accepted})
         with transaction.atomic(durable=True):
             if isinstance(self.storage, PostgresStorage):
                 self.storage.lock_services(set(tariff_of))
@@ -134,14 +155,55 @@ class _Batcher:
             changes = rollups.apply_touched(
                 inserted.touched,
                 tariff_of=tariff_of,
-                meters_of=self.meters,
+                meters_of=checked.meters_of,
                 today=self.now.astimezone(UTC).date(),
                 now=self.now,
             )
-        self.result.accepted += inserted.new
-        self.result.duplicates += len(accepted) - inserted.new
+        with self.lock:
+            self.result.accepted += inserted.new
+            self.result.duplicates += len(accepted) - inserted.new
         if changes:
             status.refresh(changes=changes, now=self.now)
+
+
+class _Writer:
+    """Writes batches in order. On PostgreSQL outside a transaction, a second thread writes
+    batch N (waiting on the database, which releases the GIL) while this one parses batch N+1:
+    at most two batches are in memory. Elsewhere (SQLite, inside a test's transaction) it
+    writes in line."""
+
+    def __init__(self, batcher: _Batcher) -> None:
+        self.batcher = batcher
+        conn = rows.connection_for(UsageRecord)
+        threaded = (
+            conn.vendor == "postgresql"
+            and not conn.in_atomic_block
+            and bool(settings.BILLOW["USAGE_INGEST_PIPELINE"])
+        )
+        self.pool = ThreadPoolExecutor(max_workers=1) if threaded else None
+        self.pending: Future[None] | None = None
+
+    def submit(self, batch: list[RecordIn]) -> None:
+        accepted = self.batcher.check(batch)
+        if self.pool is None:
+            self.batcher.write(accepted)
+            return
+        self.wait()
+        self.pending = self.pool.submit(self.batcher.write, accepted)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()  # re-raises the writer's error here
+
+    def close(self) -> None:
+        if self.pool is None:
+            return
+        try:
+            self.wait()
+        finally:
+            self.pool.submit(connections.close_all).result()  # the thread's own connection
+            self.pool.shutdown()
 
 
 def ingest_records(
@@ -159,16 +221,21 @@ def ingest_records(
     """
     batcher = _Batcher(module_instance_id=module_instance_id, now=now or clock.now())
     size = batch_size or int(settings.BILLOW["USAGE_INGEST_BATCH"])
+    writer = _Writer(batcher)
     batch: list[RecordIn] = []
-    for item in items:
-        batcher.result.received += 1
-        if isinstance(item, RecordError):
-            batcher.result.refuse(item)
-            continue
-        batch.append(item)
-        if len(batch) >= size:
-            batcher.flush(batch)
-            batch = []
-    if batch:
-        batcher.flush(batch)
+    try:
+        for item in items:
+            batcher.result.received += 1
+            if isinstance(item, RecordError):
+                with batcher.lock:
+                    batcher.result.refuse(item)
+                continue
+            batch.append(item)
+            if len(batch) >= size:
+                writer.submit(batch)
+                batch = []
+        if batch:
+            writer.submit(batch)
+    finally:
+        writer.close()
     return batcher.result

@@ -142,6 +142,14 @@ CANONICAL_LINE = re.compile(
 )
 
 
+def _canonical_value(text: str) -> Decimal:
+    """A value the pattern already checked (digits, at most 6 decimals): only the cap."""
+    value = Decimal(text)
+    if value >= MAX_VALUE:
+        raise ValueError("value must be a number from 0 below 10^15")
+    return value
+
+
 def _canonical(number: int, match: re.Match[bytes]) -> RecordIn | RecordError:
     service, service_text, parameter, ts, ts_text, value, value_text, event_id = match.groups()
     try:
@@ -150,7 +158,7 @@ def _canonical(number: int, match: re.Match[bytes]) -> RecordIn | RecordError:
             int(service or service_text),
             parameter.decode(),
             parse_ts((ts or ts_text).decode()),
-            parse_value((value or value_text).decode()),
+            _canonical_value((value or value_text).decode()),
             event_id.decode() if event_id is not None else None,
         )
     except (ValueError, OverflowError) as exc:

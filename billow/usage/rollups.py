@@ -240,3 +240,35 @@ def _refresh_months(
         update_fields=["value", "days", "updated_at"],
         batch_size=1000,
     )
+
+
+def rebuild_range_in_sql(
+    first: date,
+    end: date,
+    *,
+    tariff_of: Mapping[int, int],
+    meters_of: Mapping[int, list[MeterInfo]],
+    now: datetime,
+) -> None:
+    """Every meter rollup of the month ``[first, end)`` from its ``ParameterDaily`` rows in two
+    set-based statements (PostgreSQL; ``rebuild_month`` deleted the old ones)."""
+    service_columns = [list(tariff_of), list(tariff_of.values())]
+    meter_columns: tuple[list[Any], ...] = ([], [], [], [], [])
+    aggregation_of: dict[int, str] = {}
+    for tariff_id, meters in meters_of.items():
+        for meter in meters:
+            aggregation_of[meter.meter_id] = meter.aggregation
+            for parameter in meter.parameters:
+                values = (tariff_id, meter.meter_id, parameter, meter.aggregation, meter.combine)
+                for column, value in zip(meter_columns, values, strict=True):
+                    column.append(value)
+    conn = rows.connection_for(UsageDaily)
+    with conn.cursor() as cursor:
+        cursor.execute(
+            sql.rebuild_daily_sql(conn),
+            [*service_columns, *meter_columns, first, end, now],
+        )
+        cursor.execute(
+            sql.rebuild_monthly_sql(conn),
+            [first, now, list(aggregation_of), list(aggregation_of.values()), first, end],
+        )

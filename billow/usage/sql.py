@@ -3,11 +3,16 @@
 Each builder is in the SQL test matrix (tests/sql/test_usage_sql.py), which compares what the
 statements store with the ORM path (``storage.PlainStorage``) on the same rows.
 
-- the per-connection staging table and its COPY: a batch of parsed records goes in by COPY;
-- ``insert_new_sql``: one statement moves the batch into the partitioned raw table (duplicates
-  skipped by ``ON CONFLICT DO NOTHING`` on the two idempotency indexes) and folds only the rows
-  that were new into ``ParameterDaily`` (an upsert adding sums and counts, keeping the maximum
-  and the latest value): the rollup is incremental by construction;
+- records known to be new (stamped after the latest stored of their parameter and day:
+  ``latest_ts_sql``) are COPYed straight into the partitioned raw table (``raw_copy_sql``) and
+  their statistics, added up in Python, folded into ``ParameterDaily`` (``fold_stats_sql``);
+- the others go by COPY into the per-connection staging table, and ``insert_new_sql`` moves
+  them into the raw table (duplicates skipped by ``ON CONFLICT DO NOTHING`` on the two
+  idempotency indexes) and folds only the rows that were new into ``ParameterDaily`` (an upsert
+  adding sums and counts, keeping the maximum and the latest value): the rollup is
+  incremental by construction;
+- ``meter_daily_sql`` / ``meter_monthly_sql``: the meters' rollups of the touched keys;
+- ``rebuild_parameter_daily_sql``: a range's statistics again from the raw rows;
 - ``lock_buckets_sql``: transaction advisory locks on service buckets (``service_id % 64``),
   taken in order, so two concurrent batches of one service serialize their meter rollups;
 - partition DDL: one partition per UTC day, listed from ``pg_inherits``, dropped by retention.
@@ -58,10 +63,25 @@ def stage_copy_sql(conn: BaseDatabaseWrapper) -> str:
     return f"COPY {stage} (service_id, parameter, ts, value, event_id) FROM STDIN"
 
 
+#: How stored daily statistics and new ones merge (the ``pd`` row and ``EXCLUDED``); equal
+#: ``last_ts`` keeps the larger value, as ``storage._Stats`` does.
+_MERGE = """
+    total = pd.total + EXCLUDED.total,
+    count = pd.count + EXCLUDED.count,
+    maximum = GREATEST(pd.maximum, EXCLUDED.maximum),
+    last_value = CASE
+        WHEN EXCLUDED.last_ts > pd.last_ts THEN EXCLUDED.last_value
+        WHEN EXCLUDED.last_ts = pd.last_ts THEN GREATEST(pd.last_value, EXCLUDED.last_value)
+        ELSE pd.last_value END,
+    last_ts = GREATEST(pd.last_ts, EXCLUDED.last_ts)
+"""
+
+
 @rows.per_vendor
 def insert_new_sql(conn: BaseDatabaseWrapper) -> str:
     """Stage → raw table (new rows only) → ``ParameterDaily``. Parameter: ``received_at``.
-    Returns one row per touched (service, parameter, day) with the count of new raw rows."""
+    Returns one row per touched (service, parameter, day) with the count of new raw rows.
+    The stage holds no duplicate keys (``storage`` drops them while it writes the COPY)."""
     stage = conn.ops.quote_name(STAGE_TABLE)
     raw = rows.table(UsageRecord, conn)
     raw_cols = rows.columns(
@@ -85,19 +105,54 @@ def insert_new_sql(conn: BaseDatabaseWrapper) -> str:
                    max(value), max(ts), (array_agg(value ORDER BY ts DESC, value DESC))[1]
             FROM new
             GROUP BY service_id, parameter, (ts AT TIME ZONE 'UTC')::date
-            ON CONFLICT (service_id, parameter, day) DO UPDATE SET
-                total = pd.total + EXCLUDED.total,
-                count = pd.count + EXCLUDED.count,
-                maximum = GREATEST(pd.maximum, EXCLUDED.maximum),
-                last_value = CASE
-                    WHEN EXCLUDED.last_ts > pd.last_ts THEN EXCLUDED.last_value
-                    WHEN EXCLUDED.last_ts = pd.last_ts
-                        THEN GREATEST(pd.last_value, EXCLUDED.last_value)
-                    ELSE pd.last_value END,
-                last_ts = GREATEST(pd.last_ts, EXCLUDED.last_ts)
+            ON CONFLICT (service_id, parameter, day) DO UPDATE SET {_MERGE}
             RETURNING service_id, parameter, day
         )
         SELECT service_id, parameter, day, (SELECT count(*) FROM new) FROM folded
+    """  # noqa: S608 (quoted names)
+
+
+@rows.per_vendor
+def raw_copy_sql(conn: BaseDatabaseWrapper) -> str:
+    """COPY straight into the partitioned raw table (records known to be new)."""
+    raw = rows.table(UsageRecord, conn)
+    cols = rows.columns(
+        UsageRecord, ["service_id", "parameter", "ts", "value", "event_id", "received_at"], conn
+    )
+    return f"COPY {raw} ({cols}) FROM STDIN"
+
+
+@rows.per_vendor
+def latest_ts_sql(conn: BaseDatabaseWrapper) -> str:
+    """``last_ts`` of the ``ParameterDaily`` rows of the given (service, parameter, day) keys
+    (three arrays)."""
+    pd = rows.table(ParameterDaily, conn)
+    return f"""
+        SELECT pd.service_id, pd.parameter, pd.day, pd.last_ts
+        FROM unnest(%s::bigint[], %s::text[], %s::date[]) AS k(service_id, parameter, day)
+        JOIN {pd} pd ON pd.service_id = k.service_id AND pd.parameter = k.parameter
+            AND pd.day = k.day
+    """  # noqa: S608 (quoted names)
+
+
+@rows.per_vendor
+def fold_stats_sql(conn: BaseDatabaseWrapper) -> str:
+    """Add per-day statistics computed by the caller (eight arrays: service, parameter, day,
+    total, count, maximum, last_ts, last_value) to ``ParameterDaily``, merging as
+    ``insert_new_sql`` does."""
+    pd = rows.table(ParameterDaily, conn)
+    pd_cols = rows.columns(
+        ParameterDaily,
+        ["service_id", "parameter", "day", "total", "count", "maximum", "last_ts", "last_value"],
+        conn,
+    )
+    return f"""
+        INSERT INTO {pd} AS pd ({pd_cols})
+        SELECT * FROM unnest(
+            %s::bigint[], %s::text[], %s::date[], %s::numeric[], %s::bigint[], %s::numeric[],
+            %s::timestamptz[], %s::numeric[]
+        )
+        ON CONFLICT (service_id, parameter, day) DO UPDATE SET {_MERGE}
     """  # noqa: S608 (quoted names)
 
 
@@ -248,6 +303,67 @@ def meter_monthly_sql(conn: BaseDatabaseWrapper) -> str:
         JOIN {daily} d ON d.service_id = w.service_id AND d.meter_id = w.meter_id
             AND d.day >= w.month AND d.day < (w.month + interval '1 month')::date
         GROUP BY w.service_id, w.meter_id, w.month
+        ON CONFLICT (service_id, meter_id, month) DO UPDATE
+            SET value = EXCLUDED.value, days = EXCLUDED.days, updated_at = EXCLUDED.updated_at
+    """  # noqa: S608 (quoted names)
+
+
+@rows.per_vendor
+def rebuild_daily_sql(conn: BaseDatabaseWrapper) -> str:
+    """``UsageDaily`` of every service and meter over ``[%s, %s)`` (days) from that range's
+    ``ParameterDaily``, as ``meter_daily_sql`` computes one key. Parameters: the days, the
+    services' tariffs (two arrays), the tariffs' meters (tariff, meter, parameter, aggregation,
+    combine: five arrays), ``updated_at``."""
+    pd = rows.table(ParameterDaily, conn)
+    daily = rows.table(UsageDaily, conn)
+    return f"""
+        WITH service AS (
+            SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS s(service_id, tariff_id)
+        ), meter AS (
+            SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[])
+                AS m(tariff_id, meter_id, parameter, aggregation, combine)
+        ), value AS (
+            SELECT pd.service_id, m.meter_id, pd.day, m.combine,
+                   CASE m.aggregation
+                       WHEN 'max' THEN pd.maximum
+                       WHEN 'last' THEN pd.last_value
+                       WHEN 'avg' THEN round(pd.total / pd.count, 6)
+                       ELSE pd.total END AS v
+            FROM {pd} pd
+            JOIN service s ON s.service_id = pd.service_id
+            JOIN meter m ON m.tariff_id = s.tariff_id AND m.parameter = pd.parameter
+            WHERE pd.day >= %s AND pd.day < %s
+        )
+        INSERT INTO {daily} AS d (service_id, meter_id, day, value, updated_at)
+        SELECT service_id, meter_id, day,
+               CASE WHEN min(combine) = 'max' THEN max(v) ELSE sum(v) END, %s
+        FROM value GROUP BY service_id, meter_id, day
+        ON CONFLICT (service_id, meter_id, day) DO UPDATE
+            SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+    """  # noqa: S608 (quoted names)
+
+
+@rows.per_vendor
+def rebuild_monthly_sql(conn: BaseDatabaseWrapper) -> str:
+    """``UsageMonthly`` of every service and meter of the month starting ``%s`` from its daily
+    rows (as ``meter_monthly_sql``). Parameters: the month's first day, ``updated_at``, the
+    meters' (meter, aggregation) (two arrays), the month's first day and the next month's."""
+    daily = rows.table(UsageDaily, conn)
+    monthly = rows.table(UsageMonthly, conn)
+    return f"""
+        INSERT INTO {monthly} AS mo (service_id, meter_id, month, value, days, updated_at)
+        SELECT d.service_id, d.meter_id, %s::date,
+               CASE min(m.aggregation)
+                   WHEN 'max' THEN max(d.value)
+                   WHEN 'last' THEN (array_agg(d.value ORDER BY d.day DESC))[1]
+                   WHEN 'avg' THEN round(avg(d.value), 6)
+                   ELSE sum(d.value) END,
+               count(*), %s
+        FROM {daily} d
+        JOIN unnest(%s::bigint[], %s::text[]) AS m(meter_id, aggregation)
+            ON m.meter_id = d.meter_id
+        WHERE d.day >= %s AND d.day < %s
+        GROUP BY d.service_id, d.meter_id
         ON CONFLICT (service_id, meter_id, month) DO UPDATE
             SET value = EXCLUDED.value, days = EXCLUDED.days, updated_at = EXCLUDED.updated_at
     """  # noqa: S608 (quoted names)

@@ -13,6 +13,8 @@ calendar month, or the UTC day for per-day addons) against its addon's included 
 
 Set-based: a batch costs a few queries whatever its size; nothing when ``changes`` is empty.
 The decisions are the pure ``resource_state`` / ``reached_limit`` below.
+It must stay cheap when ``changes`` is empty and must not assume it runs inside a transaction:
+on PostgreSQL ingestion may call it on its writer thread (with that thread's connection).
 """
 
 from __future__ import annotations

@@ -24,8 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
+from django.db import IntegrityError, ProgrammingError, transaction
 from django.db.models import Q
 
 from billow.core import rows
@@ -185,27 +186,101 @@ def _fold_into_parameter_daily(stats: dict[tuple[int, str, date], _Stats]) -> No
 
 
 class PostgresStorage:
-    """One partition per UTC day; a batch goes in by COPY and one statement (``usage.sql``)."""
+    """One partition per UTC day. A batch is split by what ``ParameterDaily`` says:
+
+    - records without an event id stamped after the latest stored one of their parameter and
+      day (the usual case: agents send in time order) cannot be stored yet: they are COPYed
+      straight into the raw table, their statistics added up here and folded into
+      ``ParameterDaily`` with one upsert of a row per (service, parameter, day);
+    - the rest (event ids, older timestamps, re-sent batches) go through the staging table and
+      ``insert_new_sql``, which skips what is stored (``ON CONFLICT DO NOTHING``).
+
+    Safe because the caller holds the services' bucket locks (``lock_services``): no other batch
+    of these services writes meanwhile; the unique indexes still guard.
+    """
 
     def insert_new(self, records: Sequence[RecordIn], received_at: datetime) -> Inserted:
         if not records:
             return Inserted(0, frozenset())
         conn = rows.connection_for(UsageRecord)
-        buffer = io.StringIO()
-        write = buffer.write
+        latest = self._latest(conn, {(r.service_id, r.parameter, r.ts.date()) for r in records})
+        stamp = received_at.isoformat()
+        fresh, checked = io.StringIO(), io.StringIO()
+        stats: dict[tuple[int, str, date], _Stats] = {}
+        seen: set[tuple[object, ...]] = set()
         for r in records:
+            # The first of a batch's records with one key wins (as in PlainStorage).
+            key = (
+                (r.service_id, r.parameter, r.ts)
+                if r.event_id is None
+                else (r.service_id, 0, r.event_id, r.ts)
+            )
+            if key in seen:
+                continue
+            seen.add(key)
+            day_key = (r.service_id, r.parameter, r.ts.date())
+            last = latest.get(day_key)
             # Parameters and event ids are validated to characters COPY takes as they are.
-            event = r.event_id if r.event_id is not None else "\\N"
-            write(f"{r.service_id}\t{r.parameter}\t{r.ts.isoformat()}\t{r.value}\t{event}\n")
+            if r.event_id is None and (last is None or r.ts > last):
+                fresh.write(
+                    f"{r.service_id}\t{r.parameter}\t{r.ts.isoformat()}\t{r.value}\t\\N\t{stamp}\n"
+                )
+                day_stats = stats.get(day_key)
+                if day_stats is None:
+                    stats[day_key] = _Stats(r.value, 1, r.value, r.ts, r.value)
+                else:
+                    day_stats.add(r.value, r.ts)
+            else:
+                event = r.event_id if r.event_id is not None else "\\N"
+                checked.write(
+                    f"{r.service_id}\t{r.parameter}\t{r.ts.isoformat()}\t{r.value}\t{event}\n"
+                )
+        new = 0
+        touched: set[tuple[int, str, date]] = set()
         with conn.cursor() as cursor:
-            cursor.execute(sql.stage_create_sql(conn))
-            cursor.execute(sql.stage_clear_sql(conn))
-            with cursor.cursor.copy(sql.stage_copy_sql(conn)) as copy:
-                copy.write(buffer.getvalue())
-            cursor.execute(sql.insert_new_sql(conn), [received_at])
-            result = cursor.fetchall()
-        new = int(result[0][3]) if result else 0
-        return Inserted(new, frozenset((s, p, d) for s, p, d, _n in result))
+            if stats:
+                with cursor.cursor.copy(sql.raw_copy_sql(conn)) as copy:
+                    copy.write(fresh.getvalue())
+                new += sum(st.count for st in stats.values())
+                columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
+                for (service_id, parameter, day), st in stats.items():
+                    values = (
+                        service_id,
+                        parameter,
+                        day,
+                        st.total,
+                        st.count,
+                        st.maximum,
+                        st.last_ts,
+                        st.last_value,
+                    )
+                    for column, value in zip(columns, values, strict=True):
+                        column.append(value)
+                cursor.execute(sql.fold_stats_sql(conn), list(columns))
+                touched.update(stats)
+            if checked.tell():
+                cursor.execute(sql.stage_create_sql(conn))
+                cursor.execute(sql.stage_clear_sql(conn))
+                with cursor.cursor.copy(sql.stage_copy_sql(conn)) as copy:
+                    copy.write(checked.getvalue())
+                cursor.execute(sql.insert_new_sql(conn), [received_at])
+                result = cursor.fetchall()
+                new += int(result[0][3]) if result else 0
+                touched.update((s, p, d) for s, p, d, _n in result)
+        return Inserted(new, frozenset(touched))
+
+    @staticmethod
+    def _latest(
+        conn: Any, keys: set[tuple[int, str, date]]
+    ) -> dict[tuple[int, str, date], datetime]:
+        """``ParameterDaily.last_ts`` of the keys that have a row."""
+        columns: tuple[list[Any], ...] = ([], [], [])
+        for key in keys:
+            for column, value in zip(columns, key, strict=True):
+                column.append(value)
+        with conn.cursor() as cursor:
+            cursor.execute(sql.latest_ts_sql(conn), list(columns))
+            return {(s, p, d): ts for s, p, d, ts in cursor.fetchall()}
 
     def lock_services(self, service_ids: set[int]) -> None:
         """Serialize concurrent batches that touch the same services (bucketed locks, in order)."""
@@ -219,9 +294,15 @@ class PostgresStorage:
         # (or dropped by another process) must not be taken as existing.
         missing = days - set(self.days())
         conn = rows.connection_for(UsageRecord)
-        with conn.cursor() as cursor:
-            for day in sorted(missing):
-                cursor.execute(sql.create_partition_sql(conn, day))
+        for day in sorted(missing):
+            try:
+                # A savepoint: another worker creating the same partition at the same moment
+                # makes ours fail (IF NOT EXISTS does not cover a race), which is fine.
+                with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
+                    cursor.execute(sql.create_partition_sql(conn, day))
+            except (IntegrityError, ProgrammingError):
+                if day not in self.days():
+                    raise
 
     def drop_before(self, day: date) -> list[date]:
         conn = rows.connection_for(UsageRecord)

@@ -65,7 +65,16 @@ def _store_twice(storage: Any) -> tuple[Any, Any, dict[str, Any]]:
     PostgresStorage().ensure_days({date(2027, 2, 28), date(2027, 3, 1)})
     first = storage.insert_new(_records(), RECEIVED)
     second = storage.insert_new(_records()[::-1], RECEIVED)
-    return first, second, _stored()
+    at = datetime(2027, 3, 1, 3, tzinfo=UTC)
+    third = storage.insert_new(
+        [
+            RecordIn(1, BIG, "traffic_in", at, Decimal("4"), None),  # before the latest: checked
+            RecordIn(2, BIG, "traffic_in", at.replace(hour=7), Decimal("5"), None),  # after it
+            RecordIn(3, 7, "storage", at.replace(hour=6), Decimal("99"), None),  # stored already
+        ],
+        RECEIVED,
+    )
+    return first, second, third, _stored()
 
 
 def test_the_insert_and_fold_stores_what_the_orm_path_stores(binding: str) -> None:
@@ -77,8 +86,8 @@ def test_the_insert_and_fold_stores_what_the_orm_path_stores(binding: str) -> No
         transaction.set_rollback(True)
 
     assert pg == orm
-    first, second, stored = pg
-    assert (first.new, second.new) == (6, 0)
+    first, second, third, stored = pg
+    assert (first.new, second.new, third.new) == (6, 0, 2)
     assert first.touched == {
         (BIG, "traffic_in", date(2027, 2, 28)),
         (BIG, "traffic_in", date(2027, 3, 1)),
@@ -88,11 +97,11 @@ def test_the_insert_and_fold_stores_what_the_orm_path_stores(binding: str) -> No
         BIG,
         "traffic_in",
         date(2027, 3, 1),
-        Decimal("3.500001"),
-        3,
-        Decimal("2"),
-        datetime(2027, 3, 1, 6, tzinfo=UTC),
-        Decimal("0.5"),
+        Decimal("12.500001"),
+        5,
+        Decimal("5"),
+        datetime(2027, 3, 1, 7, tzinfo=UTC),
+        Decimal("5"),
     )
 
 
@@ -207,4 +216,43 @@ def test_the_meter_rollups_in_sql_equal_the_python_ones(binding: str) -> None:
     assert in_sql == rollups(write_rollups_in_python)
     assert sorted(marks) == [(BIG, m, date(2027, 2, 28), RECEIVED) for m in range(1, 6)]
     assert len(in_sql[0]) == 15
-    assert (BIG, 4, date(2027, 3, 1), Decimal("1.166667")) in in_sql[1]  # (1.000001 + 2 + .5) / 3
+    # (1.000001 + 2 + 0.5 + 4 + 5) / 5 = 2.5000002, rounded to 6 places
+    assert (BIG, 4, date(2027, 3, 1), Decimal("2.500000")) in in_sql[1]
+
+
+def test_the_month_rebuild_statements_give_the_incremental_rollups(
+    binding: str, service: Any, tariff: Any
+) -> None:
+    from billow.catalog import actions as catalog
+    from billow.core import clock
+    from billow.usage.actions import rebuild_month, set_meter
+    from billow.usage.ingest import ingest_records
+    from billow.usage.models import RerateMark
+    from tests.usage.conftest import usage_state
+
+    for aggregation, combine in [("sum", "sum"), ("max", "max"), ("last", "sum"), ("avg", "max")]:
+        addon = catalog.create_addon(
+            tariff=tariff,
+            name=aggregation,
+            intname=f"m_{aggregation}",
+            value_type="int",
+            billing_type="statistics",
+            currency="USD",
+            aggregation=aggregation,
+        )
+        set_meter(addon=addon, parameters=["a", "b"], combine=combine)
+    samples = [("a", 1, 1, "4"), ("a", 1, 2, "1.5"), ("b", 1, 3, "2"), ("a", 2, 0, "3")]
+    samples += [("b", 2, 5, "7.25"), ("a", 3, 1, "0.000001")]
+    records = [
+        RecordIn(n, service.pk, p, datetime(2027, 2, 20 + d, h, tzinfo=UTC), Decimal(v), None)
+        for n, (p, d, h, v) in enumerate(samples)
+    ]
+    with clock.use_clock(clock.FixedClock(datetime(2027, 2, 25, tzinfo=UTC))):
+        ingest_records(records)
+    RerateMark.objects.all().delete()
+    incremental = usage_state()
+
+    assert rebuild_month(month=date(2027, 2, 1)) == 5
+
+    assert usage_state() == incremental
+    assert len(incremental["usagedaily"]) == 12 and len(incremental["usagemonthly"]) == 4

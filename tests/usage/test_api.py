@@ -149,3 +149,21 @@ def test_the_body_is_read_in_chunks(
     assert response.json()["accepted"] == 3000
     assert max(reads) <= 4096 and sum(reads) == len(body) and len(reads) > 20
     assert month_total(service, traffic, date(2027, 3, 1)) == Decimal("3000")
+
+
+def test_the_token_command_prints_a_working_token_and_revokes_it(
+    service: Service, traffic: Meter
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("usage_ingest_token", str(service.module_instance_id), "agent", stdout=out)
+    raw = out.getvalue().strip()
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    assert post(api, jsonl([rec(service, 1)])).json()["accepted"] == 1
+    call_command("usage_ingest_token", "--revoke", raw.split("_")[1], stdout=StringIO())
+    assert post(api, jsonl([rec(service, 2)])).status_code == 401

@@ -302,3 +302,30 @@ def test_a_month_rebuilt_from_raw_records_equals_the_incremental_rollups(
     assert rebuild_month(month=date(2027, 2, 1)) == 1
 
     assert usage_state() == before
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_postgresql_writes_while_the_next_batch_is_parsed(
+    service: Service, traffic: Meter, monkeypatch: Any
+) -> None:
+    import threading
+
+    from billow.usage import ingest as ingest_module
+
+    writers: set[str] = set()
+    real_write = ingest_module._Batcher.write
+
+    def spy(self: Any, checked: Any) -> None:
+        writers.add(threading.current_thread().name)
+        real_write(self, checked)
+
+    monkeypatch.setattr(ingest_module._Batcher, "write", spy)
+    lines = [rec(service, "traffic_in", f"2027-03-01T0{h}:00:00Z", h) for h in range(9)]
+    lines.append({"service": 999_999, "parameter": "x", "ts": "2027-03-01T01:00:00Z", "value": 1})
+
+    result = ingest(jsonl(lines), batch_size=2)
+
+    assert (result.accepted, result.rejected) == (9, 1)
+    assert month_total(service, traffic, date(2027, 3, 1)) == Decimal("36")
+    assert writers and threading.current_thread().name not in writers
