@@ -63,6 +63,14 @@ def stage_copy_sql(conn: BaseDatabaseWrapper) -> str:
     return f"COPY {stage} (service_id, parameter, ts, value, event_id) FROM STDIN"
 
 
+#: The value of the latest record (ties: the larger value) without sorting: the maximum of
+#: ``epoch microseconds * 10^21 + value * 10^6`` (values are below 10^15 with 6 decimals, so
+#: the low 21 digits hold the value exactly), an ordinary parallel-safe ``max``.
+_LAST_VALUE = (
+    "mod(max((extract(epoch FROM ts) * 1000000) * 1000000000000000000000 + value * 1000000), "
+    "1000000000000000000000) / 1000000"
+)
+
 #: How stored daily statistics and new ones merge (the ``pd`` row and ``EXCLUDED``); equal
 #: ``last_ts`` keeps the larger value, as ``storage._Stats`` does.
 _MERGE = """
@@ -102,7 +110,7 @@ def insert_new_sql(conn: BaseDatabaseWrapper) -> str:
         ), folded AS (
             INSERT INTO {pd} AS pd ({pd_cols})
             SELECT service_id, parameter, (ts AT TIME ZONE 'UTC')::date, sum(value), count(*),
-                   max(value), max(ts), (array_agg(value ORDER BY ts DESC, value DESC))[1]
+                   max(value), max(ts), {_LAST_VALUE}
             FROM new
             GROUP BY service_id, parameter, (ts AT TIME ZONE 'UTC')::date
             ON CONFLICT (service_id, parameter, day) DO UPDATE SET {_MERGE}
@@ -222,7 +230,7 @@ def rebuild_parameter_daily_sql(conn: BaseDatabaseWrapper) -> str:
     return f"""
         INSERT INTO {pd} ({pd_cols})
         SELECT service_id, parameter, (ts AT TIME ZONE 'UTC')::date, sum(value), count(*),
-               max(value), max(ts), (array_agg(value ORDER BY ts DESC, value DESC))[1]
+               max(value), max(ts), {_LAST_VALUE}
         FROM {raw} WHERE ts >= %s AND ts < %s
         GROUP BY service_id, parameter, (ts AT TIME ZONE 'UTC')::date
         RETURNING service_id, parameter, day
