@@ -110,14 +110,21 @@
     for (var i = 0; i < forms.length; i++) {
       (function (form) {
         var custom = form.querySelector("[data-custom-dates]");
+        // Hidden dates are also disabled, so a named range does not send them.
+        var showCustom = function (show) {
+          if (!custom) { return; }
+          custom.hidden = !show;
+          var inputs = custom.querySelectorAll("input");
+          for (var k = 0; k < inputs.length; k++) { inputs[k].disabled = !show; }
+        };
         form.addEventListener("change", function (ev) {
           var t = ev.target;
           if (t.name !== "range") { return; }
-          if (custom) { custom.hidden = t.value !== "custom"; }
+          showCustom(t.value === "custom");
           if (t.value !== "custom") { form.submit(); }
         });
         var checked = form.querySelector("input[name=range]:checked");
-        if (custom && checked && checked.value !== "custom") { custom.hidden = true; }
+        showCustom(!checked || checked.value === "custom");
       })(forms[i]);
     }
   }
