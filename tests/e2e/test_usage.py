@@ -24,7 +24,8 @@ web = web_conftest.web  # the client-area world fixture
 
 
 def traffic_by_day(today: date) -> dict[date, int]:
-    """This month and the two before, daily traffic: weekdays busier than weekends, a spike mid-month."""
+    """Daily traffic of this month and the two before: weekdays busier than weekends, a
+    spike mid-month."""
     out = {}
     day = add_months(today.replace(day=1), -2)
     while day <= today:
@@ -89,8 +90,9 @@ def test_statistics_page_switch_range_and_chart_with_the_limit_line(
         expect(legend).to_contain_text(label)
     expect(page.locator(".data-table tr.over").first).to_be_visible()
     # the included line is drawn: the canvas has the dashed line's colour
-    assert page.evaluate(
-        """() => {
+    assert (
+        page.evaluate(
+            """() => {
         const c = document.querySelector('#usage-chart canvas');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0;
@@ -99,6 +101,8 @@ def test_statistics_page_switch_range_and_chart_with_the_limit_line(
         }
         return n;
       }"""
-    ) > 50
+        )
+        > 50
+    )
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.locator("main").screenshot(path=str(SHOTS / "usage-chart.png"))
