@@ -14,6 +14,7 @@ from rest_framework.request import Request
 
 from billow.api.actions import record_token_use
 from billow.api.selectors import get_active_token
+from billow.usage.selectors import get_active_ingest_token
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -43,3 +44,41 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
 class SessionAuthentication(authentication.SessionAuthentication):
     """Django's session; unsafe methods need the CSRF token (DRF enforces it)."""
+
+
+class ModuleInstancePrincipal:
+    """Who sends usage with an ingest token: a processing module instance, not a user."""
+
+    is_authenticated = True
+    is_active = True
+    is_staff = False
+    is_superuser = False
+
+    def __init__(self, module_instance_id: int, name: str) -> None:
+        self.module_instance_id = module_instance_id
+        self.pk = f"module-instance-{module_instance_id}"  # the throttle's identity
+        self.name = name
+
+    def get_username(self) -> str:
+        return self.name
+
+    def has_perms(self, perms: Any) -> bool:
+        return False
+
+
+class IngestTokenAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer bmi_...``: a module instance's usage ingest token (only the usage
+    records endpoint takes it); other bearer tokens fall through to the next class."""
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        header = authentication.get_authorization_header(request).split()
+        if len(header) != 2 or header[0].lower() != b"bearer" or not header[1].startswith(b"bmi_"):
+            return None
+        token = get_active_ingest_token(header[1].decode("ascii", "replace"))
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked ingest token."))
+        principal = ModuleInstancePrincipal(token.module_instance_id, str(token.module_instance))
+        return principal, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return "Bearer"

@@ -16,10 +16,13 @@ from billow.api.views import (
     staff_discovery,
     tokens,
     usage,
+    usage_ingest,
 )
 from billow.api.views.docs import SwaggerView, not_found
 
 v1_client = [
+    # staff or a module instance's ingest token (the view says who may send)
+    path("usage/records", usage_ingest.UsageRecordsView.as_view(), name="usage-records"),
     path("me/", client.MeView.as_view(), name="me"),
     path("balances/", client.BalanceListView.as_view(), name="balances"),
     path("statement/", client.StatementView.as_view(), name="statement"),

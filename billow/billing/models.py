@@ -26,6 +26,7 @@ class ExpenseReason(models.TextChoices):
     DELETION = "deletion", _("Deletion (unused part)")
     STAFF_CREDIT = "staff_credit", _("Credit by staff")
     HOUR = "hour", _("Hourly charge")
+    USAGE = "usage", _("Usage over the included amount")
 
 
 class Expense(models.Model):

@@ -38,6 +38,7 @@ from billow.billing.selectors import (
     load_autopay_data,
     load_chunk,
 )
+from billow.billing.usage_charges import overage_items
 from billow.billing.wallet import (
     MoneyItem,
     lock_wallets_in_range,
@@ -61,6 +62,7 @@ from billow.services.actions import (
     set_paid_until_at,
 )
 from billow.services.states import SUSPENDED, ServiceStatus
+from billow.usage.charges import list_overage_charges, record_overage_charges
 
 MAX_FAILURES_LISTED = 100
 _INT_KEYS = (
@@ -75,6 +77,7 @@ _INT_KEYS = (
     "unpaid",
     "failed",
     "notices",
+    "usage_charges",
     "autopay_paid",
     "autopay_failed",
     "autopay_pending",
@@ -189,12 +192,22 @@ def process_chunk(
         data = load_chunk(rules, lo, hi, book, wallet_rows=wallet_rows, credit=credit)
         plan = plan_chunk(rules, data.services, data.wallets, already_charged=data.already_charged)
         plan.notices.extend(autopay.notices)
-        write_plan(plan, data.wallet_ids, data.pending, moment, services=data.services)
+        usage = list_overage_charges(day=rules.date, client_from=lo, client_to=hi)
+        write_plan(
+            plan,
+            data.wallet_ids,
+            data.pending,
+            moment,
+            services=data.services,
+            extra=overage_items(usage),
+        )
+        record_overage_charges(usage, now=moment)
         _crash_point("mid")
         chunk.status = RunStatus.DONE
         chunk.report = {
             **chunk_report(plan, len(data.services), data.services),
             **autopay.as_report(),
+            "usage_charges": len(usage.charges),
         }
         chunk.finished_at = moment
         chunk.save(update_fields=["status", "report", "finished_at"])
@@ -238,13 +251,16 @@ def write_plan(
     now: datetime,
     *,
     services: Sequence[DueService],
+    extra: Sequence[MoneyItem] = (),
 ) -> None:
-    """Write a plan of the daily or the hourly run: its charges, paid-until moves (dates, or
-    moments for hourly services), trial conversions, prolongs, pending changes, status changes
-    and notices."""
-    if plan.charges:
+    """Write a plan of the daily or the hourly run: its charges (and ``extra`` charges written
+    and documented with its period charges: the overage of metered addons), paid-until moves
+    (dates, or moments for hourly services), trial conversions, prolongs, pending changes,
+    status changes and notices."""
+    if plan.charges or extra:
         wallets = dict(wallet_ids)
-        missing = {c.wallet_key for c in plan.charges} - wallets.keys()
+        missing = {c.wallet_key for c in plan.charges} | {x.wallet_key for x in extra}
+        missing -= wallets.keys()
         if missing:
             wallets.update(wallet_accounts(missing, create=True))
         labels = {s.id: s.label for s in services}
@@ -253,6 +269,7 @@ def write_plan(
             for c in plan.charges
             if not _is_hour(c.period_from)
         ]
+        periods.extend(extra)
         hours = [
             _money_item(c, labels.get(c.service_id, ""))
             for c in plan.charges

@@ -61,6 +61,9 @@ SCHEDULE: list[PeriodicJob] = [
         "billow.billing.tasks.issue_monthly_invoices_job",
         "30 0 1 * *",
     ),
+    # Resource statuses of ended periods start over (the 1st; every day for per-day addons)
+    # and services over a limit of the old period resume (usage.status).
+    PeriodicJob("usage_reset_statuses", "billow.usage.tasks.reset_usage_statuses_job", "1 0 * * *"),
     # Invoices ahead of renewals for clients who pay by invoice (LowMoneyNoticePeriod rule).
     PeriodicJob(
         "billing_auto_invoices", "billow.billing.tasks.issue_auto_invoices_job", "45 0 * * *"
@@ -69,6 +72,12 @@ SCHEDULE: list[PeriodicJob] = [
     PeriodicJob(
         "orders_expire_unconfigured", "billow.orders.tasks.expire_unconfigured", "35 0 * * *"
     ),
+    # Usage (docs/usage.md): raw-table partitions ahead and retention; the modules' stat() of
+    # yesterday, just before the billing run rates it (later records re-rate: RerateMark).
+    PeriodicJob(
+        "usage_maintain_raw_storage", "billow.usage.tasks.maintain_raw_storage_job", "10 0 * * *"
+    ),
+    PeriodicJob("usage_pull_stats", "billow.usage.tasks.pull_stats_job", "1 0 * * *"),
     # Service operations: re-queue stuck ones, resolve unknowns, dispatch due retries.
     PeriodicJob("services_janitor", "billow.services.tasks.janitor_operations", "* * * * *"),
     # Payments janitor: resolve unknown / stale pending payments by asking the gateway.

@@ -71,6 +71,27 @@ MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
         "Service {{ service_name }} is deleted",
         "Your service {{ service_name }} has been deleted.",
     ),
+    ("usage_approaching", "en"): (
+        "{{ service_name }}: {{ addon }} is near its included amount",
+        "Your service {{ service_name }} has used {{ used }} {{ unit }} of {{ addon }}"
+        " {% if period == 'day' %}today{% else %}this month{% endif %}, {{ percent }}% of the"
+        " {{ included }} {{ unit }} included. Usage above it is charged at the end of the"
+        " {{ period }}.",
+    ),
+    ("usage_exceeded", "en"): (
+        "{{ service_name }}: {{ addon }} is over its included amount",
+        "Your service {{ service_name }} has used {{ used }} {{ unit }} of {{ addon }}"
+        " {% if period == 'day' %}today{% else %}this month{% endif %}, more than the"
+        " {{ included }} {{ unit }} included. The overage is charged at the end of the"
+        " {{ period }}.",
+    ),
+    ("usage_over_limit", "en"): (
+        "Service {{ service_name }} is suspended: {{ addon }} limit reached",
+        "Your service {{ service_name }} has been suspended: it used {{ used }} {{ unit }} of"
+        " {{ addon }} {% if period == 'day' %}today{% else %}this month{% endif %}, reaching"
+        " its limit of {{ limit }} {{ unit }}. It resumes when the limit is raised or the next"
+        " {{ period }} begins.",
+    ),
     ("autopay_failed", "en"): (
         "Cannot complete automatic payment",
         '{% if code == "above_maximum" %}Your services need {{ amount }} more than your balance'
@@ -133,6 +154,26 @@ MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
     ("service_deleted", "ru"): (
         "Услуга {{ service_name }} удалена",
         "Ваша услуга {{ service_name }} удалена.",
+    ),
+    ("usage_approaching", "ru"): (
+        "{{ service_name }}: {{ addon }} — почти весь включённый объём",
+        "Услуга {{ service_name }} израсходовала {{ used }} {{ unit }} ({{ addon }}) за текущий"
+        " {% if period == 'day' %}день{% else %}месяц{% endif %} — {{ percent }}% от включённых"
+        " {{ included }} {{ unit }}. Расход сверх включённого объёма оплачивается в конце"
+        " периода.",
+    ),
+    ("usage_exceeded", "ru"): (
+        "{{ service_name }}: {{ addon }} — включённый объём превышен",
+        "Услуга {{ service_name }} израсходовала {{ used }} {{ unit }} ({{ addon }}) за текущий"
+        " {% if period == 'day' %}день{% else %}месяц{% endif %} — больше включённых"
+        " {{ included }} {{ unit }}. Превышение будет списано в конце периода.",
+    ),
+    ("usage_over_limit", "ru"): (
+        "Услуга {{ service_name }} приостановлена: достигнут лимит {{ addon }}",
+        "Ваша услуга {{ service_name }} приостановлена: расход {{ addon }} за текущий"
+        " {% if period == 'day' %}день{% else %}месяц{% endif %} составил {{ used }} {{ unit }}"
+        " и достиг лимита {{ limit }} {{ unit }}. Услуга возобновится, когда лимит будет"
+        " увеличен или начнётся следующий период.",
     ),
     ("autopay_failed", "ru"): (
         "Не удалось выполнить автоплатёж",
@@ -197,6 +238,26 @@ MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
     ("service_deleted", "es"): (
         "El servicio {{ service_name }} ha sido eliminado",
         "Su servicio {{ service_name }} ha sido eliminado.",
+    ),
+    ("usage_approaching", "es"): (
+        "{{ service_name }}: {{ addon }} se acerca a lo incluido",
+        "Su servicio {{ service_name }} ha consumido {{ used }} {{ unit }} de {{ addon }} en"
+        " {% if period == 'day' %}el día{% else %}el mes{% endif %} en curso, el {{ percent }}%"
+        " de los {{ included }} {{ unit }} incluidos. El consumo adicional se cobra al final del"
+        " periodo.",
+    ),
+    ("usage_exceeded", "es"): (
+        "{{ service_name }}: {{ addon }} supera lo incluido",
+        "Su servicio {{ service_name }} ha consumido {{ used }} {{ unit }} de {{ addon }} en"
+        " {% if period == 'day' %}el día{% else %}el mes{% endif %} en curso, más de los"
+        " {{ included }} {{ unit }} incluidos. El exceso se cobra al final del periodo.",
+    ),
+    ("usage_over_limit", "es"): (
+        "Servicio {{ service_name }} suspendido: límite de {{ addon }} alcanzado",
+        "Su servicio {{ service_name }} ha sido suspendido: ha consumido {{ used }} {{ unit }} de"
+        " {{ addon }} en {% if period == 'day' %}el día{% else %}el mes{% endif %} en curso y"
+        " ha alcanzado su límite de {{ limit }} {{ unit }}. Se reanudará cuando se aumente el"
+        " límite o empiece el siguiente periodo.",
     ),
     ("autopay_failed", "es"): (
         "No se pudo completar el pago automático",

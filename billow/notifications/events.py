@@ -30,6 +30,9 @@ class Event(models.TextChoices):
     OPERATION_FAILED = "operation_failed", _("Operation failed (to staff)")
     INVOICE_ISSUED = "invoice_issued", _("Invoice issued (email with the PDF)")
     CREDIT_NOTE_ISSUED = "credit_note_issued", _("Credit note issued (email with the PDF)")
+    USAGE_APPROACHING = "usage_approaching", _("Usage approaching the included amount")
+    USAGE_EXCEEDED = "usage_exceeded", _("Usage over the included amount")
+    USAGE_OVER_LIMIT = "usage_over_limit", _("Service suspended: usage limit reached")
 
 
 #: Events that go to staff, not to a client.
@@ -92,6 +95,36 @@ SAMPLE_CONTEXT: dict[str, dict[str, Any]] = {
         "reason": "Service deleted",
         "total_minor": 595,
         "currency": "EUR",
+    },
+    # usage (usage.status): the addon's name, the period ("month" or "day"), amounts in the
+    # meter's unit as plain numbers; percent of the included amount; limit: over_limit only
+    Event.USAGE_APPROACHING: {
+        **_SERVICE,
+        "addon": "Outgoing traffic",
+        "unit": "GiB",
+        "period": "month",
+        "used": "850",
+        "included": "1000",
+        "percent": 85,
+    },
+    Event.USAGE_EXCEEDED: {
+        **_SERVICE,
+        "addon": "Outgoing traffic",
+        "unit": "GiB",
+        "period": "month",
+        "used": "1020.5",
+        "included": "1000",
+        "percent": 102,
+    },
+    Event.USAGE_OVER_LIMIT: {
+        **_SERVICE,
+        "addon": "Outgoing traffic",
+        "unit": "GiB",
+        "period": "month",
+        "used": "5000",
+        "included": "1000",
+        "percent": 500,
+        "limit": "5000",
     },
     Event.OPERATION_FAILED: {
         **_SERVICE,

@@ -11,8 +11,10 @@ class UsageFormatError(ValidationError):
     code = "usage_bad_format"
 
 
-class UnknownMeterError(ValidationError):
-    code = "unknown_meter"
+class MeterError(ValidationError):
+    """A meter that cannot be set as asked (not a statistics addon, bad parameters ...)."""
+
+    code = "bad_meter"
 
 
 #: Per-record error codes of a bulk upload (the record is skipped, the rest accepted).

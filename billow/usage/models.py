@@ -16,6 +16,14 @@ from django.utils.translation import gettext_lazy as _
 
 from billow.core import clock
 
+# Rating's and the resource status's models live beside rating (h4); imported here so Django
+# registers them with the app.
+from billow.usage.rating_models import (  # noqa: F401
+    ResourceState,
+    ResourceStatus,
+    UsageCharge,
+)
+
 #: Usage values: up to 10^18 units with 6 decimals (bytes of a month of traffic fit).
 VALUE_MAX_DIGITS = 24
 VALUE_DECIMAL_PLACES = 6

@@ -6,6 +6,8 @@ are ``Decimal`` in the meter's unit; a day or month without records has no row a
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -13,7 +15,10 @@ from decimal import Decimal
 
 from billow.catalog.choices import Aggregation, BillingType
 from billow.core.periods import first_of_next_month
-from billow.usage.models import Meter, RerateMark, UsageDaily, UsageMonthly
+from billow.services.models import ModuleInstance, Service
+from billow.services.modules.base import ServiceContext
+from billow.services.states import ServiceStatus
+from billow.usage.models import IngestToken, Meter, RerateMark, UsageDaily, UsageMonthly
 
 ZERO = Decimal(0)
 
@@ -163,3 +168,90 @@ def list_rerate_marks(*, before: date | None = None) -> list[RerateMark]:
     if before is not None:
         marks = marks.filter(day__lt=before)
     return list(marks.order_by("day", "service_id", "meter_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRef:
+    """What ingestion checks of a service: its tariff (meters), deleted or not, its module."""
+
+    tariff_id: int
+    deleted: bool
+    module_instance_id: int | None
+
+
+def services_for_ingest(service_ids: Iterable[int]) -> dict[int, ServiceRef]:
+    """The existing services among ``service_ids`` (one query)."""
+    return {
+        pk: ServiceRef(tariff_id, status == ServiceStatus.DELETED, module_instance_id)
+        for pk, tariff_id, status, module_instance_id in Service.objects.filter(
+            pk__in=list(service_ids)
+        ).values_list("pk", "tariff_id", "status", "module_instance_id")
+    }
+
+
+def get_active_ingest_token(raw: str) -> IngestToken | None:
+    """The unrevoked ingest token ``bmi_<prefix>_<secret>`` (constant-time secret check)."""
+    parts = raw.split("_")
+    if len(parts) != 3 or parts[0] != "bmi":
+        return None
+    token = (
+        IngestToken.objects.filter(prefix=parts[1], revoked_at__isnull=True)
+        .select_related("module_instance")
+        .first()
+    )
+    if token is None:
+        return None
+    digest = hashlib.sha256(raw.encode()).hexdigest()
+    return token if hmac.compare_digest(digest, token.token_hash) else None
+
+
+#: Services whose modules report usage: opened and not deleted.
+_NOT_PULLED = (ServiceStatus.ORDERED, ServiceStatus.DELETED)
+
+
+@dataclass(frozen=True, slots=True)
+class PullTarget:
+    """A service whose module is asked for its usage: the module instance and what the module
+    sees of the service (``operation`` ``stat``)."""
+
+    service_id: int
+    module_instance: ModuleInstance
+    context: ServiceContext
+
+
+def list_services_to_pull(
+    *, day: date, after_id: int = 0, limit: int = 500, service_ids: Iterable[int] | None = None
+) -> list[PullTarget]:
+    """Services on a module instance whose tariff has a meter, by id after ``after_id``."""
+    metered_tariffs = Meter.objects.filter(
+        addon__billing_type=BillingType.STATISTICS, addon__is_active=True
+    ).values("addon__tariff_id")
+    services = (
+        Service.objects.filter(
+            pk__gt=after_id,
+            module_instance__isnull=False,
+            tariff_id__in=metered_tariffs,
+        )
+        .exclude(status__in=_NOT_PULLED)
+        .select_related("module_instance", "tariff__product_type")
+        .order_by("pk")
+    )
+    if service_ids is not None:
+        services = services.filter(pk__in=list(service_ids))
+    targets = []
+    for svc in services[:limit]:
+        assert svc.module_instance is not None  # filtered above
+        context = ServiceContext(
+            service_id=svc.pk,
+            operation="stat",
+            idempotency_key=f"stat:{svc.pk}:{day.isoformat()}",
+            module_instance_id=svc.module_instance_id,
+            tariff_id=svc.tariff_id,
+            tariff_name=svc.tariff.name,
+            product_type=svc.tariff.product_type.intname,
+            addon_values=dict(svc.addon_values),
+            parameters=dict(svc.parameters),
+            external_id=svc.external_id,
+        )
+        targets.append(PullTarget(svc.pk, svc.module_instance, context))
+    return targets
