@@ -1,5 +1,5 @@
 """The pure part of what people see of usage: date ranges, the daily points of a chart with the
-running month total and the overage days, month summaries and the resource status. No
+running month total and the overage days, month summaries. No
 database: ``usage.charts`` loads the rollups and calls these (tested without a DB); days are
 aggregated by ``usage.selectors.aggregate_days``, the rollups' own rule."""
 
@@ -26,15 +26,6 @@ class Range(StrEnum):
     MONTH = "month"
     YEAR = "year"
     CUSTOM = "custom"
-
-
-class Status(StrEnum):
-    """A resource's status in its rating period (h4 stores and refreshes it; this is the same
-    rule for rows it has not seen, e.g. a range in the past)."""
-
-    NORMAL = "normal"
-    APPROACHING = "approaching"
-    EXCEEDED = "exceeded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,16 +149,6 @@ def _days_over_running(values: list[Decimal], included: Decimal, aggregation: st
     return sum(
         1 for n in range(len(values)) if aggregate_days(aggregation, values[: n + 1]) > included
     )
-
-
-def resource_status(used: Decimal, included: Decimal, *, threshold_percent: int) -> Status:
-    """normal / approaching (at or above ``threshold_percent`` of the included amount) /
-    exceeded (above it). Nothing included: any use is beyond it."""
-    if used > included:
-        return Status.EXCEEDED
-    if included > 0 and used * 100 >= included * threshold_percent:
-        return Status.APPROACHING
-    return Status.NORMAL
 
 
 def percent_used(used: Decimal, included: Decimal) -> int | None:

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from billow.catalog.choices import BillingType, StatisticsRating
 from billow.catalog.models import Addon
@@ -26,22 +25,22 @@ from billow.usage.chart_data import (
     ChartPoint,
     DateRange,
     MonthSummary,
-    Status,
     chart_points,
     month_summary,
     months_between,
     percent_used,
-    resource_status,
 )
 from billow.usage.models import Meter, UsageDaily
+from billow.usage.rating_models import ResourceState, ResourceStatus
 from billow.usage.selectors import day_totals, month_totals
+from billow.usage.status import approaching_percent, resource_state
 
 #: Status order, worst last (a service row shows its worst addon).
-STATUS_RANK = {Status.NORMAL: 0, Status.APPROACHING: 1, Status.EXCEEDED: 2}
-
-
-def approaching_percent() -> int:
-    return int(settings.BILLOW.get("USAGE_APPROACHING_PERCENT", 80))
+STATUS_RANK: dict[str, int] = {
+    ResourceState.NORMAL: 0,
+    ResourceState.APPROACHING: 1,
+    ResourceState.EXCEEDED: 2,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +58,7 @@ class AddonUsage:
     used: Decimal
     included: Decimal
     limit: Decimal | None
-    status: Status
+    status: str  # a ResourceState value (usage.status's rule)
     percent: int | None
     currency: str
     overage_price_minor: Decimal
@@ -71,10 +70,9 @@ class ServiceUsage:
     addons: list[AddonUsage] = field(default_factory=list)
 
     @property
-    def status(self) -> Status:
-        return max(
-            (a.status for a in self.addons), key=STATUS_RANK.__getitem__, default=Status.NORMAL
-        )
+    def status(self) -> str:
+        """The worst status of its addons."""
+        return max((a.status for a in self.addons), key=STATUS_RANK.__getitem__, default="normal")
 
 
 def statistics_addons(tariff_ids: Iterable[int]) -> dict[int, list[Addon]]:
@@ -141,7 +139,7 @@ def addon_usage(addon: Addon, used: Decimal, *, today: date, threshold: int) -> 
         used=used,
         included=included,
         limit=meter.limit if meter else None,
-        status=resource_status(used, included, threshold_percent=threshold),
+        status=resource_state(used, included, threshold),
         percent=percent_used(used, included),
         currency=addon.currency_id,
         overage_price_minor=addon.overage_price_minor,
@@ -271,4 +269,65 @@ def get_usage_chart(service: Service, addon: Addon, rng: DateRange) -> UsageChar
         limit=meter.limit if meter else None,
         points=points,
         months=months,
+    )
+
+
+def list_resource_statuses(
+    *,
+    state: str = "",
+    over_limit: bool = False,
+    provider_id: int | None = None,
+    addon: str = "",
+    search: str = "",
+) -> QuerySet[ResourceStatus]:
+    """The staff list: approaching and exceeded rows (one per service and addon), worst and
+    fullest first. ``state`` narrows to one of them; ``over_limit`` to services held at their
+    meter's limit; ``addon`` matches the addon's name or internal name; ``search`` a client's
+    email or name, a service's name, or ``#<service id>``."""
+    rows = ResourceStatus.objects.exclude(state=ResourceState.NORMAL).select_related(
+        "service__client", "service__tariff", "meter__addon"
+    )
+    if state in (ResourceState.APPROACHING, ResourceState.EXCEEDED):
+        rows = rows.filter(state=state)
+    if over_limit:
+        rows = rows.filter(over_limit=True)
+    if provider_id is not None:
+        rows = rows.filter(service__tariff__provider_id=provider_id)
+    if addon:
+        rows = rows.filter(Q(meter__addon__name__icontains=addon) | Q(meter__addon__intname=addon))
+    if search:
+        text = search.strip()
+        if text.startswith("#") and text[1:].isdigit():
+            rows = rows.filter(service_id=int(text[1:]))
+        else:
+            rows = rows.filter(
+                Q(service__client__email__icontains=text)
+                | Q(service__client__name__icontains=text)
+                | Q(service__name__icontains=text)
+            )
+    return rows.order_by("-state", "-over_limit", "-value", "service_id", "meter_id")
+
+
+@dataclass(frozen=True, slots=True)
+class UsageAlerts:
+    """The staff dashboard's widget: services over the included amount of an addon in its
+    current period, services held at a meter's limit, and services approaching."""
+
+    exceeded: int
+    over_limit: int
+    approaching: int
+
+
+def get_usage_alerts() -> UsageAlerts:
+    """Three counts over the (partially indexed) rows that are not normal."""
+    statuses = ResourceStatus.objects.exclude(state=ResourceState.NORMAL)
+    exceeded = statuses.filter(state=ResourceState.EXCEEDED).values("service_id")
+    return UsageAlerts(
+        exceeded=exceeded.distinct().count(),
+        over_limit=statuses.filter(over_limit=True).values("service_id").distinct().count(),
+        approaching=statuses.filter(state=ResourceState.APPROACHING)
+        .exclude(service_id__in=exceeded)
+        .values("service_id")
+        .distinct()
+        .count(),
     )

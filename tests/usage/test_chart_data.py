@@ -7,13 +7,11 @@ from datetime import date
 from decimal import Decimal
 
 from billow.usage.chart_data import (
-    Status,
     chart_points,
     month_summary,
     months_between,
     percent_used,
     resolve_range,
-    resource_status,
 )
 
 D = Decimal
@@ -143,12 +141,7 @@ def test_month_summary_without_data() -> None:
     assert (m.used, m.overage, m.overage_minor, m.over_days) == (D(0), D(0), 0, 0)
 
 
-def test_resource_status_and_percent() -> None:
-    assert resource_status(D(79), D(100), threshold_percent=80) is Status.NORMAL
-    assert resource_status(D(80), D(100), threshold_percent=80) is Status.APPROACHING
-    assert resource_status(D(100), D(100), threshold_percent=80) is Status.APPROACHING
-    assert resource_status(D("100.01"), D(100), threshold_percent=80) is Status.EXCEEDED
-    assert resource_status(D(0), D(0), threshold_percent=80) is Status.NORMAL
-    assert resource_status(D(1), D(0), threshold_percent=80) is Status.EXCEEDED
+def test_percent_used() -> None:
     assert percent_used(D(150), D(100)) == 150
+    assert percent_used(D("79.9"), D(100)) == 79
     assert percent_used(D(1), D(0)) is None

@@ -2,8 +2,9 @@
 "Traffic" (GiB, summed, rated per month, 100 included, 0.5 cents a GiB above, limit 300) and
 "Stored data" (GiB, the day's maximum, rated per day, 50 included, 0.02 cents a GiB-day above).
 
-Rollups are written as ingestion leaves them: the daily rows and the month's row aggregated
-from them (``usage.selectors.aggregate_days``)."""
+Rollups are written directly, as ingestion leaves them (the daily rows and the month's row
+aggregated from them by ``usage.selectors.aggregate_days``): months of history in a few rows,
+without the late-record window ingestion applies."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from billow.catalog.models import Addon, Tariff
 from billow.core.actors import Actor
 from billow.core.periods import first_of_next_month
 from billow.services.models import Service
-from billow.usage.models import Meter, UsageDaily, UsageMonthly
+from billow.usage.actions import set_meter
+from billow.usage.models import UsageDaily, UsageMonthly
 from billow.usage.selectors import aggregate_days
 from tests.billing.world import World
 
@@ -44,7 +46,7 @@ def metered_tariff(world: World, name: str = "S3 Metered") -> Tariff:
             aggregation=aggregation,
             actor=ACTOR,
         )
-        Meter.objects.create(addon=addon, parameters=[intname], unit="GiB", limit=limit)
+        set_meter(addon=addon, parameters=[intname], unit="GiB", limit=limit, actor=ACTOR)
     return tariff
 
 

@@ -8,7 +8,8 @@ from typing import Any
 from rest_framework import serializers
 
 from billow.api.fields import MoneyField
-from billow.usage.chart_data import MAX_RANGE_DAYS, Range, Status
+from billow.usage.chart_data import MAX_RANGE_DAYS, Range
+from billow.usage.rating_models import ResourceState
 
 DECIMAL = {"max_digits": 24, "decimal_places": 6, "coerce_to_string": True}
 
@@ -27,7 +28,7 @@ class AddonUsageOut(serializers.Serializer):
     used = _amount()
     included = _amount()
     limit = _amount(allow_null=True, help_text="Usage beyond it suspends the service.")
-    status = serializers.ChoiceField(choices=[s.value for s in Status])
+    status = serializers.ChoiceField(choices=ResourceState.values)
     percent = serializers.IntegerField(allow_null=True, help_text="Used, % of included.")
 
     def get_rating(self, obj: Any) -> str:
