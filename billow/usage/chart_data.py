@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from billow.core.money import round_minor
 from billow.core.periods import add_months, first_of_next_month
+from billow.usage.rating import overage_of
 from billow.usage.selectors import aggregate_days
 
 ZERO = Decimal(0)
@@ -112,7 +113,8 @@ def chart_points(
 @dataclass(frozen=True, slots=True)
 class MonthSummary:
     """A calendar month of one addon: used (as rated), included, the overage units and what
-    they cost at the addon's overage price (rounded once, the way rating posts it)."""
+    they cost at the addon's overage price, rounded as rating rounds (once per rating period:
+    the month, or each day)."""
 
     month: date
     used: Decimal
@@ -134,15 +136,16 @@ def month_summary(
     days = days_between(month, first_of_next_month(month) - timedelta(days=1))
     values = [daily[d] for d in days if d in daily]  # the days with data, as the rollup does
     used = aggregate_days(aggregation, values)
-    if per_day:
-        over_days = sum(1 for v in values if v > included)
-        overage = sum((v - included for v in values if v > included), ZERO)
+    if per_day:  # each day is its own period, rated (and rounded) on its own
+        over = [overage_of(v, included) for v in values if v > included]
+        overage = sum(over, ZERO)
+        overage_minor = sum(round_minor(o * overage_price_minor) for o in over)
+        over_days = len(over)
     else:
-        overage = max(used - included, ZERO)
+        overage = overage_of(used, included)
+        overage_minor = round_minor(overage * overage_price_minor)
         over_days = _days_over_running(values, included, aggregation)
-    return MonthSummary(
-        month, used, included, overage, round_minor(overage * overage_price_minor), over_days
-    )
+    return MonthSummary(month, used, included, overage, overage_minor, over_days)
 
 
 def _days_over_running(values: list[Decimal], included: Decimal, aggregation: str) -> int:

@@ -31,7 +31,7 @@ from billow.usage.chart_data import (
     percent_used,
 )
 from billow.usage.models import Meter, UsageDaily
-from billow.usage.rating_models import ResourceState, ResourceStatus
+from billow.usage.rating_models import ResourceState, ResourceStatus, UsageCharge
 from billow.usage.selectors import day_totals, month_totals
 from billow.usage.status import approaching_percent, resource_state
 
@@ -211,6 +211,9 @@ class UsageChart:
     limit: Decimal | None
     points: list[ChartPoint]
     months: list[MonthSummary]
+    #: What the billing run has charged for the overage of each month (its periods that
+    #: closed), by the month's first day; a month not charged yet is missing.
+    charged: dict[date, int] = field(default_factory=dict)
 
     @property
     def total(self) -> Decimal:
@@ -260,6 +263,7 @@ def get_usage_chart(service: Service, addon: Addon, rng: DateRange) -> UsageChar
         for month in months_between(rng.date_from, rng.date_to)
     ]
     return UsageChart(
+        charged=_charged_by_month(service.pk, meter.pk, start, end) if meter else {},
         service_id=service.pk,
         addon=addon,
         unit=unit_of(addon),
@@ -270,6 +274,16 @@ def get_usage_chart(service: Service, addon: Addon, rng: DateRange) -> UsageChar
         points=points,
         months=months,
     )
+
+
+def _charged_by_month(service_id: int, meter_id: int, start: date, end: date) -> dict[date, int]:
+    rows = UsageCharge.objects.filter(
+        service_id=service_id, meter_id=meter_id, period_from__gte=start, period_from__lte=end
+    ).values_list("period_from", "charged_minor")
+    out: dict[date, int] = defaultdict(int)
+    for period_from, charged_minor in rows:
+        out[period_from.replace(day=1)] += charged_minor
+    return dict(out)
 
 
 def list_resource_statuses(

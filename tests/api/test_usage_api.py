@@ -101,6 +101,7 @@ def test_daily_series_over_a_custom_range(tenant_a: Tenant) -> None:
             "overage": "50.000000",
             "over_days": 4,
             "overage_cost": {"amount_minor": 25, "currency": "USD", "formatted": "0.25"},
+            "charged": {"amount_minor": 0, "currency": "USD", "formatted": "0.00"},
         }
     ]
 

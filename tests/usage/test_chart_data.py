@@ -129,6 +129,20 @@ def test_month_summary_per_day_adds_each_days_overage() -> None:
     assert (m.used, m.overage, m.overage_minor, m.over_days) == (D(80), D(40), 1000, 2)
 
 
+def test_month_summary_per_day_rounds_each_day_like_rating() -> None:
+    # 51 GiB on two days, 50 included, 0.5 cents a GiB-day: 0.5 -> 1 cent each day, 2 in all
+    daily = {date(2026, 11, 1): D(51), date(2026, 11, 2): D(51)}
+    m = month_summary(
+        date(2026, 11, 1),
+        daily,
+        included=D(50),
+        per_day=True,
+        aggregation="max",
+        overage_price_minor=D("0.5"),
+    )
+    assert (m.overage, m.overage_minor) == (D(2), 2)
+
+
 def test_month_summary_without_data() -> None:
     m = month_summary(
         date(2026, 2, 1),

@@ -84,6 +84,10 @@ class UsageMonthOut(serializers.Serializer):
     overage = _amount()
     over_days = serializers.IntegerField()
     overage_cost = MoneyField(amount="overage_minor")
+    charged = MoneyField(
+        amount="charged_minor",
+        help_text="What the billing run charged for the month's closed periods so far.",
+    )
 
 
 class UsageSeriesOut(serializers.Serializer):
@@ -127,6 +131,7 @@ def series_data(chart: Any) -> dict[str, Any]:
                 "overage": m.overage,
                 "over_days": m.over_days,
                 "overage_minor": m.overage_minor,
+                "charged_minor": chart.charged.get(m.month, 0),
                 "currency": chart.currency,
             }
             for m in chart.months
