@@ -171,10 +171,12 @@ def list_usage_for_services(services: Iterable[Service], *, today: date) -> list
 
 
 def list_services_with_statistics(client_id: int) -> QuerySet[Service]:
-    """The client's services (not deleted) whose tariff has an active statistics addon."""
+    """The client's services that were opened (so may have usage) and are not deleted, whose
+    tariff has an active statistics addon."""
     return (
         Service.objects.filter(
             client_id=client_id,
+            opened_at__isnull=False,
             tariff__addons__billing_type=BillingType.STATISTICS,
             tariff__addons__is_active=True,
         )

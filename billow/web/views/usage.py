@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -53,6 +54,7 @@ def chart_json(chart: charts.UsageChart) -> dict[str, Any]:
         "limit": None if chart.limit is None else _plain(chart.limit),
         "per_day": chart.per_day,
         "unit": chart.unit,
+        "locale": translation.get_language() or "en",
         "labels": {
             "within": _("Daily use"),
             "over": _("Over the included amount"),
@@ -73,6 +75,8 @@ def chart_context(service: Service, query: Mapping[str, Any]) -> dict[str, Any]:
     data = form.cleaned_data if query and valid else {"range": "month"}
     addon = charts.get_statistics_addon(service, data.get("addon"))
     context: dict[str, Any] = {
+        # the range the radios show: as resolved, or as sent when the form was refused
+        "checked_range": data["range"] if valid else form.data.get("range", "month"),
         "form": form,
         "addon": addon,
         "addons": charts.statistics_addons([service.tariff_id]).get(service.tariff_id, []),

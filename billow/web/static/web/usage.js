@@ -33,7 +33,7 @@
     var values = numbers(data.values);
     var within = values.map(function (v, i) { return data.over[i] ? null : v; });
     var over = values.map(function (v, i) { return data.over[i] ? v : null; });
-    var bars = uPlot.paths.bars({ size: [0.7, 40], align: 0 });
+    var bars = uPlot.paths.bars({ size: [0.7, 64], align: 0 });
     // Rated per month, the included amount is compared with the month's running total (its
     // own scale, on the right); rated per day, with each day's value.
     var limitScale = data.per_day ? "y" : "mtd";
@@ -58,8 +58,15 @@
         dash: [2, 3], points: { show: false }, value: fmt(data.unit) });
       columns.push(constant(n, data.limit));
     }
+    // Day ticks only (never hours): the data is a value a day.
+    var DAY = 86400;
     var axes = [
-      { space: 60 },
+      { space: 70, incrs: [DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY, 91 * DAY, 182 * DAY, 365 * DAY],
+        values: function (u, splits) {
+          return splits.map(function (ts) {
+            return new Date(ts * 1000).toLocaleDateString(data.locale, { month: "short", day: "numeric", timeZone: "UTC" });
+          });
+        } },
       { scale: "y", label: data.labels.axis_daily, size: 70 },
     ];
     var scales = { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(max, 1) * 1.1]; } } };
@@ -75,8 +82,8 @@
         return [0, top * 1.1];
       };
     }
-    // A single day has no width on a time scale: pad the x range by half a day each side.
-    if (n === 1) { scales.x.range = function () { return [data.days[0] - 43200, data.days[0] + 43200]; }; }
+    // Half a day of room each side, so the first and last bars are whole (and one day has a width).
+    scales.x.range = function () { return [data.days[0] - 43200, data.days[n - 1] + 43200]; };
     var width = function () { return Math.max(el.clientWidth, 280); };
     var opts = {
       width: width(),
