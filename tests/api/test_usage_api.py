@@ -123,6 +123,10 @@ def test_week_range_and_refusals(tenant_a: Tenant) -> None:
     missing = api.get(url, {"range": "custom", "date_from": "2026-11-08"})
     unknown = api.get(url, {"addon": "cpu"})
     assert backwards.status_code == missing.status_code == 400
+    assert backwards.json()["details"]["fields"] == {"date_to": ["date_to is before date_from."]}
+    assert missing.json()["details"]["fields"] == {
+        "date_from": ["A custom range needs date_from and date_to."]
+    }
     assert unknown.status_code == 404
 
 
