@@ -16,10 +16,13 @@ from billow.catalog.choices import BillingType
 from billow.catalog.models import Addon
 from billow.core import clock
 from billow.core.actors import Actor
+from billow.core.periods import first_of_next_month
 from billow.usage.errors import MeterError
-from billow.usage.models import Combine, IngestToken, Meter, RerateMark
+from billow.usage.models import Combine, IngestToken, Meter, RerateMark, UsageDaily, UsageMonthly
 from billow.usage.parsing import PARAMETER_PATTERN
-from billow.usage.storage import days_between, get_storage
+from billow.usage.rollups import apply_touched
+from billow.usage.selectors import list_meters_for_tariffs, services_for_ingest
+from billow.usage.storage import days_between, get_storage, rebuild_parameter_daily
 
 
 def set_meter(
@@ -82,6 +85,33 @@ def clear_rerate_marks(*, mark_ids: Iterable[int], marked_before: datetime) -> i
         pk__in=list(mark_ids), marked_at__lt=marked_before
     ).delete()
     return deleted
+
+
+def rebuild_month(*, month: date, now: datetime | None = None) -> int:
+    """Recompute every rollup of a calendar month from the raw records still stored (after a
+    repair, or when a meter's parameters changed). Days whose raw records retention dropped
+    keep no rollup, so rebuild only months within retention. Returns the (service, parameter,
+    day) keys rolled up. Marks nothing for re-rating: use it before the month is rated."""
+    moment = clock.now(now)
+    first = month.replace(day=1)
+    end = first_of_next_month(first)
+    with transaction.atomic(durable=True):
+        UsageDaily.objects.filter(day__gte=first, day__lt=end).delete()
+        UsageMonthly.objects.filter(month=first).delete()
+        touched = rebuild_parameter_daily(first, end)
+        service_ids = {s for s, _p, _d in touched}
+        refs = services_for_ingest(service_ids)
+        tariff_of = {sid: ref.tariff_id for sid, ref in refs.items()}
+        meters = list_meters_for_tariffs(set(tariff_of.values()))
+        apply_touched(
+            touched,
+            tariff_of=tariff_of,
+            meters_of=meters,
+            today=moment.astimezone(UTC).date(),
+            now=moment,
+            mark_late=False,
+        )
+    return len(touched)
 
 
 @dataclass(frozen=True, slots=True)

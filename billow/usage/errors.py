@@ -11,6 +11,13 @@ class UsageFormatError(ValidationError):
     code = "usage_bad_format"
 
 
+class UnsupportedBodyError(ValidationError):
+    """A bulk upload in a media type other than JSON lines or CSV."""
+
+    code = "usage_unsupported_media_type"
+    http_status = 415
+
+
 class MeterError(ValidationError):
     """A meter that cannot be set as asked (not a statistics addon, bad parameters ...)."""
 

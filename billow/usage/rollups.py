@@ -12,12 +12,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import Q
 
 from billow.catalog.choices import Aggregation
+from billow.core import rows
 from billow.core.periods import first_of_next_month
+from billow.usage import sql
 from billow.usage.models import ParameterDaily, RerateMark, UsageDaily, UsageMonthly
 from billow.usage.selectors import MeterInfo, aggregate_days
 
@@ -39,7 +42,7 @@ def parameter_value(aggregation: str, stats: DayStats) -> Decimal:
     if aggregation == Aggregation.LAST:
         return stats.last_value
     if aggregation == Aggregation.AVERAGE:
-        return (stats.total / stats.count).quantize(QUANTUM)
+        return (stats.total / stats.count).quantize(QUANTUM, ROUND_HALF_UP)
     return stats.total
 
 
@@ -54,7 +57,7 @@ def meter_day_value(meter: MeterInfo, day_stats: Mapping[str, DayStats]) -> Deci
 
 
 def month_value(aggregation: str, daily: list[Decimal]) -> Decimal:
-    return aggregate_days(aggregation, daily).quantize(QUANTUM)
+    return aggregate_days(aggregation, daily).quantize(QUANTUM, ROUND_HALF_UP)
 
 
 def apply_touched(
@@ -64,9 +67,11 @@ def apply_touched(
     meters_of: Mapping[int, list[MeterInfo]],
     today: date,
     now: datetime,
+    mark_late: bool = True,
 ) -> set[tuple[int, int]]:
     """Recompute the meter rollups of ``touched`` (service, parameter, day) keys; mark closed
-    days (before ``today``) for re-rating. Returns the changed (service_id, meter_id) pairs."""
+    days (before ``today``) for re-rating unless ``mark_late`` is off (a rebuild of unchanged
+    data). Returns the changed (service_id, meter_id) pairs."""
     wanted: dict[tuple[int, date], list[MeterInfo]] = {}
     for service_id, parameter, day in touched:
         for meter in meters_of.get(tariff_of.get(service_id, -1), ()):
@@ -76,6 +81,69 @@ def apply_touched(
                     metered.append(meter)
     if not wanted:
         return set()
+    marks_before = today if mark_late else date.min
+    if rows.connection_for(UsageDaily).vendor == "postgresql":
+        written = write_rollups_in_sql(wanted, now, marks_before)
+        return {(service_id, meter_id) for service_id, meter_id, _day in written}
+    written = write_rollups_in_python(wanted, now)
+    RerateMark.objects.bulk_create(
+        [
+            RerateMark(service_id=service_id, meter_id=meter_id, day=day, marked_at=now)
+            for service_id, meter_id, day in written
+            if day < marks_before
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    return {(service_id, meter_id) for service_id, meter_id, _day in written}
+
+
+def write_rollups_in_sql(
+    wanted: Mapping[tuple[int, date], list[MeterInfo]], now: datetime, marks_before: date
+) -> list[tuple[int, int, date]]:
+    """Daily rollups and re-rate marks of days before ``marks_before``, then monthly rollups,
+    in two statements (``usage.sql``), the values computed by PostgreSQL from the stored rows
+    (the matrix checks they equal the Python path's)."""
+    services, meter_ids, days = [], [], []
+    meters: dict[int, MeterInfo] = {}
+    for (service_id, day), metered in wanted.items():
+        for meter in metered:
+            services.append(service_id)
+            meter_ids.append(meter.meter_id)
+            days.append(day)
+            meters[meter.meter_id] = meter
+    defs: tuple[list[Any], ...] = ([], [], [], [])
+    for meter in meters.values():
+        for parameter in meter.parameters:
+            for column, value in zip(
+                defs, (meter.meter_id, parameter, meter.aggregation, meter.combine), strict=True
+            ):
+                column.append(value)
+    conn = rows.connection_for(UsageDaily)
+    with conn.cursor() as cursor:
+        cursor.execute(
+            sql.meter_daily_sql(conn),
+            [services, meter_ids, days, *defs, now, now, marks_before],
+        )
+        written: list[tuple[int, int, date]] = cursor.fetchall()
+        months = sorted({(s, m, d.replace(day=1)) for s, m, d in written})
+        if months:
+            columns = [list(c) for c in zip(*months, strict=True)]
+            cursor.execute(
+                sql.meter_monthly_sql(conn),
+                [
+                    *columns,
+                    list(meters),
+                    [meter.aggregation for meter in meters.values()],
+                    now,
+                ],
+            )
+    return written
+
+
+def write_rollups_in_python(
+    wanted: Mapping[tuple[int, date], list[MeterInfo]], now: datetime
+) -> list[tuple[int, int, date]]:
     stats = _load_day_stats(wanted)
     daily_rows = []
     for (service_id, day), meters in wanted.items():
@@ -101,16 +169,7 @@ def apply_touched(
     months = {(r.service_id, r.meter_id, r.day.replace(day=1)) for r in daily_rows}
     aggregation_of = {m.meter_id: m.aggregation for ms in wanted.values() for m in ms}
     _refresh_months(months, aggregation_of, now)
-    RerateMark.objects.bulk_create(
-        [
-            RerateMark(service_id=r.service_id, meter_id=r.meter_id, day=r.day, marked_at=now)
-            for r in daily_rows
-            if r.day < today
-        ],
-        ignore_conflicts=True,
-        batch_size=1000,
-    )
-    return {(r.service_id, r.meter_id) for r in daily_rows}
+    return [(r.service_id, r.meter_id, r.day) for r in daily_rows]
 
 
 def _load_day_stats(

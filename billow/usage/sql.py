@@ -20,7 +20,13 @@ from datetime import date, timedelta
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from billow.core import rows
-from billow.usage.models import ParameterDaily, UsageRecord
+from billow.usage.models import (
+    ParameterDaily,
+    RerateMark,
+    UsageDaily,
+    UsageMonthly,
+    UsageRecord,
+)
 
 STAGE_TABLE = "usage_stage"
 #: The advisory lock class of usage rollups (``pg_advisory_xact_lock(class, bucket)``).
@@ -145,3 +151,103 @@ def create_partition_sql(conn: BaseDatabaseWrapper, day: date) -> str:
 @rows.hand_written
 def drop_partition_sql(conn: BaseDatabaseWrapper, day: date) -> str:
     return f"DROP TABLE IF EXISTS {conn.ops.quote_name(partition_name(day))}"
+
+
+@rows.per_vendor
+def rebuild_parameter_daily_sql(conn: BaseDatabaseWrapper) -> str:
+    """``ParameterDaily`` of ``[%s, %s)`` (UTC timestamps) recomputed from the raw rows in one
+    GROUP BY (after the caller deleted that range's rows). Returns the written keys."""
+    raw = rows.table(UsageRecord, conn)
+    pd = rows.table(ParameterDaily, conn)
+    pd_cols = rows.columns(
+        ParameterDaily,
+        ["service_id", "parameter", "day", "total", "count", "maximum", "last_ts", "last_value"],
+        conn,
+    )
+    return f"""
+        INSERT INTO {pd} ({pd_cols})
+        SELECT service_id, parameter, (ts AT TIME ZONE 'UTC')::date, sum(value), count(*),
+               max(value), max(ts), (array_agg(value ORDER BY ts DESC, value DESC))[1]
+        FROM {raw} WHERE ts >= %s AND ts < %s
+        GROUP BY service_id, parameter, (ts AT TIME ZONE 'UTC')::date
+        RETURNING service_id, parameter, day
+    """  # noqa: S608 (quoted names)
+
+
+@rows.per_vendor
+def meter_daily_sql(conn: BaseDatabaseWrapper) -> str:
+    """``UsageDaily`` of the wanted (service, meter, day) triples from their ``ParameterDaily``
+    rows: each parameter's value by the aggregation (average rounded to 6 places, half away
+    from zero as ``rollups.parameter_value``), combined by sum or max. Parameters: the triples
+    (three arrays), the meters' (meter, parameter, aggregation, combine) rows (four arrays),
+    ``updated_at``; then ``marked_at`` and the first day not marked for re-rating (days before
+    it that changed get a ``RerateMark``)."""
+    pd = rows.table(ParameterDaily, conn)
+    daily = rows.table(UsageDaily, conn)
+    marks = rows.table(RerateMark, conn)
+    return f"""
+        WITH wanted AS (
+            SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[])
+                AS w(service_id, meter_id, day)
+        ), meter AS (
+            SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])
+                AS m(meter_id, parameter, aggregation, combine)
+        ), value AS (
+            SELECT w.service_id, w.meter_id, w.day, m.combine,
+                   CASE m.aggregation
+                       WHEN 'max' THEN pd.maximum
+                       WHEN 'last' THEN pd.last_value
+                       WHEN 'avg' THEN round(pd.total / pd.count, 6)
+                       ELSE pd.total END AS v
+            FROM wanted w
+            JOIN meter m ON m.meter_id = w.meter_id
+            JOIN {pd} pd ON pd.service_id = w.service_id AND pd.day = w.day
+                AND pd.parameter = m.parameter
+        ), written AS (
+            INSERT INTO {daily} AS d (service_id, meter_id, day, value, updated_at)
+            SELECT service_id, meter_id, day,
+                   CASE WHEN min(combine) = 'max' THEN max(v) ELSE sum(v) END, %s
+            FROM value GROUP BY service_id, meter_id, day
+            ON CONFLICT (service_id, meter_id, day) DO UPDATE
+                SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+            RETURNING service_id, meter_id, day
+        ), marked AS (
+            INSERT INTO {marks} (service_id, meter_id, day, marked_at)
+            SELECT service_id, meter_id, day, %s FROM written WHERE day < %s
+            ON CONFLICT (service_id, meter_id, day) DO NOTHING
+        )
+        SELECT service_id, meter_id, day FROM written
+    """  # noqa: S608 (quoted names)
+
+
+@rows.per_vendor
+def meter_monthly_sql(conn: BaseDatabaseWrapper) -> str:
+    """``UsageMonthly`` of the wanted (service, meter, month) triples from their months' daily
+    rows, by the aggregation (sum, max, average of the days rounded to 6 places, the last day's
+    value). Parameters: the triples (three arrays), the meters' (meter, aggregation) (two
+    arrays), ``updated_at``."""
+    daily = rows.table(UsageDaily, conn)
+    monthly = rows.table(UsageMonthly, conn)
+    return f"""
+        WITH wanted AS (
+            SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[])
+                AS w(service_id, meter_id, month)
+        ), meter AS (
+            SELECT * FROM unnest(%s::bigint[], %s::text[]) AS m(meter_id, aggregation)
+        )
+        INSERT INTO {monthly} AS mo (service_id, meter_id, month, value, days, updated_at)
+        SELECT w.service_id, w.meter_id, w.month,
+               CASE min(m.aggregation)
+                   WHEN 'max' THEN max(d.value)
+                   WHEN 'last' THEN (array_agg(d.value ORDER BY d.day DESC))[1]
+                   WHEN 'avg' THEN round(avg(d.value), 6)
+                   ELSE sum(d.value) END,
+               count(*), %s
+        FROM wanted w
+        JOIN meter m ON m.meter_id = w.meter_id
+        JOIN {daily} d ON d.service_id = w.service_id AND d.meter_id = w.meter_id
+            AND d.day >= w.month AND d.day < (w.month + interval '1 month')::date
+        GROUP BY w.service_id, w.meter_id, w.month
+        ON CONFLICT (service_id, meter_id, month) DO UPDATE
+            SET value = EXCLUDED.value, days = EXCLUDED.days, updated_at = EXCLUDED.updated_at
+    """  # noqa: S608 (quoted names)

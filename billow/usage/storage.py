@@ -255,3 +255,29 @@ _STORAGES: dict[str, UsageStorage] = {}
 
 def days_between(first: date, last: date) -> set[date]:
     return {first + timedelta(days=n) for n in range((last - first).days + 1)}
+
+
+def rebuild_parameter_daily(first: date, end: date) -> frozenset[tuple[int, str, date]]:
+    """Recompute ``ParameterDaily`` of the days ``[first, end)`` from the raw records still
+    stored (repair, or a meter's new parameters); returns the keys written."""
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    stop = datetime(end.year, end.month, end.day, tzinfo=UTC)
+    ParameterDaily.objects.filter(day__gte=first, day__lt=end).delete()
+    conn = rows.connection_for(UsageRecord)
+    if conn.vendor == "postgresql":
+        with conn.cursor() as cursor:
+            cursor.execute(sql.rebuild_parameter_daily_sql(conn), [start, stop])
+            return frozenset((s, p, d) for s, p, d in cursor.fetchall())
+    stats: dict[tuple[int, str, date], _Stats] = {}
+    for s, p, ts, value in (
+        UsageRecord.objects.filter(ts__gte=start, ts__lt=stop)
+        .values_list("service_id", "parameter", "ts", "value")
+        .iterator(chunk_size=10_000)
+    ):
+        key = (s, p, utc_day(ts))
+        if key in stats:
+            stats[key].add(value, ts)
+        else:
+            stats[key] = _Stats(value, 1, value, ts, value)
+    _fold_into_parameter_daily(stats)
+    return frozenset(stats)

@@ -17,6 +17,7 @@ SQL_MODULES = (
     "billow.api.sql",
     "billow.invoicing.sql",
     "billow.billing.sql",
+    "billow.usage.sql",
 )
 
 COVERED = {
@@ -48,6 +49,17 @@ COVERED = {
     "billow.invoicing.sql.line_insert_sql": "test_invoicing_sql.py::test_the_line_insert_*",
     "billow.billing.sql.wallet_sql": "test_billing_sql.py::test_the_wallet_lock_reads_*",
     "billow.billing.sql.expense_insert_sql": "test_billing_sql.py::test_the_expense_insert_*",
+    "billow.usage.sql.stage_create_sql": "test_usage_sql.py::test_the_insert_and_fold_*",
+    "billow.usage.sql.stage_clear_sql": "test_usage_sql.py::test_the_insert_and_fold_*",
+    "billow.usage.sql.stage_copy_sql": "test_usage_sql.py::test_the_insert_and_fold_*",
+    "billow.usage.sql.insert_new_sql": "test_usage_sql.py::test_the_insert_and_fold_*",
+    "billow.usage.sql.rebuild_parameter_daily_sql": "test_usage_sql.py::test_the_rebuild_*",
+    "billow.usage.sql.meter_daily_sql": "test_usage_sql.py::test_the_meter_rollups_*",
+    "billow.usage.sql.meter_monthly_sql": "test_usage_sql.py::test_the_meter_rollups_*",
+    "billow.usage.sql.lock_buckets_sql": "test_usage_sql.py::test_the_bucket_locks_*",
+    "billow.usage.sql.list_partitions_sql": "test_usage_sql.py::test_partitions_are_*",
+    "billow.usage.sql.create_partition_sql": "test_usage_sql.py::test_partitions_are_*",
+    "billow.usage.sql.drop_partition_sql": "test_usage_sql.py::test_partitions_are_*",
 }
 
 

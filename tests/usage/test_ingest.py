@@ -286,3 +286,19 @@ def test_batches_commit_one_by_one(service: Service, traffic: Meter) -> None:
 
     assert result.accepted == 5
     assert month_total(service, traffic, date(2027, 3, 1)) == Decimal("5")
+
+
+def test_a_month_rebuilt_from_raw_records_equals_the_incremental_rollups(
+    service: Service, traffic: Meter, storage_meter: Meter
+) -> None:
+    from billow.usage.actions import rebuild_month
+
+    ingest(batch(service))
+    ingest(jsonl([rec(service, "traffic_out", "2027-03-01T08:00:00Z", 1)]))
+    RerateMark.objects.all().delete()
+    before = usage_state()
+
+    assert rebuild_month(month=date(2027, 3, 1)) == 3
+    assert rebuild_month(month=date(2027, 2, 1)) == 1
+
+    assert usage_state() == before

@@ -1,0 +1,210 @@
+"""billow/usage/sql.py: the staged COPY + insert-and-fold statement stores the raw rows and the
+per-parameter daily statistics the ORM path (``PlainStorage``) stores for the same records, with
+duplicates, event ids, day boundaries, ids near 2**62 and values near the 10^15 cap; partitions
+are created, listed and dropped; the bucket locks are taken."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from billow.usage import sql
+from billow.usage.models import ParameterDaily, UsageRecord
+from billow.usage.parsing import RecordIn
+from billow.usage.storage import PlainStorage, PostgresStorage
+from tests.sql.conftest import BIG
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
+
+RECEIVED = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+CAP = Decimal("999999999999999.999999")
+
+
+def _records() -> list[RecordIn]:
+    at = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
+    return [
+        RecordIn(1, BIG, "traffic_in", at(2027, 2, 28, 23, 59, 59, 999999), CAP, None),
+        RecordIn(2, BIG, "traffic_in", at(2027, 3, 1, 0, 0, 0), Decimal("1.000001"), None),
+        RecordIn(3, BIG, "traffic_in", at(2027, 3, 1, 0, 0, 0), Decimal("5"), None),  # dup key
+        RecordIn(4, BIG, "traffic_in", at(2027, 3, 1, 0, 0, 0), Decimal("2"), "ev-1"),
+        RecordIn(5, BIG, "traffic_in", at(2027, 3, 1, 0, 0, 0), Decimal("3"), "ev-1"),  # dup event
+        RecordIn(6, BIG, "traffic_in", at(2027, 3, 1, 6, 0, 0), Decimal("0.5"), "ev-2"),
+        RecordIn(7, 7, "storage", at(2027, 3, 1, 6, 0, 0), Decimal("10"), None),
+        RecordIn(8, 7, "storage", at(2027, 3, 1, 6, 0, 0), Decimal("12"), "same-instant"),
+    ]
+
+
+def _stored() -> dict[str, Any]:
+    return {
+        "raw": sorted(
+            UsageRecord.objects.values_list(
+                "service_id", "parameter", "ts", "value", "event_id", "received_at"
+            )
+        ),
+        "daily": sorted(
+            ParameterDaily.objects.values_list(
+                "service_id",
+                "parameter",
+                "day",
+                "total",
+                "count",
+                "maximum",
+                "last_ts",
+                "last_value",
+            )
+        ),
+    }
+
+
+def _store_twice(storage: Any) -> tuple[Any, Any, dict[str, Any]]:
+    # the raw table is partitioned on PostgreSQL whichever path writes it
+    PostgresStorage().ensure_days({date(2027, 2, 28), date(2027, 3, 1)})
+    first = storage.insert_new(_records(), RECEIVED)
+    second = storage.insert_new(_records()[::-1], RECEIVED)
+    return first, second, _stored()
+
+
+def test_the_insert_and_fold_stores_what_the_orm_path_stores(binding: str) -> None:
+    with transaction.atomic():
+        pg = _store_twice(PostgresStorage())
+        transaction.set_rollback(True)
+    with transaction.atomic():
+        orm = _store_twice(PlainStorage())
+        transaction.set_rollback(True)
+
+    assert pg == orm
+    first, second, stored = pg
+    assert (first.new, second.new) == (6, 0)
+    assert first.touched == {
+        (BIG, "traffic_in", date(2027, 2, 28)),
+        (BIG, "traffic_in", date(2027, 3, 1)),
+        (7, "storage", date(2027, 3, 1)),
+    }
+    assert stored["daily"][-1] == (
+        BIG,
+        "traffic_in",
+        date(2027, 3, 1),
+        Decimal("3.500001"),
+        3,
+        Decimal("2"),
+        datetime(2027, 3, 1, 6, tzinfo=UTC),
+        Decimal("0.5"),
+    )
+
+
+def test_partitions_are_created_listed_and_dropped(binding: str) -> None:
+    storage = PostgresStorage()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relkind FROM pg_class WHERE relname = 'usage_usagerecord'")
+        assert cursor.fetchone() == ("p",)
+
+    storage.ensure_days({date(2027, 3, 1), date(2027, 3, 2), date(2027, 2, 27)})
+    storage.ensure_days({date(2027, 3, 1)})  # already there: nothing to do
+
+    assert storage.days() == [date(2027, 2, 27), date(2027, 3, 1), date(2027, 3, 2)]
+    assert storage.drop_before(date(2027, 3, 1)) == [date(2027, 2, 27)]
+    assert storage.days() == [date(2027, 3, 1), date(2027, 3, 2)]
+    assert sql.partition_day(sql.partition_name(date(2027, 3, 2))) == date(2027, 3, 2)
+    assert sql.partition_day("usage_usagerecord_default") is None
+
+
+def test_the_bucket_locks_are_taken_in_the_transaction(binding: str) -> None:
+    with transaction.atomic():
+        PostgresStorage().lock_services({1, 65, 2, BIG})  # buckets 1, 2 and BIG % 64
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT classid::bigint * 4294967296 + objid::bigint FROM pg_locks "
+                "WHERE locktype = 'advisory' AND pid = pg_backend_pid() ORDER BY 1"
+            )
+            held = [row[0] for row in cursor.fetchall()]
+    expected = sorted(sql.LOCK_CLASS * 4294967296 + b for b in {1, 2, BIG % sql.LOCK_BUCKETS})
+    assert held == expected
+
+
+def test_the_rebuild_groups_the_raw_rows_as_the_incremental_fold(binding: str) -> None:
+    from billow.usage.storage import rebuild_parameter_daily
+
+    _store_twice(PostgresStorage())
+    folded = _stored()
+
+    touched = rebuild_parameter_daily(date(2027, 2, 1), date(2027, 4, 1))
+
+    assert _stored() == folded
+    assert touched == {
+        (BIG, "traffic_in", date(2027, 2, 28)),
+        (BIG, "traffic_in", date(2027, 3, 1)),
+        (7, "storage", date(2027, 3, 1)),
+    }
+
+
+def test_the_meter_rollups_in_sql_equal_the_python_ones(binding: str) -> None:
+    from billow.usage.models import RerateMark, UsageDaily, UsageMonthly
+    from billow.usage.rollups import write_rollups_in_python, write_rollups_in_sql
+    from billow.usage.selectors import MeterInfo
+
+    def meter(meter_id: int, aggregation: str, combine: str) -> MeterInfo:
+        return MeterInfo(
+            meter_id,
+            0,
+            0,
+            ("traffic_in", "storage"),
+            combine,
+            aggregation,
+            "",
+            None,
+            0,
+            Decimal(0),
+            "USD",
+            "per_month",
+        )
+
+    _store_twice(PostgresStorage())
+    meters = [
+        meter(i + 1, aggregation, combine)
+        for i, (aggregation, combine) in enumerate(
+            [("sum", "sum"), ("max", "max"), ("last", "sum"), ("avg", "max"), ("avg", "sum")]
+        )
+    ]
+    wanted = {
+        (BIG, date(2027, 2, 28)): meters,
+        (BIG, date(2027, 3, 1)): meters,
+        (7, date(2027, 3, 1)): meters,
+        (8, date(2027, 3, 1)): meters,  # no statistics: no row
+    }
+
+    def rollups(write: Any) -> Any:
+        from django.db import connection as conn
+
+        with transaction.atomic():
+            with conn.cursor() as cursor:  # the meters exist only as ids here
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            written = sorted(write(wanted, RECEIVED))
+            got = (
+                written,
+                sorted(UsageDaily.objects.values_list("service_id", "meter_id", "day", "value")),
+                sorted(
+                    UsageMonthly.objects.values_list(
+                        "service_id", "meter_id", "month", "value", "days"
+                    )
+                ),
+            )
+            transaction.set_rollback(True)
+        return got
+
+    marks: list[Any] = []
+
+    def in_sql_with_marks(wanted: Any, now: datetime) -> Any:
+        written = write_rollups_in_sql(wanted, now, date(2027, 3, 1))
+        marks.extend(RerateMark.objects.values_list("service_id", "meter_id", "day", "marked_at"))
+        return written
+
+    in_sql = rollups(in_sql_with_marks)
+
+    assert in_sql == rollups(write_rollups_in_python)
+    assert sorted(marks) == [(BIG, m, date(2027, 2, 28), RECEIVED) for m in range(1, 6)]
+    assert len(in_sql[0]) == 15
+    assert (BIG, 4, date(2027, 3, 1), Decimal("1.166667")) in in_sql[1]  # (1.000001 + 2 + .5) / 3
