@@ -38,7 +38,7 @@ from billow.billing.selectors import (
     load_autopay_data,
     load_chunk,
 )
-from billow.billing.usage_charges import overage_items
+from billow.billing.usage_charges import overage_items, rate_chunk
 from billow.billing.wallet import (
     MoneyItem,
     lock_wallets_in_range,
@@ -62,7 +62,7 @@ from billow.services.actions import (
     set_paid_until_at,
 )
 from billow.services.states import SUSPENDED, ServiceStatus
-from billow.usage.charges import list_overage_charges, record_overage_charges
+from billow.usage.charges import record_overage_charges
 
 MAX_FAILURES_LISTED = 100
 _INT_KEYS = (
@@ -192,7 +192,7 @@ def process_chunk(
         data = load_chunk(rules, lo, hi, book, wallet_rows=wallet_rows, credit=credit)
         plan = plan_chunk(rules, data.services, data.wallets, already_charged=data.already_charged)
         plan.notices.extend(autopay.notices)
-        usage = list_overage_charges(day=rules.date, client_from=lo, client_to=hi)
+        usage = rate_chunk(day=rules.date, client_from=lo, client_to=hi)
         write_plan(
             plan,
             data.wallet_ids,

@@ -9,10 +9,29 @@ records what was charged, in the same transaction.
 
 from __future__ import annotations
 
-from billow.billing.models import ExpenseKind, ExpenseReason
+from datetime import date
+
+from billow.billing.models import BillingRun, ExpenseKind, ExpenseReason, RunStatus
 from billow.billing.selectors import service_labels
 from billow.billing.wallet import MoneyItem
-from billow.usage.charges import OverageRating
+from billow.usage.charges import OverageRating, list_overage_charges
+
+
+def rate_chunk(*, day: date, client_from: int, client_to: int | None) -> OverageRating:
+    """The overage the run of ``day`` charges to the clients ``[client_from, client_to)``:
+    the periods closed since the last run done before it (the usage app's rating)."""
+    return list_overage_charges(
+        day=day, client_from=client_from, client_to=client_to, since=last_run_day(day)
+    )
+
+
+def last_run_day(day: date) -> date | None:
+    return (
+        BillingRun.objects.filter(date__lt=day, status=RunStatus.DONE)
+        .order_by("-date")
+        .values_list("date", flat=True)
+        .first()
+    )
 
 
 def overage_items(rating: OverageRating) -> list[MoneyItem]:

@@ -25,7 +25,6 @@ from django.db.models import Q
 
 from billow.catalog.choices import BillingType, StatisticsRating
 from billow.core import clock
-from billow.usage.actions import clear_rerate_marks
 from billow.usage.models import Meter, RerateMark, UsageDaily, UsageMonthly
 from billow.usage.rating import (
     MeterTerms,
@@ -44,6 +43,10 @@ def setting(name: str, default: int) -> int:
     if name in conf:
         return int(conf[name])
     return int(os.environ.get(f"BILLOW_{name}", default))
+
+
+#: The oldest closed period a run catches up, in days back from its date.
+MAX_CATCH_UP_DAYS = 400
 
 
 def rating_lookback_days() -> int:
@@ -86,13 +89,17 @@ class OverageRating:
     rated (cleared with the record of the charges)."""
 
     charges: list[OverageCharge] = field(default_factory=list)
-    rated_marks: list[int] = field(default_factory=list)
+    rated_marks: Q | None = None  # the re-rate marks of the periods rated
     read_at: datetime | None = None  # when the marks and the usage were read
 
 
-def list_overage_charges(*, day: date, client_from: int, client_to: int | None) -> OverageRating:
+def list_overage_charges(
+    *, day: date, client_from: int, client_to: int | None, since: date | None = None
+) -> OverageRating:
     """The overage to charge on ``day`` for the services of clients ``[client_from,
-    client_to)`` (``client_to`` None: open-ended). One query when no addon is metered."""
+    client_to)`` (``client_to`` None: open-ended). ``since``: the day of the last run before,
+    so the periods that closed while no run ran are caught up (at most ``MAX_CATCH_UP_DAYS``
+    back). One query when no addon is metered."""
     terms = load_meter_terms()
     if not terms:
         return OverageRating()
@@ -100,32 +107,33 @@ def list_overage_charges(*, day: date, client_from: int, client_to: int | None) 
     if client_to is not None:
         clients &= Q(service__client_id__lt=client_to)
     read_at = clock.now()
-    periods, marks = _periods_to_rate(terms, day, clients)
+    lookback = rating_lookback_days()
+    if since is not None:
+        lookback = min(max(lookback, (day - since).days + 1), MAX_CATCH_UP_DAYS)
+    periods, marks = _periods_to_rate(terms, day, clients, lookback)
     usages = _load_usage(terms, periods, clients)
-    return OverageRating(plan_overage(usages, terms, _charged(usages)), marks, read_at)
+    return OverageRating(plan_overage(usages, terms, _charged(usages, clients)), marks, read_at)
 
 
 def _periods_to_rate(
-    terms: dict[int, MeterTerms], day: date, clients: Q
-) -> tuple[dict[bool, set[tuple[date, date]]], list[int]]:
+    terms: dict[int, MeterTerms], day: date, clients: Q, lookback: int
+) -> tuple[dict[bool, set[tuple[date, date]]], Q]:
     """Per kind of period (per day: True), the closed periods to rate: those that ended in the
-    lookback and those a late record marked; and the marks of closed periods (a mark of a
-    month still open waits for the month's rating)."""
-    lookback = rating_lookback_days()
+    lookback and those a late record marked; and which marks that rates (those of closed
+    periods: a mark of a month still open waits for the month's rating)."""
     out: dict[bool, set[tuple[date, date]]] = {
         per_day: set(closed_periods(day, per_day=per_day, lookback_days=lookback))
         for per_day in {t.per_day for t in terms.values()}
     }
-    marks = []
-    for pk, meter_id, marked_day in RerateMark.objects.filter(
-        clients, meter_id__in=list(terms), day__lt=day
-    ).values_list("pk", "meter_id", "day"):
+    closed = Q()
+    for per_day in out:
+        meters = sorted(m for m, t in terms.items() if t.per_day == per_day)
+        closed |= Q(meter_id__in=meters, day__lt=period_of(day, per_day=per_day)[0])
+    marked = RerateMark.objects.filter(clients & closed).values_list("meter_id", "day").distinct()
+    for meter_id, marked_day in marked:
         per_day = terms[meter_id].per_day
-        start, end = period_of(marked_day, per_day=per_day)
-        if end <= day:
-            out[per_day].add((start, end))
-            marks.append(pk)
-    return out, marks
+        out[per_day].add(period_of(marked_day, per_day=per_day))
+    return out, clients & closed
 
 
 def _load_usage(
@@ -164,21 +172,19 @@ def _period_usage(row: tuple[Any, ...], period_to: date) -> PeriodUsage:
     )
 
 
-def _charged(usages: Sequence[PeriodUsage]) -> dict[tuple[int, int, date], int]:
-    """What was charged before for the periods of ``usages``."""
+def _charged(usages: Sequence[PeriodUsage], clients: Q) -> dict[tuple[int, int, date], int]:
+    """What was charged before for the periods of ``usages`` (one query over the client
+    range, not an IN list of services)."""
     if not usages:
         return {}
-    by_start: dict[date, set[int]] = defaultdict(set)
-    for u in usages:
-        by_start[u.period_from].add(u.service_id)
-    query = Q()
-    for start, service_ids in by_start.items():
-        query |= Q(period_from=start, service_id__in=sorted(service_ids))
+    rows = UsageCharge.objects.filter(
+        clients,
+        meter_id__in=sorted({u.meter_id for u in usages}),
+        period_from__in=sorted({u.period_from for u in usages}),
+    )
     return {
         (s, m, p): c
-        for s, m, p, c in UsageCharge.objects.filter(query).values_list(
-            "service_id", "meter_id", "period_from", "charged_minor"
-        )
+        for s, m, p, c in rows.values_list("service_id", "meter_id", "period_from", "charged_minor")
     }
 
 
@@ -186,22 +192,13 @@ def record_overage_charges(rating: OverageRating, *, now: datetime) -> None:
     """Record what the rating's charges brought the charged total of their periods to (inside
     the transaction that wrote them), and clear the re-rate marks it rated."""
     charges = rating.charges
-    if rating.rated_marks and rating.read_at is not None:
-        clear_rerate_marks(mark_ids=rating.rated_marks, marked_before=rating.read_at)
-    if charges:
-        existing = {
-            (s, m, p): pk
-            for pk, s, m, p in UsageCharge.objects.filter(
-                service_id__in={c.service_id for c in charges}
-            )
-            .filter(period_from__in={c.period_from for c in charges})
-            .values_list("pk", "service_id", "meter_id", "period_from")
-        }
-        new: list[UsageCharge] = []
-        changed: list[UsageCharge] = []
-        for c in charges:
-            row = UsageCharge(
-                pk=existing.get((c.service_id, c.meter_id, c.period_from)),
+    if rating.rated_marks is not None and rating.read_at is not None:
+        # by range, not by id: a month-end run rates a month of marks per service; a mark set
+        # after the read stays for the next run
+        RerateMark.objects.filter(rating.rated_marks, marked_at__lt=rating.read_at).delete()
+    UsageCharge.objects.bulk_create(
+        [
+            UsageCharge(
                 service_id=c.service_id,
                 meter_id=c.meter_id,
                 period_from=c.period_from,
@@ -212,11 +209,13 @@ def record_overage_charges(rating: OverageRating, *, now: datetime) -> None:
                 currency=c.currency,
                 updated_at=now,
             )
-            (changed if row.pk else new).append(row)
-        UsageCharge.objects.bulk_create(new)
-        UsageCharge.objects.bulk_update(
-            changed, ["period_to", "value", "overage", "charged_minor", "updated_at"]
-        )
+            for c in charges
+        ],
+        update_conflicts=True,
+        unique_fields=["service", "meter", "period_from"],
+        update_fields=["period_to", "value", "overage", "charged_minor", "updated_at"],
+        batch_size=1000,
+    )
 
 
 def usage_summary(rating: OverageRating) -> dict[str, Any]:

@@ -35,6 +35,8 @@ from billow.usage.rating_models import ResourceState, ResourceStatus
 logger = logging.getLogger("billow.usage")
 
 ZERO = Decimal(0)
+#: Services per IN list (SQLite's bound-parameter cap on older builds, as ``PAYER_BATCH``).
+ID_BATCH = 900
 _RISING: dict[str, int] = {ResourceState.APPROACHING: 1, ResourceState.EXCEEDED: 2}
 
 
@@ -124,11 +126,20 @@ def load_current_usage(
 ) -> list[CurrentUsage]:
     """The usage of the current period (the month of ``day``, or ``day``) of the services (all
     when ``service_ids`` is None) on the ``rules``' meters; a service without usage in the
-    period has no row. Two queries at most."""
+    period has no row. Two queries per ``ID_BATCH`` services at most."""
+    if service_ids is None:
+        return _current_usage(rules, Q(), day)
+    ids = sorted(service_ids)
+    out: list[CurrentUsage] = []
+    for start in range(0, len(ids), ID_BATCH):
+        out.extend(_current_usage(rules, Q(service_id__in=ids[start : start + ID_BATCH]), day))
+    return out
+
+
+def _current_usage(rules: Mapping[int, MeterRule], scope: Q, day: date) -> list[CurrentUsage]:
     out: list[CurrentUsage] = []
     monthly = [m for m, r in rules.items() if not r.per_day]
     daily = [m for m, r in rules.items() if r.per_day]
-    scope = Q() if service_ids is None else Q(service_id__in=sorted(service_ids))
     if monthly:
         month = day.replace(day=1)
         for r in UsageMonthly.objects.filter(scope, meter_id__in=monthly, month=month).values_list(
@@ -170,9 +181,15 @@ def apply_usage(
     if not usage:
         return []
     percent = approaching_percent()
-    with transaction.atomic():
-        rises, over = _write_statuses(usage, rules, percent, now)
-        limits.notify_rises(rises, rules, percent)
+    ordered = sorted(usage, key=lambda u: u.service_id)
+    over: list[CurrentUsage] = []
+    for start in range(0, len(ordered), ID_BATCH):  # a batch's services fit in one IN list
+        with transaction.atomic():
+            rises, at_limit = _write_statuses(
+                ordered[start : start + ID_BATCH], rules, percent, now
+            )
+            limits.notify_rises(rises, rules, percent)
+        over.extend(at_limit)
     return limits.suspend_over_limit(over, rules, now=now) if over else []
 
 
@@ -241,21 +258,24 @@ def reset_statuses(*, now: datetime | None = None) -> dict[str, Any]:
     rules = load_meter_rules()
     monthly = [m for m, r in rules.items() if not r.per_day]
     daily = [m for m, r in rules.items() if r.per_day]
-    stale = list(
-        ResourceStatus.objects.filter(
-            Q(meter_id__in=monthly, period_from__lt=day.replace(day=1))
-            | Q(meter_id__in=daily, period_from__lt=day)
-        ).values_list("pk", flat=True)
-    )
-    if stale:
-        with transaction.atomic():
-            ResourceStatus.objects.filter(pk__in=stale).update(
-                value=ZERO, state=ResourceState.NORMAL, over_limit=False, updated_at=now
+    ended = [
+        (day.replace(day=1), Q(meter_id__in=monthly, period_from__lt=day.replace(day=1))),
+        (day, Q(meter_id__in=daily, period_from__lt=day)),
+    ]
+    service_ids: set[int] = set()
+    reset = 0
+    with transaction.atomic():
+        for period_from, rows in ended:
+            stale = ResourceStatus.objects.filter(rows)
+            service_ids.update(stale.values_list("service_id", flat=True))
+            reset += stale.update(
+                period_from=period_from,
+                value=ZERO,
+                state=ResourceState.NORMAL,
+                over_limit=False,
+                updated_at=now,
             )
-        # usage already reported in the new period (early records) counts at once
-        service_ids = set(
-            ResourceStatus.objects.filter(pk__in=stale).values_list("service_id", flat=True)
-        )
+    if service_ids:  # usage already reported in the new period (early records) counts at once
         apply_usage(load_current_usage(rules, service_ids, day), rules, now=now)
     resumed = limits.resume_under_limit(now=now, reason="period_reset")
-    return {"reset": len(stale), "resumed": resumed}
+    return {"reset": reset, "resumed": resumed}
