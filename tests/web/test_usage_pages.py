@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.usage.usage_world import metered_tariff, put_usage
 from tests.web.conftest import WebWorld
@@ -18,10 +21,10 @@ pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 20)
 
 
-def metered(web: WebWorld, *, traffic: int = 15, stored: int = 60) -> int:
-    """Client A's S3 service: ``traffic`` GiB a day from 1 to 10 November, ``stored`` GiB
-    today; returns its id."""
-    tariff = metered_tariff(web.world)
+def metered(web: WebWorld, *, traffic: int = 15, stored: int = 60, tariff_name: str = "S3") -> int:
+    """Client A's S3 service on a new tariff named ``tariff_name``: ``traffic`` GiB a day from 1
+    to 10 November, ``stored`` GiB today; returns its id."""
+    tariff = metered_tariff(web.world, tariff_name)
     service = web.world.service(web.a.client, tariff, date(2026, 10, 1), name="bucket-1")
     put_usage(service, tariff, "traffic", {date(2026, 11, d): traffic for d in range(1, 11)})
     put_usage(service, tariff, "traffic", {date(2026, 10, 31): 500})  # last month: not counted
@@ -166,3 +169,19 @@ def test_statistics_page_in_russian(web: WebWorld) -> None:
     html = web.a.http.get("/statistics/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "150 GiB" in html
     assert "Статистика" in html
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_statistics_page_queries_do_not_grow_with_services(
+    web: WebWorld, django_assert_num_queries: Any
+) -> None:
+    # given one metered service, the page's query count; then two more services
+    metered(web)
+    with CaptureQueriesContext(connection) as one:
+        web.a.http.get("/statistics/")
+    metered(web, tariff_name="S3 two")
+    metered(web, tariff_name="S3 three")
+    # when the page is read again, then it takes as many queries
+    with django_assert_num_queries(len(one.captured_queries)):
+        html = web.a.http.get("/statistics/").content.decode()
+    assert html.count("bucket-1 #") == 3
