@@ -375,4 +375,6 @@ BILLOW = {
     "USAGE_RETENTION_DAYS": env.int("BILLOW_USAGE_RETENTION_DAYS", default=400),
     "USAGE_PARTITIONS_AHEAD": env.int("BILLOW_USAGE_PARTITIONS_AHEAD", default=7),
     "USAGE_INGEST_BATCH": env.int("BILLOW_USAGE_INGEST_BATCH", default=50000),
+    # A resource status is "approaching" from this % of the addon's included amount (notice).
+    "USAGE_APPROACHING_PERCENT": env.int("BILLOW_USAGE_APPROACHING_PERCENT", default=80),
 }

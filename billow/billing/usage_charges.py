@@ -9,6 +9,7 @@ records what was charged, in the same transaction.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from billow.billing.models import BillingRun, ExpenseKind, ExpenseReason, RunStatus
@@ -21,7 +22,10 @@ def rate_chunk(*, day: date, client_from: int, client_to: int | None) -> Overage
     """The overage the run of ``day`` charges to the clients ``[client_from, client_to)``:
     the periods closed since the last run done before it (the usage app's rating)."""
     return list_overage_charges(
-        day=day, client_from=client_from, client_to=client_to, since=last_run_day(day)
+        day=day,
+        client_from=client_from,
+        client_to=client_to,
+        last_run=functools.partial(last_run_day, day),
     )
 
 

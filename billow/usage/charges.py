@@ -2,19 +2,20 @@
 and the record of what was charged (``record_overage_charges``), written in the run's
 transaction right after the charges (``billing.usage_charges``).
 
-A run on day D rates, for the services of its client range, every rating period that ended in
-the last ``USAGE_LATE_DAYS + 2`` days (so a late record, accepted up to ``USAGE_LATE_DAYS``
-after its time, is rated at the next run, and a missed run is caught up) and every closed
-period a late record marked (``RerateMark``). The loads are one query for the meters (nothing
-more when no addon is metered) and one per kind of period and meter set, over the rollups
-(``UsageMonthly``, ``UsageDaily``), never over raw records.
+A run on day D rates, for the services of its client range, every rating period that ended
+since the last run (``last_run``: a missed month end is caught up) or in the last
+``USAGE_LATE_DAYS + 2`` days (a late record, accepted up to ``USAGE_LATE_DAYS`` after its time,
+is rated at the next run), and every closed period a late record marked (``RerateMark``). The
+loads are one query for the meters (nothing more when no addon is metered), one for the marks,
+one per kind of period over the rollups (``UsageMonthly``, ``UsageDaily``; never raw records)
+and one for what was charged before.
 """
 
 from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -89,17 +90,22 @@ class OverageRating:
     rated (cleared with the record of the charges)."""
 
     charges: list[OverageCharge] = field(default_factory=list)
-    rated_marks: Q | None = None  # the re-rate marks of the periods rated
+    rated_marks: Q | None = None  # the re-rate marks this rating makes redundant
     read_at: datetime | None = None  # when the marks and the usage were read
 
 
 def list_overage_charges(
-    *, day: date, client_from: int, client_to: int | None, since: date | None = None
+    *,
+    day: date,
+    client_from: int,
+    client_to: int | None,
+    last_run: Callable[[], date | None] | None = None,
 ) -> OverageRating:
     """The overage to charge on ``day`` for the services of clients ``[client_from,
-    client_to)`` (``client_to`` None: open-ended). ``since``: the day of the last run before,
-    so the periods that closed while no run ran are caught up (at most ``MAX_CATCH_UP_DAYS``
-    back). One query when no addon is metered."""
+    client_to)`` (``client_to`` None: open-ended). ``last_run`` gives the day of the last run
+    before (asked only when some addon is metered), so the periods that closed while no run
+    ran are caught up (at most ``MAX_CATCH_UP_DAYS`` back). One query when no addon is
+    metered."""
     terms = load_meter_terms()
     if not terms:
         return OverageRating()
@@ -108,6 +114,7 @@ def list_overage_charges(
         clients &= Q(service__client_id__lt=client_to)
     read_at = clock.now()
     lookback = rating_lookback_days()
+    since = last_run() if last_run is not None else None
     if since is not None:
         lookback = min(max(lookback, (day - since).days + 1), MAX_CATCH_UP_DAYS)
     periods, marks = _periods_to_rate(terms, day, clients, lookback)
@@ -119,8 +126,9 @@ def _periods_to_rate(
     terms: dict[int, MeterTerms], day: date, clients: Q, lookback: int
 ) -> tuple[dict[bool, set[tuple[date, date]]], Q]:
     """Per kind of period (per day: True), the closed periods to rate: those that ended in the
-    lookback and those a late record marked; and which marks that rates (those of closed
-    periods: a mark of a month still open waits for the month's rating)."""
+    lookback and those a late record marked; and which marks go once they are rated: every
+    mark of a day before ``day`` (a mark in a month still open says nothing the month's own
+    rating at its close will not see, so it goes too: marks never pile up)."""
     out: dict[bool, set[tuple[date, date]]] = {
         per_day: set(closed_periods(day, per_day=per_day, lookback_days=lookback))
         for per_day in {t.per_day for t in terms.values()}
@@ -133,7 +141,7 @@ def _periods_to_rate(
     for meter_id, marked_day in marked:
         per_day = terms[meter_id].per_day
         out[per_day].add(period_of(marked_day, per_day=per_day))
-    return out, clients & closed
+    return out, clients & Q(meter_id__in=sorted(terms), day__lt=day)
 
 
 def _load_usage(
@@ -193,8 +201,7 @@ def record_overage_charges(rating: OverageRating, *, now: datetime) -> None:
     the transaction that wrote them), and clear the re-rate marks it rated."""
     charges = rating.charges
     if rating.rated_marks is not None and rating.read_at is not None:
-        # by range, not by id: a month-end run rates a month of marks per service; a mark set
-        # after the read stays for the next run
+        # by range, not by id (a chunk's marks can be many); a mark set after the read stays
         RerateMark.objects.filter(rating.rated_marks, marked_at__lt=rating.read_at).delete()
     UsageCharge.objects.bulk_create(
         [
