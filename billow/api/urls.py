@@ -15,6 +15,7 @@ from billow.api.views import (
     staff_commerce,
     staff_discovery,
     tokens,
+    usage,
     usage_ingest,
 )
 from billow.api.views.docs import SwaggerView, not_found
@@ -67,6 +68,14 @@ v1_client = [
     ),
     path(
         "services/<int:service_id>/preview/", client.PreviewView.as_view(), name="service-preview"
+    ),
+    path(
+        "services/<int:service_id>/usage/", usage.ServiceUsageView.as_view(), name="service-usage"
+    ),
+    path(
+        "services/<int:service_id>/usage/daily/",
+        usage.ServiceUsageSeriesView.as_view(),
+        name="service-usage-daily",
     ),
     path("services/<int:service_id>/vm/", client.VmView.as_view(), name="service-vm"),
     path(
@@ -155,6 +164,16 @@ v1_staff = [
     path("services/", staff.StaffServiceListView.as_view(), name="staff-services"),
     path(
         "services/<int:service_id>/", staff.StaffServiceDetailView.as_view(), name="staff-service"
+    ),
+    path(
+        "services/<int:service_id>/usage/",
+        usage.StaffServiceUsageView.as_view(),
+        name="staff-service-usage",
+    ),
+    path(
+        "services/<int:service_id>/usage/daily/",
+        usage.StaffServiceUsageSeriesView.as_view(),
+        name="staff-service-usage-daily",
     ),
     path(
         "module-instances/<int:module_instance_id>/discovery/",

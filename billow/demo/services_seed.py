@@ -96,7 +96,8 @@ def seed_services(provider: Provider) -> int:
         _move(s, [(status, "")], today - timedelta(days=2))
     # Ivan (EUR): an unpaid service already suspended for non-payment, auto-deleted soon.
     s = active(ivan, start, "EUR", today - timedelta(days=45), name="blog")
-    _move(s, [(S.SUSPENDED_NONPAYMENT, "")], today - timedelta(days=14))
+    # suspended a week ago: auto-deleted a week after seeding (14 days), not by the first run
+    _move(s, [(S.SUSPENDED_NONPAYMENT, "")], today - timedelta(days=7))
     # Not yet opened / special states (nothing charged).
     for status, name in (
         (S.ORDERED, "in-cart"),

@@ -1,6 +1,7 @@
 """The staff dashboard on the admin index (unfold ``DASHBOARD_CALLBACK``): active services,
-monthly recurring revenue, balances by currency, failed operations, open tasks and the last
-billing run, each linking to the admin page where staff act on it."""
+monthly recurring revenue, balances by currency, failed operations, open tasks, services over
+their usage limits and the last billing run, each linking to the admin page where staff act on
+it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from billow.core.periods import HOURS_PER_MONTH, Period, to_period
 from billow.ledger.models import AccountKind, LedgerAccount
 from billow.services.models import OperationStatus, Service, ServiceOperation, Task, TaskStatus
 from billow.services.states import ServiceStatus
+from billow.usage.charts import UsageAlerts, get_usage_alerts
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,7 @@ class StaffDashboard:
     failed_operations: int
     open_tasks: int
     last_run: BillingRun | None
+    usage: UsageAlerts
 
 
 def _monthly(period: str, price: int) -> Fraction:
@@ -98,6 +101,7 @@ def get_staff_dashboard() -> StaffDashboard:
         failed_operations=ServiceOperation.objects.filter(status=OperationStatus.FAILED).count(),
         open_tasks=Task.objects.filter(status=TaskStatus.OPEN).count(),
         last_run=BillingRun.objects.order_by("-started_at", "-id").first(),
+        usage=get_usage_alerts(),
     )
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -53,3 +53,24 @@ def moment(value: datetime | None) -> str:
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return format_datetime(value, format="medium", locale=babel_locale())
+
+
+def quantity(value: Decimal | int | None, unit: str = "") -> str:
+    """A usage amount for people: ``1234.5, "GiB"`` -> ``1,234.5 GiB`` (en), at most three
+    decimals, trailing zeros dropped."""
+    if value is None:
+        return "—"
+    text = format_decimal(Decimal(value), format="#,##0.###", locale=babel_locale())
+    return f"{text} {unit}".strip()
+
+
+def unit_price(price_minor: Decimal | int, currency: str) -> str:
+    """A per-unit rate in minor units, which may be a fraction of a cent: ``0.5, "USD"`` ->
+    ``$0.005`` (shown with every significant decimal, never rounded to cents)."""
+    value = Decimal(price_minor).scaleb(-exponent(currency)).normalize()
+    return format_currency(value, currency, locale=babel_locale(), decimal_quantization=False)
+
+
+def month_name(value: date) -> str:
+    """``2026-11-01`` -> ``November 2026`` (en), ``noviembre 2026`` (es)."""
+    return format_date(value, format="LLLL y", locale=babel_locale())

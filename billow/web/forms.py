@@ -14,6 +14,7 @@ from billow.accounts.validators import PAYER_DATA_FIELDS
 from billow.catalog.pricing import AddonInfo
 from billow.core.money import exponent
 from billow.invoicing.models import DocumentKind, InvoiceStatus
+from billow.usage.chart_data import MAX_RANGE_DAYS
 from billow.web.formatting import hourly_price, money
 
 PAYER_FORM_FIELDS = [
@@ -321,3 +322,48 @@ def _period_choice(period: str, label: str, amount_minor: int, currency: str) ->
     if period == "trial":
         return label
     return f"{label} · {money(amount_minor, currency)}"
+
+
+class UsageRangeForm(forms.Form):
+    """A usage chart's range: day / week / month / year, or custom days (inclusive, UTC);
+    ``addon`` picks one of the service's statistics addons by its internal name."""
+
+    range = forms.ChoiceField(
+        label=_("Range"),
+        required=False,
+        widget=forms.RadioSelect,
+        choices=[
+            ("day", _("Today")),
+            ("week", _("Week")),
+            ("month", _("Month")),
+            ("year", _("Year")),
+            ("custom", _("Custom")),
+        ],
+    )
+    date_from = forms.DateField(
+        label=pgettext_lazy("period", "From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=pgettext_lazy("period", "To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    addon = forms.SlugField(required=False, max_length=50)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["range"] = data.get("range") or "month"
+        start, end = data.get("date_from"), data.get("date_to")
+        if data["range"] == "custom":
+            if not start or not end:
+                self.add_error("date_from", _("Give both days of a custom range."))
+            elif start > end:
+                self.add_error("date_to", _("The end date is before the start date."))
+            elif (end - start).days >= MAX_RANGE_DAYS:
+                self.add_error(
+                    "date_to",
+                    _("A range can be at most %(days)s days long.") % {"days": MAX_RANGE_DAYS},
+                )
+        return data

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
-from billow.web.views import billing, dashboard, payers, profile, services, users
+from billow.web.views import billing, dashboard, payers, profile, services, usage, users
 from billow.web.views import money as money
 from billow.web.views import shop as shop
 
@@ -23,6 +23,9 @@ urlpatterns = [
         "services/<int:pk>/vm/password/", services.service_vm_password, name="service_vm_password"
     ),
     path("services/<int:pk>/vm/note/", services.service_vm_note, name="service_vm_note"),
+    path("services/<int:pk>/usage/", usage.service_usage, name="service_usage"),
+    path("services/<int:pk>/usage.csv", usage.service_usage_csv, name="service_usage_csv"),
+    path("statistics/", usage.statistics, name="statistics"),
     path("billing/", billing.statement, name="statement"),
     path("billing/promised-payment/", dashboard.promised_payment, name="promised_payment"),
     path("billing/statement.csv", billing.statement_csv, name="statement_csv"),

@@ -42,3 +42,19 @@ def moment(value: datetime | None) -> str:
 @register.filter
 def get_item(mapping: dict[str, Any], key: str) -> Any:
     return mapping.get(key)
+
+
+@register.filter
+def quantity(value: Any, unit: str = "") -> str:
+    """``{{ used|quantity:unit }}``: a usage amount with its unit, formatted for the language."""
+    return formatting.quantity(value, unit)
+
+
+@register.filter
+def unit_price(price_minor: Any, currency: str) -> str:
+    return formatting.unit_price(price_minor, currency)
+
+
+@register.filter
+def month_name(value: date) -> str:
+    return formatting.month_name(value)

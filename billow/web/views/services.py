@@ -14,10 +14,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billow.accounts.models import ClientPermission
 from billow.billing import actions as billing
+from billow.core import clock
 from billow.core.errors import BillowError
 from billow.services import vm_actions
 from billow.services.actions import resume_by_client, set_service_auto_renew, suspend_by_client
 from billow.services.states import ServiceStatus
+from billow.usage import charts
 from billow.web import forms, selectors
 from billow.web.access import actor_of, client_of, client_view
 from billow.web.views.common import refused
@@ -59,6 +61,8 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["tariff_form"] = forms.ChangeTariffForm(tariffs=page.tariffs)
     if page.editable_addons:
         context["addons_form"] = forms.AddonsForm(addons=page.editable_addons)
+    usage = charts.list_usage_for_services([page.service], today=clock.today())
+    context["usage"] = usage[0] if usage else None
     supported = vm_actions.supported_vm_actions(page.service)
     if supported:
         context["vm"] = {
