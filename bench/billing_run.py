@@ -22,6 +22,7 @@ on that server and dropped at exit) or else a throwaway cluster from ``scripts/p
 from __future__ import annotations
 
 import argparse
+import cProfile
 import contextlib
 import json
 import os
@@ -122,9 +123,16 @@ def child(args: argparse.Namespace) -> int:
     from billow.invoicing.models import Invoice, InvoiceLine
     from billow.ledger.selectors import get_reconcile_report
 
+    profile_path = os.environ.get("BENCH_PROFILE")  # a cProfile dump of the run, for tuning
+    profiler = cProfile.Profile() if profile_path else None
     t0 = time.perf_counter()
+    if profiler:
+        profiler.enable()
     run = run_billing(day=day)
     run_s = time.perf_counter() - t0
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile_path)
     tax = sum(Expense.objects.filter(period_from=day).values_list("tax_minor", flat=True))
     print(
         json.dumps(
