@@ -130,11 +130,11 @@ def check_payment_request(
             code="amount_below_minimum",
             minimum=pm.min_amount_minor,
         )
-    if pm.max_amount_minor is not None and amount.amount_minor > pm.max_amount_minor:
+    if amount.amount_minor > pm.maximum_minor:
         raise PaymentError(
             "the amount is above this method's maximum",
             code="amount_above_maximum",
-            maximum=pm.max_amount_minor,
+            maximum=pm.maximum_minor,
         )
     if not client_may_use_method(client, pm):
         raise PaymentError(
