@@ -148,3 +148,21 @@ def test_staff_ledger_is_read_only(staff_user: Any, tenant_a: Tenant) -> None:
     assert all(sum(e["amount"]["amount_minor"] for e in t["entries"]) == 0 for t in rows)
     assert api.post("/api/v1/staff/ledger/transactions/", {}, format="json").status_code == 405
     assert set(SCOPES) >= {"staff:read", "staff:write"}
+
+
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_a_user_cannot_raise_or_remove_themselves_through_the_api(
+    tenant_a: Tenant, method: str
+) -> None:
+    # given a member holding only the users permission, with a token of every client scope
+    member = tenant_a.member
+    member.permissions = ["users"]
+    member.save(update_fields=["permissions"])
+    api = bearer(member.user, [s for s in SCOPES if not s.startswith("staff:")])
+    before = list(ClientUser.objects.order_by("id").values_list("id", "permissions"))
+    # when they PATCH their own permissions to all of them (or DELETE themselves)
+    everything = {"permissions": ["services", "billing", "payers", "users"]}
+    r = getattr(api, method)(f"/api/v1/users/{member.pk}/", everything, format="json")
+    # then 403 as on the web page, and nobody's permissions changed
+    assert (r.status_code, r.json()["code"]) == (403, "client_user_not_manageable")
+    assert list(ClientUser.objects.order_by("id").values_list("id", "permissions")) == before
