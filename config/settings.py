@@ -37,6 +37,9 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+# Hosts besides the site's own that a payment's return_url may send the payer back to (an API
+# client's own site); anything else is refused (no open redirect through the payment pages).
+PAYMENT_RETURN_HOSTS = env.list("PAYMENT_RETURN_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
