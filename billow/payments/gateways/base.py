@@ -51,6 +51,8 @@ class Outcome:
     amount_minor: int | None = None
     saved_method: SavedMethodInfo | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    #: The ISO code of ``amount_minor`` when the gateway reports one (compared with the payment's).
+    currency: str = ""
 
 
 @dataclass(frozen=True, slots=True)
