@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     # Before anything parses a body: deeply nested or oversized JSON is a 400, not a 500.
     "billow.core.jsonlimits.JsonLimitMiddleware",
+    # API answers, CSV exports and PDFs: Cache-Control: private, no-store.
+    "billow.core.privacy.PrivateResponseMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
