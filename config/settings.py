@@ -40,6 +40,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 # Hosts besides the site's own that a payment's return_url may send the payer back to (an API
 # client's own site); anything else is refused (no open redirect through the payment pages).
 PAYMENT_RETURN_HOSTS = env.list("PAYMENT_RETURN_HOSTS", default=[])
+# The sandbox gateway (a fake card page that pays anything) works only with DEBUG or this switch
+# (the demo and the test suite set it); in production it is refused.
+PAYMENTS_ALLOW_SANDBOX = env.bool("BILLOW_ALLOW_SANDBOX", default=False)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [

@@ -178,13 +178,13 @@ def start_payment(
     timeout leaves it ``unknown`` for the janitor. A payment left pending fires
     ``hooks.fire_payment_opened`` after commit (invoicing issues a top-up's invoice then).
     """
+    gateway = build_gateway(payment.method)  # refusals (sandbox_not_allowed) before any write
     if return_url and not payment.return_url:
         Payment.objects.filter(pk=payment.pk, return_url="").update(return_url=return_url)
         payment.return_url = return_url
     if not claim_new_payment(payment, S.PENDING, actor, now, "payment.started"):
         payment.refresh_from_db()
         return payment
-    gateway = build_gateway(payment.method)
     outcome = call_gateway(lambda: gateway.start(payment_request(payment)))
     started = apply_outcome(payment=payment, outcome=outcome, actor=actor, now=now)
     if started.status == S.PENDING:
