@@ -104,9 +104,9 @@ except ValueError:
 ')
 record billing-kill "$attempts" "$failures" "$((SECONDS - t0))" "$note"
 
-pytest_check module-faults -- tests/reliability/test_module_faults.py
-pytest_check webhook-fuzz "RELIABILITY_SEED=$SEED" -- tests/reliability/test_webhook_fuzz.py
-pytest_check api-stateful -- tests/reliability/test_api_stateful.py
+pytest_check module-faults -- tests/reliability/modules
+pytest_check webhook-fuzz "RELIABILITY_SEED=$SEED" -- tests/reliability/webhooks
+pytest_check api-stateful -- tests/reliability/api
 
 printf '\n=== bandit\n'
 t0=$SECONDS
