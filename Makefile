@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 BASE := $(VENV)/.installed-base
 DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint venv clean bench
+.PHONY: demo test lint venv clean bench reliability
 
 $(BASE): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: $(DEV)
 
 lint: $(DEV)
 	scripts/test.sh lint
+
+# The standing security and reliability suite (under 10 minutes; see scripts/reliability.sh).
+reliability: $(DEV)
+	BILLOW_PYTHON=$(BIN)/python scripts/reliability.sh
 
 bench: $(DEV)
 	$(BIN)/python bench/ledger_post.py

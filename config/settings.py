@@ -37,6 +37,12 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+# Hosts besides the site's own that a payment's return_url may send the payer back to (an API
+# client's own site); anything else is refused (no open redirect through the payment pages).
+PAYMENT_RETURN_HOSTS = env.list("PAYMENT_RETURN_HOSTS", default=[])
+# The sandbox gateway (a fake card page that pays anything) works only with DEBUG or this switch
+# (the demo and the test suite set it); in production it is refused.
+PAYMENTS_ALLOW_SANDBOX = env.bool("BILLOW_ALLOW_SANDBOX", default=False)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -81,6 +87,10 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before anything parses a body: deeply nested or oversized JSON is a 400, not a 500.
+    "billow.core.jsonlimits.JsonLimitMiddleware",
+    # API answers, CSV exports and PDFs: Cache-Control: private, no-store.
+    "billow.core.privacy.PrivateResponseMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

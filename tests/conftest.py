@@ -29,6 +29,13 @@ def _documents_emailed_at_once(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _sandbox_allowed(settings: Any) -> None:
+    """The suite pays through the sandbox gateway, which production refuses
+    (tests/payments/test_sandbox_gate.py checks the refusal)."""
+    settings.PAYMENTS_ALLOW_SANDBOX = True
+
+
+@pytest.fixture(autouse=True)
 def _forget_process_caches() -> None:
     """Each test starts with empty per-process caches: rolled-back rows give their ids to the
     next test's rows (SQLite), so what one test remembered must not reach the next."""

@@ -256,17 +256,30 @@ def invite_client_user(
     )
 
 
+def check_client_user_manageable(*, target: ClientUser, acting: ClientUser | None) -> None:
+    """The owner / self rule, one copy for the web and the API: nobody changes or removes the
+    owner (``owner_immutable``), and a client user (``acting``) does not change or remove
+    themselves (``client_user_not_manageable``, 403; staff and the system pass ``None``)."""
+    if target.is_owner:
+        raise errors.OwnerImmutable("The owner's permissions can't be changed")
+    if acting is not None and (target.pk == acting.pk or target.client_id != acting.client_id):
+        raise errors.ClientUserNotManageable(
+            "The owner and your own permissions cannot be changed", client_user_id=target.pk
+        )
+
+
 def set_client_user_permissions(
     *,
     client_user: ClientUser,
     permissions: Iterable[str],
+    acting: ClientUser | None = None,
     actor: Actor | None = None,
     now: datetime | None = None,
 ) -> ClientUser:
     """Replace a non-owner's permissions. The owner has all rights and can't be changed
-    (``owner_immutable``); unknown names give ``unknown_permission``."""
-    if client_user.is_owner:
-        raise errors.OwnerImmutable("The owner's permissions can't be changed")
+    (``owner_immutable``); unknown names give ``unknown_permission``; a client user
+    (``acting``) changing the owner or themselves gets ``client_user_not_manageable``."""
+    check_client_user_manageable(target=client_user, acting=acting)
     perms = check_permissions(permissions)
     with transaction.atomic():
         before = list(client_user.permissions or [])
@@ -278,12 +291,16 @@ def set_client_user_permissions(
 
 
 def remove_client_user(
-    *, client_user: ClientUser, actor: Actor | None = None, now: datetime | None = None
+    *,
+    client_user: ClientUser,
+    acting: ClientUser | None = None,
+    actor: Actor | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Remove a non-owner user: its link and its Django login are deleted (so the email can be
-    invited again). The owner can't be removed (``owner_immutable``)."""
-    if client_user.is_owner:
-        raise errors.OwnerImmutable("The client's owner can't be removed")
+    invited again). The owner can't be removed (``owner_immutable``); a client user
+    (``acting``) removing the owner or themselves gets ``client_user_not_manageable``."""
+    check_client_user_manageable(target=client_user, acting=acting)
     client = client_user.client
     with transaction.atomic():
         data = {"client_user_id": client_user.pk, "email": client_user.user.email}

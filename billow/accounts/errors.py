@@ -6,7 +6,8 @@ Codes raised by accounts actions (callers match on these, never on the message):
   ``unknown_currency``
 - clients: ``client_invalid``, ``email_taken``, ``unknown_language``, ``unknown_country``,
   ``provider_required``, ``unknown_client_status``
-- client users: ``unknown_permission``, ``owner_immutable``, ``user_not_in_client``
+- client users: ``unknown_permission``, ``owner_immutable``, ``user_not_in_client``,
+  ``client_user_not_manageable`` (403: the owner, or oneself, changed by a client user)
 - groups: ``unknown_membership_source``
 - payers: ``payer_invalid`` (details ``fields``: field -> messages),
   ``unknown_verification_state``, ``unknown_verification_method``,
@@ -15,7 +16,7 @@ Codes raised by accounts actions (callers match on these, never on the message):
 
 from __future__ import annotations
 
-from billow.core.errors import ConflictError, ValidationError
+from billow.core.errors import ConflictError, PermissionDeniedError, ValidationError
 
 
 class AccountsValidationError(ValidationError):
@@ -64,6 +65,12 @@ class UnknownPermission(AccountsValidationError):
 
 class OwnerImmutable(ConflictError):
     code = "owner_immutable"
+
+
+class ClientUserNotManageable(PermissionDeniedError):
+    """A client user may not change the owner, nor their own permissions or membership."""
+
+    code = "client_user_not_manageable"
 
 
 class UserNotInClient(AccountsValidationError):

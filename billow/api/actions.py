@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from billow.accounts.models import AccountEvent
-from billow.accounts.selectors import get_client_for_user
+from billow.accounts.selectors import get_client_for_user, get_client_user
 from billow.api import errors, sql
 from billow.api.models import ApiToken, IdempotencyRecord
 from billow.api.scopes import CLIENT_FAMILIES, SCOPES, STAFF_FAMILY, family_of
@@ -35,7 +35,9 @@ def hash_token(raw: str) -> str:
 
 
 def check_scopes(user: Any, scopes: Iterable[str]) -> list[str]:
-    """The sorted, de-duplicated scopes, or ``invalid_scope`` / ``scope_not_allowed``."""
+    """The sorted, de-duplicated scopes, or ``invalid_scope`` / ``scope_not_allowed`` (a staff
+    scope for a non-staff user; a client scope for a user of no client, or one whose family
+    needs a permission the client user does not hold)."""
     wanted = sorted(set(scopes))
     unknown = [s for s in wanted if s not in SCOPES]
     if unknown:
@@ -45,8 +47,22 @@ def check_scopes(user: Any, scopes: Iterable[str]) -> list[str]:
     families = {family_of(s) for s in wanted}
     if STAFF_FAMILY in families and not user.is_staff:
         raise errors.ScopeNotAllowed("Staff scopes need a staff user", scopes=wanted)
-    if families & set(CLIENT_FAMILIES) and get_client_for_user(user) is None:
-        raise errors.ScopeNotAllowed("Client scopes need a user of a client", scopes=wanted)
+    if families & set(CLIENT_FAMILIES):
+        client_user = get_client_user(user)
+        if client_user is None:
+            raise errors.ScopeNotAllowed("Client scopes need a user of a client", scopes=wanted)
+        # A token claims no more than its user may do (the permission check at each request
+        # would refuse the rest anyway, but the token should not say it can).
+        held = set(client_user.permissions or [])
+        beyond = [
+            s
+            for s in wanted
+            if not client_user.is_owner and CLIENT_FAMILIES.get(family_of(s)) not in (None, *held)
+        ]
+        if beyond:
+            raise errors.ScopeNotAllowed(
+                "Your permissions do not cover scope(s): " + ", ".join(beyond), scopes=beyond
+            )
     return wanted
 
 

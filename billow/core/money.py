@@ -76,6 +76,13 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 MAX_MINOR = 2**63 - 1
 ROUNDING = ROUND_HALF_UP
 
+#: No ledger balance (client, revenue, clearing or any house account) may leave
+#: ``±balance_limit_minor(currency)``: ten trillion major units of the currency, far below 2**63,
+#: so a posting can be checked without overflow and the sums ``billow reconcile`` takes stay exact.
+BALANCE_LIMIT_MAJOR = 10**13
+#: A payment method without its own maximum takes at most this many major units per payment.
+DEFAULT_PAYMENT_MAXIMUM_MAJOR = 10**8
+
 
 def exponent(currency: str) -> int:
     """The number of minor-unit digits of ``currency``; raises ``unknown_currency``."""
@@ -85,6 +92,16 @@ def exponent(currency: str) -> int:
         raise ValidationError(
             f"Unknown currency {currency!r}", code="unknown_currency", currency=str(currency)
         ) from None
+
+
+def balance_limit_minor(currency: str) -> int:
+    """The largest absolute balance a ledger account in ``currency`` may hold (minor units)."""
+    return BALANCE_LIMIT_MAJOR * 10 ** exponent(currency)
+
+
+def default_payment_maximum_minor(currency: str) -> int:
+    """The per-payment maximum of a payment method that sets none (minor units)."""
+    return DEFAULT_PAYMENT_MAXIMUM_MAJOR * 10 ** exponent(currency)
 
 
 def check_amount(amount_minor: int, *, field: str = "amount") -> int:

@@ -18,10 +18,8 @@ from django.utils import timezone
 
 from billow.core import rows
 from billow.core.errors import RetryableError
-from billow.core.money import MAX_MINOR
 from billow.ledger import bulk, sql
 from billow.ledger.errors import (
-    BalanceOutOfRangeError,
     IdempotencyKeyReusedError,
     LedgerValidationError,
     UnknownAccountError,
@@ -39,6 +37,8 @@ from billow.ledger.postings import (
     Posting,
     Reference,
     account_currencies,
+    balance_refused,
+    balance_window,
     check_posting,
 )
 from billow.ledger.selectors import get_or_create_account
@@ -66,8 +66,8 @@ def post_transaction(
     ``BillowError`` is raised and nothing is written; the same ``idempotency_key`` posted again
     with the same legs returns the first transaction (also under concurrent posting: the unique
     key decides, not a prior read); balances move by ``F()`` in this DB transaction, accounts in
-    id order so concurrent posters cannot deadlock, and never beyond the signed 64-bit range
-    (``amount_out_of_range``, nothing written).
+    id order so concurrent posters cannot deadlock, and never beyond their currency's limit
+    (``balance_out_of_range``, nothing written; the check is part of the UPDATE itself).
     """
     posting = Posting(kind, legs, idempotency_key, reference, memo, actor)
     checked = check_posting(posting, account_currencies(legs))
@@ -81,21 +81,18 @@ def post_transaction(
             LedgerEntry(transaction=txn, account_id=a, amount_minor=m, currency=c)
             for a, c, m in checked.legs
         )
-        _move_balances(checked.deltas)
+        _move_balances(checked.deltas, {a: c for a, c, _ in checked.legs})
     return txn
 
 
-def _move_balances(deltas: dict[int, int]) -> None:
+def _move_balances(deltas: dict[int, int], currencies: dict[int, str]) -> None:
     """F() increments in account id order (the one lock order); a vanished account aborts, and
-    so does a balance that would leave the signed 64-bit range (``amount_out_of_range``: on
-    SQLite the sum would silently become a REAL)."""
+    so does a balance that would leave its currency's limit (``balance_out_of_range``)."""
     for account_id in sorted(deltas):
-        delta = rows.check_int64(deltas[account_id], field="balance_minor")
-        # The room left, computed in Python so the statement itself never overflows.
-        if delta >= 0:
-            room = Q(balance_minor__lte=MAX_MINOR - delta)
-        else:
-            room = Q(balance_minor__gte=-MAX_MINOR - delta)
+        delta = deltas[account_id]
+        # The window is computed in Python, so the statement itself never overflows.
+        low, high = balance_window(account_id, delta, currencies[account_id])
+        room = Q(balance_minor__gte=low, balance_minor__lte=high)
         # An account whose legs cancel out still gets a no-op update: it proves the row exists.
         # rows.bigint: a bare int is sent as a 32-bit int under server-side binding.
         moved = LedgerAccount.objects.filter(room, pk=account_id).update(
@@ -104,11 +101,7 @@ def _move_balances(deltas: dict[int, int]) -> None:
         if moved == 1:
             continue
         if LedgerAccount.objects.filter(pk=account_id).exists():
-            raise BalanceOutOfRangeError(
-                f"the balance of ledger account {account_id} would leave the 64-bit range",
-                field="balance_minor",
-                account_id=account_id,
-            )
+            raise balance_refused(account_id, currencies[account_id])
         raise UnknownAccountError(f"ledger account {account_id} does not exist")
 
 
@@ -158,10 +151,11 @@ def post_transactions_bulk(
     ``items``) with identical legs is skipped, with other legs the whole call raises
     ``idempotency_key_reused``; rows go in chunks of ``settings.BILLOW["LEDGER_BULK_BATCH"]``
     (COPY on PostgreSQL, executemany on SQLite); each account's balance moves once by its
-    aggregated delta in the same DB transaction, never beyond the signed 64-bit range
-    (``amount_out_of_range``). Everything runs in a savepoint, so a database error leaves a
-    caller's transaction usable; a key inserted concurrently by another poster surfaces as
-    ``RetryableError`` (``ledger_bulk_race``): retrying skips it.
+    aggregated delta in the same DB transaction, never beyond its currency's limit
+    (``balance_out_of_range``, checked inside the balance UPDATE). Everything runs in a
+    savepoint, so a database error leaves a caller's transaction usable; a key inserted
+    concurrently by another poster surfaces as ``RetryableError`` (``ledger_bulk_race``):
+    retrying skips it.
     """
     currencies = account_currencies(leg for item in items for leg in item.legs)
     small = bulk.is_small(items)  # asked before the savepoint below opens a transaction

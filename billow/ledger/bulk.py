@@ -9,8 +9,8 @@ runs inside the action's ``transaction.atomic()``. Order of work (``BulkRun``):
 3. per chunk of ``LEDGER_BULK_BATCH`` items, each item is validated *while* its transaction row
    is streamed into COPY, so the server indexes rows while Python validates the next ones (on a
    2-core box this overlap is what reaches the throughput target); then the chunk's entries;
-4. one aggregated delta per account, accounts locked in id order, a balance that would leave the
-   signed 64-bit range refused (``amount_out_of_range``).
+4. one aggregated delta per account, accounts locked in id order, a balance that would leave
+   its currency's limit refused (``balance_out_of_range``) by the balance UPDATE itself.
 
 Any refusal raised mid-stream aborts the COPY and rolls the atomic block back: nothing is written.
 
@@ -63,7 +63,7 @@ class BulkRun:
             self.w.copy_txns(self._stream(self.items[start : start + self.batch]))
             self.w.copy_entries(self.entries)
             self.entries = []
-        self.w.apply_deltas(self.deltas)
+        self.w.apply_deltas(self.deltas, self.currencies)
         return [self.key_ids[item.idempotency_key] for item in self.items]
 
     def execute_small(self) -> list[int]:
@@ -76,7 +76,7 @@ class BulkRun:
         for key, txn_id, legs_hash in found:
             self.key_ids[key], self.hashes[key] = txn_id, legs_hash
         txns = list(self._stream(self.items))
-        w.insert_small(txns, self.entries, self.deltas)
+        w.insert_small(txns, self.entries, self.deltas, self.currencies)
         return [self.key_ids[item.idempotency_key] for item in self.items]
 
     def _keys(self) -> list[str]:

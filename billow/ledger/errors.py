@@ -6,8 +6,9 @@ Validation codes raised by the ledger (all leave nothing written):
 - ``unbalanced_transaction``: the legs of one currency do not sum to zero.
 - ``currency_mismatch``: a leg's currency differs from its account's currency.
 - ``unknown_currency``: a currency missing from ``billow.core.money.CURRENCY_EXPONENTS``.
-- ``amount_out_of_range`` / ``invalid_amount``: not an int, or ``|amount| >= 2**63``; also a
-  posting that would move a cached balance beyond ``±(2**63 - 1)``.
+- ``amount_out_of_range`` / ``invalid_amount``: not an int, or ``|amount| >= 2**63``.
+- ``balance_out_of_range``: a posting would take a cached balance (any account kind, clearing
+  included) beyond ``±billow.core.money.balance_limit_minor(currency)``.
 - ``unknown_account``: a leg names an account id that does not exist.
 - ``invalid_idempotency_key`` / ``invalid_kind``: empty or too long.
 """
@@ -24,9 +25,10 @@ class LedgerValidationError(ValidationError):
 
 
 class BalanceOutOfRangeError(LedgerValidationError):
-    """A posting would move a cached balance outside the signed 64-bit range."""
+    """A posting would take a cached balance beyond its currency's limit
+    (``billow.core.money.balance_limit_minor``, far inside the signed 64-bit range)."""
 
-    code = "amount_out_of_range"
+    code = "balance_out_of_range"
 
 
 class LedgerImmutableError(BillowError):

@@ -13,8 +13,15 @@ from typing import NoReturn
 
 from django.db import models
 
-from billow.core.money import CURRENCY_EXPONENTS, MAX_MINOR, Money, check_amount, exponent
-from billow.ledger.errors import LedgerValidationError, UnknownAccountError
+from billow.core.money import (
+    CURRENCY_EXPONENTS,
+    MAX_MINOR,
+    Money,
+    balance_limit_minor,
+    check_amount,
+    exponent,
+)
+from billow.ledger.errors import BalanceOutOfRangeError, LedgerValidationError, UnknownAccountError
 from billow.ledger.models import LedgerAccount
 from billow.ledger.selectors import known_currencies
 
@@ -65,6 +72,30 @@ class CheckedPosting:
     legs: list[tuple[int, str, int]]
     legs_hash: str
     deltas: dict[int, int] = field(default_factory=dict)
+
+
+def balance_window(account_id: int, delta: int, currency: str) -> tuple[int, int]:
+    """(low, high): where the account's balance must be now for ``balance + delta`` to stay
+    within ``±balance_limit_minor(currency)``. Computed here, so the UPDATE that moves the
+    balance only compares (``balance BETWEEN low AND high``) and never adds numbers that could
+    overflow; a delta wider than the whole range is refused at once (``balance_out_of_range``).
+    """
+    limit = balance_limit_minor(currency)
+    if not -2 * limit <= delta <= 2 * limit:
+        raise balance_refused(account_id, currency)
+    return -limit - delta, limit - delta
+
+
+def balance_refused(account_id: int | None, currency: str | None = None) -> BalanceOutOfRangeError:
+    """The refusal of a posting that would take a balance beyond its currency's limit."""
+    limit = balance_limit_minor(currency) if currency else None
+    return BalanceOutOfRangeError(
+        "the posting would take a balance beyond the limit of its currency",
+        field="balance_minor",
+        account_id=account_id,
+        currency=currency,
+        limit_minor=limit,
+    )
 
 
 def _account_ref(leg: LegInput) -> LedgerAccount | int:

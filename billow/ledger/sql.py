@@ -3,8 +3,10 @@
 Kept by hand because the billing run's benchmark needs COPY (PostgreSQL) and executemany
 (SQLite), and the checkout's benchmark the two-statement small path. Every name is quoted and
 every statement runs on the connection the router picks for the ledger's models
-(``billow.core.rows``). A balance moves only while it stays within the signed 64-bit range
-(``amount_out_of_range`` otherwise, raised before the caller's atomic block commits anything).
+(``billow.core.rows``). A balance moves only while it stays within its currency's limit: each
+UPDATE carries the window the balance must be in (``postings.balance_window``), so the check costs
+no round trip (``balance_out_of_range`` otherwise, raised before the caller's atomic block commits
+anything).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from billow.core import rows
-from billow.ledger.errors import BalanceOutOfRangeError, UnknownAccountError
+from billow.ledger.errors import UnknownAccountError
 from billow.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from billow.ledger.postings import balance_refused, balance_window
 
 TXN_COLUMNS = (
     "id",
@@ -111,14 +114,17 @@ def pg_lock_accounts(conn: BaseDatabaseWrapper) -> str:
 
 @rows.per_vendor
 def pg_apply_deltas(conn: BaseDatabaseWrapper) -> str:
-    """Every named account moves by its delta, unless that leaves the 64-bit range: the caller
-    compares the row count with the accounts it locked."""
+    """Every named account moves by its delta, unless its balance is outside the window that
+    keeps it within the limit: the caller compares the row count with the accounts it locked."""
     n = _names(conn)
     return (
         f"UPDATE {n['account']} AS a SET {n['balance']} = a.{n['balance']} + v.delta "  # noqa: S608
-        "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, delta) "
-        f"WHERE a.{n['id']} = v.id AND {rows.fits_int64('a.' + n['balance'], 'v.delta')}"
+        f"FROM unnest({DELTA_ARRAYS}) AS v(id, delta, low, high) "
+        f"WHERE a.{n['id']} = v.id AND a.{n['balance']} BETWEEN v.low AND v.high"
     )
+
+
+DELTA_ARRAYS = "%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]"
 
 
 #: Batches up to this size take the two-statement path on PostgreSQL.
@@ -145,7 +151,7 @@ def pg_insert_small(conn: BaseDatabaseWrapper, txns: int, entries: int) -> str:
     """``txns`` transactions, ``entries`` entries and the balance moves of the accounts
     ``pg_plan_small`` locked, in one statement (entries have no FK; PostgreSQL runs every
     data-modifying WITH part to completion). It returns how many accounts moved: fewer than
-    asked means a balance would leave the 64-bit range, and the caller's savepoint undoes all."""
+    asked means a balance would leave its limit, and the caller's savepoint undoes all."""
     n = _names(conn)
     txn_row = "(" + ", ".join(["%s"] * len(TXN_COLUMNS)) + ")"
     entry_row = "(" + ", ".join(["%s"] * len(ENTRY_COLUMNS)) + ")"
@@ -156,8 +162,8 @@ def pg_insert_small(conn: BaseDatabaseWrapper, txns: int, entries: int) -> str:
         + ", ".join([entry_row] * entries)
         + f"), u AS (UPDATE {n['account']} AS a "  # noqa: S608
         f"SET {n['balance']} = a.{n['balance']} + v.delta "
-        "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, delta) "
-        f"WHERE a.{n['id']} = v.id AND {rows.fits_int64('a.' + n['balance'], 'v.delta')} "
+        f"FROM unnest({DELTA_ARRAYS}) AS v(id, delta, low, high) "
+        f"WHERE a.{n['id']} = v.id AND a.{n['balance']} BETWEEN v.low AND v.high "
         "RETURNING 1) SELECT count(*) FROM u"
     )
 
@@ -200,11 +206,11 @@ def sqlite_insert_entry(conn: BaseDatabaseWrapper) -> str:
 
 @rows.per_vendor
 def sqlite_apply_delta(conn: BaseDatabaseWrapper) -> str:
-    """Parameters: delta, account id, then the delta three more times (the range check)."""
+    """Parameters: delta, account id, then the window the balance must be in (low, high)."""
     n = _names(conn)
     return (
         f"UPDATE {n['account']} SET {n['balance']} = {n['balance']} + %s "  # noqa: S608
-        f"WHERE {n['id']} = %s AND {rows.fits_int64(n['balance'], '%s')}"
+        f"WHERE {n['id']} = %s AND {n['balance']} BETWEEN %s AND %s"
     )
 
 
@@ -290,29 +296,28 @@ class PostgresWriter:
         return found, ids
 
     def insert_small(
-        self, txns: list[tuple[Any, ...]], entries: list[tuple[Any, ...]], deltas: dict[int, int]
+        self,
+        txns: list[tuple[Any, ...]],
+        entries: list[tuple[Any, ...]],
+        deltas: dict[int, int],
+        currencies: dict[int, str],
     ) -> None:
         """The transactions, their entries and the balance moves of the accounts this
         transaction has locked (``plan_small``), in one statement."""
         if not txns:
             return
         moving = [i for i in sorted(deltas) if deltas[i]]
-        amounts = [rows.check_int64(deltas[i], field="balance_minor") for i in moving]
+        arrays = delta_arrays(moving, deltas, currencies)
         sql = pg_insert_small(self.conn, len(txns), len(entries))
-        self.cursor.execute(sql, [*(v for row in (*txns, *entries) for v in row), moving, amounts])
+        self.cursor.execute(sql, [*(v for row in (*txns, *entries) for v in row), *arrays])
         (moved,) = self.cursor.fetchone()
         if moved != len(moving):  # every account is locked: it exists
-            raise BalanceOutOfRangeError(
-                "a balance of this batch would leave the 64-bit range", field="balance_minor"
-            )
+            raise balance_refused(None)
 
-    def _apply(self, moving: list[int], deltas: dict[int, int]) -> None:
-        amounts = [rows.check_int64(deltas[i], field="balance_minor") for i in moving]
-        self.cursor.execute(pg_apply_deltas(self.conn), [moving, amounts])
+    def _apply(self, moving: list[int], deltas: dict[int, int], currencies: dict[int, str]) -> None:
+        self.cursor.execute(pg_apply_deltas(self.conn), delta_arrays(moving, deltas, currencies))
         if self.cursor.rowcount != len(moving):  # every account is locked: it exists
-            raise BalanceOutOfRangeError(
-                "a balance of this batch would leave the 64-bit range", field="balance_minor"
-            )
+            raise balance_refused(None)
 
     def _copy(self, sql: str, rows_: Iterable[tuple[Any, ...]]) -> None:
         with self.cursor.cursor.copy(sql) as copy:  # the psycopg cursor under Django's wrapper
@@ -326,7 +331,7 @@ class PostgresWriter:
     def copy_entries(self, rows_: Iterable[tuple[Any, ...]]) -> None:
         self._copy(pg_copy_entry(self.conn), rows_)
 
-    def apply_deltas(self, deltas: dict[int, int]) -> None:
+    def apply_deltas(self, deltas: dict[int, int], currencies: dict[int, str]) -> None:
         if not deltas:
             return
         ids = sorted(deltas)
@@ -335,7 +340,7 @@ class PostgresWriter:
         check_found(len(ids), len(self.cursor.fetchall()))
         moving = [i for i in ids if deltas[i]]
         if moving:
-            self._apply(moving, deltas)
+            self._apply(moving, deltas, currencies)
 
 
 class SqliteWriter:
@@ -366,22 +371,34 @@ class SqliteWriter:
     def copy_entries(self, rows_: Iterable[tuple[Any, ...]]) -> None:
         self.cursor.executemany(sqlite_insert_entry(self.conn), list(rows_))
 
-    def apply_deltas(self, deltas: dict[int, int]) -> None:
+    def apply_deltas(self, deltas: dict[int, int], currencies: dict[int, str]) -> None:
         if not deltas:
             return
         ids = sorted(deltas)
         params = []
         for i in ids:
-            delta = rows.check_int64(deltas[i], field="balance_minor")
-            params.append((delta, i, delta, delta, delta))
+            low, high = balance_window(i, deltas[i], currencies[i])
+            params.append((rows.check_int64(deltas[i], field="balance_minor"), i, low, high))
         self.cursor.executemany(sqlite_apply_delta(self.conn), params)
         if self.cursor.rowcount == len(ids):
             return
         self.cursor.execute(count_accounts(self.conn), [json.dumps(ids)])
         check_found(len(ids), int(self.cursor.fetchone()[0]))
-        raise BalanceOutOfRangeError(
-            "a balance of this batch would leave the 64-bit range", field="balance_minor"
-        )
+        raise balance_refused(None)
+
+
+def delta_arrays(
+    moving: list[int], deltas: dict[int, int], currencies: dict[int, str]
+) -> list[list[int]]:
+    """The four arrays of ``pg_apply_deltas``: ids, deltas and the window each balance must be
+    in (a delta too wide for any window is refused here, before the statement)."""
+    amounts, lows, highs = [], [], []
+    for i in moving:
+        low, high = balance_window(i, deltas[i], currencies[i])
+        amounts.append(rows.check_int64(deltas[i], field="balance_minor"))
+        lows.append(low)
+        highs.append(high)
+    return [moving, amounts, lows, highs]
 
 
 def check_found(wanted: int, found: int) -> None:

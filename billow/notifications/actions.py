@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 
 from billow.core import clock
 from billow.core.actors import Actor
@@ -36,6 +37,7 @@ from billow.notifications.errors import (
 from billow.notifications.events import STAFF_EVENTS, Event
 from billow.notifications.models import Channel, EmailStatus, Notification, OutboundEmail
 from billow.notifications.rendering import TemplateBook, build_context, render_first
+from billow.services.actions import open_staff_task
 
 logger = logging.getLogger("billow.notifications")
 
@@ -110,6 +112,7 @@ def notify_staff(*, event: str, context: Mapping[str, Any] | None = None) -> Non
         context=build_context(client=client, provider=_public(provider), extra=named),
     )
     with transaction.atomic():
+        report_template_failures(book)
         emails = OutboundEmail.objects.bulk_create(
             OutboundEmail(
                 to=address,
@@ -195,6 +198,23 @@ def _write_chunk(event: str, book: TemplateBook, chunk: Sequence[Resolved]) -> N
                 emails.append(_email_row(*args))
         Notification.objects.bulk_create(panels, ignore_conflicts=True)
         _enqueue_send(_insert_emails(emails))
+        report_template_failures(book)
+
+
+def report_template_failures(book: TemplateBook) -> None:
+    """A staff Task for each stored template that failed while ``book`` rendered (the built-in
+    text went out instead); one open Task per template, however many messages it broke."""
+    for origin, error in sorted(book.failures.items()):
+        pk = origin.removeprefix("db:")
+        link = (
+            reverse("admin:notifications_messagetemplate_change", args=[pk]) if pk.isdigit() else ""
+        )
+        open_staff_task(
+            title=f"Notification template {origin} ({book.event}) fails; the built-in text is sent",
+            instructions=f"Fix or deactivate the template. The error: {error}",
+            link=link,
+        )
+    book.failures.clear()
 
 
 def _panel_row(

@@ -8,9 +8,12 @@ Lookup order for (event, channel) and a client's provider and locale:
 4. the default English template,
 5. the built-in template in the client's locale, then in English.
 
-A stored template that fails to compile or render is skipped (logged) and the next one is used,
-so a staff typo never stops a notification. Subjects and text bodies are rendered without
-autoescaping; HTML bodies with it.
+Every template renders in the locked-down engine of ``sandbox`` (no include / extends, no tags
+that reach the database or the request, a context of plain data). A stored template that fails
+to compile or render, with any error, is skipped (logged, and noted in ``book.failures`` so the
+action opens a staff Task) and the next one is used, down to the built-in text: a staff typo
+never stops a notification. Subjects and text bodies are rendered without autoescaping; HTML
+bodies with it.
 """
 
 from __future__ import annotations
@@ -21,27 +24,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.template import Context, TemplateSyntaxError, VariableDoesNotExist, engines
-from django.template.backends.django import Template as BackendTemplate
+from django.template import Context, Template
 from django.utils import translation
 
 from billow.core.errors import BillowError
 from billow.core.money import Money
 from billow.notifications.builtin import DEFAULT_LOCALE, builtin_source
 from billow.notifications.errors import TemplateInvalid
+from billow.notifications.sandbox import ENGINE, plain
 
 logger = logging.getLogger("billow.notifications")
-
-#: Errors a template can raise while rendering (bad filter arguments and the like).
-RENDER_ERRORS = (
-    TemplateSyntaxError,
-    VariableDoesNotExist,
-    ValueError,
-    TypeError,
-    AttributeError,
-    KeyError,
-    IndexError,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +60,9 @@ class TemplateBook:
 
     event: str
     rows: dict[tuple[int | None, str, str], TemplateSource] = field(default_factory=dict)
-    _compiled: dict[str, BackendTemplate] = field(default_factory=dict, repr=False)
+    #: origin -> the error of each stored template that failed (the action opens staff Tasks)
+    failures: dict[str, str] = field(default_factory=dict)
+    _compiled: dict[str, Template] = field(default_factory=dict, repr=False)
 
     def candidates(
         self, *, channel: str, provider_id: int | None, locale: str
@@ -88,25 +82,29 @@ class TemplateBook:
             if found is not None:
                 yield TemplateSource(found[0], found[1], "", f"builtin:{loc}")
 
-    def compile(self, text: str) -> BackendTemplate:
+    def compile(self, text: str) -> Template:
         """Compile once per book (a bulk run renders the same few templates many times)."""
         if text not in self._compiled:
-            self._compiled[text] = engines["django"].from_string(text)  # type: ignore[assignment]
+            self._compiled[text] = ENGINE.from_string(text)
         return self._compiled[text]
 
 
-def render_text(tmpl: BackendTemplate, context: Mapping[str, Any]) -> str:
-    return tmpl.template.render(Context(dict(context), autoescape=False))
+def render_text(tmpl: Template, context: Mapping[str, Any]) -> str:
+    return tmpl.render(Context(plain(context), autoescape=False))
+
+
+def render_html(tmpl: Template, context: Mapping[str, Any]) -> str:
+    return tmpl.render(Context(plain(context), autoescape=True))
 
 
 def render_source(
     book: TemplateBook, source: TemplateSource, context: Mapping[str, Any], locale: str
 ) -> Rendered:
-    """Render one template; raises TemplateSyntaxError or one of RENDER_ERRORS."""
+    """Render one template; raises whatever the template raises."""
     with translation.override(locale):
         subject = render_text(book.compile(source.subject), context)
         body = render_text(book.compile(source.body), context)
-        html = book.compile(source.html).render(dict(context)) if source.html.strip() else ""
+        html = render_html(book.compile(source.html), context) if source.html.strip() else ""
     return Rendered(" ".join(subject.split())[:500], body, html, source.origin)
 
 
@@ -122,17 +120,21 @@ def render_first(
     for source in book.candidates(channel=channel, provider_id=provider_id, locale=locale):
         try:
             return render_source(book, source, context, locale)
-        except RENDER_ERRORS as exc:
+        # Any error: a stored template is staff input, and the next candidate (at last the
+        # built-in text) must still go out.
+        except Exception as exc:
             logger.warning("template %s (%s) failed: %r", source.origin, book.event, exc)
+            if not source.origin.startswith("builtin"):
+                book.failures.setdefault(source.origin, f"{type(exc).__name__}: {exc}"[:500])
     raise TemplateInvalid(f"No template renders {book.event}/{channel}", event=book.event)
 
 
 def check_template(text: str, context: Mapping[str, Any], *, html: bool = False) -> str:
     """Compile and render ``text`` with ``context``; ``template_invalid`` with the reason."""
     try:
-        tmpl: BackendTemplate = engines["django"].from_string(text)  # type: ignore[assignment]
-        return tmpl.render(dict(context)) if html else render_text(tmpl, context)
-    except RENDER_ERRORS as exc:
+        tmpl = ENGINE.from_string(text)
+        return render_html(tmpl, context) if html else render_text(tmpl, context)
+    except Exception as exc:  # any error of staff input is a refusal, not a 500
         raise TemplateInvalid(str(exc) or type(exc).__name__) from None
 
 

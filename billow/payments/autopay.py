@@ -14,7 +14,7 @@ from billow.billing.autopay import AutoPayMethod, AutoPayResult, AutoPayStatus
 from billow.billing.ranges import client_range
 from billow.core.actors import Actor
 from billow.core.errors import BillowError
-from billow.core.money import Money
+from billow.core.money import Money, default_payment_maximum_minor
 from billow.payments.actions import charge_saved_method
 from billow.payments.models import Payment, SavedPaymentMethod
 from billow.payments.states import PaymentStatus
@@ -59,7 +59,7 @@ class SavedMethodAutoPayer:
                 provider,
                 currency,
                 int(low),
-                int(limit if high is None else min(limit, high)),
+                int(min(limit, default_payment_maximum_minor(currency) if high is None else high)),
             )
             for pk, client, provider, currency, low, high, limit in rows
         ]

@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 
 from billow.core import clock
 from billow.core.audit import AuditEvent
+from billow.core.money import default_payment_maximum_minor
 from billow.payments.states import PaymentStatus
 
 
@@ -35,7 +36,10 @@ class PaymentMethod(models.Model):
     fee_percent = models.DecimalField(_("commission %"), max_digits=7, decimal_places=4, default=0)
     min_amount_minor = models.BigIntegerField(_("minimum amount (minor units)"), default=0)
     max_amount_minor = models.BigIntegerField(
-        _("maximum amount (minor units)"), null=True, blank=True, help_text=_("Empty: no maximum")
+        _("maximum amount (minor units)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the default maximum, 100,000,000 units of the method's currency"),
     )
     client_groups = models.ManyToManyField(
         "accounts.ClientGroup",
@@ -77,6 +81,15 @@ class PaymentMethod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.gateway}, {self.currency})"
+
+    @property
+    def maximum_minor(self) -> int:
+        """The largest payment this method takes: its own maximum, else the default one (no
+        method is unlimited: with the ledger's balance limit, a few huge top-ups must not reach
+        it)."""
+        if self.max_amount_minor is not None:
+            return self.max_amount_minor
+        return default_payment_maximum_minor(self.currency)
 
 
 class PaymentPurpose(models.TextChoices):

@@ -17,6 +17,7 @@ from billow.payments.actions import handle_webhook
 from billow.payments.actions.sandbox import check_sandbox_token, submit_sandbox_choice
 from billow.payments.errors import PaymentNotFoundError
 from billow.payments.models import Payment
+from billow.payments.return_urls import return_url_allowed
 from billow.payments.selectors import get_payment
 
 
@@ -45,7 +46,9 @@ def sandbox_page(request: HttpRequest, payment_id: int, token: str) -> HttpRespo
                 _context(payment, token, error=exc.code),
                 status=400,
             )
-        if payment.return_url:
+        if payment.return_url and return_url_allowed(
+            payment.return_url, own_host=request.get_host()
+        ):
             return redirect(payment.return_url)
         return redirect(reverse("payments:sandbox_done", args=[payment.pk, token]))
     return render(request, "payments/sandbox/page.html", _context(payment, token))

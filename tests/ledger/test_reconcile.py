@@ -108,3 +108,36 @@ def test_orphan_entry_is_reported(posted: LedgerTransaction) -> None:
         call_command("reconcile", stdout=StringIO(), stderr=err)
     assert get_reconcile_report().orphans == [orphan.pk]
     assert f"entry {orphan.pk}: its transaction or account does not exist" in err.getvalue()
+
+
+def test_rows_past_2_63_from_before_the_limit_are_reported_not_crashed_on(
+    wallet: LedgerAccount, revenue: LedgerAccount
+) -> None:
+    # given the probe's ledger, written before balances were limited: two payments of 2**62 + 1
+    # into the wallet (their entries sum past 2**63: SQLite's SUM raises "integer overflow") and
+    # a cached balance the database could not hold exactly
+    big = 2**62 + 1
+    for n in (1, 2):
+        _sql(
+            "INSERT INTO ledger_ledgertransaction (kind, idempotency_key, reference_type, "
+            "reference_id, memo, actor_kind, actor_id, legs_hash, created_at) "
+            "VALUES ('payment', %s, '', '', '', 'system', '', '', %s)",
+            [f"probe{n}", "2026-12-07 00:00:00"],
+        )
+        txn_id = LedgerTransaction.objects.get(idempotency_key=f"probe{n}").pk
+        for account, amount in ((wallet, big), (revenue, -big)):
+            _sql(
+                "INSERT INTO ledger_ledgerentry (transaction_id, account_id, amount_minor, "
+                "currency) VALUES (%s, %s, %s, 'USD')",
+                [txn_id, account.pk, amount],
+            )
+    _sql("UPDATE ledger_ledgeraccount SET balance_minor = %s WHERE id = %s", [big, wallet.pk])
+    # when reconcile runs
+    err = StringIO()
+    with pytest.raises(CommandError, match="3 mismatches"):
+        call_command("reconcile", stdout=StringIO(), stderr=err)
+    # then it lists, with exact figures, both balance mismatches and the wallet beyond the limit
+    text = err.getvalue()
+    assert f"account {wallet.pk}: cached balance {big} != sum of entries {2 * big}" in text
+    assert f"account {revenue.pk}: cached balance 0 != sum of entries {-2 * big}" in text
+    assert f"account {wallet.pk}: balance {big} is beyond the USD limit of ±{10**15}" in text

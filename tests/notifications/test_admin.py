@@ -139,3 +139,23 @@ def test_resend_action_queues_a_copy(
     assert (old.status, old.attempts) == ("failed", 6)  # history kept
     assert (new.to, new.subject, new.status, new.attempts) == ("a@example.com", "s", "sent", 1)
     assert [m.to for m in mail.outbox] == [["a@example.com"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ('{% include "/etc/passwd" %}', "Invalid block tag on line 1: &#x27;include&#x27;"),
+        ("{% load static %}", "&#x27;static&#x27; is not a registered tag library"),
+    ],
+)
+def test_preview_of_an_include_or_a_load_is_a_form_error_not_500(
+    admin_client: HttpClient, body: str, error: str
+) -> None:
+    tpl = _template()
+    resp = admin_client.post(
+        f"/admin/notifications/messagetemplate/{tpl.pk}/preview/",
+        {"event": "service_suspended", "locale": "ru", "subject": "ok", "body": body},
+    )
+    assert resp.status_code == 200
+    assert error in resp.content.decode()
+    assert MessageTemplate.objects.get().body == "Dear {{ client.name }} <b>"  # nothing saved

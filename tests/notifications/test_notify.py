@@ -284,3 +284,60 @@ def test_renewal_date_given_as_date_or_text(client_en: Client, renews_on: object
         "Your service #9 is paid until 2027-04-01. The renewal costs 5.00 USD;"
         " please make sure your balance covers it."
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{% include "/etc/passwd" %}',  # passed no sample check, but saved by hand or by SQL
+        '{% extends "web/base.html" %}',
+        "{% load humanize %}{{ 1|intcomma }}",
+        "{% url 'admin:index' %}",
+        "{% debug %}",
+        "{{ client.name|date:'%' }}{% for x in 5 %}{% endfor %}",
+    ],
+)
+def test_a_failing_stored_template_falls_back_to_the_builtin_text_with_one_staff_task(
+    client_en: Client, body: str
+) -> None:
+    from billow.services.models import Task
+
+    # given an active stored panel template that fails at send time
+    tpl = MessageTemplate.objects.create(
+        locale="en", event="service_deleted", channel="panel", subject="Deleted", body=body
+    )
+    # when two notifications go out
+    for n in range(2):
+        notify_client(
+            event="service_deleted", client_id=client_en.pk, context={"service_name": f"X{n}"}
+        )
+    # then both reach the panel with the built-in text (nothing disappears)
+    assert sorted(Notification.objects.values_list("title", flat=True)) == [
+        "Service X0 is deleted",
+        "Service X1 is deleted",
+    ]
+    # and staff get one open Task naming the template, however many messages it broke
+    task = Task.objects.get()
+    assert task.title == (
+        f"Notification template db:{tpl.pk} (service_deleted) fails; the built-in text is sent"
+    )
+    assert (task.kind, task.status, task.link) == (
+        "other",
+        "open",
+        f"/admin/notifications/messagetemplate/{tpl.pk}/change/",
+    )
+
+
+def test_a_template_sees_plain_data_and_calls_no_method(client_en: Client) -> None:
+    from billow.notifications.rendering import check_template
+
+    class Danger:
+        called = False
+
+        def delete(self) -> str:
+            Danger.called = True
+            return "deleted"
+
+    # a model-like object in the context arrives as its text: its methods cannot be called
+    out = check_template("{{ thing.delete }}|{{ thing }}", {"thing": Danger()})
+    assert out.startswith("|<") and not Danger.called

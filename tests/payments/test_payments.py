@@ -62,6 +62,9 @@ def test_create_payment_accepts_method_id_text(
         (usd(0), {}, "invalid_amount"),
         (usd(99), {"min_amount_minor": 100}, "amount_below_minimum"),
         (usd(10001), {"max_amount_minor": 10000}, "amount_above_maximum"),
+        # no maximum of its own: the default, 100,000,000.00 USD (the probe's 2**63 - 1 top-up)
+        (usd(10**10 + 1), {}, "amount_above_maximum"),
+        (usd(2**63 - 1), {}, "amount_above_maximum"),
         (usd(100), {"is_active": False}, "payment_method_inactive"),
     ],
 )
@@ -78,6 +81,15 @@ def test_create_payment_refusals_write_nothing(
         actions.create_payment(client=client_account, amount=amount, method=method)
     assert exc.value.code == code
     assert db_state() == before
+
+
+def test_a_method_without_a_maximum_takes_exactly_the_default_one(
+    client_account: Client, provider: Provider
+) -> None:
+    method = make_method(provider, "sandbox", secrets={"webhook_secret": "x"})
+    assert method.max_amount_minor is None and method.maximum_minor == 10**10
+    payment = actions.create_payment(client=client_account, amount=usd(10**10), method=method)
+    assert payment.amount_minor == 10**10
 
 
 def test_create_payment_unknown_method(client_account: Client) -> None:

@@ -74,6 +74,28 @@ def test_return_url_is_followed(client_account: Client, sandbox: PaymentMethod) 
     assert response["Location"] == "/billing/orders/12/"
 
 
+@pytest.mark.parametrize(
+    "elsewhere", ["https://evil.example/phish", "//evil.example/x", "javascript:alert(1)"]
+)
+def test_a_return_url_elsewhere_is_not_followed(
+    client_account: Client, sandbox: PaymentMethod, elsewhere: str
+) -> None:
+    # given a payment whose return_url leaves the site (stored before return URLs were checked)
+    payment = _started(client_account, sandbox, return_url=elsewhere)
+    # when the payer succeeds, then they land on the sandbox's own done page
+    response = HttpClient().post(payment.redirect_url, {"choice": "succeed"})
+    assert response["Location"] == f"{payment.redirect_url}done/"
+
+
+def test_a_configured_return_host_is_followed(
+    client_account: Client, sandbox: PaymentMethod, settings: Any
+) -> None:
+    settings.PAYMENT_RETURN_HOSTS = ["shop.example.com"]
+    payment = _started(client_account, sandbox, return_url="https://shop.example.com/done")
+    response = HttpClient().post(payment.redirect_url, {"choice": "succeed"})
+    assert response["Location"] == "https://shop.example.com/done"
+
+
 def test_wrong_token_is_404(client_account: Client, sandbox: PaymentMethod) -> None:
     payment = _started(client_account, sandbox)
     response = HttpClient().post(f"/pay/sandbox/{payment.pk}/{'0' * 32}/", {"choice": "succeed"})

@@ -1,6 +1,7 @@
 """billow/ledger/sql.py: the bulk paths write what ``post_transaction`` (the ORM) writes, with
-amounts near 2**62; a balance past 2**63 is refused on every path with nothing written; a
-database error inside the small path leaves the caller's transaction usable."""
+amounts near the balance limit (beyond 32 bits); a balance past its currency's limit is refused
+on every path with nothing written; a database error inside the small path leaves the caller's
+transaction usable."""
 
 from __future__ import annotations
 
@@ -12,18 +13,20 @@ import pytest
 from django.db import connection, transaction
 
 from billow.core.errors import RetryableError
+from billow.core.money import balance_limit_minor
 from billow.ledger import bulk, sql
 from billow.ledger.actions import post_transaction, post_transactions_bulk
 from billow.ledger.errors import BalanceOutOfRangeError
 from billow.ledger.models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction
 from billow.ledger.postings import Posting
 from tests.ledger.helpers import ledger_state
-from tests.sql.conftest import BIG
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC)
 PATHS = ["orm", "bulk", "small"]
+LIMIT = balance_limit_minor("USD")
+BIG = LIMIT - 12_345  # a balance this big is allowed; twice it is not
 
 
 def post(path: str, items: Sequence[Posting], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,7 +89,7 @@ def accounts(make_account: Callable[..., LedgerAccount]) -> dict[str, LedgerAcco
 
 
 def big_postings(a: dict[str, LedgerAccount], prefix: str = "m") -> list[Posting]:
-    """Balances pushed to about ±2**62 and back, every statement's parameters beyond 32 bits."""
+    """Balances pushed near the limit and back, every statement's parameters beyond 32 bits."""
     w1, w2, h1, h2 = a["w1"], a["w2"], a["h1"], a["h2"]
     return [
         Posting("adjustment", [(w1, BIG), (h1, -BIG)], f"{prefix}:1", "invoice:7", "in", "job"),
@@ -130,26 +133,68 @@ def test_a_replayed_batch_writes_nothing_more(
 
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("sign", [1, -1])
-def test_a_balance_past_2_63_is_refused_with_nothing_written(
+def test_a_balance_past_the_limit_is_refused_with_nothing_written(
     path: str,
     sign: int,
     binding: str,
     accounts: dict[str, LedgerAccount],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # given w2 at ±(2**62 + ...) and w1 (moved first, in id order) far from the limits
+    # given w2 near ±limit and w1 (moved first, in id order) far from the limits
     need(path)
     w1, w2, h1, h2 = accounts["w1"], accounts["w2"], accounts["h1"], accounts["h2"]
     post("orm", [Posting("adjustment", [(w2, sign * BIG), (h1, -sign * BIG)], "seed")], monkeypatch)
     before = ledger_state()
-    # when a posting would take w2 to ±(2**63 + ...) while moving w1 within range
+    # when a posting would take w2 to ±(2 * limit - ...) while moving w1 within range
     over = Posting("adjustment", [(w1, 1), (w2, sign * BIG), (h2, -sign * BIG - 1)], "over")
     with pytest.raises(BalanceOutOfRangeError) as refused:
         post(path, [over], monkeypatch)
-    # then it is refused with amount_out_of_range and nothing is written (w1's move included)
-    assert refused.value.code == "amount_out_of_range"
+    # then it is refused with balance_out_of_range and nothing is written (w1's move included)
+    assert refused.value.code == "balance_out_of_range"
     assert ledger_state() == before
     assert LedgerAccount.objects.get(pk=w2.pk).balance_minor == sign * BIG
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("sign", [1, -1])
+def test_a_balance_may_reach_the_limit_exactly_and_not_one_minor_unit_more(
+    path: str,
+    sign: int,
+    binding: str,
+    accounts: dict[str, LedgerAccount],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given w1 at exactly ±limit (the house account h1 holds the other side)
+    need(path)
+    w1, h1, h2 = accounts["w1"], accounts["h1"], accounts["h2"]
+    post(
+        path,
+        [Posting("adjustment", [(w1, sign * LIMIT), (h1, -sign * LIMIT)], "edge")],
+        monkeypatch,
+    )
+    assert LedgerAccount.objects.get(pk=w1.pk).balance_minor == sign * LIMIT
+    before = ledger_state()
+    # when one more minor unit would move into it, then it is refused and nothing is written
+    with pytest.raises(BalanceOutOfRangeError) as refused:
+        post(path, [Posting("adjustment", [(w1, sign), (h2, -sign)], "one-more")], monkeypatch)
+    assert refused.value.code == "balance_out_of_range"
+    assert ledger_state() == before
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_delta_wider_than_the_whole_range_is_refused_before_any_statement(
+    path: str, binding: str, accounts: dict[str, LedgerAccount], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the probe's amount: 2**63 - 1 minor units in one posting (a valid amount)
+    need(path)
+    w1, h1 = accounts["w1"], accounts["h1"]
+    before = ledger_state()
+    huge = Posting("payment", [(w1, 2**63 - 1), (h1, -(2**63 - 1))], "probe")
+    with pytest.raises(BalanceOutOfRangeError) as refused:
+        post(path, [huge], monkeypatch)
+    # then balance_out_of_range names the first account it checked and nothing is written
+    assert refused.value.code == "balance_out_of_range"
+    assert ledger_state() == before
 
 
 @pytest.mark.postgres_only

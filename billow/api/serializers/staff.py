@@ -218,7 +218,7 @@ class RemovedOut(serializers.Serializer):
     removed = serializers.IntegerField()
 
 
-class OperationOut(serializers.Serializer):
+class StaffOperationOut(serializers.Serializer):
     id = serializers.IntegerField()
     service_id = serializers.IntegerField()
     operation = serializers.CharField()

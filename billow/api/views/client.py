@@ -380,13 +380,15 @@ class ClientUserDetailView(UsersMixin):
     def patch(self, request: Request, client_user_id: int) -> Response:
         user = self.get_or_404(self.users(), pk=client_user_id)
         data = validated(s.PermissionsIn, request.data)
-        user = accounts.set_client_user_permissions(client_user=user, actor=self.actor, **data)
+        user = accounts.set_client_user_permissions(
+            client_user=user, acting=self.client_user, actor=self.actor, **data
+        )
         return Response(s.ClientUserOut(user).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, client_user_id: int) -> Response:
         user = self.get_or_404(self.users(), pk=client_user_id)
-        accounts.remove_client_user(client_user=user, actor=self.actor)
+        accounts.remove_client_user(client_user=user, acting=self.client_user, actor=self.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

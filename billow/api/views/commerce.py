@@ -55,6 +55,7 @@ from billow.payments.actions import (
 from billow.payments.actions.saved_methods import remove_saved_method, update_saved_method
 from billow.payments.errors import PaymentError
 from billow.payments.models import Payment, PaymentMethod, SavedPaymentMethod
+from billow.payments.return_urls import check_return_url
 from billow.payments.selectors import (
     client_may_use_method,
     list_payment_methods_for_client,
@@ -113,6 +114,11 @@ class CommerceView(ClientView):
         if saved is None:
             raise PaymentError("no such saved method", code="saved_method_not_found")
         return saved
+
+    def return_url(self, data: dict[str, Any]) -> str:
+        """The request's ``return_url``, refused (``return_url_not_allowed``) unless it is on
+        this site or a configured host; asked before anything is written."""
+        return check_return_url(data.get("return_url", ""), own_host=self.request.get_host())
 
     def payment_key(self) -> str:
         """The payments idempotency key of this request: its ``Idempotency-Key`` per user (the
@@ -286,6 +292,7 @@ class OrderListView(OrdersMixin, generics.ListAPIView):
         balance when it covers the total; otherwise the order waits and, with
         ``payment_method_id``, a payment of the shortfall is started (``payment.redirect_url``)."""
         data = validated(s.OrderIn, request.data)
+        return_url = self.return_url(data)
         provider_id = self.provider_id(data.get("provider_id"), data.get("items"))
         payer = self.payer(data.get("payer_id"))
         method_id = data.get("payment_method_id")  # checkout refuses an unusable one first
@@ -305,9 +312,7 @@ class OrderListView(OrdersMixin, generics.ListAPIView):
             raise result.payment_refusal
         payment = result.payment
         if payment is not None:
-            payment = start_payment(
-                payment=payment, return_url=data.get("return_url", ""), actor=self.actor
-            )
+            payment = start_payment(payment=payment, return_url=return_url, actor=self.actor)
         order = result.order
         order.checkout_items = result.items  # type: ignore[attr-defined]
         body = self.render(order, result.shortfall.amount_minor, payment)
@@ -336,6 +341,7 @@ class OrderPayView(OrdersMixin):
     def post(self, request: Request, order_id: int) -> Response:
         order = self.get_order(order_id)
         data = validated(s.OrderPayIn, request.data)
+        return_url = self.return_url(data)
         saved = self.saved_method(data["saved_method_id"]) if data.get("saved_method_id") else None
         method = None if saved else self.method(data["payment_method_id"])
         result = orders.pay_order(
@@ -343,7 +349,7 @@ class OrderPayView(OrdersMixin):
             method=method,
             saved_method=saved,
             idempotency_key=self.payment_key(),
-            return_url=data.get("return_url", ""),
+            return_url=return_url,
             actor=self.actor,
         )
         payment = result.payment
@@ -391,6 +397,7 @@ class PaymentListView(CommerceView, generics.ListAPIView):
         """Top up the balance: a hosted payment (``redirect_url``) or, with ``saved_method_id``,
         a one-click charge of a saved method."""
         data = validated(s.TopUpIn, request.data)
+        return_url = self.return_url(data)
         amount = Money(data["amount_minor"], data["currency"])
         key = self.payment_key()
         if data.get("saved_method_id"):
@@ -406,7 +413,7 @@ class PaymentListView(CommerceView, generics.ListAPIView):
                 payer=self.payer(data.get("payer_id")),
                 idempotency_key=key,
                 save_method=data["save_method"],
-                return_url=data.get("return_url", ""),
+                return_url=return_url,
                 actor=self.actor,
             )
             payment = start_payment(payment=payment, actor=self.actor)

@@ -78,7 +78,7 @@ class RecreateView(StaffView):
 
     staff_perms = {"POST": ("services.change_service",)}
 
-    @extend_schema(request=None, responses={202: s.OperationOut})
+    @extend_schema(request=None, responses={202: s.StaffOperationOut})
     @idempotent
     def post(self, request: Request, service_id: int) -> Response:
         service = self.get_or_404(Service.objects.all(), pk=service_id)
@@ -87,4 +87,4 @@ class RecreateView(StaffView):
             actor=self.actor,
             key=f"api-recreate:{request.user.pk}:{request.headers[HEADER]}"[:200],
         )
-        return Response(s.OperationOut(op).data, status=status.HTTP_202_ACCEPTED)
+        return Response(s.StaffOperationOut(op).data, status=status.HTTP_202_ACCEPTED)

@@ -130,11 +130,11 @@ def check_payment_request(
             code="amount_below_minimum",
             minimum=pm.min_amount_minor,
         )
-    if pm.max_amount_minor is not None and amount.amount_minor > pm.max_amount_minor:
+    if amount.amount_minor > pm.maximum_minor:
         raise PaymentError(
             "the amount is above this method's maximum",
             code="amount_above_maximum",
-            maximum=pm.max_amount_minor,
+            maximum=pm.maximum_minor,
         )
     if not client_may_use_method(client, pm):
         raise PaymentError(
@@ -178,13 +178,13 @@ def start_payment(
     timeout leaves it ``unknown`` for the janitor. A payment left pending fires
     ``hooks.fire_payment_opened`` after commit (invoicing issues a top-up's invoice then).
     """
+    gateway = build_gateway(payment.method)  # refusals (sandbox_not_allowed) before any write
     if return_url and not payment.return_url:
         Payment.objects.filter(pk=payment.pk, return_url="").update(return_url=return_url)
         payment.return_url = return_url
     if not claim_new_payment(payment, S.PENDING, actor, now, "payment.started"):
         payment.refresh_from_db()
         return payment
-    gateway = build_gateway(payment.method)
     outcome = call_gateway(lambda: gateway.start(payment_request(payment)))
     started = apply_outcome(payment=payment, outcome=outcome, actor=actor, now=now)
     if started.status == S.PENDING:

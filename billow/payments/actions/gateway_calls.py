@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
+
 from billow.core.errors import RetryableError
 from billow.core.money import Money
+from billow.payments.errors import GatewayError
 from billow.payments.gateways import gateways
 from billow.payments.gateways.base import Gateway, Outcome, OutcomeStatus, PaymentRequest
 from billow.payments.models import Payment, PaymentMethod, PaymentPurpose
@@ -19,7 +22,20 @@ def build_gateway(method: PaymentMethod) -> Gateway:
     """The adapter of ``method`` with its config and decrypted secrets (``not_found`` for an
     unregistered gateway key)."""
     cls = gateways.get(method.gateway)
+    check_gateway_allowed(method.gateway)
     return cls(config=method.config, secrets=get_secrets(method), method_id=method.pk)
+
+
+def check_gateway_allowed(gateway: str) -> None:
+    """The sandbox pays anything: it runs only with ``DEBUG`` or ``PAYMENTS_ALLOW_SANDBOX``
+    (``sandbox_not_allowed`` otherwise, before anything is written or sent)."""
+    if gateway == "sandbox" and not (
+        settings.DEBUG or getattr(settings, "PAYMENTS_ALLOW_SANDBOX", False)
+    ):
+        raise GatewayError(
+            "the sandbox gateway is off in production (set BILLOW_ALLOW_SANDBOX=1 to allow it)",
+            code="sandbox_not_allowed",
+        )
 
 
 def payment_request(payment: Payment) -> PaymentRequest:

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from billow.core.actors import Actor
+from billow.payments.actions.gateway_calls import check_gateway_allowed
 from billow.payments.errors import GatewayError
 from billow.payments.gateways import gateways
 from billow.payments.models import PaymentMethod
@@ -25,9 +26,11 @@ def configure_payment_method(
 ) -> PaymentMethod:
     """Validate and save ``method``; ``secrets=None`` keeps the stored ones.
 
-    Refusals: ``not_found`` (unknown gateway), ``invalid_gateway_config``, ``unknown_secret``.
+    Refusals: ``not_found`` (unknown gateway), ``sandbox_not_allowed`` (production),
+    ``invalid_gateway_config``, ``unknown_secret``.
     """
     cls = gateways.get(method.gateway)
+    check_gateway_allowed(method.gateway)
     method.config = cls.validate_config(config if config is not None else method.config)
     if secrets is not None:
         unknown = sorted(set(secrets) - set(cls.secret_fields))

@@ -47,6 +47,7 @@ def apply_outcome(
             payment=payment,
             gateway_reference=outcome.reference,
             amount_minor=outcome.amount_minor,
+            currency=outcome.currency,
             saved=outcome.saved_method,
             gateway_data=outcome.data,
             actor=actor,
@@ -108,6 +109,7 @@ def mark_payment_paid(
     payment: Payment,
     gateway_reference: str = "",
     amount_minor: int | None = None,
+    currency: str = "",
     saved: SavedMethodInfo | None = None,
     gateway_data: Mapping[str, Any] | None = None,
     actor: Actor | None = None,
@@ -120,7 +122,9 @@ def mark_payment_paid(
     ledger: gateway_clearing -total, client_balance +amount, provider_revenue +commission;
     the client's services suspended for non-payment are resumed in the same transaction
     (``billing.resume_paid_services``); ``hooks.fire_balance_credited`` runs after commit.
-    ``amount_minor`` (what the gateway reports) must equal the total (``amount_mismatch``).
+    ``amount_minor`` (what the gateway reports) must equal the total (``amount_mismatch``) and
+    ``currency``, when reported, the payment's (``currency_mismatch``); both refusals write
+    nothing.
     Locks: the client balance account, then the payment.
     """
     moment = clock.now(now)
@@ -135,6 +139,13 @@ def mark_payment_paid(
                 code="amount_mismatch",
                 expected=locked.total_minor,
                 reported=amount_minor,
+            )
+        if currency and currency.upper() != locked.currency:
+            raise PaymentConflictError(
+                "the gateway reports another currency",
+                code="currency_mismatch",
+                expected=locked.currency,
+                reported=currency[:3],
             )
         fields = _gateway_fields(
             locked, Outcome(OutcomeStatus.SUCCEEDED, gateway_reference, data=gateway_data or {})

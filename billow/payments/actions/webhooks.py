@@ -111,6 +111,10 @@ def _apply(
     return _finish(event, W.IGNORED, data.outcome.code or "event_not_handled")
 
 
+#: What the gateway reported differs from the payment: the event is rejected, nothing credited.
+MISMATCHES = ("amount_mismatch", "currency_mismatch")
+
+
 def _apply_payment(
     payment: Payment, data: WebhookEventData, now: datetime | None
 ) -> tuple[str, str]:
@@ -121,6 +125,7 @@ def _apply_payment(
                 payment=payment,
                 gateway_reference=outcome.reference,
                 amount_minor=outcome.amount_minor,
+                currency=outcome.currency,
                 saved=outcome.saved_method,
                 gateway_data=outcome.data,
                 now=now,
@@ -130,7 +135,7 @@ def _apply_payment(
         else:
             apply_outcome(payment=payment, outcome=outcome, now=now)
     except PaymentConflictError as exc:
-        status = W.REJECTED if exc.code == "amount_mismatch" else W.IGNORED
+        status = W.REJECTED if exc.code in MISMATCHES else W.IGNORED
         return status, exc.code
     return W.PROCESSED, f"payment_{outcome.status}"
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from billow.core.jsonlimits import JsonLimitError, check_json_body
 from billow.core.money import Money
 from billow.core.registry import Registry
 from billow.payments.errors import GatewayError, WebhookError
@@ -50,6 +51,8 @@ class Outcome:
     amount_minor: int | None = None
     saved_method: SavedMethodInfo | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    #: The ISO code of ``amount_minor`` when the gateway reports one (compared with the payment's).
+    currency: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +187,10 @@ def header(headers: Mapping[str, str], name: str) -> str:
 
 def load_json(body: bytes) -> dict[str, Any]:
     try:
+        check_json_body(body)  # also outside a request (the webhook job, a replay)
         data = json.loads(body)
+    except JsonLimitError as exc:
+        raise WebhookError(exc.message, code="webhook_malformed") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise WebhookError("the body is not JSON", code="webhook_malformed") from exc
     if not isinstance(data, dict):

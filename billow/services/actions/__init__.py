@@ -36,7 +36,12 @@ from billow.services.actions.settings import (
     set_service_auto_renew,
     suspend_by_client,
 )
-from billow.services.actions.staff_tasks import cancel_task, complete_task, ensure_operation_task
+from billow.services.actions.staff_tasks import (
+    cancel_task,
+    complete_task,
+    ensure_operation_task,
+    open_staff_task,
+)
 from billow.services.actions.state import (
     EventRecord,
     Move,
@@ -84,6 +89,7 @@ __all__ = [
     "dispatch_operations",
     "ensure_operation_task",
     "fail_operation",
+    "open_staff_task",
     "operation_for",
     "record_event",
     "record_events",

@@ -30,6 +30,29 @@ from .outcomes import (
 )
 
 
+def open_staff_task(
+    *, title: str, instructions: str = "", link: str = "", department: str = "support"
+) -> Task:
+    """A staff Task of kind ``other`` for something outside a service (e.g. a broken
+    notification template). Repeats are absorbed: while a Task with this ``title`` is open, it
+    is returned instead of a new one (a failing template must not open one Task per client)."""
+    with transaction.atomic():
+        existing = (
+            Task.objects.filter(title=title[:300], kind=TaskKind.OTHER, status=TaskStatus.OPEN)
+            .order_by("id")
+            .first()
+        )
+        if existing is not None:
+            return existing
+        return Task.objects.create(
+            department=department,
+            kind=TaskKind.OTHER,
+            title=title[:300],
+            instructions=instructions,
+            link=link[:300],
+        )
+
+
 def ensure_operation_task(
     *, operation_id: int, title: str, instructions: str = "", now: datetime | None = None
 ) -> Task:

@@ -3,7 +3,6 @@ happened and the balance after it, filtered by currency and days; with a CSV exp
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from billow.accounts.models import ClientPermission
+from billow.core.csvsafe import csv_writer
 from billow.core.money import Money
 from billow.ledger.models import LedgerEntry
 from billow.ledger.selectors import list_statement_for_client
@@ -96,7 +96,7 @@ def statement_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     entries = _entries(request, filters).iterator(chunk_size=CSV_CHUNK)
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())  # formula-looking cells neutralised
     language = translation.get_language()
 
     def rows() -> Iterator[str]:

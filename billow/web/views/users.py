@@ -59,8 +59,12 @@ def user_invite(request: HttpRequest) -> HttpResponse:
 
 
 def _editable(request: HttpRequest, pk: int) -> ClientUser | None:
+    """The target, or None when the owner / self rule refuses (asked before the form shows;
+    the actions apply the same rule again)."""
     target = selectors.get_client_user(client_of(request), pk)
-    if target.is_owner or target.pk == client_user_of(request).pk:
+    try:
+        accounts.check_client_user_manageable(target=target, acting=client_user_of(request))
+    except BillowError:
         return None
     return target
 
@@ -76,6 +80,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
             accounts.set_client_user_permissions(
                 client_user=target,
                 permissions=form.cleaned_data["permissions"],
+                acting=client_user_of(request),
                 actor=actor_of(request),
             )
         except BillowError as exc:
@@ -93,7 +98,9 @@ def user_remove(request: HttpRequest, pk: int) -> HttpResponse:
     if target is None:
         return forbidden(request, _("The owner and you yourself cannot be removed."))
     try:
-        accounts.remove_client_user(client_user=target, actor=actor_of(request))
+        accounts.remove_client_user(
+            client_user=target, acting=client_user_of(request), actor=actor_of(request)
+        )
     except BillowError as exc:
         messages.error(request, str(exc))
     else:

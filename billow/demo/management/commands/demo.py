@@ -28,6 +28,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="migrate and seed only")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        # The demo pays through the sandbox gateway, which production refuses: this process
+        # (seeding) and the children it starts (BILLOW_ALLOW_SANDBOX) allow it.
+        settings.PAYMENTS_ALLOW_SANDBOX = True
+        os.environ["BILLOW_ALLOW_SANDBOX"] = "1"
         call_command("migrate", interactive=False, verbosity=0)
         created = seed_demo()
         self.stdout.write(

@@ -67,6 +67,7 @@ class SandboxGateway(Gateway):
             OutcomeStatus.SUCCEEDED,
             reference=f"sbx_{request.payment_id}",
             amount_minor=request.amount.amount_minor,
+            currency=request.amount.currency,
         )
 
     def refund(self, request: RefundRequest) -> Outcome:

@@ -74,6 +74,7 @@ def parse(headers: Mapping[str, str], body: bytes, secret: str) -> WebhookEventD
         status,
         reference=str(payment.get("reference", "")),
         amount_minor=int_or_none(payment.get("amount_minor")),
+        currency=str(payment.get("currency") or ""),
         saved_method=saved,
         code="" if status == OutcomeStatus.SUCCEEDED else "declined_on_sandbox_page",
     )

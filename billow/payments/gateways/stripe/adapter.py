@@ -230,6 +230,7 @@ def _session_outcome(obj: Mapping[str, Any]) -> Outcome:
         status,
         reference=str(obj.get("id", "")),
         amount_minor=obj.get("amount_total"),
+        currency=str(obj.get("currency") or ""),
         data={"payment_intent": str(obj.get("payment_intent") or "")},
     )
 
@@ -241,6 +242,7 @@ def _intent_outcome(obj: Mapping[str, Any]) -> Outcome:
         status,
         reference=str(obj.get("id", "")),
         amount_minor=obj.get("amount"),
+        currency=str(obj.get("currency") or ""),
         code=str(error.get("code") or ""),
         data={"payment_intent": str(obj.get("id", ""))},
     )

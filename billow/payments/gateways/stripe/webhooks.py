@@ -76,6 +76,7 @@ def _session(event_type: str, obj: Mapping[str, Any]) -> dict[str, Any]:
         status,
         reference=reference,
         amount_minor=int_or_none(obj.get("amount_total")),
+        currency=str(obj.get("currency") or ""),
         code="" if status != OutcomeStatus.FAILED else "async_payment_failed",
         data={
             "payment_intent": str(obj.get("payment_intent") or ""),
@@ -105,6 +106,7 @@ def _intent(event_type: str, obj: Mapping[str, Any]) -> dict[str, Any]:
         status,
         reference=reference,
         amount_minor=int_or_none(obj.get("amount")),
+        currency=str(obj.get("currency") or ""),
         code=str(error.get("decline_code") or error.get("code") or ""),
         message=str(error.get("message") or ""),
         data={"payment_intent": reference},

@@ -55,6 +55,7 @@ def payment_outcome(obj: Mapping[str, Any]) -> Outcome:
         mapped,
         reference=str(obj.get("id", "")),
         amount_minor=amount_minor(obj.get("amount")),
+        currency=str((obj.get("amount") or {}).get("currency") or ""),
         code=reason,
         saved_method=saved_method(obj),
         redirect_url=str((obj.get("confirmation") or {}).get("confirmation_url") or ""),

@@ -1,0 +1,52 @@
+"""schemathesis stateful run of the whole API, in-process, with a client token and a staff token:
+sequences of calls that feed one answer's ids into the next request (the schema's links and
+schemathesis' inferred ones), 0 server errors. Bounded by ``RELIABILITY_API_EXAMPLES``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tests.api.conftest import staff_user
+from tests.api.test_schema import _keep_test_connection, schema, seeded
+
+__all__ = ["_keep_test_connection", "seeded", "staff_user"]
+
+EXAMPLES = int(os.environ.get("RELIABILITY_API_EXAMPLES", "30"))
+TOKENS: dict[str, str] = {}
+CALLS: list[int] = []
+
+
+class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+    def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+        who = "staff" if case.path.startswith("/api/v1/staff/") else "client"
+        return {"headers": {"Authorization": TOKENS[who]}}
+
+    def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+        CALLS.append(response.status_code)
+        assert response.status_code < 500, (case.method, case.path, response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["client", "staff"])
+def test_stateful_sequences_never_get_a_server_error(
+    seeded: dict[str, str], who: str, attempts: Any
+) -> None:
+    TOKENS.update(seeded)
+    if who == "client":  # the staff routes with a client token too: refused, never a 500
+        TOKENS["staff"] = seeded["client"]
+    CALLS.clear()
+    Workflow.run(
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=8,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+    )
+    attempts(len(CALLS))
+    assert CALLS and max(CALLS) < 500
