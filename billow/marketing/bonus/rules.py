@@ -63,6 +63,11 @@ class ChargeLine:
     product_type: str = ""
 
 
+def manual_line(nonce: str, amount_minor: int) -> ChargeLine:
+    """The one line the manual-trigger rules see when staff apply them to an amount."""
+    return ChargeLine(f"manual:{nonce}", amount_minor)
+
+
 @dataclass(frozen=True, slots=True)
 class ChargeFacts:
     trigger: Trigger

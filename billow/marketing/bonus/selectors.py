@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from billow.accounts.models import ClientGroupMembership
+from billow.core import clock
 from billow.marketing.bonus.models import (
     BonusAccount,
     BonusAccountStatus,
@@ -27,6 +28,7 @@ from billow.marketing.bonus.rules import (
     RuleInfo,
     Scope,
     Trigger,
+    manual_line,
     purchase_trigger,
 )
 
@@ -235,3 +237,18 @@ def list_client_provider_ids_with_program(client_provider_ids: Iterable[int]) ->
 def has_redemption(reference: str) -> bool:
     """Points paid part of ``reference`` (an order)."""
     return BonusMovement.objects.filter(key=f"bonus:redeem:{reference}").exists()
+
+
+def estimate_manual_points(account: BonusAccount, amount_minor: int, currency: str) -> int:
+    """What applying the manual-trigger rules to ``amount_minor`` gives the client now."""
+    terms = get_bonus_terms(
+        provider_id=account.provider_id,
+        client_id=account.client_id,
+        currency=currency,
+        trigger=Trigger.MANUAL,
+        on=clock.today(),
+        group_ids=client_group_ids([account.client_id]).get(account.client_id, frozenset()),
+    )
+    if terms is None:
+        return 0
+    return terms.earn(currency, [manual_line("preview", amount_minor)])

@@ -19,7 +19,7 @@ from billow.marketing.bonus.actions.points import (
 )
 from billow.marketing.bonus.errors import BonusError, BonusProgramNotFoundError
 from billow.marketing.bonus.models import BonusAccount, BonusMovement, MovementKind
-from billow.marketing.bonus.rules import ChargeLine, Trigger
+from billow.marketing.bonus.rules import Trigger, manual_line
 
 
 def adjust_bonus_points(
@@ -82,7 +82,7 @@ def manual_event(
         provider_id=account.provider_id,
         currency=currency,
         trigger=Trigger.MANUAL,
-        lines=(ChargeLine(key=f"manual:{nonce}", net_minor=amount_minor),),
+        lines=(manual_line(nonce, amount_minor),),
         source=f"manual:{nonce}",
         description=_("Manual accrual by the rules"),
     )
