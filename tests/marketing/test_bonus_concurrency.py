@@ -49,9 +49,7 @@ def test_twenty_checkouts_spending_one_clients_points(shop: Shop) -> None:
     refused = {r.code for r in results if isinstance(r, BillowError)}
     assert refused <= {"insufficient_bonus_points"}
     assert len(paid) + sum(isinstance(r, BillowError) for r in results) == 20
-    spent = -(
-        BonusMovement.objects.filter(kind="redemption").aggregate(s=Sum("points"))["s"] or 0
-    )
+    spent = -(BonusMovement.objects.filter(kind="redemption").aggregate(s=Sum("points"))["s"] or 0)
     left = BonusAccount.objects.get(pk=account.pk).balance_points
     assert spent + left == 1000 and left >= 0 and spent >= 900 and len(paid) >= 3
     assert spent == sum(r.order.quote["bonus_points"] for r in paid)
