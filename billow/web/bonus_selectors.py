@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
 from django.utils import translation
 
 from billow.accounts.models import Client
@@ -28,7 +28,7 @@ class BonusSection:
 
     status: AccountStatus
     bonus_name: str
-    history: QuerySet[BonusMovement] | list[BonusMovement]
+    history: Sequence[BonusMovement]
 
 
 def list_bonus_sections(client: Client, *, history_limit: int = 50) -> list[BonusSection]:
@@ -41,7 +41,9 @@ def list_bonus_sections(client: Client, *, history_limit: int = 50) -> list[Bonu
         if status is None:
             continue
         history = (
-            list_history(status.account, limit=history_limit) if status.account is not None else []
+            list(list_history(status.account, limit=history_limit))
+            if status.account is not None
+            else []
         )
         name = status.program.icon or status.program.bonus_name(language[:2])
         out.append(BonusSection(status, name, history))

@@ -27,7 +27,6 @@ from billow.core.errors import BillowError
 from billow.core.money import Money
 from billow.orders.models import PAID_FROM_BALANCE, Cart, CartItem, Order, OrderItem, OrderStatus
 from billow.orders.quote import Quote, QuoteLine, calculate_quote
-from billow.web.bonus_selectors import CheckoutBonus, get_checkout_bonus
 from billow.orders.selectors import (
     ItemSpec,
     build_quote_input,
@@ -40,6 +39,7 @@ from billow.payments.models import Payment, PaymentMethod
 from billow.payments.selectors import list_payment_methods_for_client
 from billow.services.models import Service
 from billow.services.states import ServiceStatus
+from billow.web.bonus_selectors import CheckoutBonus, get_checkout_bonus
 
 #: Periods in display order, with client-facing labels.
 PERIOD_LABELS = {

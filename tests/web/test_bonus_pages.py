@@ -10,7 +10,10 @@ from billow.marketing.bonus.actions import adjust_bonus_points
 from billow.marketing.bonus.models import BonusAccount, BonusRule
 from billow.orders.models import Order
 from tests.marketing.bonus_world import program
-from tests.web.test_shop import Shop, add_vps, pay, shop, text  # noqa: F401
+from tests.web import test_shop
+from tests.web.test_shop import Shop, add_vps, pay, text
+
+shop = test_shop.shop  # the fixture
 
 
 def bonus_program(shop: Shop, **fields: Any) -> Any:
