@@ -138,7 +138,7 @@ class BonusRule(models.Model):
         max_length=10,
         choices=[
             (AmountKind.FIXED, _("Fixed points")),
-            (AmountKind.PERCENT, _("% of the charged amount (net)")),
+            (AmountKind.PERCENT, _("Percent of the charged amount (net)")),
         ],
         default=AmountKind.FIXED,
     )
