@@ -190,3 +190,30 @@ def test_cancelling_an_unpaid_order_returns_its_points(
     assert (points(world, client), world.balance(client)) == (5000, 1000)
     assert [k for k, _ in history(world, client)] == ["manual_accrual", "redemption", "return"]
     assert get_reconcile_report().ok
+
+
+def test_a_downgrade_credit_takes_back_its_share_of_the_points(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from billow.billing.actions import change_tariff
+
+    # given 1000 points for a 60.00 first purchase on 1 April
+    world = World(downgrade_policy="now_prorated")
+    small = world.tariff("S", {"1m": 3000})
+    large = world.tariff("L", {"1m": 6000})
+    client = world.client(balance=10_000)
+    client.providers.add(world.provider)
+    p = program(world)
+    rule(p, "first_purchase", points=1000)
+    april = date(2026, 4, 1)
+    result = checkout(
+        world, client, large, now=at(april), capture=django_capture_on_commit_callbacks
+    )
+    service = world.refresh(result.items[0].service)
+    assert points(world, client) == 1000
+    # when it moves to the 30.00 tariff on 16 April: 15.00 of the 60.00 comes back
+    change_tariff(service=service, tariff=small, now=at(date(2026, 4, 16)))
+    # then a quarter of the points go
+    assert points(world, client) == 750
+    assert history(world, client)[-1] == ("reversal", -250)
+    assert lots_add_up(world, client)
