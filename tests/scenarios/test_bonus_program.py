@@ -15,12 +15,14 @@ import pytest
 
 from billow.billing.actions import delete_service
 from billow.billing.bonus import accrue_renewal_bonuses
+from billow.billing.models import Expense
 from billow.ledger.models import AccountKind, LedgerAccount
 from billow.ledger.selectors import get_reconcile_report
 from billow.marketing.bonus.actions import (
     enable_bonus_program,
     ensure_bonus_account,
     expire_bonus_points,
+    reverse_bonus_for_refund,
     set_bonus_account_status,
 )
 from tests.billing.world import World, at
@@ -120,8 +122,21 @@ def test_four_months_of_a_bonus_program(django_capture_on_commit_callbacks: Any)
     assert world.balance(client) == 21500 + 5000 - 750
     assert bonus_expense(world) == -750
     assert points(world, client) == 700 - 100 + 750
-    # a repeated refund hook changes nothing (keyed by the refund)
     assert history(world, client)[-2:] == [("reversal", -100), ("return", 750)]
+    # the same refund reported again changes nothing (keyed by the refund)
+    refund = Expense.objects.get(service=service_b, kind="refund")
+    charge = Expense.objects.get(service=service_b, kind="charge")
+    reverse_bonus_for_refund(
+        client_id=client.pk,
+        provider_id=world.provider.pk,
+        currency="USD",
+        charges=[(charge.key, charge.amount_minor)],
+        refunded_minor=refund.amount_minor,
+        refund_key=refund.key,
+        wallet_account_id=world.wallet(client).pk,
+        now=at(date(2026, 3, 1), 13),
+    )
+    assert points(world, client) == 1350 and world.balance(client) == 25750
 
     # 10 Mar: A renews (+500); the returned 750 kept their lots' expiry (10 Mar) and expire
     world.bill(date(2026, 3, 10))
