@@ -177,9 +177,8 @@ class StaffRuleListView(StaffView, generics.ListAPIView):
     staff_perms = model_perms("marketing.bonusrule")
 
     def get_queryset(self) -> QuerySet[Any]:
-        return BonusRule.objects.filter(program_id=self.kwargs["program_id"]).order_by(
-            "priority", "id"
-        )
+        program = self.get_or_404(BonusProgram.objects.all(), pk=self.kwargs["program_id"])
+        return BonusRule.objects.filter(program_id=program.pk).order_by("priority", "id")
 
     @extend_schema(request=s.RuleIn, responses={201: s.RuleOut})
     def post(self, request: Request, program_id: int) -> Response:
@@ -231,8 +230,9 @@ class StaffAccountHistoryView(StaffView, generics.ListAPIView):
     staff_perms = {"GET": ("marketing.view_bonusaccount",)}
 
     def get_queryset(self) -> QuerySet[Any]:
+        account = self.get_or_404(BonusAccount.objects.all(), pk=self.kwargs["bonus_account_id"])
         return (
-            BonusMovement.objects.filter(account_id=self.kwargs["bonus_account_id"])
+            BonusMovement.objects.filter(account_id=account.pk)
             .select_related("account")
             .order_by("-created_at", "-id")
         )
