@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from billow.accounts.models import Client
 from billow.accounts.selectors import get_client_scope
@@ -23,12 +24,43 @@ from billow.orders.quote import Quote
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryRow:
+    movement: BonusMovement
+    source: str  # what caused it, in the reader's language
+
+
+@dataclass(frozen=True, slots=True)
 class BonusSection:
     """One provider's program as a client sees it."""
 
     status: AccountStatus
     bonus_name: str
-    history: Sequence[BonusMovement]
+    history: Sequence[HistoryRow]
+
+
+def source_label(m: BonusMovement) -> str:
+    """What caused a movement, rendered at read time from its structured ``source``."""
+    head, _sep, tail = m.source.partition(":")
+    first = tail.split(":", 1)[0]
+    if m.kind == "welcome":
+        return _("Welcome bonus")
+    if head == "order":
+        return _("Order #%(id)s") % {"id": first}
+    if head in ("charge", "hour"):
+        return _("Service #%(id)s") % {"id": first}
+    if head == "payment":
+        return _("Top-up #%(id)s") % {"id": first}
+    if head == "lot":
+        return _("Due on %(day)s") % {"day": m.details.get("expires_on", "")}
+    if head == "adjust":
+        return _("Refund for service #%(id)s") % {"id": first}
+    if head == "staff_credit":
+        return _("Credit by staff")
+    if head == "manual":
+        return _("Manual accrual by the rules")
+    if m.source == "staff":
+        return _("By staff: %(reason)s") % {"reason": m.reason}
+    return m.source
 
 
 def list_bonus_sections(client: Client, *, history_limit: int = 50) -> list[BonusSection]:
@@ -41,7 +73,10 @@ def list_bonus_sections(client: Client, *, history_limit: int = 50) -> list[Bonu
         if status is None:
             continue
         history = (
-            list(list_history(status.account, limit=history_limit))
+            [
+                HistoryRow(m, source_label(m))
+                for m in list_history(status.account, limit=history_limit)
+            ]
             if status.account is not None
             else []
         )

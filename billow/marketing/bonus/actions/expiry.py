@@ -33,6 +33,7 @@ def expire_bonus_points(*, actor: Actor | None = None, now: datetime | None = No
                 info=MovementInfo(
                     source=f"lot:{lot_id}",
                     description=_("Expired on %(day)s") % {"day": str(expires_on)},
+                    details={"expires_on": str(expires_on)},
                 ),
                 partial=True,
                 prefer_lot_ids=[lot_id],
