@@ -68,7 +68,9 @@ def test_consent_earn_pay_partly_with_points_and_history(
     # consent: the terms, a tick, the welcome bonus
     page.goto(f"{base}/billing/bonus/")
     expect(page.get_by_text("Club points are not money")).to_be_visible()
-    expect(page.locator("#bonus-status")).to_have_text("No bonus account yet")
+    # the account was opened at sign-up; the welcome bonus waits for the consent
+    expect(page.locator("#bonus-status")).to_have_text("Waiting for your consent")
+    expect(page.locator("#bonus-balance")).to_have_text("0")
     page.locator("#bonus-agree").check()
     page.get_by_role("button", name="Join the program").click()
     expect(page.locator("#bonus-status")).to_have_text("Active")
