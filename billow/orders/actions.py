@@ -182,18 +182,17 @@ def checkout(
             raise OrderError("the order has no items", code="cart_empty")
         if not currency:
             raise OrderError("a currency is required", code="currency_required")
-    quote = calculate_quote(
-        selectors.build_quote_input(
-            client=client,
-            provider_id=provider_id,
-            currency=currency,
-            items=specs,
-            promo_code=promo_code,
-            payer=payer,
-            now=moment,
-            bonus_points=bonus_points,
-        )
+    quote_input = selectors.build_quote_input(
+        client=client,
+        provider_id=provider_id,
+        currency=currency,
+        items=specs,
+        promo_code=promo_code,
+        payer=payer,
+        now=moment,
+        bonus_points=bonus_points,
     )
+    quote = calculate_quote(quote_input)
     _check_quote(quote, promo_code)
     _check_method(client, provider_id, quote, payer, payment_method)
     with transaction.atomic(durable=True):
@@ -231,7 +230,13 @@ def checkout(
         charged: list[str] = []
         if paid:
             charged = settle_locked(
-                order, wallet, now=moment, actor=actor, client=client, items=order_items
+                order,
+                wallet,
+                now=moment,
+                actor=actor,
+                client=client,
+                items=order_items,
+                bonus_program=quote_input.bonus is not None,
             )
             rows.insert(order_items)
             order.payment_method = order.payment_method or PAID_FROM_BALANCE

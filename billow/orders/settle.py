@@ -62,13 +62,16 @@ def settle_locked(
     actor: Actor | None,
     client: Client | None = None,
     items: list[OrderItem] | None = None,
+    bonus_program: bool | None = None,
 ) -> list[str]:
     """Create and charge the services of ``order`` (locked, unpaid), post its tax, set it
     paid and confirm its promo uses. The caller checked ``wallet.can_pay(order.total)`` and
     saves ``order`` (``status``, ``paid_at``). ``client`` and ``items`` save their reads when
     the caller has them at hand; items not yet saved (no pk) get their service set and are left
-    for the caller to insert (once, with it). Returns the keys of the charges written, for the
-    caller to link to the order's invoice (``billing.documents.attach_invoice``)."""
+    for the caller to insert (once, with it). ``bonus_program``: whether the provider runs a bonus
+    program, when the caller's quote already looked it up (None: look it up). Returns the keys
+    of the charges written, for the caller to link to the order's invoice
+    (``billing.documents.attach_invoice``)."""
     client = client or Client.objects.get(pk=order.client_id)
     if items is None:
         items = list(order.items.select_related("tariff"))
@@ -78,7 +81,8 @@ def settle_locked(
             item.tariff = tariffs[item.tariff_id]
     keys = [_settle_item(order, item, client, wallet, now=now, actor=actor) for item in items]
     _post_tax(order, items, wallet, actor)
-    settle_bonus(order, items, keys, now=now, actor=actor)
+    if bonus_program is not False:
+        settle_bonus(order, items, keys, now=now, actor=actor)
     order.status, order.paid_at = OrderStatus.PAID, now
     if order.discount_minor or order.promo_code_id:
         confirm_promo_uses(reference=order.payment_reference, now=now)
