@@ -8,6 +8,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from billow.api.views import (
+    bonus,
     client,
     commerce,
     credit,
@@ -105,6 +106,11 @@ v1_client = [
         client.CatalogTariffDetailView.as_view(),
         name="catalog-tariff",
     ),
+    # bonus program (views/bonus.py)
+    path("bonus/", bonus.BonusAccountListView.as_view(), name="bonus-accounts"),
+    path("bonus/consent/", bonus.BonusConsentView.as_view(), name="bonus-consent"),
+    path("bonus/history/", bonus.BonusHistoryView.as_view(), name="bonus-history"),
+    path("bonus/estimate/", bonus.BonusEstimateView.as_view(), name="bonus-estimate"),
     path("tokens/", tokens.TokenListView.as_view(), name="tokens"),
     path("tokens/<int:token_id>/", tokens.TokenDetailView.as_view(), name="token"),
     # ordering, payments, invoices (views/commerce.py)
@@ -205,6 +211,29 @@ v1_staff = [
         "ledger/transactions/",
         staff.LedgerTransactionListView.as_view(),
         name="staff-ledger-transactions",
+    ),
+    # bonus program (views/bonus.py)
+    path("bonus/programs/", bonus.StaffProgramListView.as_view(), name="staff-bonus-programs"),
+    path(
+        "bonus/programs/<int:program_id>/enable/",
+        bonus.StaffProgramEnableView.as_view(),
+        name="staff-bonus-program-enable",
+    ),
+    path(
+        "bonus/programs/<int:program_id>/rules/",
+        bonus.StaffRuleListView.as_view(),
+        name="staff-bonus-rules",
+    ),
+    path("bonus/accounts/", bonus.StaffAccountListView.as_view(), name="staff-bonus-accounts"),
+    path(
+        "bonus/accounts/<int:bonus_account_id>/history/",
+        bonus.StaffAccountHistoryView.as_view(),
+        name="staff-bonus-account-history",
+    ),
+    path(
+        "bonus/accounts/<int:bonus_account_id>/adjust/",
+        bonus.StaffAccountAdjustView.as_view(),
+        name="staff-bonus-account-adjust",
     ),
     path("orders/", staff_commerce.StaffOrderListView.as_view(), name="staff-orders"),
     path("payments/", staff_commerce.StaffPaymentListView.as_view(), name="staff-payments"),

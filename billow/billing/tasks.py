@@ -55,3 +55,12 @@ def issue_auto_invoices_job(day: date | None = None) -> int:
     from billow.billing.auto_invoice import issue_auto_invoices
 
     return len(issue_auto_invoices(day=day or clock.today()))
+
+
+@job(retries=3, base_delay=300)
+def accrue_renewal_bonuses_job(day: date | None = None) -> int:
+    """Bonus points for the renewals charged today and yesterday (``billing.bonus``); keyed,
+    so a rerun accrues nothing twice; one query without a running bonus program."""
+    from billow.billing.bonus import accrue_renewal_bonuses
+
+    return accrue_renewal_bonuses(day=day or clock.today())

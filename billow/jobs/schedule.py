@@ -68,6 +68,13 @@ SCHEDULE: list[PeriodicJob] = [
     PeriodicJob(
         "billing_auto_invoices", "billow.billing.tasks.issue_auto_invoices_job", "45 0 * * *"
     ),
+    # Bonus program (issue 16): renewal accruals after the run; expired point lots.
+    PeriodicJob(
+        "bonus_renewal_accruals", "billow.billing.tasks.accrue_renewal_bonuses_job", "50 0 * * *"
+    ),
+    PeriodicJob(
+        "bonus_expiry", "billow.marketing.bonus.tasks.expire_bonus_points_job", "55 0 * * *"
+    ),
     # Quick orders never configured: deleted and refunded after QUICK_ORDER_CONFIGURE_DAYS.
     PeriodicJob(
         "orders_expire_unconfigured", "billow.orders.tasks.expire_unconfigured", "35 0 * * *"

@@ -1,5 +1,17 @@
 """Marketing models. The promo part lives in ``promos.models``; bonus and referral add theirs."""
 
+# -- bonus program (issue 16) --
+from billow.marketing.bonus.models import (
+    BonusAccount,
+    BonusConsent,
+    BonusLot,
+    BonusMovement,
+    BonusPointValue,
+    BonusProgram,
+    BonusRedemptionShare,
+    BonusRule,
+    BonusTariffGroup,
+)
 from billow.marketing.promos.models import (
     PromoCode,
     PromoCodeUse,
@@ -10,6 +22,15 @@ from billow.marketing.promos.models import (
 )
 
 __all__ = [
+    "BonusAccount",
+    "BonusConsent",
+    "BonusLot",
+    "BonusMovement",
+    "BonusPointValue",
+    "BonusProgram",
+    "BonusRedemptionShare",
+    "BonusRule",
+    "BonusTariffGroup",
     "PromoCode",
     "PromoCodeUse",
     "PromoUseStatus",

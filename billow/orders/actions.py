@@ -30,6 +30,8 @@ from billow.core import clock, rows
 from billow.core.actors import Actor
 from billow.core.money import Money
 from billow.invoicing.actions import InvoiceLineInput, issue_invoice, mark_invoice_paid
+from billow.marketing.bonus.actions import redeem_points, return_redeemed_points
+from billow.marketing.bonus.selectors import has_redemption
 from billow.marketing.promos.actions import release_promo_uses, reserve_promo_use
 from billow.marketing.promos.errors import PromoError
 from billow.orders import selectors
@@ -151,6 +153,7 @@ def checkout(
     payment_method: str = "",
     items: Sequence[selectors.ItemSpec] | None = None,
     currency: str = "",
+    bonus_points: int | None = 0,
     actor: Actor | None = None,
     now: datetime | None = None,
 ) -> CheckoutResult:
@@ -160,8 +163,11 @@ def checkout(
     Guarantees: the order is priced by the quote (snapshot stored); a promo code's limits are
     never exceeded (reservation under a conditional UPDATE); the balance never goes below minus
     the credit limit (it is locked while checked and charged); a trial is taken once per
-    client and scope (``orders.trials``); a refusal (``cart_empty``, pricing and promo codes,
-    ``order_limit_reached``, ``trial_already_used``) writes nothing.
+    client and scope (``orders.trials``); ``bonus_points`` (0 none, None as many as the
+    program allows) pay part of the total: the points are redeemed under the bonus account's
+    lock, so concurrent checkouts never spend more than the balance of points
+    (``insufficient_bonus_points``); a refusal (``cart_empty``, pricing and promo codes,
+    ``order_limit_reached``, ``trial_already_used``, bonus codes) writes nothing.
     """
     moment = clock.now(now)
     cart: Cart | None = None
@@ -176,22 +182,22 @@ def checkout(
             raise OrderError("the order has no items", code="cart_empty")
         if not currency:
             raise OrderError("a currency is required", code="currency_required")
-    quote = calculate_quote(
-        selectors.build_quote_input(
-            client=client,
-            provider_id=provider_id,
-            currency=currency,
-            items=specs,
-            promo_code=promo_code,
-            payer=payer,
-            now=moment,
-        )
+    quote_input = selectors.build_quote_input(
+        client=client,
+        provider_id=provider_id,
+        currency=currency,
+        items=specs,
+        promo_code=promo_code,
+        payer=payer,
+        now=moment,
+        bonus_points=bonus_points,
     )
+    quote = calculate_quote(quote_input)
     _check_quote(quote, promo_code)
     _check_method(client, provider_id, quote, payer, payment_method)
     with transaction.atomic(durable=True):
         wallet = lock_wallet(client.pk, provider_id, currency)
-        paid = wallet.can_pay(quote.total.amount_minor)
+        paid = wallet.can_pay(quote.amount_due.amount_minor)
         # Paid at once: the items are inserted after settling, once, with their services.
         order, order_items = _create_order(
             client,
@@ -205,13 +211,32 @@ def checkout(
             save_items=not paid,
         )
         _reserve_promos(order, quote, client, moment)
+        if quote.bonus_points:
+            redeem_points(
+                client_id=client.pk,
+                provider_id=provider_id,
+                currency=currency,
+                points=quote.bonus_points,
+                amount_minor=quote.bonus.amount_minor,
+                wallet_account_id=wallet.account,
+                reference=order.payment_reference,
+                actor=actor,
+                now=moment,
+            )
+            wallet.balance_minor += quote.bonus.amount_minor  # the points' money is on it now
         record_trial_uses(order, specs)
         if cart is not None:
             CartItem.objects.filter(cart=cart).delete()
         charged: list[str] = []
         if paid:
             charged = settle_locked(
-                order, wallet, now=moment, actor=actor, client=client, items=order_items
+                order,
+                wallet,
+                now=moment,
+                actor=actor,
+                client=client,
+                items=order_items,
+                bonus_program=quote_input.bonus is not None,
             )
             rows.insert(order_items)
             order.payment_method = order.payment_method or PAID_FROM_BALANCE
@@ -241,10 +266,6 @@ def _check_quote(quote: Quote, promo_code: str) -> None:
     if promo_code and not any(p.code for p in quote.promotions):
         raise PromoError(
             "the code discounts nothing in this cart", code="promo_code_not_applicable"
-        )
-    if quote.bonus.amount_minor:
-        raise OrderError(
-            "bonus redemption is not available yet", code="bonus_redemption_not_supported"
         )
 
 
@@ -392,7 +413,7 @@ def _check_method(
             method_currency=method.currency,
         )
     available, postpaid = selectors.get_available_balance(client.pk, provider_id, quote.currency)
-    due = quote.total.amount_minor - available
+    due = quote.amount_due.amount_minor - available
     if due > 0 and not postpaid:
         check_payment_request(client, Money(due, quote.currency), method, payer)
 
@@ -495,9 +516,15 @@ def settle_open_orders(
 
 
 def cancel_order(*, order: Order, actor: Actor | None = None, now: datetime | None = None) -> Order:
-    """Cancel an unpaid order and release its promo reservations and trials (idempotent)."""
+    """Cancel an unpaid order and release its promo reservations and trials, and give back
+    the points that were to pay part of it (idempotent)."""
     moment = clock.now(now)
+    redeemed = has_redemption(order.payment_reference)
     with transaction.atomic():
+        # the one lock order: the wallet first (a redemption's money leaves it again)
+        wallet = (
+            lock_wallet(order.client_id, order.provider_id, order.currency) if redeemed else None
+        )
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if locked.status == OrderStatus.PAID:
             raise OrderConflictError("a paid order cannot be cancelled")
@@ -506,6 +533,13 @@ def cancel_order(*, order: Order, actor: Actor | None = None, now: datetime | No
             locked.save(update_fields=["status", "cancelled_at"])
             release_promo_uses(reference=locked.payment_reference, now=moment)
             release_trial_uses(locked)
+            if wallet is not None:
+                return_redeemed_points(
+                    reference=locked.payment_reference,
+                    wallet_account_id=wallet.account,
+                    actor=actor,
+                    now=moment,
+                )
     return locked
 
 

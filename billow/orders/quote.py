@@ -17,8 +17,12 @@ Steps, per item, each leaving a ``reason`` on the line:
    single best of: each non-stackable alone, or all stackables together (ties: the first).
 5. **Tax** (``billow.invoicing.tax``): per line and per rule on the net amount, rounded half up
    per line (the documented policy); added taxes raise the line total, included ones do not.
-6. **Bonus**: ``bonus_redemption(total)`` says how much of the total bonus points pay (0 until
-   the bonus program exists); ``amount_due = total - bonus``.
+6. **Bonus** (``marketing.bonus.rules``, when ``bonus`` terms are given): the points the client
+   asked to pay with, capped by the balance and the program's maximum share of the total, pay
+   ``bonus`` (``bonus_points`` points); ``amount_due = total - bonus``. ``earn_points`` is what
+   the order will earn: the program's rules on each item's amount net of tax (the same
+   function the settlement calls on the same amounts). Without terms the
+   ``bonus_redemption(total)`` hook decides (nothing by default).
 
 Invariants (property-tested): ``total == sum(line.total)``, every ``line.net >= 0``,
 ``line.net == line.gross - line.discount`` and ``line.total == line.net + line.tax_added``.
@@ -36,6 +40,7 @@ from billow.catalog.pricing import AddonValue, LineKind, PriceLine, TariffInfo, 
 from billow.catalog.rates import RateQuote, apply_rate
 from billow.core.money import Money, round_minor
 from billow.invoicing.tax import TaxRuleInfo, rules_for_product, tax_line
+from billow.marketing.bonus.rules import BonusTerms, ChargeLine
 from billow.marketing.promos.rules import DiscountInfo, DiscountKind, DiscountTarget, PromotionInfo
 
 BonusRedemption = Callable[[Money], Money]
@@ -66,6 +71,7 @@ class QuoteInput:
     promotions: tuple[PromotionInfo, ...] = ()
     tax_rules: tuple[TaxRuleInfo, ...] = ()
     bonus_redemption: BonusRedemption = no_bonus
+    bonus: BonusTerms | None = None
     reverse_charge: bool = False  # EU B2B: no VAT (the rules are empty), the invoice says so
 
 
@@ -119,6 +125,8 @@ class Quote:
     bonus: Money
     amount_due: Money
     reverse_charge: bool = False
+    bonus_points: int = 0  # points that pay ``bonus``
+    earn_points: int = 0  # points the order will earn ("you will earn N")
 
     @property
     def totals(self) -> dict[str, Money]:
@@ -162,6 +170,8 @@ class Quote:
                 for k in ("subtotal", "discount", "net", "tax", "total", "bonus", "amount_due")
             },
             "reverse_charge": self.reverse_charge,
+            "bonus_points": self.bonus_points,
+            "earn_points": self.earn_points,
         }
 
 
@@ -370,7 +380,13 @@ def _assemble(
 ) -> Quote:
     cur = q.currency
     total = _sum((x.total for x in lines), cur)
-    bonus = q.bonus_redemption(total)
+    bonus_points = earn_points = 0
+    if q.bonus is not None:
+        plan = q.bonus.redeem(total.amount_minor)
+        bonus, bonus_points = Money(plan.amount_minor, cur), plan.points
+        earn_points = q.bonus.earn(cur, charge_lines(q, lines))
+    else:
+        bonus = q.bonus_redemption(total)
     bonus = Money(max(0, min(bonus.amount_minor, total.amount_minor)), cur)
     by_id = {p.id: p for p in q.promotions}
     return Quote(
@@ -390,4 +406,18 @@ def _assemble(
         bonus=bonus,
         amount_due=total - bonus,
         reverse_charge=q.reverse_charge,
+        bonus_points=bonus_points,
+        earn_points=earn_points,
     )
+
+
+def charge_lines(q: QuoteInput, lines: Sequence[QuoteLine]) -> list[ChargeLine]:
+    """Each item's amount net of tax (net less the included tax), as the bonus rules see it."""
+    out = []
+    for item in q.items:
+        mine = [x for x in lines if x.item_key == item.key]
+        net = sum(
+            x.net.amount_minor - (x.tax.amount_minor - x.tax_added.amount_minor) for x in mine
+        )
+        out.append(ChargeLine(item.key, net, item.tariff.id, item.tariff.product_type))
+    return out

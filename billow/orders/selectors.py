@@ -22,6 +22,7 @@ from billow.core.money import Money
 from billow.core.periods import Period
 from billow.invoicing.selectors import list_tax_rules_for_payer
 from billow.invoicing.vat import reverse_charge_applies
+from billow.marketing.bonus.selectors import get_bonus_terms
 from billow.marketing.promos.rules import PromotionInfo
 from billow.marketing.promos.selectors import (
     check_promo_code,
@@ -98,10 +99,12 @@ def build_quote_input(
     payer: Payer | None = None,
     now: datetime | None = None,
     ignore_reference: str = "",
+    bonus_points: int | None = 0,
 ) -> QuoteInput:
     """Fetch everything the quote needs: tariffs (visibility checked, a trial taken before
     refused: ``trial_already_used``), rates, opening shares, eligible promotions (automatic
-    ones and ``promo_code``), the payer's tax rules."""
+    ones and ``promo_code``), the payer's tax rules, the bonus terms (``bonus_points`` the
+    client wants to pay with: 0 none, None as many as allowed)."""
     moment = clock.now(now)
     group_ids = list(get_client_scope(client).group_ids)
     token = catalog_cache.current_token()
@@ -141,13 +144,29 @@ def build_quote_input(
         client_id=client.pk,
     )
     reverse = payer is not None and reverse_charge_applies(provider_id, payer)
+    bonus = get_bonus_terms(
+        provider_id=provider_id,
+        client_id=client.pk,
+        currency=currency,
+        trigger=None,
+        on=moment.date(),
+        group_ids=group_ids,
+        paid_orders_before=lambda: count_paid_orders(client.pk),
+        requested_points=bonus_points,
+    )
     return QuoteInput(
         currency=currency,
         items=tuple(quote_items),
         promotions=tuple(promos),
         tax_rules=() if reverse else rules,  # EU B2B: the buyer accounts for the VAT
         reverse_charge=reverse,
+        bonus=bonus,
     )
+
+
+def count_paid_orders(client_id: int) -> int:
+    """Paid orders of the client (the bonus rules' first / repeat / n-th purchase)."""
+    return Order.objects.filter(client_id=client_id, status=OrderStatus.PAID).count()
 
 
 def cart_specs(cart: Cart) -> list[ItemSpec]:
@@ -168,6 +187,7 @@ def get_cart_quote(
     promo_code: str = "",
     payer: Payer | None = None,
     now: datetime | None = None,
+    bonus_points: int | None = 0,
 ) -> Quote:
     """The cart priced now (what the final checkout step shows; recomputed on a code)."""
     cart = get_cart(client, provider_id)
@@ -182,6 +202,7 @@ def get_cart_quote(
             promo_code=promo_code,
             payer=payer,
             now=now,
+            bonus_points=bonus_points,
         )
     )
 

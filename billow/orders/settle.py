@@ -40,6 +40,13 @@ from billow.core.periods import Period
 from billow.ledger.actions import post_transaction
 from billow.ledger.models import AccountKind, TransactionKind
 from billow.ledger.selectors import get_account_id
+from billow.marketing.bonus.actions import (
+    ChargeEvent,
+    accrue_for_charges,
+    record_redemption_charges,
+)
+from billow.marketing.bonus.rules import ChargeLine, purchase_trigger
+from billow.marketing.bonus.selectors import get_enabled_program
 from billow.marketing.promos.actions import confirm_promo_uses
 from billow.orders.models import Order, OrderItem, OrderStatus
 from billow.services.actions import create_service, transition_service
@@ -55,13 +62,16 @@ def settle_locked(
     actor: Actor | None,
     client: Client | None = None,
     items: list[OrderItem] | None = None,
+    bonus_program: bool | None = None,
 ) -> list[str]:
     """Create and charge the services of ``order`` (locked, unpaid), post its tax, set it
     paid and confirm its promo uses. The caller checked ``wallet.can_pay(order.total)`` and
     saves ``order`` (``status``, ``paid_at``). ``client`` and ``items`` save their reads when
     the caller has them at hand; items not yet saved (no pk) get their service set and are left
-    for the caller to insert (once, with it). Returns the keys of the charges written, for the
-    caller to link to the order's invoice (``billing.documents.attach_invoice``)."""
+    for the caller to insert (once, with it). ``bonus_program``: whether the provider runs a bonus
+    program, when the caller's quote already looked it up (None: look it up). Returns the keys
+    of the charges written, for the caller to link to the order's invoice
+    (``billing.documents.attach_invoice``)."""
     client = client or Client.objects.get(pk=order.client_id)
     if items is None:
         items = list(order.items.select_related("tariff"))
@@ -71,6 +81,8 @@ def settle_locked(
             item.tariff = tariffs[item.tariff_id]
     keys = [_settle_item(order, item, client, wallet, now=now, actor=actor) for item in items]
     _post_tax(order, items, wallet, actor)
+    if bonus_program is not False:
+        settle_bonus(order, items, keys, now=now, actor=actor)
     order.status, order.paid_at = OrderStatus.PAID, now
     if order.discount_minor or order.promo_code_id:
         confirm_promo_uses(reference=order.payment_reference, now=now)
@@ -191,6 +203,47 @@ def _charge(
     money = replace(money, post_tax=False)
     move_money(money, wallet.account, now=now, actor=actor, documents=False)
     return money.key
+
+
+def settle_bonus(
+    order: Order, items: list[OrderItem], keys: list[str], *, now: datetime, actor: Actor | None
+) -> None:
+    """The order's bonus side, once its charges exist: split a redemption over the charges
+    (a refund of one returns its share) and accrue the points of the first / repeat purchase
+    on each item's amount net of tax, under its charge key, exactly what the quote's
+    ``earn_points`` computed. One query without an enabled program."""
+    if get_enabled_program(order.provider_id) is None:
+        return
+    record_redemption_charges(
+        reference=order.payment_reference,
+        charges=[(key, item.total_minor) for key, item in zip(keys, items, strict=True)],
+    )
+    before = count_paid_orders(order.client_id)
+    lines = tuple(
+        ChargeLine(
+            key,
+            item.net_minor - item_tax(order, item).included_minor,
+            item.tariff_id,
+            catalog_cache.tariff_info(item.tariff_id, order.currency).product_type,
+        )
+        for key, item in zip(keys, items, strict=True)
+    )
+    event = ChargeEvent(
+        client_id=order.client_id,
+        provider_id=order.provider_id,
+        currency=order.currency,
+        trigger=purchase_trigger(before),
+        lines=lines,
+        source=order.payment_reference,
+        description=f"order {order.pk}",
+        purchase_number=before + 1,
+    )
+    accrue_for_charges(events=[event], actor=actor, now=now)
+
+
+def count_paid_orders(client_id: int) -> int:
+    """Paid orders of the client before the one being settled (its status is not saved yet)."""
+    return Order.objects.filter(client_id=client_id, status=OrderStatus.PAID).count()
 
 
 def item_tax(order: Order, item: OrderItem) -> ItemTax:

@@ -15,6 +15,7 @@ class PaymentsConfig(AppConfig):
         from billow.ledger.statement import register_describer
         from billow.payments import hooks
         from billow.payments.autopay import saved_method_auto_payer
+        from billow.payments.bonus import accrue_topup_bonus
         from billow.payments.statement import describe_payments, describe_refunds
         from billow.payments.topup_invoices import on_payment_event
 
@@ -22,5 +23,6 @@ class PaymentsConfig(AppConfig):
         register_describer("payments.payment", describe_payments)
         register_describer("payments.refund", describe_refunds)
         hooks.on_balance_credited(on_payment_event)
+        hooks.on_balance_credited(accrue_topup_bonus)  # bonus points for a top-up (issue 16)
         hooks.on_payment_opened(on_payment_event)
         hooks.on_payment_failed(on_payment_event)

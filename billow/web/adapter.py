@@ -17,6 +17,7 @@ from django.utils import translation
 from billow.accounts.actions import create_client
 from billow.accounts.models import Provider
 from billow.core.actors import Actor
+from billow.marketing.bonus.actions import ensure_bonus_account
 
 
 def signup_provider() -> Provider | None:
@@ -48,5 +49,10 @@ class AccountAdapter(DefaultAccountAdapter):
             password=data.get("password1") or None,
             language=_language(),
             actor=Actor.system("signup"),
+        )
+        # A client registering with a provider that runs a bonus program gets its bonus account
+        # now (and the welcome bonus, unless it waits for the client's consent).
+        ensure_bonus_account(
+            client_id=client.pk, provider_id=provider.pk, actor=Actor.system("signup")
         )
         return client.users.get(is_owner=True).user

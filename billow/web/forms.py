@@ -260,6 +260,9 @@ class CheckoutPayForm(forms.Form):
     payer = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
     method = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
     promo_code = forms.CharField(required=False, max_length=50, widget=forms.HiddenInput)
+    bonus_points = forms.IntegerField(
+        required=False, min_value=0, max_value=10**12, widget=forms.HiddenInput
+    )
 
 
 class ConfigureServiceForm(forms.Form):

@@ -39,6 +39,7 @@ from billow.payments.models import Payment, PaymentMethod
 from billow.payments.selectors import list_payment_methods_for_client
 from billow.services.models import Service
 from billow.services.states import ServiceStatus
+from billow.web.bonus_selectors import CheckoutBonus, get_checkout_bonus
 
 #: Periods in display order, with client-facing labels.
 PERIOD_LABELS = {
@@ -396,10 +397,11 @@ class CheckoutPage:
     promo_code: str = ""
     promo_error: str = ""
     method_obj: PaymentMethod | None = None
+    bonus: CheckoutBonus | None = None
 
     @property
     def balance_covers(self) -> bool:
-        return self.postpaid or self.balance >= self.quote.total.amount_minor
+        return self.postpaid or self.balance >= self.quote.amount_due.amount_minor
 
     @property
     def method_choices(self) -> list[tuple[str, str]]:
@@ -424,6 +426,7 @@ def get_checkout_page(
     method: str | None = None,
     promo_code: str = "",
     want_details: bool = False,
+    bonus_points: int = 0,
 ) -> CheckoutPage:
     """The checkout of the client's cart with ``provider_id`` (404 for an empty cart).
 
@@ -436,7 +439,9 @@ def get_checkout_page(
     method = defaults.payment_method if method is None else method
     methods = list_checkout_methods(client, provider_id, cart.currency)
     balance, postpaid = available_balance(client, provider_id, cart.currency)
-    quote, promo_error, applied = _quote_with_code(client, provider_id, payer, promo_code)
+    quote, promo_error, applied = _quote_with_code(
+        client, provider_id, payer, promo_code, bonus_points
+    )
     page = CheckoutPage(
         provider=Provider.objects.get(pk=provider_id),
         currency=cart.currency,
@@ -451,6 +456,7 @@ def get_checkout_page(
         promo_code=applied,
         promo_error=promo_error,
     )
+    page.bonus = get_checkout_bonus(client, provider_id, quote)
     page.method_obj = next((m for m in methods if str(m.pk) == method), None)
     valid_method = page.method_obj is not None or (method == BALANCE and page.balance_covers)
     if not valid_method:
@@ -462,27 +468,37 @@ def get_checkout_page(
 
 
 def _quote_with_code(
-    client: Client, provider_id: int, payer: Payer | None, promo_code: str
+    client: Client, provider_id: int, payer: Payer | None, promo_code: str, bonus_points: int = 0
 ) -> tuple[Quote, str, str]:
-    """The cart quote with ``promo_code``, and the code as applied (normalised); a refused code
-    gives the quote without it and the refusal (its message and code)."""
+    """The cart quote with ``promo_code`` and ``bonus_points``, and the code as applied
+    (normalised); a refused code gives the quote without it and the refusal (its message and
+    code)."""
     if not promo_code:
-        return _plain_quote(client, provider_id, payer), "", ""
+        return _plain_quote(client, provider_id, payer, bonus_points), "", ""
     try:
         quote = get_cart_quote(
-            client=client, provider_id=provider_id, promo_code=promo_code, payer=payer
+            client=client,
+            provider_id=provider_id,
+            promo_code=promo_code,
+            payer=payer,
+            bonus_points=bonus_points,
         )
     except BillowError as exc:
-        return _plain_quote(client, provider_id, payer), f"{exc} ({exc.code})", ""
+        plain = _plain_quote(client, provider_id, payer, bonus_points)
+        return plain, f"{exc} ({exc.code})", ""
     applied = next((p.code for p in quote.promotions if p.code), "")
     if not applied:  # checkout refuses a code that discounts nothing: say so now
         error = _("The code discounts nothing in this cart (promo_code_not_applicable)")
-        return _plain_quote(client, provider_id, payer), str(error), ""
+        return _plain_quote(client, provider_id, payer, bonus_points), str(error), ""
     return quote, "", applied
 
 
-def _plain_quote(client: Client, provider_id: int, payer: Payer | None) -> Quote:
-    return get_cart_quote(client=client, provider_id=provider_id, payer=payer)
+def _plain_quote(
+    client: Client, provider_id: int, payer: Payer | None, bonus_points: int = 0
+) -> Quote:
+    return get_cart_quote(
+        client=client, provider_id=provider_id, payer=payer, bonus_points=bonus_points
+    )
 
 
 # -- orders -----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from django.urls import path
 from django.views.i18n import set_language
 
 from billow.web.views import billing, dashboard, payers, profile, services, usage, users
+from billow.web.views import bonus as bonus
 from billow.web.views import money as money
 from billow.web.views import shop as shop
 
@@ -47,6 +48,9 @@ urlpatterns = [
         "billing/methods/<int:pk>/auto-payment/", money.saved_method_auto, name="saved_method_auto"
     ),
     path("billing/methods/<int:pk>/remove/", money.saved_method_remove, name="saved_method_remove"),
+    # bonus program (web/views/bonus.py)
+    path("billing/bonus/", bonus.bonus_account, name="bonus_account"),
+    path("billing/bonus/consent/", bonus.bonus_consent, name="bonus_consent"),
     path("payers/", payers.payer_list, name="payer_list"),
     path("payers/new/", payers.payer_create, name="payer_create"),
     path("payers/<int:pk>/", payers.payer_edit, name="payer_edit"),

@@ -82,6 +82,17 @@ def _commerce(t: Tenant) -> dict[str, Any]:
     return dict(t.extra["commerce"])
 
 
+def _bonus(t: Tenant) -> dict[str, int]:
+    """A bonus program of the tenant's provider and the client's bonus account (staff routes)."""
+    if "bonus" not in t.extra:
+        from billow.marketing.bonus.models import BonusAccount, BonusProgram
+
+        program = BonusProgram.objects.create(provider=t.world.provider, name="Club")
+        account = BonusAccount.objects.create(provider=t.world.provider, client=t.client)
+        t.extra["bonus"] = {"program": program.pk, "account": account.pk}
+    return dict(t.extra["bonus"])
+
+
 PARAMS: dict[str, Callable[[Tenant], int]] = {
     "service_id": lambda t: t.service.pk,
     "payer_id": lambda t: t.payer.pk,
@@ -99,6 +110,8 @@ PARAMS: dict[str, Callable[[Tenant], int]] = {
     "credit_note_id": lambda t: _commerce(t)["credit_note"],
     "payment_id": lambda t: _commerce(t)["payment"],
     "saved_method_id": lambda t: _commerce(t)["saved_method"],
+    "program_id": lambda t: _bonus(t)["program"],
+    "bonus_account_id": lambda t: _bonus(t)["account"],
 }
 #: ``<pk>`` names the object of the path segment before it (``services/<int:pk>/``).
 PK_BY_SEGMENT: dict[str, Callable[[Tenant], int]] = {

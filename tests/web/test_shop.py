@@ -111,12 +111,13 @@ def add_vps(shop: Shop, ram: int = 3, **extra: str) -> Any:
     return shop.a.http.post(f"/order/{shop.web.tariff.pk}/", {**data, **extra})
 
 
-def pay(shop: Shop, method: str, promo_code: str = "", **kw: Any) -> Any:
+def pay(shop: Shop, method: str, promo_code: str = "", bonus_points: str = "", **kw: Any) -> Any:
     data = {
         "provider": shop.web.world.provider.pk,
         "payer": shop.a.payer.pk,
         "method": method,
         "promo_code": promo_code,
+        "bonus_points": bonus_points,
     }
     return shop.a.http.post("/checkout/pay/", data, **kw)
 

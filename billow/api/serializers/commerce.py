@@ -101,6 +101,15 @@ class _OrderSource(Serializer):
     items = ItemIn(many=True, required=False, max_length=MAX_ITEMS)
     promo_code = serializers.CharField(**PROMO_CODE)
     payer_id = serializers.IntegerField(required=False, allow_null=True, **ID)
+    bonus_points = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=0,
+        min_value=0,
+        max_value=2**62,
+        help_text="Bonus points to pay part of the total with: 0 none (default), null as many "
+        "as the program allows (the balance of points and its maximum share of an order).",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["from_cart"]:
@@ -162,8 +171,10 @@ class QuoteOut(Serializer):
     net = MoneyValueField()
     tax = MoneyValueField()
     total = MoneyValueField()
-    bonus = MoneyValueField()
+    bonus = MoneyValueField(help_text="Paid with bonus points.")
     amount_due = MoneyValueField()
+    bonus_points = serializers.IntegerField(help_text="Points that pay ``bonus``.")
+    earn_points = serializers.IntegerField(help_text="Points this order will earn.")
 
 
 # --- cart ----------------------------------------------------------------------------------

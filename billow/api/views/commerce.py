@@ -152,9 +152,14 @@ class QuoteView(CommerceView):
         provider_id = self.provider_id(data.get("provider_id"), data.get("items"))
         payer = self.payer(data.get("payer_id"))
         promo = data.get("promo_code", "")
+        points = data.get("bonus_points", 0)
         if data["from_cart"]:
             quote = get_cart_quote(
-                client=self.client, provider_id=provider_id, promo_code=promo, payer=payer
+                client=self.client,
+                provider_id=provider_id,
+                promo_code=promo,
+                payer=payer,
+                bonus_points=points,
             )
         else:
             quote = calculate_quote(
@@ -165,6 +170,7 @@ class QuoteView(CommerceView):
                     items=specs(data["items"]),
                     promo_code=promo,
                     payer=payer,
+                    bonus_points=points,
                 )
             )
         return Response(s.QuoteOut(quote).data)
@@ -304,6 +310,7 @@ class OrderListView(OrdersMixin, generics.ListAPIView):
             payment_method=str(method_id or ""),
             items=None if data["from_cart"] else specs(data["items"]),
             currency=data.get("currency", ""),
+            bonus_points=data.get("bonus_points", 0),
             actor=self.actor,
         )
         if result.payment_refusal is not None:

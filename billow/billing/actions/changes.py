@@ -15,8 +15,10 @@ from billow.billing.actions.common import (
     lock_service,
     post_money,
 )
+from billow.billing.bonus import reverse_bonus_for_service_refund
 from billow.billing.errors import BillingError
 from billow.billing.models import (
+    Expense,
     ExpenseKind,
     PendingChange,
 )
@@ -122,7 +124,7 @@ def _carry_out(
             list_price_minor=whole,
         )
     if change.credit_minor:
-        post_money(
+        credit = post_money(
             locked,
             ExpenseKind.CREDIT,
             change.reason,
@@ -131,6 +133,17 @@ def _carry_out(
             change.credit_minor,
             now,
             actor,
+        )
+        charges = Expense.objects.filter(
+            service=s, kind=ExpenseKind.CHARGE, period_to__gt=span[0]
+        ).values_list("key", "amount_minor")
+        reverse_bonus_for_service_refund(
+            locked,
+            refund_key=credit.key,
+            refunded_minor=change.credit_minor,
+            charges=list(charges),
+            actor=actor,
+            now=now,
         )
     _apply_plan(s, change.tariff_id, change.addon_values, change.special_price_minor, now, actor)
 

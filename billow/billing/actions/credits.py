@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 
 from billow.billing.actions.common import lock_service, post_money
+from billow.billing.bonus import reverse_bonus_for_service_refund
 from billow.billing.errors import BillingError
 from billow.billing.models import Expense, ExpenseKind, ExpenseReason
 from billow.core import clock
@@ -68,6 +69,14 @@ def credit_charge(
             actor,
             text[:300],
             invoice_id=found.invoice_id,
+        )
+        reverse_bonus_for_service_refund(
+            locked,
+            refund_key=key,
+            refunded_minor=amount_minor,
+            charges=[(found.key, found.amount_minor)],
+            actor=actor,
+            now=moment,
         )
         data = {"charge": found.key, "credit": key, "amount_minor": amount_minor, "reason": text}
         record_event(locked.service, "service.credited", actor, data, moment)

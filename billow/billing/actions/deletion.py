@@ -14,6 +14,7 @@ from billow.billing.actions.common import (
     post_money,
     status_change,
 )
+from billow.billing.bonus import reverse_bonus_for_service_refund
 from billow.billing.errors import BillingError
 from billow.billing.models import (
     Expense,
@@ -104,7 +105,7 @@ def _refund_unused(locked: LockedService, today: date, now: datetime, actor: Act
     )
     amount = min(prorate(price, cur.fraction), _net_charged(s, cur.period_from))
     if amount > 0:
-        post_money(
+        refund = post_money(
             locked,
             ExpenseKind.REFUND,
             ExpenseReason.DELETION,
@@ -114,7 +115,24 @@ def _refund_unused(locked: LockedService, today: date, now: datetime, actor: Act
             now,
             actor,
         )
+        reverse_bonus_for_service_refund(
+            locked,
+            refund_key=refund.key,
+            refunded_minor=amount,
+            charges=_charges(s, cur.period_from),
+            actor=actor,
+            now=now,
+        )
     set_paid_until({s.pk: today}, now=now)
+
+
+def _charges(s: Service, since: date) -> list[tuple[str, int]]:
+    """The charges of the days a refund from ``since`` gives back (key, amount)."""
+    return list(
+        Expense.objects.filter(service=s, kind=ExpenseKind.CHARGE, period_to__gt=since).values_list(
+            "key", "amount_minor"
+        )
+    )
 
 
 def _net_charged(s: Service, since: date) -> int:

@@ -209,6 +209,7 @@ def _checkout_context(request: HttpRequest, page: shop.CheckoutPage) -> dict[str
             "payer": page.payer.pk if page.payer else "",
             "method": page.method,
             "promo_code": page.promo_code,
+            "bonus_points": page.quote.bonus_points,
         }
     )
     change = _checkout_url(
@@ -220,13 +221,20 @@ def _checkout_context(request: HttpRequest, page: shop.CheckoutPage) -> dict[str
     return {"page": page, "pay_form": pay, "may_pay": _may_pay(request), "change_url": change}
 
 
+def _points(data: Any) -> int:
+    """Points the client asked to pay with (anything but a whole number is none)."""
+    raw = str(data.get("bonus_points", "")).strip()
+    return min(int(raw), 10**12) if raw.isdigit() else 0
+
+
 @client_view(SERVICES)
 @require_POST
 def checkout_quote(request: HttpRequest) -> HttpResponse:
-    """htmx: the final step's summary recomputed with a promo code (or its refusal)."""
+    """htmx: the final step's summary recomputed with a promo code (or its refusal) and the
+    points to pay with."""
     code = request.POST.get("promo_code", "").strip()[:50]
     try:
-        page = _get_page(request, request.POST, promo_code=code)
+        page = _get_page(request, request.POST, promo_code=code, bonus_points=_points(request.POST))
     except BillowError as exc:
         return refused(request, exc, "web:cart")
     page.step = "final"
@@ -266,6 +274,7 @@ def checkout_pay(request: HttpRequest) -> HttpResponse:
             client=client,
             provider_id=data["provider"],
             promo_code=data["promo_code"],
+            bonus_points=data["bonus_points"] or 0,
             payer=payer,
             payment_method="" if method == shop.BALANCE else method,
             actor=actor_of(request),

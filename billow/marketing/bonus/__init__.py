@@ -1,0 +1,1 @@
+"""The bonus (loyalty) program: per-provider settings, rules, bonus accounts, point lots."""
