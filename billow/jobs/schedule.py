@@ -61,6 +61,11 @@ SCHEDULE: list[PeriodicJob] = [
         "billow.billing.tasks.issue_monthly_invoices_job",
         "30 0 1 * *",
     ),
+    # Referral rewards of the charges before today; on the 1st, the partners' payout (after
+    # the run and the 1st's invoices, whose charges belong to the new month).
+    PeriodicJob(
+        "referral_daily", "billow.marketing.referrals.tasks.run_referral_day_job", "50 0 * * *"
+    ),
     # Invoices ahead of renewals for clients who pay by invoice (LowMoneyNoticePeriod rule).
     PeriodicJob(
         "billing_auto_invoices", "billow.billing.tasks.issue_auto_invoices_job", "45 0 * * *"

@@ -8,6 +8,19 @@ from billow.marketing.promos.models import (
     PromotionDiscount,
     PromoUseStatus,
 )
+from billow.marketing.referrals.models import (
+    Referral,
+    ReferralAccrual,
+    ReferralCharge,
+    ReferralClick,
+    ReferralEvent,
+    ReferralPartner,
+    ReferralPayout,
+    ReferralProgram,
+    ReferralReward,
+    ReferralRule,
+    ReferralRunDay,
+)
 
 __all__ = [
     "PromoCode",
@@ -16,4 +29,15 @@ __all__ = [
     "Promotion",
     "PromotionCondition",
     "PromotionDiscount",
+    "Referral",
+    "ReferralAccrual",
+    "ReferralCharge",
+    "ReferralClick",
+    "ReferralEvent",
+    "ReferralPartner",
+    "ReferralPayout",
+    "ReferralProgram",
+    "ReferralReward",
+    "ReferralRule",
+    "ReferralRunDay",
 ]
