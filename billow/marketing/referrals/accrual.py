@@ -38,6 +38,7 @@ from billow.marketing.referrals.models import (
     ReferralRule,
     ReferralRunDay,
 )
+from billow.marketing.referrals.programs import rule_info
 from billow.marketing.referrals.rules import (
     ChargeInfo,
     Condition,
@@ -118,21 +119,7 @@ def _since(until: datetime) -> datetime:
 def _rules_by_program() -> dict[int, list[RuleInfo]]:
     out: dict[int, list[RuleInfo]] = defaultdict(list)
     for r in ReferralRule.objects.filter(is_active=True).order_by("position", "id"):
-        out[r.program_id].append(
-            RuleInfo(
-                r.pk,
-                r.accrual_type,
-                r.percent,
-                r.amount_minor,
-                r.moment,
-                r.moment_days,
-                r.frequency,
-                r.frequency_count,
-                r.condition,
-                r.turnover_minor,
-                r.turnover_days,
-            )
-        )
+        out[r.program_id].append(rule_info(r))
     return out
 
 
@@ -327,10 +314,12 @@ def _reverse(new: list[tuple[ReferralCharge, _Ref]], report: DayReport) -> None:
             if not back:
                 continue
             accrual.reversed_minor += back
-            accrual.save(update_fields=["reversed_minor"])
             report.reversals += 1
             if accrual.reward_id is None:
+                accrual.withheld_minor += back
+                accrual.save(update_fields=["reversed_minor", "withheld_minor"])
                 continue
+            accrual.save(update_fields=["reversed_minor"])
             ReferralAccrual.objects.create(
                 rule_id=accrual.rule_id,
                 partner_id=accrual.partner_id,
@@ -401,7 +390,7 @@ def _reward(
     pending = (
         ReferralAccrual.objects.filter(reward__isnull=True, due_on__lt=day)
         .values("partner_id", "rule_id", "due_on", "partner__program_id", "partner__client_id")
-        .annotate(total=Sum(F("amount_minor") - F("reversed_minor")))
+        .annotate(total=Sum(F("amount_minor") - F("withheld_minor")))
         .order_by("partner_id", "rule_id", "due_on")
     )
     taken = set(

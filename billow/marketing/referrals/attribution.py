@@ -84,9 +84,10 @@ def join_referral_program(
             partner = ReferralPartner.objects.create(
                 program=program, client=client, joined_at=moment
             )
-            if program.promo_code_template and program.promotion_id is not None:
+            promotion = program.promotion if program.promo_code_template else None
+            if promotion is not None:
                 code = program.promo_code_template.replace(TEMPLATE_MACRO, str(partner.pk))
-                partner.promo_code = create_promo_code(promotion=program.promotion, code=code)
+                partner.promo_code = create_promo_code(promotion=promotion, code=code)
                 partner.save(update_fields=["promo_code"])
             record_event(
                 actor,

@@ -322,6 +322,9 @@ class ReferralReward(models.Model):
 class ReferralAccrual(models.Model):
     """What one rule earned on one charge (``amount_minor`` > 0), or took back on a refund
     (< 0, ``charge`` is the refund). ``reward`` is set when the day's reward includes it.
+    ``reversed_minor``: what refunds took back in all; ``withheld_minor``: the part of it taken
+    before the reward (the reward counted ``amount - withheld``; later reversals are negative
+    accruals of their own).
 
     Guarantees: one row per (rule, charge), so a rerun accrues nothing twice.
     """
@@ -332,6 +335,7 @@ class ReferralAccrual(models.Model):
     charge = models.ForeignKey(ReferralCharge, on_delete=models.PROTECT, related_name="accruals")
     amount_minor = models.BigIntegerField()
     reversed_minor = models.BigIntegerField(default=0)
+    withheld_minor = models.BigIntegerField(default=0)
     due_on = models.DateField(null=True, blank=True)
     reward = models.ForeignKey(
         ReferralReward, null=True, blank=True, on_delete=models.PROTECT, related_name="accruals"

@@ -46,7 +46,7 @@ LEGACY_RULE = RuleInfo(
     condition=Condition.ALWAYS,
 )
 
-_PROGRAM_FIELDS = (
+PROGRAM_FIELDS = (
     "name",
     "currency",
     "starts_on",
@@ -90,7 +90,7 @@ def check_template(template: str) -> str:
     return text
 
 
-def _check_program(fields: dict[str, Any]) -> None:
+def check_program(fields: dict[str, Any]) -> None:
     exponent(fields["currency"])  # unknown_currency
     ends, starts = fields.get("ends_on"), fields["starts_on"]
     if ends is not None and ends < starts:
@@ -142,7 +142,7 @@ def create_referral_program(
     }
     if not fields["name"]:
         raise ReferralError("a program needs a name", code="invalid_referral_program")
-    _check_program(fields)
+    check_program(fields)
     moment = clock.now(now)
     try:
         with transaction.atomic():
@@ -179,9 +179,9 @@ def update_referral_program(
     now: datetime | None = None,
     **changes: Any,
 ) -> ReferralProgram:
-    """Change program fields (those of ``_PROGRAM_FIELDS``); the history records old and new
+    """Change program fields (those of ``PROGRAM_FIELDS``); the history records old and new
     values. The template cannot be set once partners have codes from another one."""
-    unknown = set(changes) - set(_PROGRAM_FIELDS)
+    unknown = set(changes) - set(PROGRAM_FIELDS)
     if unknown:
         raise ReferralError(f"unknown fields {sorted(unknown)}", code="invalid_referral_program")
     if "promo_code_template" in changes:
@@ -195,7 +195,7 @@ def update_referral_program(
             )
     before = _snapshot(program)
     merged = {**before, **changes}
-    _check_program(merged)
+    check_program(merged)
     moment = clock.now(now)
     try:
         with transaction.atomic():
@@ -225,7 +225,7 @@ def update_referral_program(
 
 
 def _snapshot(program: ReferralProgram) -> dict[str, Any]:
-    out = {f: getattr(program, f) for f in _PROGRAM_FIELDS}
+    out = {f: getattr(program, f) for f in PROGRAM_FIELDS}
     for key in ("starts_on", "ends_on"):
         out[key] = out[key].isoformat() if out[key] else None
     out["referral_discount_percent"] = str(out["referral_discount_percent"])
@@ -274,6 +274,23 @@ def add_referral_rule(
             actor, "referral.rule_added", {"rule": rule.pk, **data}, program_id=program.pk, now=now
         )
     return rule
+
+
+def rule_info(rule: ReferralRule) -> RuleInfo:
+    """The pure view of a rule row."""
+    return RuleInfo(
+        rule.pk or 0,
+        rule.accrual_type,
+        Decimal(rule.percent or 0),
+        int(rule.amount_minor or 0),
+        rule.moment,
+        int(rule.moment_days or 0),
+        rule.frequency,
+        int(rule.frequency_count or 0),
+        rule.condition,
+        int(rule.turnover_minor or 0),
+        int(rule.turnover_days or 0),
+    )
 
 
 def check_rule(r: RuleInfo) -> None:
