@@ -69,7 +69,7 @@ urlpatterns = [
     path("services/<int:pk>/configure/", shop.service_configure, name="service_configure"),
     # referral program (web/views/referrals.py)
     path("referrals/", referrals.partner_page, name="referrals"),
-    path("referrals/join/<int:program_id>/", referrals.partner_join, name="referrals_join"),
+    path("referrals/join/", referrals.partner_join, name="referrals_join"),
     path("referrals/click/", referrals.register_click_view, name="referrals_click"),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

@@ -74,6 +74,10 @@ class ReadOnlyMixin:
 
 
 class ProgramForm(forms.ModelForm):
+    website_url = forms.URLField(
+        label=_("website URL"), required=False, assume_scheme="https", max_length=200
+    )
+
     class Meta:
         model = ReferralProgram
         fields = [*PROGRAM_FIELDS, "provider", "allowed_groups", "forbidden_groups"]

@@ -34,9 +34,14 @@ def partner_page(request: HttpRequest) -> HttpResponse:
 
 @client_view(BILLING)
 @require_POST
-def partner_join(request: HttpRequest, program_id: int) -> HttpResponse:
+def partner_join(request: HttpRequest) -> HttpResponse:
     client = client_of(request)
-    program = list_joinable_programs(client).filter(pk=program_id).first()
+    program_id = request.POST.get("program", "")
+    program = (
+        list_joinable_programs(client).filter(pk=int(program_id)).first()
+        if program_id.isdigit()
+        else None
+    )
     if program is None:
         raise Http404
     try:
