@@ -17,6 +17,7 @@ SQL_MODULES = (
     "billow.api.sql",
     "billow.invoicing.sql",
     "billow.billing.sql",
+    "billow.marketing.referrals.sql",
 )
 
 COVERED = {
@@ -48,6 +49,8 @@ COVERED = {
     "billow.invoicing.sql.line_insert_sql": "test_invoicing_sql.py::test_the_line_insert_*",
     "billow.billing.sql.wallet_sql": "test_billing_sql.py::test_the_wallet_lock_reads_*",
     "billow.billing.sql.expense_insert_sql": "test_billing_sql.py::test_the_expense_insert_*",
+    "billow.marketing.referrals.sql.charge_insert_sql": "test_referral_sql.py::test_the_*",
+    "billow.marketing.referrals.sql.accrual_insert_sql": "test_referral_sql.py::test_the_*",
 }
 
 

@@ -24,10 +24,12 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 
 from billow.core import clock
+from billow.core.rows import insert as rows_insert
 from billow.ledger.actions import post_transactions_bulk
 from billow.ledger.models import AccountKind, LedgerAccount, LedgerEntry, TransactionKind
 from billow.ledger.postings import Posting
 from billow.ledger.selectors import get_account_id
+from billow.marketing.referrals import sql
 from billow.marketing.referrals.feed import ChargeFact, get_charge_feed
 from billow.marketing.referrals.models import (
     Referral,
@@ -183,7 +185,7 @@ def _ingest(
     facts = get_charge_feed()(client_ids=clients, since=since, until=until)
     known = set(
         ReferralCharge.objects.filter(charged_at__gte=since, charged_at__lt=until).values_list(
-            "charge_id", flat=True
+            "id", flat=True
         )
     )
     rows: list[tuple[ReferralCharge, _Ref]] = []
@@ -195,8 +197,8 @@ def _ingest(
             continue
         program = programs[ref.program_id]
         row = ReferralCharge(
+            id=fact.id,
             referral_id=ref.id,
-            charge_id=fact.id,
             service_id=fact.service_id,
             period_from=fact.period_from,
             period_to=fact.period_to,
@@ -210,7 +212,23 @@ def _ingest(
             report.charges += 1
         else:
             report.refunds += 1
-    ReferralCharge.objects.bulk_create([r for r, _ in rows], batch_size=BATCH)
+    sql.insert_charge_rows(
+        [
+            (
+                r.pk,
+                r.referral_id,
+                r.service_id,
+                r.period_from,
+                r.period_to,
+                r.net_minor,
+                r.currency,
+                r.charged_at,
+                r.eligible,
+                None,
+            )
+            for r, _ in rows
+        ]
+    )
     return rows
 
 
@@ -229,23 +247,16 @@ def _accrue(
     used_rules = {r for ref in ref_of.values() for r in rules[ref.program_id]}
     history = _history(by_ref, used_rules)
     counts = _rewarded_counts(by_ref, used_rules)
-    out: list[ReferralAccrual] = []
+    out: list[tuple[Any, ...]] = []
     for ref_id, charges in by_ref.items():
         ref = ref_of[ref_id]
         past = history.get(ref_id, charges)
         for rule in rules[ref.program_id]:
             for p in plan_rule(rule, charges, past, counts.get((ref_id, rule.id), 0), {}):
                 out.append(
-                    ReferralAccrual(
-                        rule_id=rule.id,
-                        partner_id=ref.partner_id,
-                        referral_id=ref_id,
-                        charge_id=p.charge_id,
-                        amount_minor=p.amount_minor,
-                        due_on=p.due_on,
-                    )
+                    (rule.id, ref.partner_id, ref_id, p.charge_id, p.amount_minor, 0, 0, p.due_on)
                 )
-    ReferralAccrual.objects.bulk_create(out, batch_size=BATCH)
+    sql.insert_accrual_rows(out)
     report.accruals += len(out)
 
 
@@ -416,7 +427,7 @@ def _reward(
         owners.append((row["partner__client_id"], program.pk))
     if not rewards:
         return
-    ReferralReward.objects.bulk_create(rewards, batch_size=BATCH)
+    rows_insert(rewards)
     _post_rewards(rewards, owners, programs, moment)
     ReferralAccrual.objects.filter(reward__isnull=True, due_on__lt=day).update(
         reward_id=Subquery(
@@ -476,19 +487,20 @@ def _post_rewards(
         for r, (client, prog) in zip(rewards, owners, strict=True)
     }
     payable = payable_accounts(keys)
+    expense = {
+        (p, cur): get_account_id(kind=AccountKind.REFERRAL_EXPENSE, currency=cur, provider_id=p)
+        for _, p, cur in keys
+    }
     postings = []
     for r, (client, prog) in zip(rewards, owners, strict=True):
         if not r.amount_minor:
             continue
         provider_id = programs[prog].provider_id
-        expense = get_account_id(
-            kind=AccountKind.REFERRAL_EXPENSE, currency=r.currency, provider_id=provider_id
-        )
         account = payable[(client, provider_id, r.currency)]
         postings.append(
             Posting(
                 TransactionKind.REFERRAL_REWARD,
-                [(account, r.amount_minor), (expense, -r.amount_minor)],
+                [(account, r.amount_minor), (expense[(provider_id, r.currency)], -r.amount_minor)],
                 f"referral:reward:{r.pk}",
                 f"marketing.referralreward:{r.pk}",
                 f"referral reward {r.day.isoformat()}, rule {r.rule_id}",

@@ -254,11 +254,12 @@ class Referral(models.Model):
 
 class ReferralCharge(models.Model):
     """A charge (net > 0) or refund (net < 0) of a referral as billing recorded it
-    (``charge_id`` is billing's expense id). Every charge is kept for the partner's figures;
+    (its id is billing's expense id, so it is stored once). Every charge is kept for the
+    partner's figures;
     ``eligible`` says whether it may earn (program dates, referral period, currency)."""
 
+    id = models.BigIntegerField(primary_key=True, help_text=_("billing's expense id"))
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="charges")
-    charge_id = models.BigIntegerField(unique=True)
     service_id = models.BigIntegerField()
     period_from = models.DateField()
     period_to = models.DateField()
@@ -276,7 +277,7 @@ class ReferralCharge(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"charge {self.charge_id}: {self.net_minor} {self.currency}"
+        return f"charge {self.pk}: {self.net_minor} {self.currency}"
 
 
 class ReferralReward(models.Model):

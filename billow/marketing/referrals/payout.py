@@ -21,11 +21,12 @@ from django.db.models import OuterRef, Subquery, Sum
 
 from billow.core import clock
 from billow.core.actors import Actor
+from billow.core.rows import insert as rows_insert
 from billow.ledger.actions import post_transaction, post_transactions_bulk
 from billow.ledger.models import AccountKind, TransactionKind
 from billow.ledger.postings import Posting
 from billow.ledger.selectors import get_account_id
-from billow.marketing.referrals.accrual import BATCH, payable_accounts
+from billow.marketing.referrals.accrual import payable_accounts
 from billow.marketing.referrals.errors import ReferralConflictError, ReferralError
 from billow.marketing.referrals.models import (
     PayoutMethod,
@@ -98,7 +99,7 @@ def pay_out_referral_rewards(*, month: date, now: datetime | None = None) -> Pay
                 report.amounts[row["currency"]] = report.amounts.get(row["currency"], 0) + total
         if not payouts:
             return report
-        ReferralPayout.objects.bulk_create(payouts, batch_size=BATCH)
+        rows_insert(payouts)
         _post_to_balances(payouts, owners, moment)
         ReferralReward.objects.filter(payout__isnull=True, day__lt=month).update(
             payout_id=Subquery(
