@@ -186,3 +186,36 @@ def test_an_old_style_program_is_one_percent_rule() -> None:
         "every",
         "always",
     )
+
+
+def test_the_daily_job_is_one_query_without_a_program(django_assert_num_queries: Any) -> None:
+    from billow.marketing.referrals.daily import run_referral_day
+
+    with django_assert_num_queries(1):
+        assert run_referral_day(day=date(2025, 2, 1)) == {"programs": 0}
+
+
+def test_charges_outside_the_program_dates_or_currency_earn_nothing() -> None:
+    # given a program running 1-31 January and a referral with a service renewed on 10 Feb
+    world = ReferralWorld()
+    program = world.program(starts_on=date(2025, 1, 15), ends_on=date(2025, 1, 31))
+    world.rule(program)
+    partner = world.partner(program)
+    vps = world.tariff("VPS", {"1m": 3000})
+    client = world.referral(partner, date(2025, 1, 2))
+    world.service(client, vps, date(2025, 1, 10))  # before the start
+    world.service(client, vps, date(2025, 1, 20))  # inside
+    world.bill(date(2025, 2, 10))  # after the end
+    world.bill(date(2025, 2, 20))
+    world.run(date(2025, 3, 1))
+    # then only the 20 January charge earned; the three charges since the program started
+    # count in the partner's figures (the job never reads charges from before the start)
+    assert world.rewards(partner) == [(date(2025, 1, 20), 300)]
+    from billow.marketing.referrals.selectors import list_referral_rows
+
+    (row,) = list_referral_rows(Referral.objects.filter(partner=partner))
+    assert (row.total_charges_minor, row.paid_minor) == (12_000, 300)
+    assert (row.first_purchase, row.last_purchase) == (
+        at(date(2025, 1, 10)),
+        at(date(2025, 2, 20), 0),
+    )
