@@ -62,6 +62,7 @@ class PartnerView(ClientView):
     POST ``program_id``: take part in a program of the client's providers."""
 
     scope = "billing"
+    pagination_class = None  # a client takes part in a handful of programs at most
 
     @extend_schema(responses=s.PartnerOut(many=True), operation_id="referrals_list")
     def get(self, request: Request) -> Response:
@@ -120,6 +121,7 @@ class StaffRuleView(StaffView):
 
 class StaffReferralListView(StaffView):
     staff_perms = {"GET": ("marketing.view_referral",)}
+    pagination_class = None  # filtered by program or partner: one program's referrals
 
     @extend_schema(parameters=[s.ReferralFilter], responses=s.ReferralRowOut(many=True))
     def get(self, request: Request) -> Response:
