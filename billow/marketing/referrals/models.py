@@ -111,7 +111,10 @@ class ReferralRule(models.Model):
     accrual_type = models.CharField(
         _("accrual type"),
         max_length=10,
-        choices=[(AccrualType.FIXED, _("Fixed amount")), (AccrualType.PERCENT, _("Percent of charges"))],
+        choices=[
+            (AccrualType.FIXED, _("Fixed amount")),
+            (AccrualType.PERCENT, _("Percent of charges")),
+        ],
     )
     percent = models.DecimalField(_("percent"), max_digits=5, decimal_places=2, default=0)
     amount_minor = models.BigIntegerField(_("fixed amount, minor units"), default=0)
