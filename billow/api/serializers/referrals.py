@@ -6,6 +6,9 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from billow.api.fields import CURRENCY_PATTERN, MoneyField
+from billow.core.money import MAX_MINOR
+
+ID = {"min_value": 1, "max_value": 2**62}
 
 
 class ReferralRowOut(serializers.Serializer):
@@ -42,7 +45,7 @@ class PartnerOut(serializers.Serializer):
 
 
 class JoinIn(serializers.Serializer):
-    program_id = serializers.IntegerField(min_value=1)
+    program_id = serializers.IntegerField(**ID)
 
 
 class ProgramOut(serializers.Serializer):
@@ -62,35 +65,47 @@ class ProgramOut(serializers.Serializer):
 
 
 class ProgramIn(serializers.Serializer):
-    provider_id = serializers.IntegerField(min_value=1)
+    provider_id = serializers.IntegerField(**ID)
     name = serializers.CharField(max_length=200)
     currency = serializers.RegexField(CURRENCY_PATTERN)
     starts_on = serializers.DateField()
     ends_on = serializers.DateField(required=False, allow_null=True)
-    website_url = serializers.URLField(required=False, allow_blank=True, default="")
-    promo_code_template = serializers.CharField(required=False, allow_blank=True, default="")
+    website_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=200)
+    promo_code_template = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=48
+    )
     referral_discount_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, required=False, default=0
     )
     assign_automatically = serializers.BooleanField(required=False, default=False)
-    referral_period_months = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    referral_period_months = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=1200
+    )
     bank_payout_threshold_minor = serializers.IntegerField(
         required=False, allow_null=True, min_value=0
     )
 
 
 class RuleIn(serializers.Serializer):
-    program_id = serializers.IntegerField(min_value=1)
+    program_id = serializers.IntegerField(**ID)
     accrual_type = serializers.ChoiceField(["fixed", "percent"])
     percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, default=0)
-    amount_minor = serializers.IntegerField(required=False, default=0)
+    amount_minor = serializers.IntegerField(
+        required=False, default=0, min_value=0, max_value=MAX_MINOR
+    )
     moment = serializers.ChoiceField(["on_charge", "on_payment", "days_after"], default="on_charge")
-    moment_days = serializers.IntegerField(required=False, default=0, min_value=0)
+    moment_days = serializers.IntegerField(required=False, default=0, min_value=0, max_value=3650)
     frequency = serializers.ChoiceField(["every", "first_n", "once"], default="every")
-    frequency_count = serializers.IntegerField(required=False, default=0, min_value=0)
+    frequency_count = serializers.IntegerField(
+        required=False, default=0, min_value=0, max_value=32767
+    )
     condition = serializers.ChoiceField(["always", "turnover"], default="always")
-    turnover_minor = serializers.IntegerField(required=False, default=0, min_value=0)
-    turnover_days = serializers.IntegerField(required=False, default=30, min_value=1)
+    turnover_minor = serializers.IntegerField(
+        required=False, default=0, min_value=0, max_value=MAX_MINOR
+    )
+    turnover_days = serializers.IntegerField(
+        required=False, default=30, min_value=1, max_value=3650
+    )
 
 
 class RuleOut(serializers.Serializer):
@@ -110,18 +125,18 @@ class RuleOut(serializers.Serializer):
 
 
 class ReferralFilter(serializers.Serializer):
-    program_id = serializers.IntegerField(required=False, min_value=1)
-    partner_id = serializers.IntegerField(required=False, min_value=1)
+    program_id = serializers.IntegerField(required=False, **ID)
+    partner_id = serializers.IntegerField(required=False, **ID)
 
 
 class LinkIn(serializers.Serializer):
-    client_id = serializers.IntegerField(min_value=1)
-    partner_id = serializers.IntegerField(min_value=1)
+    client_id = serializers.IntegerField(**ID)
+    partner_id = serializers.IntegerField(**ID)
     reason = serializers.CharField()
 
 
 class UnlinkIn(serializers.Serializer):
-    client_id = serializers.IntegerField(min_value=1)
+    client_id = serializers.IntegerField(**ID)
     reason = serializers.CharField()
 
 
@@ -146,5 +161,5 @@ class PayoutOut(serializers.Serializer):
 
 
 class PayoutDecisionIn(serializers.Serializer):
-    payout_id = serializers.IntegerField(min_value=1)
+    payout_id = serializers.IntegerField(**ID)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
