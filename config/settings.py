@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "billow.web.referral_links.ReferralLinkMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 

@@ -12,6 +12,7 @@ from billow.api.views import (
     client,
     commerce,
     credit,
+    referrals,
     staff,
     staff_commerce,
     staff_discovery,
@@ -111,6 +112,7 @@ v1_client = [
     path("bonus/consent/", bonus.BonusConsentView.as_view(), name="bonus-consent"),
     path("bonus/history/", bonus.BonusHistoryView.as_view(), name="bonus-history"),
     path("bonus/estimate/", bonus.BonusEstimateView.as_view(), name="bonus-estimate"),
+    path("referrals/", referrals.PartnerView.as_view(), name="referrals"),
     path("tokens/", tokens.TokenListView.as_view(), name="tokens"),
     path("tokens/<int:token_id>/", tokens.TokenDetailView.as_view(), name="token"),
     # ordering, payments, invoices (views/commerce.py)
@@ -234,6 +236,32 @@ v1_staff = [
         "bonus/accounts/<int:bonus_account_id>/adjust/",
         bonus.StaffAccountAdjustView.as_view(),
         name="staff-bonus-account-adjust",
+    ),
+    # referral program (views/referrals.py)
+    path(
+        "referral-programs/",
+        referrals.StaffProgramListView.as_view(),
+        name="staff-referral-programs",
+    ),
+    path("referral-rules/", referrals.StaffRuleView.as_view(), name="staff-referral-rules"),
+    path("referrals/", referrals.StaffReferralListView.as_view(), name="staff-referrals"),
+    path("referrals/link/", referrals.StaffLinkView.as_view(), name="staff-referrals-link"),
+    path("referrals/unlink/", referrals.StaffUnlinkView.as_view(), name="staff-referrals-unlink"),
+    path(
+        "referral-rewards/", referrals.StaffRewardListView.as_view(), name="staff-referral-rewards"
+    ),
+    path(
+        "referral-payouts/", referrals.StaffPayoutListView.as_view(), name="staff-referral-payouts"
+    ),
+    path(
+        "referral-payouts/confirm/",
+        referrals.StaffPayoutConfirmView.as_view(),
+        name="staff-referral-payouts-confirm",
+    ),
+    path(
+        "referral-payouts/reject/",
+        referrals.StaffPayoutRejectView.as_view(),
+        name="staff-referral-payouts-reject",
     ),
     path("orders/", staff_commerce.StaffOrderListView.as_view(), name="staff-orders"),
     path("payments/", staff_commerce.StaffPaymentListView.as_view(), name="staff-payments"),

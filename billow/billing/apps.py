@@ -12,3 +12,9 @@ class BillingConfig(AppConfig):
         from billow.ledger.statement import register_describer
 
         register_describer("services.service", describe_service_money)
+
+        # The referral program reads what referrals were charged through this seam.
+        from billow.billing.referral_feed import list_charge_facts
+        from billow.marketing.referrals.feed import register_charge_feed
+
+        register_charge_feed(list_charge_facts)

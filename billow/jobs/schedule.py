@@ -64,6 +64,11 @@ SCHEDULE: list[PeriodicJob] = [
     # Resource statuses of ended periods start over (the 1st; every day for per-day addons)
     # and services over a limit of the old period resume (usage.status).
     PeriodicJob("usage_reset_statuses", "billow.usage.tasks.reset_usage_statuses_job", "1 0 * * *"),
+    # Referral rewards of the charges before today; on the 1st, the partners' payout (after
+    # the run and the 1st's invoices, whose charges belong to the new month).
+    PeriodicJob(
+        "referral_daily", "billow.marketing.referrals.tasks.run_referral_day_job", "50 0 * * *"
+    ),
     # Invoices ahead of renewals for clients who pay by invoice (LowMoneyNoticePeriod rule).
     PeriodicJob(
         "billing_auto_invoices", "billow.billing.tasks.issue_auto_invoices_job", "45 0 * * *"

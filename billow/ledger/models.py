@@ -32,6 +32,7 @@ class AccountKind(models.TextChoices):
     PROMO_EXPENSE = "promo_expense", _("Promo expense")
     REFERRAL_PAYABLE = "referral_payable", _("Referral payable")
     BONUS_EXPENSE = "bonus_expense", _("Bonus expense")
+    REFERRAL_EXPENSE = "referral_expense", _("Referral expense")
     ADJUSTMENTS = "adjustments", _("Adjustments (equity)")
     SUSPENSE = "suspense", _("Suspense")
 
@@ -48,6 +49,7 @@ class TransactionKind(models.TextChoices):
     BONUS_REDEMPTION = "bonus_redemption", _("Bonus redemption")
     BONUS_EXPIRY = "bonus_expiry", _("Bonus expiry")
     REFERRAL_REWARD = "referral_reward", _("Referral reward")
+    REFERRAL_PAYOUT = "referral_payout", _("Referral payout")
     ADJUSTMENT = "adjustment", _("Balance adjustment")
     TRANSFER = "transfer", _("Transfer")
 

@@ -20,6 +20,19 @@ from billow.marketing.promos.models import (
     PromotionDiscount,
     PromoUseStatus,
 )
+from billow.marketing.referrals.models import (
+    Referral,
+    ReferralAccrual,
+    ReferralCharge,
+    ReferralClick,
+    ReferralEvent,
+    ReferralPartner,
+    ReferralPayout,
+    ReferralProgram,
+    ReferralReward,
+    ReferralRule,
+    ReferralRunDay,
+)
 
 __all__ = [
     "BonusAccount",
@@ -37,4 +50,15 @@ __all__ = [
     "Promotion",
     "PromotionCondition",
     "PromotionDiscount",
+    "Referral",
+    "ReferralAccrual",
+    "ReferralCharge",
+    "ReferralClick",
+    "ReferralEvent",
+    "ReferralPartner",
+    "ReferralPayout",
+    "ReferralProgram",
+    "ReferralReward",
+    "ReferralRule",
+    "ReferralRunDay",
 ]

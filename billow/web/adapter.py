@@ -18,6 +18,8 @@ from billow.accounts.actions import create_client
 from billow.accounts.models import Provider
 from billow.core.actors import Actor
 from billow.marketing.bonus.actions import ensure_bonus_account
+from billow.marketing.referrals.attribution import attribute_signup
+from billow.web.referral_links import SESSION_CLICK, SESSION_FROM
 
 
 def signup_provider() -> Provider | None:
@@ -55,4 +57,16 @@ class AccountAdapter(DefaultAccountAdapter):
         ensure_bonus_account(
             client_id=client.pk, provider_id=provider.pk, actor=Actor.system("signup")
         )
+        _attribute_referral(request, client)
         return client.users.get(is_owner=True).user
+
+
+def _attribute_referral(request: HttpRequest, client: Any) -> None:
+    """The partner whose link or click brought this sign-up (kept in the session)."""
+    session: Any = getattr(request, "session", {})
+    attribute_signup(
+        client=client,
+        partner_id=session.get(SESSION_FROM),
+        click_token=session.get(SESSION_CLICK, ""),
+        actor=Actor.system("signup"),
+    )

@@ -4,6 +4,7 @@ from django.views.i18n import set_language
 from billow.web.views import billing, dashboard, payers, profile, services, usage, users
 from billow.web.views import bonus as bonus
 from billow.web.views import money as money
+from billow.web.views import referrals as referrals
 from billow.web.views import shop as shop
 
 app_name = "web"
@@ -73,5 +74,9 @@ urlpatterns = [
     path("orders/<int:pk>/cancel/", shop.order_cancel, name="order_cancel"),
     path("orders/<int:pk>/pay/", shop.order_pay, name="order_pay"),
     path("services/<int:pk>/configure/", shop.service_configure, name="service_configure"),
+    # referral program (web/views/referrals.py)
+    path("referrals/", referrals.partner_page, name="referrals"),
+    path("referrals/join/", referrals.partner_join, name="referrals_join"),
+    path("referrals/click/", referrals.register_click_view, name="referrals_click"),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

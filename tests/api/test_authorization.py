@@ -133,7 +133,7 @@ PK_BY_SEGMENT: dict[str, Callable[[Tenant], int]] = {
 #: may order it too), so only "anonymous users are refused" applies to them.
 CATALOG_WEB_PARAMS = {"tariff_id"}
 #: Pages anyone may open (the web namespace's public pages).
-PUBLIC_WEB_NAMES = {"home", "set_language", "language"}
+PUBLIC_WEB_NAMES = {"home", "set_language", "language", "referrals_click"}
 METHODS = ("get", "post", "put", "patch", "delete")
 _PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
 

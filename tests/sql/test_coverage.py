@@ -18,6 +18,7 @@ SQL_MODULES = (
     "billow.invoicing.sql",
     "billow.billing.sql",
     "billow.usage.sql",
+    "billow.marketing.referrals.sql",
 )
 
 COVERED = {
@@ -65,6 +66,8 @@ COVERED = {
     "billow.usage.sql.list_partitions_sql": "test_usage_sql.py::test_partitions_are_*",
     "billow.usage.sql.create_partition_sql": "test_usage_sql.py::test_partitions_are_*",
     "billow.usage.sql.drop_partition_sql": "test_usage_sql.py::test_partitions_are_*",
+    "billow.marketing.referrals.sql.charge_insert_sql": "test_referral_sql.py::test_the_*",
+    "billow.marketing.referrals.sql.accrual_insert_sql": "test_referral_sql.py::test_the_*",
 }
 
 

@@ -9,6 +9,7 @@ Lock order: code row, then promotion row (both via the conditional UPDATE).
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -17,7 +18,14 @@ from billow.accounts.models import Client, Provider
 from billow.core import clock
 from billow.core.actors import Actor
 from billow.marketing.promos.errors import PromoError, PromoExhaustedError
-from billow.marketing.promos.models import PromoCode, PromoCodeUse, Promotion, PromoUseStatus
+from billow.marketing.promos.models import (
+    PromoCode,
+    PromoCodeUse,
+    Promotion,
+    PromotionDiscount,
+    PromoUseStatus,
+)
+from billow.marketing.promos.rules import DiscountKind, DiscountTarget
 from billow.marketing.promos.selectors import normalise_code
 
 _LIVE = ~Q(status=PromoUseStatus.RELEASED)
@@ -128,3 +136,34 @@ def release_promo_uses(*, reference: str, now: datetime | None = None) -> int:
             use.status, use.updated_at = PromoUseStatus.RELEASED, moment
             use.save(update_fields=["status", "updated_at"])
     return len(uses)
+
+
+def create_code_promotion(
+    *,
+    provider: Provider,
+    name: str,
+    percent: Decimal,
+    first_order_only: bool = True,
+    actor: Actor | None = None,
+) -> Promotion:
+    """A promotion unlocked only by its codes, taking ``percent`` off every line (the referral
+    program's partner codes). ``invalid_discount`` unless 0 < percent <= 100."""
+    if not Decimal(0) < percent <= Decimal(100):
+        raise PromoError(
+            "the discount is a percent above 0 and at most 100", code="invalid_discount"
+        )
+    with transaction.atomic():
+        promotion = Promotion.objects.create(
+            provider=provider,
+            name=name[:200],
+            title=name[:200],
+            requires_code=True,
+            first_order_only=first_order_only,
+        )
+        PromotionDiscount.objects.create(
+            promotion=promotion,
+            target=DiscountTarget.ALL,
+            kind=DiscountKind.PERCENT,
+            percent=percent,
+        )
+    return promotion
