@@ -4,6 +4,7 @@ from django.views.i18n import set_language
 from billow.web.views import billing, dashboard, payers, profile, services, users
 from billow.web.views import money as money
 from billow.web.views import shop as shop
+from billow.web.views import support as support
 
 app_name = "web"
 urlpatterns = [
@@ -66,5 +67,13 @@ urlpatterns = [
     path("orders/<int:pk>/cancel/", shop.order_cancel, name="order_cancel"),
     path("orders/<int:pk>/pay/", shop.order_pay, name="order_pay"),
     path("services/<int:pk>/configure/", shop.service_configure, name="service_configure"),
+    # support tickets (web/views/support.py)
+    path("support/", support.ticket_list, name="ticket_list"),
+    path("support/new/", support.ticket_new, name="ticket_new"),
+    path("support/<int:pk>/", support.ticket_detail, name="ticket_detail"),
+    path("support/<int:pk>/close/", support.ticket_close, name="ticket_close"),
+    path("support/<int:pk>/reopen/", support.ticket_reopen, name="ticket_reopen"),
+    path("support/<int:pk>/rate/", support.ticket_rate, name="ticket_rate"),
+    path("support/files/<int:pk>/", support.ticket_attachment, name="ticket_attachment"),
     path("i18n/setlang/", set_language, name="set_language"),
 ]
