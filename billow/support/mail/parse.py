@@ -137,17 +137,23 @@ def strip_reply(text: str) -> str:
         stripped = line.strip()
         if stripped in cuts or line.rstrip("\n") in {"-- ", "--"} or line == "__":
             break
-        if any(p.match(line) for p in _QUOTE_HEADERS):
-            # A "From:" line starts a quote only as a header block (followed by more headers or
-            # a quote); elsewhere it may be the client's own text.
-            if not stripped.lower().startswith(("from:", "от:", "de:")) or _header_block(
-                lines, index
-            ):
-                break
+        if _starts_quote(lines, index):
+            break
         if stripped.startswith(">"):
             continue
         kept.append(line)
     return "\n".join(kept).strip()
+
+
+def _starts_quote(lines: list[str], index: int) -> bool:
+    """A quote header; a "From:" line only as a header block (followed by more headers),
+    elsewhere it may be the client's own text."""
+    line = lines[index]
+    if not any(p.match(line) for p in _QUOTE_HEADERS):
+        return False
+    if line.strip().lower().startswith(("from:", "от:", "de:")):
+        return _header_block(lines, index)
+    return True
 
 
 def _header_block(lines: list[str], index: int) -> bool:
