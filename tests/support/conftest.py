@@ -57,7 +57,11 @@ def _media(settings: Any, tmp_path: Any) -> None:
 
 
 def make_staff(username: str, email: str) -> User:
+    """A staff member with the support app's permissions (the "Support" role's)."""
+    from django.contrib.auth.models import Permission
+
     user = User.objects.create_user(username, email, "pw-staff-12345", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="support"))
     return user
 
 

@@ -72,7 +72,8 @@ def open_ticket(
         raise SupportValidationError(f"unknown priority {priority!r}", code="invalid_priority")
     if client is None and not requester_email:
         raise SupportValidationError("a ticket needs a requester", code="no_requester")
-    if actor is not None and actor.kind.value == "client_user" and not department.is_public:
+    by_client = actor is not None and actor.kind.value in {"client_user", "api_token"}
+    if by_client and not department.is_public:
         raise SupportValidationError(
             "this department does not take tickets", code="department_not_public"
         )
