@@ -229,7 +229,6 @@ def snapshot(t: Tenant) -> dict[str, Any]:
     from billow.invoicing.models import Invoice
     from billow.orders.models import CartItem, Order
     from billow.payments.models import Payment, SavedPaymentMethod
-
     from billow.support.models import Ticket, TicketMessage
 
     _commerce(t)

@@ -36,7 +36,8 @@ def test_canned_reply_fills_placeholders_and_nothing_else(desk: Desk, settings) 
     text = (
         "Hello {{ client.name }}, ticket {{ ticket.id }} about {{service.name}}. "
         "[{{ settings.SECRET_KEY }}][{{ ticket.client.users.all }}][{{ client.delete }}]"
-        "[{% debug %}][{% load static %}][{{ client.name.upper }}][{# hidden #}] -- {{ staff.name }}"
+        "[{% debug %}][{% load static %}][{{ client.name.upper }}][{# hidden #}]"
+        " -- {{ staff.name }}"
     )
     rendered = render_canned(text, values)
     assert rendered == (
