@@ -111,7 +111,7 @@ class WaitingFilter(admin.SimpleListFilter):
 
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}))
-    files = forms.FileField(label=_("Attachment"), required=False)
+    attachment = forms.FileField(label=_("Attachment"), required=False)
 
 
 @admin.register(Ticket)
@@ -212,7 +212,7 @@ class TicketAdmin(ModelAdmin):
             return {}
         values = placeholder_values(
             ticket,
-            staff_name=request.user.get_full_name() or request.user.get_username(),
+            staff_name=str(getattr(request.user, "get_full_name", str)() or request.user),
             service_name=_service_name(ticket),
         )
         return {"body": render_canned(canned.body, values)}
@@ -251,7 +251,8 @@ class TicketAdmin(ModelAdmin):
                 if not form.is_valid():
                     return self._render(request, ticket, form)
                 uploads = [
-                    Upload(f.name, f.read(_max_read())) for f in request.FILES.getlist("files")
+                    Upload(f.name or "file", f.read(_max_read()))
+                    for f in request.FILES.getlist("attachment")
                 ]
                 body = form.cleaned_data["body"]
                 if op == "reply":

@@ -78,7 +78,7 @@ def client_owns_service(client_id: int, service_id: int) -> bool:
 
 def list_client_services(client_id: int) -> list[dict[str, Any]]:
     rows = Service.objects.filter(client_id=client_id).exclude(status="deleted")
-    return list(rows.order_by("id").values("id", "name", "status", "tariff__name"))
+    return [dict(row) for row in rows.order_by("id").values("id", "name", "status", "tariff__name")]
 
 
 # --- staff --------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ staff access rule and the status move (checked against ``states.ALLOWED_TRANSITI
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -59,7 +58,7 @@ def deadlines(
     department: Department, priority: str, since: datetime
 ) -> tuple[datetime | None, datetime | None]:
     """(first response due, resolution due) for a ticket that came in at ``since``."""
-    target: Mapping[str, int] | None = (
+    target = (
         SlaTarget.objects.filter(department=department, priority=priority)
         .values("first_response_minutes", "resolution_minutes")
         .first()

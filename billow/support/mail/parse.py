@@ -30,7 +30,7 @@ class ParsedEmail:
 
 
 def parse_email(raw: bytes, *, envelope_sender: str | None = None) -> ParsedEmail:
-    msg: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)  # type: ignore[assignment]
+    msg: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)
     name, address = parseaddr(str(msg.get("From", "")))
     recipients = tuple(
         a.lower()

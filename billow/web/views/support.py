@@ -35,8 +35,10 @@ class TicketForm(forms.Form):
 
     def __init__(self, *args: Any, departments: Any, services: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].choices = [(d.pk, d.name) for d in departments]
-        self.fields["service"].choices = [("", "—")] + [
+        department: Any = self.fields["department"]
+        service: Any = self.fields["service"]
+        department.choices = [(d.pk, d.name) for d in departments]
+        service.choices = [("", "—")] + [
             (s["id"], f"#{s['id']} {s['name'] or s['tariff__name']}") for s in services
         ]
 
@@ -61,6 +63,10 @@ class RateForm(forms.Form):
 def _uploads(request: HttpRequest) -> list[Upload]:
     limit = int(settings.SUPPORT_ATTACHMENT_MAX_BYTES) + 1
     return [Upload(f.name or "file", f.read(limit)) for f in request.FILES.getlist("attachment")]
+
+
+def _user_name(request: HttpRequest) -> str:
+    return str(getattr(request.user, "get_full_name", lambda: "")())
 
 
 def _ticket(request: HttpRequest, pk: int) -> Ticket:
@@ -102,7 +108,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 priority=data["priority"],
                 service_id=int(data["service"]) if data["service"] else None,
                 uploads=_uploads(request),
-                author_name=request.user.get_full_name() or client.name,
+                author_name=_user_name(request) or client.name,
                 actor=actor_of(request),
             )
         except BillowError as exc:
@@ -123,7 +129,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 ticket=ticket,
                 body=reply.cleaned_data["body"],
                 uploads=_uploads(request),
-                author_name=request.user.get_full_name() or client_of(request).name,
+                author_name=_user_name(request) or client_of(request).name,
                 actor=actor_of(request),
             )
         except BillowError as exc:
