@@ -213,3 +213,15 @@ def test_gateway_over_real_smtp_and_lmtp(desk: Desk, lmtp: bool) -> None:
     last = ticket.messages.order_by("-id").first()
     assert (last.body, last.source) == ("Answered over the wire.", "email")
     assert [(a.name, a.size) for a in last.attachments.all()] == [("boot.log", 9)]
+
+
+def test_unknown_sender_gets_the_answer_and_can_reply(desk: Desk) -> None:
+    raw = email(sender="who@else.example", to="help@help.example", body="Prices?", subject="Q")
+    ticket = Ticket.objects.get(pk=receive_email(raw).ticket_id)
+    actions.post_staff_reply(ticket=ticket, user=desk.agent, body="See our site.")
+    sent = OutboundEmail.objects.get(event="ticket_reply")
+    assert (sent.to, sent.subject) == ("who@else.example", f"[#{ticket.pk}] Q")
+    assert "See our site." in sent.body
+    answer = email(sender="who@else.example", to=sent.reply_to, body="Thanks", message_id="<t@x>")
+    assert receive_email(answer).outcome == "replied"
+    assert ticket.messages.count() == 3

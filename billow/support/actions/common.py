@@ -8,7 +8,7 @@ from typing import Any
 
 from billow.core.actors import Actor
 from billow.core.audit import audit_kwargs
-from billow.support.errors import NotInDepartment, TicketStateError
+from billow.support.errors import NotInDepartment, TicketNotFound, TicketStateError
 from billow.support.models import Department, SlaTarget, Ticket, TicketEvent
 from billow.support.sla import add_business_minutes, parse_business_hours
 from billow.support.states import can_transition
@@ -16,8 +16,6 @@ from billow.support.states import can_transition
 
 def lock_ticket(ticket_id: int) -> Ticket:
     """The ticket row, locked for the rest of the transaction (``ticket_not_found``)."""
-    from billow.support.errors import TicketNotFound
-
     found = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
     if found is None:
         raise TicketNotFound(f"No ticket {ticket_id}", ticket_id=ticket_id)

@@ -28,6 +28,7 @@ from billow.support.attachments import Upload, check_uploads, store_uploads
 from billow.support.errors import SupportValidationError, TicketClosed
 from billow.support.models import AuthorKind, Department, Source, Ticket, TicketMessage
 from billow.support.notify import email_message_to_staff, email_reply_to_client
+from billow.support.selectors import client_owns_service
 from billow.support.states import Priority, TicketStatus
 
 T = TicketStatus
@@ -114,8 +115,6 @@ def open_ticket(
 
 
 def _check_service(client: Client | None, service_id: int) -> None:
-    from billow.support.selectors import client_owns_service
-
     if client is None or not client_owns_service(client.pk, service_id):
         raise SupportValidationError(
             f"no service {service_id} on this account", code="service_not_found"

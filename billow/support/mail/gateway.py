@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from billow.support.mail.inbound import receive_email
 from billow.support.models import Department
@@ -40,7 +40,7 @@ def _deliver(raw: bytes, recipients: list[str], sender: str) -> str:
     try:
         return receive_email(raw, recipients=recipients, envelope_sender=sender).outcome
     finally:
-        close_old_connections()
+        connections.close_all()  # this worker thread's; mail is rare enough to reconnect
 
 
 class SupportHandler:
@@ -72,7 +72,10 @@ class SupportHandler:
 
 def _accepts_fresh(address: str) -> bool:
     close_old_connections()
-    return _accepts(address)
+    try:
+        return _accepts(address)
+    finally:
+        connections.close_all()
 
 
 class LMTPController(Controller):
