@@ -388,10 +388,12 @@ def email_addresses(
     provider_id: int | None = None,
     locale: str = "",
     dedup_key: str = "",
+    name: str = "",
 ) -> int:
     """Queue one email of ``event`` to each address (people who are not clients: staff of a
     support department, the unknown sender of a ticket), sent after commit; returns how many.
-    A ``dedup_key`` already used (suffixed with the address) queues nothing again."""
+    ``name`` greets them (templates see it as ``client.name``). A ``dedup_key`` already used
+    (suffixed with the address) queues nothing again."""
     if event not in Event.values:
         raise UnknownEvent(f"{event!r} is not an event", event=event)
     provider = {} if provider_id is None else _one(selectors.get_providers_info, provider_id)
@@ -401,7 +403,7 @@ def email_addresses(
         channel=Channel.EMAIL,
         provider_id=provider_id,
         locale=locale or settings.LANGUAGE_CODE,
-        context=build_context(client={}, provider=_public(provider), extra=context),
+        context=build_context(client=_addressee(name), provider=_public(provider), extra=context),
     )
     moment = clock.now()
     keys = {address: f"{dedup_key}:{address}"[:200] if dedup_key else "" for address in recipients}
@@ -426,6 +428,11 @@ def email_addresses(
         ids = _insert_emails(rows)
         _enqueue_send(ids)
     return len(rows)
+
+
+def _addressee(name: str) -> dict[str, Any]:
+    """The ``client`` of a template sent to someone who is not a client."""
+    return {"id": None, "name": name, "email": "", "contact_person": "", "language": ""}
 
 
 # --- Sending ------------------------------------------------------------------------------

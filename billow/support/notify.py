@@ -43,6 +43,7 @@ def email_reply_to_client(ticket: Ticket, message: TicketMessage) -> None:
             reply_to=reply_to,
             provider_id=_provider_id(ticket),
             dedup_key=key,
+            name=ticket.requester_email,
         )
         return
     email = ClientEmail(
