@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -190,12 +191,16 @@ class TicketAdmin(ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         ticket = (
             self.get_queryset(request).filter(pk=object_id).first() if object_id.isdigit() else None
         )
         if ticket is None:
             raise Http404
         if request.method == "POST":
+            if not self.has_change_permission(request, ticket):
+                raise PermissionDenied
             return self._handle_post(request, ticket)
         return self._render(request, ticket, ReplyForm(initial=self._canned(request, ticket)))
 
@@ -302,6 +307,8 @@ class TicketAdmin(ModelAdmin):
         )
 
     def attachment_view(self, request: HttpRequest, attachment_id: int) -> FileResponse:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         found = Attachment.objects.filter(
             pk=attachment_id, message__ticket__in=self.get_queryset(request)
         ).first()

@@ -142,3 +142,15 @@ def test_staff_outside_the_department_get_404(desk: Desk) -> None:
     url = reverse("admin:support_ticket_change", args=[ticket.pk])
     assert http.get(url).status_code == 404
     assert http.post(url, {"op": "reply", "body": "x"}).status_code == 404
+
+
+def test_staff_without_the_support_permissions_are_refused(desk: Desk) -> None:
+    ticket = actions.open_ticket(
+        department=desk.support, client=desk.web.a.client, subject="Q", body="q"
+    )
+    desk.agent.user_permissions.clear()
+    url = reverse("admin:support_ticket_change", args=[ticket.pk])
+    http = staff_http(desk.agent)
+    assert http.get(url).status_code == 403
+    assert http.post(url, {"op": "reply", "body": "x"}).status_code == 403
+    assert ticket.messages.count() == 1
