@@ -240,6 +240,7 @@ class TicketAdmin(ModelAdmin):
             "form": form,
             "canned": selectors.list_canned_replies(request.user, ticket.department_id),
             "departments": Department.objects.exclude(pk=ticket.department_id),
+            "members": ticket.department.members.filter(is_active=True, is_staff=True),
             "priorities": Priority.choices,
             "is_closed": ticket.status == TicketStatus.CLOSED,
             "abuse": ticket.department.is_abuse or ticket.is_abuse,
@@ -266,6 +267,10 @@ class TicketAdmin(ModelAdmin):
                     actions.add_internal_note(ticket=ticket, user=user, body=body, uploads=uploads)
             elif op == "assign_me":
                 actions.assign_ticket(ticket=ticket, user=user, assignee=user)
+            elif op == "assign":
+                members = ticket.department.members.filter(is_active=True, is_staff=True)
+                assignee = members.filter(pk=_int(request.POST.get("assignee"))).first()
+                actions.assign_ticket(ticket=ticket, user=user, assignee=assignee)
             elif op == "close":
                 actions.close_ticket(ticket=ticket, actor=Actor.staff(user), user=user)
             elif op == "reopen":

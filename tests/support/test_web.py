@@ -154,3 +154,25 @@ def test_staff_without_the_support_permissions_are_refused(desk: Desk) -> None:
     assert http.get(url).status_code == 403
     assert http.post(url, {"op": "reply", "body": "x"}).status_code == 403
     assert ticket.messages.count() == 1
+
+
+def test_staff_assign_another_member_and_reply_with_a_file(desk: Desk) -> None:
+    ticket = actions.open_ticket(
+        department=desk.support, client=desk.web.a.client, subject="Q", body="q"
+    )
+    colleague = desk.outsider
+    desk.support.members.add(colleague)
+    url = reverse("admin:support_ticket_change", args=[ticket.pk])
+    http = staff_http(desk.agent)
+    http.post(url, {"op": "assign", "assignee": colleague.pk})
+    ticket.refresh_from_db()
+    assert ticket.assignee_id == colleague.pk
+    response = http.post(
+        url,
+        {"op": "reply", "body": "log attached", "attachment": SimpleUploadedFile("a.txt", b"ok")},
+    )
+    assert response.status_code == 302
+    reply = ticket.messages.order_by("-id").first()
+    assert (reply.body, [a.name for a in reply.attachments.all()]) == ("log attached", ["a.txt"])
+    page = http.get(url).content.decode()
+    assert "a.txt" in page
