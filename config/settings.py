@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "billow.invoicing",
     "billow.usage",
     "billow.marketing",
+    "billow.support",
     "billow.web",
     "billow.api",
     "billow.demo",
@@ -392,3 +393,21 @@ BILLOW = {
     # A resource status is "approaching" from this % of the addon's included amount (notice).
     "USAGE_APPROACHING_PERCENT": env.int("BILLOW_USAGE_APPROACHING_PERCENT", default=80),
 }
+
+# --- Support center (billow.support; edit only inside this block) ---------------------------
+# Replies go to <local>+<signed ticket token>@<domain> of this address; the mail gateway
+# (`billow support_mail_gateway`, SMTP or LMTP) must receive that domain's mail.
+SUPPORT_REPLY_ADDRESS = env.str("SUPPORT_REPLY_ADDRESS", default="support@billow.localhost")
+SUPPORT_ATTACHMENT_MAX_BYTES = env.int("SUPPORT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+SUPPORT_ATTACHMENT_TYPES = env.list(
+    "SUPPORT_ATTACHMENT_TYPES",
+    default=[".png", ".jpg", ".jpeg", ".gif", ".pdf", ".txt", ".log", ".zip"],
+)
+# Dotted path to a callable(name, content: bytes) -> str | None: a reason to refuse (a virus
+# found), or None. Empty: no scan. billow.support.scan.clamd_scan talks to clamd.
+SUPPORT_VIRUS_SCANNER = env.str("SUPPORT_VIRUS_SCANNER", default="")
+SUPPORT_CLAMD_SOCKET = env.str("SUPPORT_CLAMD_SOCKET", default="/var/run/clamav/clamd.ctl")
+SUPPORT_MAIL_GATEWAY_HOST = env.str("SUPPORT_MAIL_GATEWAY_HOST", default="127.0.0.1")
+SUPPORT_MAIL_GATEWAY_PORT = env.int("SUPPORT_MAIL_GATEWAY_PORT", default=8025)
+SUPPORT_MAX_EMAIL_BYTES = env.int("SUPPORT_MAX_EMAIL_BYTES", default=25 * 1024 * 1024)
+# --- end of the support block ---------------------------------------------------------------

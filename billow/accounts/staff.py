@@ -26,6 +26,7 @@ STAFF_ROLES: dict[str, dict[str, frozenset[str]]] = {
         "ledger": ALL,
         "auth": ALL,
         "admin": VIEW,
+        "support": ALL,
     },
     "Billing operators": {
         "accounts": EDIT,
@@ -40,6 +41,8 @@ STAFF_ROLES: dict[str, dict[str, frozenset[str]]] = {
         "accounts.payer": VIEW | {"change"},
         "catalog": VIEW,
         "ledger": VIEW,
+        # tickets are answered through the conversation page (the support actions)
+        "support": EDIT,
     },
 }
 

@@ -25,6 +25,8 @@ SCOPES: dict[str, str] = {
     "users:read": "List the client's users and their permissions",
     "users:write": "Invite, change and remove the client's users",
     "catalog:read": "List orderable tariffs with prices",
+    "support:read": "Read the client's support tickets and their messages",
+    "support:write": "Open support tickets, reply, close, reopen and rate them",
     "staff:read": "Staff: read catalog, clients, services and the ledger",
     "staff:write": "Staff: create and change catalog entries",
 }
@@ -37,6 +39,7 @@ CLIENT_FAMILIES: dict[str, str | None] = {
     "billing": ClientPermission.BILLING.value,
     "payers": ClientPermission.PAYERS.value,
     "users": ClientPermission.USERS.value,
+    "support": None,
 }
 STAFF_FAMILY = "staff"
 

@@ -16,6 +16,7 @@ from billow.api.views import (
     staff,
     staff_commerce,
     staff_discovery,
+    support,
     tokens,
     usage,
     usage_ingest,
@@ -152,6 +153,28 @@ v1_client = [
         "services/<int:service_id>/configure/",
         commerce.ConfigureServiceView.as_view(),
         name="service-configure",
+    ),
+]
+
+# support tickets (views/support.py)
+v1_client += [
+    path("support/departments/", support.DepartmentListView.as_view(), name="support-departments"),
+    path("tickets/", support.TicketListView.as_view(), name="tickets"),
+    path("tickets/<int:ticket_id>/", support.TicketDetailView.as_view(), name="ticket"),
+    path(
+        "tickets/<int:ticket_id>/messages/",
+        support.TicketMessageView.as_view(),
+        name="ticket-messages",
+    ),
+    path("tickets/<int:ticket_id>/close/", support.TicketCloseView.as_view(), name="ticket-close"),
+    path(
+        "tickets/<int:ticket_id>/reopen/", support.TicketReopenView.as_view(), name="ticket-reopen"
+    ),
+    path("tickets/<int:ticket_id>/rate/", support.TicketRateView.as_view(), name="ticket-rate"),
+    path(
+        "tickets/attachments/<int:attachment_id>/",
+        support.AttachmentView.as_view(),
+        name="ticket-attachment",
     ),
 ]
 

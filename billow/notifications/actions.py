@@ -346,6 +346,7 @@ class ClientEmail:
     dedup_key: str
     to: str = ""
     attachments: tuple[Mapping[str, Any], ...] = ()
+    reply_to: str = ""
 
 
 def email_clients(*, event: str, emails: Sequence[ClientEmail]) -> int:
@@ -392,9 +393,66 @@ def _email_chunk(
             row = _email_row(book, event, client, provider, context, e.dedup_key, moment)
             row.to, row.attachments = to, [dict(ref) for ref in e.attachments]
             row.language = client["language"]
+            row.reply_to = e.reply_to
             rows.append(row)
         _enqueue_send(_insert_emails(rows))
     return len(rows)
+
+
+def email_addresses(
+    *,
+    event: str,
+    recipients: Sequence[str],
+    context: Mapping[str, Any],
+    reply_to: str = "",
+    provider_id: int | None = None,
+    locale: str = "",
+    dedup_key: str = "",
+    name: str = "",
+) -> int:
+    """Queue one email of ``event`` to each address (people who are not clients: staff of a
+    support department, the unknown sender of a ticket), sent after commit; returns how many.
+    ``name`` greets them (templates see it as ``client.name``). A ``dedup_key`` already used
+    (suffixed with the address) queues nothing again."""
+    if event not in Event.values:
+        raise UnknownEvent(f"{event!r} is not an event", event=event)
+    provider = {} if provider_id is None else _one(selectors.get_providers_info, provider_id)
+    book = selectors.get_template_book(event=event)
+    rendered = render_first(
+        book,
+        channel=Channel.EMAIL,
+        provider_id=provider_id,
+        locale=locale or settings.LANGUAGE_CODE,
+        context=build_context(client=_addressee(name), provider=_public(provider), extra=context),
+    )
+    moment = clock.now()
+    keys = {address: f"{dedup_key}:{address}"[:200] if dedup_key else "" for address in recipients}
+    with transaction.atomic():
+        rows = [
+            OutboundEmail(
+                to=address,
+                from_email=_from_address(provider),
+                reply_to=reply_to,
+                subject=rendered.subject,
+                body=rendered.body,
+                html=rendered.html,
+                event=event,
+                provider_id=provider.get("id"),
+                dedup_key=keys[address],
+                created_at=moment,
+                next_attempt_at=moment,
+            )
+            for address in dict.fromkeys(recipients)
+            if address
+        ]
+        ids = _insert_emails(rows)
+        _enqueue_send(ids)
+    return len(rows)
+
+
+def _addressee(name: str) -> dict[str, Any]:
+    """The ``client`` of a template sent to someone who is not a client."""
+    return {"id": None, "name": name, "email": "", "contact_person": "", "language": ""}
 
 
 # --- Sending ------------------------------------------------------------------------------
@@ -436,7 +494,9 @@ def _deliver(row: OutboundEmail) -> None:
         from_email=row.from_email,
         to=[row.to],
         connection=connection,
-        headers={"X-Billow-Email-Id": str(row.pk)},
+        # RFC 3834: mail we send by ourselves; autoresponders must not answer it (no loops)
+        headers={"X-Billow-Email-Id": str(row.pk), "Auto-Submitted": "auto-generated"},
+        reply_to=[row.reply_to] if row.reply_to else None,
     )
     if row.html:
         message.attach_alternative(row.html, "text/html")
@@ -523,6 +583,7 @@ def resend_email(
         copy = OutboundEmail.objects.create(
             to=original.to,
             from_email=original.from_email,
+            reply_to=original.reply_to,
             subject=original.subject,
             body=original.body,
             html=original.html,

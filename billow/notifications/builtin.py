@@ -287,6 +287,49 @@ MESSAGES: dict[tuple[str, str], tuple[str, str]] = {
     ),
 }
 
+# Support tickets: the message text itself, with a line the mail gateway cuts quoted text at.
+_TICKET_SUBJECT = "[#{{ ticket_id }}] {{ subject }}"
+_CUT = {
+    "en": "-- Reply above this line to answer the ticket --",
+    "ru": "-- Ответьте выше этой строки --",
+    "es": "-- Responda encima de esta línea --",
+}
+MESSAGES.update(
+    {
+        ("ticket_reply", "en"): (
+            _TICKET_SUBJECT,
+            _CUT["en"] + "\n\n{{ message }}\n\nTicket #{{ ticket_id }}: reply to this email"
+            "{% if path %} or open {{ provider.billing_url }}{{ path }}{% endif %}.",
+        ),
+        ("ticket_reply", "ru"): (
+            _TICKET_SUBJECT,
+            _CUT["ru"] + "\n\n{{ message }}\n\nЗапрос #{{ ticket_id }}: ответьте на это письмо"
+            "{% if path %} или откройте {{ provider.billing_url }}{{ path }}{% endif %}.",
+        ),
+        ("ticket_reply", "es"): (
+            _TICKET_SUBJECT,
+            _CUT["es"] + "\n\n{{ message }}\n\nTicket #{{ ticket_id }}: responda a este correo"
+            "{% if path %} o abra {{ provider.billing_url }}{{ path }}{% endif %}.",
+        ),
+        ("ticket_message", "en"): (
+            _TICKET_SUBJECT,
+            _CUT["en"] + "\n\n{{ author }} wrote in {{ department }}:\n\n{{ message }}" + _LINK,
+        ),
+        ("ticket_message", "ru"): (
+            _TICKET_SUBJECT,
+            _CUT["ru"]
+            + "\n\n{{ author }} пишет в отдел {{ department }}:\n\n{{ message }}"
+            + _LINK,
+        ),
+        ("ticket_message", "es"): (
+            _TICKET_SUBJECT,
+            _CUT["es"] + "\n\n{{ author }} escribe en {{ department }}:\n\n{{ message }}" + _LINK,
+        ),
+    }
+)
+#: The cut lines of every language (the mail gateway drops them and what follows).
+REPLY_CUT_LINES = tuple(_CUT.values())
+
 
 def _email_body(event: str, locale: str, message: str) -> str:
     if event in STAFF_EVENTS:

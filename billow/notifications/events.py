@@ -33,10 +33,13 @@ class Event(models.TextChoices):
     USAGE_APPROACHING = "usage_approaching", _("Usage approaching the included amount")
     USAGE_EXCEEDED = "usage_exceeded", _("Usage over the included amount")
     USAGE_OVER_LIMIT = "usage_over_limit", _("Service suspended: usage limit reached")
+    # support tickets (billow.support): a staff reply to the client, a client message to staff
+    TICKET_REPLY = "ticket_reply", _("Support ticket answered")
+    TICKET_MESSAGE = "ticket_message", _("Support ticket message (to staff)")
 
 
 #: Events that go to staff, not to a client.
-STAFF_EVENTS = frozenset({Event.OPERATION_FAILED.value})
+STAFF_EVENTS = frozenset({Event.OPERATION_FAILED.value, Event.TICKET_MESSAGE.value})
 #: Events sent by email only, with the document attached (``invoicing.delivery``): no
 #: in-panel notification, the client area lists the documents themselves.
 DOCUMENT_EVENTS = frozenset({Event.INVOICE_ISSUED.value, Event.CREDIT_NOTE_ISSUED.value})
@@ -135,6 +138,24 @@ SAMPLE_CONTEXT: dict[str, dict[str, Any]] = {
         "task_id": 88,
         "link": "/admin/services/task/88/change/",
     },
+}
+
+# support tickets: the message text, the ticket's number and subject, a link to it
+_TICKET = {
+    "ticket_id": 3021,
+    "subject": "Cannot reach my VPS",
+    "link": "https://my.acme.example/support/3021/",
+}
+SAMPLE_CONTEXT[Event.TICKET_REPLY] = {
+    **_TICKET,
+    "message": "We restarted the host; please try again.",
+    "path": "/support/3021/",
+}
+SAMPLE_CONTEXT[Event.TICKET_MESSAGE] = {
+    **_TICKET,
+    "message": "It still does not answer ping.",
+    "department": "Technical support",
+    "author": "Olga Owner",
 }
 
 SAMPLE_CLIENT: dict[str, Any] = {

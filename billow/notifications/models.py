@@ -118,6 +118,8 @@ class OutboundEmail(models.Model):
 
     to = models.EmailField(_("to"))
     from_email = models.CharField(_("from"), max_length=254)
+    #: where replies go (support tickets: an address carrying the ticket's signed token)
+    reply_to = models.CharField(_("reply to"), max_length=254, blank=True, default="")
     subject = models.CharField(_("subject"), max_length=500)
     body = models.TextField(_("text body"))
     html = models.TextField(_("HTML body"), blank=True)

@@ -6,6 +6,7 @@ from billow.web.views import bonus as bonus
 from billow.web.views import money as money
 from billow.web.views import referrals as referrals
 from billow.web.views import shop as shop
+from billow.web.views import support as support
 
 app_name = "web"
 urlpatterns = [
@@ -78,5 +79,13 @@ urlpatterns = [
     path("referrals/", referrals.partner_page, name="referrals"),
     path("referrals/join/", referrals.partner_join, name="referrals_join"),
     path("referrals/click/", referrals.register_click_view, name="referrals_click"),
+    # support tickets (web/views/support.py)
+    path("support/", support.ticket_list, name="ticket_list"),
+    path("support/new/", support.ticket_new, name="ticket_new"),
+    path("support/<int:pk>/", support.ticket_detail, name="ticket_detail"),
+    path("support/<int:pk>/close/", support.ticket_close, name="ticket_close"),
+    path("support/<int:pk>/reopen/", support.ticket_reopen, name="ticket_reopen"),
+    path("support/<int:pk>/rate/", support.ticket_rate, name="ticket_rate"),
+    path("support/files/<int:pk>/", support.ticket_attachment, name="ticket_attachment"),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

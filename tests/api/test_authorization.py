@@ -91,6 +91,26 @@ def _bonus(t: Tenant) -> dict[str, int]:
         account = BonusAccount.objects.create(provider=t.world.provider, client=t.client)
         t.extra["bonus"] = {"program": program.pk, "account": account.pk}
     return dict(t.extra["bonus"])
+def _support(t: Tenant) -> dict[str, int]:
+    """Client A's ticket with an attachment, made once."""
+    if "support" not in t.extra:
+        from billow.core.actors import Actor
+        from billow.support.actions import open_ticket
+        from billow.support.attachments import Upload
+        from billow.support.models import Department
+
+        department = Department.objects.get_or_create(name="Support")[0]
+        ticket = open_ticket(
+            department=department,
+            client=t.client,
+            subject="A's ticket",
+            body="private",
+            uploads=[Upload("a.txt", b"secret")],
+            actor=Actor.client_user(t.owner.user),
+        )
+        attachment = ticket.messages.get().attachments.get()
+        t.extra["support"] = {"ticket": ticket.pk, "attachment": attachment.pk}
+    return dict(t.extra["support"])
 
 
 PARAMS: dict[str, Callable[[Tenant], int]] = {
@@ -112,6 +132,8 @@ PARAMS: dict[str, Callable[[Tenant], int]] = {
     "saved_method_id": lambda t: _commerce(t)["saved_method"],
     "program_id": lambda t: _bonus(t)["program"],
     "bonus_account_id": lambda t: _bonus(t)["account"],
+    "ticket_id": lambda t: _support(t)["ticket"],
+    "attachment_id": lambda t: _support(t)["attachment"],
 }
 #: ``<pk>`` names the object of the path segment before it (``services/<int:pk>/``).
 PK_BY_SEGMENT: dict[str, Callable[[Tenant], int]] = {
@@ -128,6 +150,8 @@ PK_BY_SEGMENT: dict[str, Callable[[Tenant], int]] = {
     "invoices": PARAMS["invoice_id"],
     "credit-notes": PARAMS["credit_note_id"],
     "orders": PARAMS["order_id"],
+    "support": PARAMS["ticket_id"],  # web: support/<pk>/
+    "files": PARAMS["attachment_id"],  # web: support/files/<pk>/
 }
 #: Web pages of the catalog: a tariff is not client A's object (client B of the same provider
 #: may order it too), so only "anonymous users are refused" applies to them.
@@ -216,8 +240,10 @@ def snapshot(t: Tenant) -> dict[str, Any]:
     from billow.invoicing.models import Invoice
     from billow.orders.models import CartItem, Order
     from billow.payments.models import Payment, SavedPaymentMethod
+    from billow.support.models import Ticket, TicketMessage
 
     _commerce(t)
+    _support(t)
     mine = {"client": t.client}
     t.payer.refresh_from_db()
     t.member.refresh_from_db()
@@ -240,6 +266,10 @@ def snapshot(t: Tenant) -> dict[str, Any]:
         "payments": list(
             Payment.objects.filter(**mine).values_list("id", "status", "refunded_minor")
         ),
+        "tickets": list(
+            Ticket.objects.filter(**mine).values_list("id", "status", "rating", "updated_at")
+        ),
+        "ticket_messages": TicketMessage.objects.filter(ticket__client=t.client).count(),
         "saved_methods": list(
             SavedPaymentMethod.objects.filter(**mine).values_list(
                 "id", "is_default", "is_active", "auto_payment_max_minor"

@@ -65,7 +65,11 @@ def test_email_goes_through_django_backend_after_commit(
         "Hello Ann,\n\nYour service VPS #5 has been resumed.\n\n-- \n"
         "Your account: https://my.acme.example\nAcme Cloud\n"
     )
-    assert sent.extra_headers == {"X-Billow-Email-Id": str(row.pk)}
+    # RFC 3834: autoresponders must not answer what Billow sends by itself
+    assert sent.extra_headers == {
+        "X-Billow-Email-Id": str(row.pk),
+        "Auto-Submitted": "auto-generated",
+    }
     assert (row.status, row.attempts, row.sent_at, row.claimed_at, row.error) == (
         "sent",
         1,
