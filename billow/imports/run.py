@@ -83,6 +83,11 @@ def _quiet(kind: str, done: int, total: int) -> None:
     pass
 
 
+def _target(planned: Planned) -> int:
+    assert planned.target_id is not None  # a changed row was imported before
+    return planned.target_id
+
+
 def _chunks(items: Sequence[T]) -> list[Sequence[T]]:
     return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
 
@@ -158,7 +163,7 @@ class _Writer:
         changed = self.plan.change["client"]
         if changed:
             accounts.update_imported_clients(
-                [(p.target_id, p.value) for p in changed], actor=self.actor, now=self.now
+                [(_target(p), p.value) for p in changed], actor=self.actor, now=self.now
             )
             self.records += self._changed("client", changed)
 
@@ -238,7 +243,7 @@ class _Writer:
         changed = self.plan.change["service"]
         if changed:
             services.update_imported_services(
-                [(p.target_id, p.value) for p in changed], actor=self.actor, now=self.now
+                [(_target(p), p.value) for p in changed], actor=self.actor, now=self.now
             )
             self.records += self._changed("service", changed)
 
