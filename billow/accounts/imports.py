@@ -28,7 +28,7 @@ from billow.accounts.models import (
     MembershipSource,
     Payer,
 )
-from billow.core import clock
+from billow.core import clock, rows
 from billow.core.actors import Actor
 from billow.core.audit import audit_kwargs
 
@@ -47,7 +47,6 @@ class ImportedClient:
     contact_person: str = ""
     comment: str = ""
     created_at: datetime | None = None
-    group_ids: tuple[int, ...] = ()
     source: str = ""  # "<system>:<id>", kept in the creation event
 
 
@@ -88,76 +87,93 @@ def ensure_client_groups(names: Sequence[str], *, actor: Actor | None = None) ->
 def import_clients(
     clients: Sequence[ImportedClient],
     *,
+    group_ids: Sequence[Sequence[int]],
     provider_id: int,
     actor: Actor | None = None,
     now: datetime | None = None,
 ) -> list[int]:
-    """Create ``clients`` connected to ``provider_id``, with their group memberships and a
+    """Create ``clients`` connected to ``provider_id``, members of their ``group_ids`` (one
+    sequence per client), with a
     ``client.imported`` event each; returns their ids in input order. No login is created
-    here (``import_client_users``)."""
+    here (``import_client_users``). Rows go in one COPY per table on PostgreSQL."""
     moment = clock.now(now)
     with transaction.atomic():
-        created = Client.objects.bulk_create(
-            (
-                Client(
-                    name=c.name[:200],
-                    email=c.email,
-                    status=c.status,
-                    language=c.language,
-                    country=c.country,
-                    contact_person=c.contact_person,
-                    comment=c.comment,
-                    created_at=c.created_at or moment,
+        ids = rows.write_new(
+            Client,
+            CLIENT_FIELDS,
+            [
+                (
+                    c.name[:200],
+                    c.email,
+                    c.status,
+                    c.language,
+                    c.country,
+                    c.contact_person,
+                    c.comment,
+                    c.created_at or moment,
                 )
                 for c in clients
-            ),
-            batch_size=BATCH,
+            ],
+            with_ids=True,
         )
-        ids = [c.pk for c in created]
-        links = Client.providers.through
-        links.objects.bulk_create(
-            (links(client_id=i, provider_id=provider_id) for i in ids), batch_size=BATCH
+        rows.write_new(
+            Client.providers.through, ("client_id", "provider_id"), [(i, provider_id) for i in ids]
         )
-        ClientGroupMembership.objects.bulk_create(
-            (
-                ClientGroupMembership(
-                    client_id=i, group_id=g, source=MembershipSource.MANUAL, added_at=moment
-                )
+        rows.write_new(
+            ClientGroupMembership,
+            ("client_id", "group_id", "source", "added_at"),
+            [
+                (i, g, MembershipSource.MANUAL.value, moment)
+                for i, groups in zip(ids, group_ids, strict=True)
+                for g in groups
+            ],
+        )
+        _events(
+            actor,
+            moment,
+            [
+                (i, "client.imported", {"source": c.source, "provider_ids": [provider_id]})
                 for i, c in zip(ids, clients, strict=True)
-                for g in c.group_ids
-            ),
-            batch_size=BATCH,
-        )
-        AccountEvent.objects.bulk_create(
-            (
-                AccountEvent(
-                    client_id=i,
-                    **audit_kwargs(
-                        actor,
-                        "client.imported",
-                        {"source": c.source, "provider_ids": [provider_id]},
-                        now=moment,
-                    ),
-                )
-                for i, c in zip(ids, clients, strict=True)
-            ),
-            batch_size=BATCH,
+            ],
         )
     return ids
 
 
-def import_client_users(
-    users: Sequence[ImportedUser], *, actor: Actor | None = None, now: datetime | None = None
-) -> list[int]:
+CLIENT_FIELDS = (
+    "name",
+    "email",
+    "status",
+    "language",
+    "country",
+    "contact_person",
+    "comment",
+    "created_at",
+)
+
+
+def _events(
+    actor: Actor | None, moment: datetime, events: Sequence[tuple[int, str, dict[str, Any]]]
+) -> None:
+    who = audit_kwargs(actor, "client.imported", now=moment)  # validated once for the batch
+    kind, actor_id = who["actor_kind"], who["actor_id"]
+    rows.write_new(
+        AccountEvent,
+        ("client_id", "actor_kind", "actor_id", "type", "data", "created_at"),
+        [(client_id, kind, actor_id, type_, data, moment) for client_id, type_, data in events],
+    )
+
+
+def import_client_users(users: Sequence[ImportedUser], *, now: datetime | None = None) -> list[int]:
     """Create a login per ``users`` item (login = the normalized email) linked to its client;
     returns the ``ClientUser`` ids in input order. Refusal: ``email_taken`` when a login with
-    one of the emails exists (nothing written)."""
+    one of the emails exists (nothing written). The client's ``client.imported`` event stands
+    for its imported logins."""
     moment = clock.now(now)
     user_model = get_user_model()
     emails = [u.email for u in users]
     unusable = make_password(None)  # one random unusable marker is as good as one per user
     with transaction.atomic():
-        taken = set()
+        taken: set[str] = set()
         for start in range(0, len(emails), BATCH):
             chunk = emails[start : start + BATCH]
             taken |= set(
@@ -166,71 +182,54 @@ def import_client_users(
         if taken or len(set(emails)) != len(emails):
             email = min(taken) if taken else emails[0]
             raise errors.EmailTaken(f"A user with email {email} already exists", email=email)
-        logins = user_model.objects.bulk_create(
-            (
-                user_model(
-                    username=u.email,
-                    email=u.email,
-                    password=u.password or unusable,
-                    date_joined=moment,
-                )
+        logins = rows.write_new(
+            user_model,
+            USER_FIELDS,
+            [
+                (u.password or unusable, False, u.email, "", "", u.email, False, True, moment)
                 for u in users
-            ),
-            batch_size=BATCH,
+            ],
+            with_ids=True,
         )
-        links = ClientUser.objects.bulk_create(
-            (
-                ClientUser(
-                    client_id=u.client_id,
-                    user_id=login.pk,
-                    is_owner=u.is_owner,
-                    permissions=list(u.permissions),
-                    created_at=moment,
-                )
+        return rows.write_new(
+            ClientUser,
+            ("client_id", "user_id", "is_owner", "permissions", "is_active", "created_at"),
+            [
+                (u.client_id, login, u.is_owner, list(u.permissions), True, moment)
                 for u, login in zip(users, logins, strict=True)
-            ),
-            batch_size=BATCH,
+            ],
+            with_ids=True,
         )
-        AccountEvent.objects.bulk_create(
-            (
-                AccountEvent(
-                    client_id=u.client_id,
-                    **audit_kwargs(actor, "client_user.imported", {"email": u.email}, now=moment),
-                )
-                for u in users
-            ),
-            batch_size=BATCH,
-        )
-    return [link.pk for link in links]
 
 
-def import_payers(
-    payers: Sequence[ImportedPayer], *, actor: Actor | None = None, now: datetime | None = None
-) -> list[int]:
+USER_FIELDS = (
+    "password",
+    "is_superuser",
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "is_staff",
+    "is_active",
+    "date_joined",
+)
+
+
+def import_payers(payers: Sequence[ImportedPayer], *, now: datetime | None = None) -> list[int]:
     """Create ``payers`` (unverified, as the source's verification cannot be carried over);
-    returns their ids in input order."""
+    returns their ids in input order. The client's ``client.imported`` event stands for them."""
     moment = clock.now(now)
+    names = sorted({name for p in payers for name in p.fields})
     with transaction.atomic():
-        created = Payer.objects.bulk_create(
-            (
-                Payer(
-                    client_id=p.client_id, kind=p.kind, name=p.name, created_at=moment, **p.fields
-                )
+        return rows.write_new(
+            Payer,
+            ("client_id", "kind", "name", "created_at", *names),
+            [
+                (p.client_id, p.kind, p.name, moment, *(p.fields.get(n, "") for n in names))
                 for p in payers
-            ),
-            batch_size=BATCH,
+            ],
+            with_ids=True,
         )
-        AccountEvent.objects.bulk_create(
-            (
-                AccountEvent(
-                    client_id=p.client_id,
-                    **audit_kwargs(actor, "payer.imported", {"payer_id": p.pk}, now=moment),
-                )
-                for p in created
-            ),
-            batch_size=BATCH,
-        )
-    return [p.pk for p in created]
 
 
 def update_imported_clients(

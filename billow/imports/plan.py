@@ -11,7 +11,6 @@ validators, so a refusal here is the refusal the write would meet.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,6 +19,7 @@ from typing import Any
 from billow.accounts import validators as account_validators
 from billow.accounts.imports import ImportedClient, check_statuses
 from billow.accounts.models import Payer, PayerKind
+from billow.catalog.models import Tariff
 from billow.core.errors import BillowError
 from billow.core.money import exponent
 from billow.imports import passwords
@@ -30,10 +30,14 @@ from billow.imports.bundle import (
     BundleInvoiceSeries,
     BundlePayer,
     BundleService,
-    row_to_json,
 )
 from billow.imports.mapping import Mapping
-from billow.services.actions import ImportedService, check_imported_service, check_reimport_status
+from billow.services.actions import (
+    ImportedService,
+    check_import_offer,
+    check_import_values,
+    check_reimport_status,
+)
 
 KINDS = ("group", "client", "user", "payer", "balance", "service", "invoice_series")
 OUTCOMES = ("create", "change", "unchanged", "kept", "refused")
@@ -84,6 +88,7 @@ class Plan:
     change: dict[str, list[Planned]] = field(default_factory=lambda: defaultdict(list))
     refused: list[Refusal] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    offers: dict[tuple[Any, ...], BillowError | None] = field(default_factory=dict)
 
     def add(self, kind: str, outcome: str, planned: Planned | None = None) -> None:
         self.counts[kind][outcome] += 1
@@ -101,8 +106,8 @@ class Plan:
 
 
 def fingerprint(row: Any) -> str:
-    text = json.dumps(row_to_json(row), sort_keys=True, ensure_ascii=True)
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+    """A digest of the bundle row (its dataclass repr: every field, typed, in order)."""
+    return hashlib.sha1(repr(row).encode(), usedforsecurity=False).hexdigest()
 
 
 def plan_import(bundle: Bundle, mapping: Mapping, state: ImportState) -> Plan:
@@ -312,7 +317,6 @@ def _plan_service(plan: Plan, state: ImportState, mapping: Mapping, service: Bun
             else None
         )
         value = ImportedService(
-            client_id=0,  # known once the client is written
             tariff_id=target.tariff.pk,
             period=service.period or target.period or "1m",
             currency=service.currency,
@@ -326,7 +330,8 @@ def _plan_service(plan: Plan, state: ImportState, mapping: Mapping, service: Bun
             ordered_at=service.created_at,
             source=f"{plan.source}:{service.source_id}",
         )
-        check_imported_service(value, target.tariff)
+        check_import_values(value)
+        _check_offer(plan, target.tariff, value)
         record = state.records.get(("service", service.source_id))
         if record is not None and record.target_id in state.service_statuses:
             check_reimport_status(state.service_statuses[record.target_id], service.status)
@@ -334,6 +339,20 @@ def _plan_service(plan: Plan, state: ImportState, mapping: Mapping, service: Bun
         plan.refuse("service", service.source_id, exc.code, exc.message)
         return
     _classify(plan, state, "service", service.source_id, service, value=value)
+
+
+def _check_offer(plan: Plan, tariff: Tariff, service: ImportedService) -> None:
+    """``check_import_offer``, asked once per tariff, currency, period and addons."""
+    key = (tariff.pk, service.currency, service.period, tuple(sorted(service.addon_values.items())))
+    if key not in plan.offers:
+        try:
+            check_import_offer(tariff, service.currency, service.period, service.addon_values)
+            plan.offers[key] = None
+        except BillowError as exc:
+            plan.offers[key] = exc
+    refusal = plan.offers[key]
+    if refusal is not None:
+        raise refusal
 
 
 def _plan_series(plan: Plan, state: ImportState, series: BundleInvoiceSeries) -> None:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from django.db import transaction
 
 from billow.accounts import imports as accounts
-from billow.core import clock
+from billow.core import clock, rows
 from billow.core.actors import Actor
 from billow.core.audit import audit_kwargs
 from billow.imports.bundle import Bundle
@@ -104,7 +104,7 @@ class _Writer:
             now,
         )
         self.source = bundle.source
-        self.records: list[ImportedRecord] = []
+        self.records: list[tuple[str, str, int | None, str]] = []  # kind, id, target, print
         self.reset_user_ids: list[int] = []
         known = ImportedRecord.objects.filter(source=self.source, kind__in=["group", "client"])
         self.ids: dict[tuple[str, str], int] = {
@@ -151,9 +151,12 @@ class _Writer:
 
     def _clients(self) -> None:
         def write(chunk: Sequence[Planned]) -> list[int]:
-            rows = [dataclasses.replace(p.value, group_ids=self._group_ids(p)) for p in chunk]
             ids = accounts.import_clients(
-                rows, provider_id=self.plan.provider_id, actor=self.actor, now=self.now
+                [p.value for p in chunk],
+                group_ids=[self._group_ids(p) for p in chunk],
+                provider_id=self.plan.provider_id,
+                actor=self.actor,
+                now=self.now,
             )
             for planned, pk in zip(chunk, ids, strict=True):
                 self.ids["client", planned.source_id] = pk
@@ -179,7 +182,7 @@ class _Writer:
                 )
                 for p in chunk
             ]
-            ids = accounts.import_client_users(rows, actor=self.actor, now=self.now)
+            ids = accounts.import_client_users(rows, now=self.now)
             self.reset_user_ids += [
                 pk for pk, row in zip(ids, rows, strict=True) if not row.password
             ]
@@ -198,7 +201,7 @@ class _Writer:
                 )
                 for p in chunk
             ]
-            return accounts.import_payers(rows, actor=self.actor, now=self.now)
+            return accounts.import_payers(rows, now=self.now)
 
         self._each_chunk("payer", self.plan.create["payer"], write)
 
@@ -233,11 +236,8 @@ class _Writer:
     # -- services and numbering ----------------------------------------------------------------
     def _services(self) -> None:
         def write(chunk: Sequence[Planned]) -> list[int]:
-            rows = [
-                dataclasses.replace(p.value, client_id=self.ids["client", p.row.client])
-                for p in chunk
-            ]
-            return services.import_services(rows, actor=self.actor, now=self.now)
+            pairs = [(self.ids["client", p.row.client], p.value) for p in chunk]
+            return services.import_services(pairs, actor=self.actor, now=self.now)
 
         self._each_chunk("service", self.plan.create["service"], write)
         changed = self.plan.change["service"]
@@ -262,17 +262,12 @@ class _Writer:
         self.records += self._changed("invoice_series", self.plan.change["invoice_series"])
 
     # -- records -------------------------------------------------------------------------------
-    def _new_record(self, kind: str, planned: Planned) -> ImportedRecord:
-        return ImportedRecord(
-            source=self.source,
-            kind=kind,
-            source_id=planned.source_id,
-            target_id=planned.target_id,
-            fingerprint=planned.fingerprint,
-            imported_at=self.now,
-        )
+    def _new_record(self, kind: str, planned: Planned) -> tuple[str, str, int | None, str]:
+        return (kind, planned.source_id, planned.target_id, planned.fingerprint)
 
-    def _changed(self, kind: str, changed: Sequence[Planned]) -> list[ImportedRecord]:
+    def _changed(
+        self, kind: str, changed: Sequence[Planned]
+    ) -> list[tuple[str, str, int | None, str]]:
         """Changed rows keep their record; it is replaced (deleted here, inserted with the new
         fingerprint by ``_save_records``)."""
         ImportedRecord.objects.filter(
@@ -281,5 +276,9 @@ class _Writer:
         return [self._new_record(kind, p) for p in changed]
 
     def _save_records(self) -> None:
-        ImportedRecord.objects.bulk_create(self.records, batch_size=CHUNK)
+        rows.write_new(
+            ImportedRecord,
+            ("source", "kind", "source_id", "target_id", "fingerprint", "imported_at"),
+            [(self.source, *record, self.now) for record in self.records],
+        )
         self.progress("records", len(self.records), len(self.records))

@@ -264,7 +264,7 @@ def post_opening_balances(
             accounts.update({(c, p, cur): pk for c, p, cur, pk in found if p is not None})
         houses = {
             (p, cur): get_account_id(kind=AccountKind.ADJUSTMENTS, currency=cur, provider_id=p)
-            for _c, p, cur in wanted
+            for p, cur in {(p, cur) for _c, p, cur in wanted}
         }
         items = [
             Posting(

@@ -22,6 +22,8 @@ Row locks are taken in a fixed order: service, then operation, then task.
 from billow.services.actions.imports import (
     IMPORTABLE_STATUSES,
     ImportedService,
+    check_import_offer,
+    check_import_values,
     check_imported_service,
     check_reimport_status,
     import_services,
@@ -84,6 +86,8 @@ __all__ = [
     "cancel_operation",
     "cancel_task",
     "change_plan",
+    "check_import_offer",
+    "check_import_values",
     "check_imported_service",
     "check_reimport_status",
     "client_may_suspend",

@@ -20,7 +20,7 @@ from django.db import transaction
 from billow.catalog import cache as catalog_cache
 from billow.catalog import pricing
 from billow.catalog.models import Tariff
-from billow.core import clock
+from billow.core import clock, rows
 from billow.core.actors import Actor
 from billow.core.audit import audit_kwargs
 from billow.services.errors import InvalidTransitionError, ServiceValidationError
@@ -37,7 +37,6 @@ IMPORTABLE_STATUSES = frozenset({S.ACTIVE, *SUSPENDED})
 class ImportedService:
     """A running service of the source system, mapped to a Billow tariff and period."""
 
-    client_id: int
     tariff_id: int
     period: str
     currency: str
@@ -54,9 +53,14 @@ class ImportedService:
 
 
 def check_imported_service(service: ImportedService, tariff: Tariff) -> None:
-    """Refuse what the services app would not hold: ``invalid_import_status``,
-    ``special_price_negative``, and the tariff pricing's codes when the period is not offered
-    in the currency or an addon value breaks the tariff's rules."""
+    """Refuse what the services app would not hold: ``check_import_values`` and
+    ``check_import_offer``."""
+    check_import_values(service)
+    check_import_offer(tariff, service.currency, service.period, service.addon_values)
+
+
+def check_import_values(service: ImportedService) -> None:
+    """``invalid_import_status``, ``special_price_negative``."""
     if service.status not in IMPORTABLE_STATUSES:
         raise ServiceValidationError(
             f"a service cannot be imported as {service.status!r}",
@@ -67,73 +71,133 @@ def check_imported_service(service: ImportedService, tariff: Tariff) -> None:
         raise ServiceValidationError(
             "a special price cannot be negative", code="special_price_negative"
         )
-    info = catalog_cache.tariff_info(tariff.pk, service.currency)
+
+
+def check_import_offer(
+    tariff: Tariff, currency: str, period: str, addon_values: Mapping[str, Any]
+) -> None:
+    """The tariff pricing's codes when ``period`` is not offered in ``currency`` or an addon
+    value breaks the tariff's rules (the same for every service of that combination, so a
+    caller checking many may remember the answer)."""
+    info = catalog_cache.tariff_info(tariff.pk, currency)
     pricing.price_tariff(
         info,
-        period=service.period,
-        addon_values=dict(service.addon_values),
-        currency=service.currency,
+        period=period,
+        addon_values=dict(addon_values),
+        currency=currency,
         require_parameters=False,
     )
 
 
 def import_services(
-    services: Sequence[ImportedService],
+    services: Sequence[tuple[int, ImportedService]],
     *,
     actor: Actor | None = None,
     now: datetime | None = None,
 ) -> list[int]:
-    """Write ``services`` (checked with ``check_imported_service`` by the caller) in their
-    final status with a ``service.imported`` event each; returns their ids in input order."""
+    """Write ``services`` -- (client id, service) pairs, checked with
+    ``check_imported_service`` by the caller -- in their final status with a
+    ``service.imported`` event each; returns their ids in input order."""
     moment = clock.now(now)
-    tariffs = Tariff.objects.in_bulk({s.tariff_id for s in services})
+    tariffs = Tariff.objects.in_bulk({s.tariff_id for _c, s in services})
+    who = audit_kwargs(actor, "service.imported", now=moment)  # validated once for the batch
     with transaction.atomic():
-        created = Service.objects.bulk_create(
-            (_row(s, tariffs[s.tariff_id], moment) for s in services), batch_size=BATCH
+        ids = rows.write_new(
+            Service,
+            SERVICE_FIELDS,
+            [_row(c, s, tariffs[s.tariff_id], moment) for c, s in services],
+            with_ids=True,
         )
-        ServiceEvent.objects.bulk_create(
-            (
-                ServiceEvent(
-                    service_id=row.pk,
-                    from_status="",
-                    to_status=s.status,
-                    **audit_kwargs(
-                        actor,
-                        "service.imported",
-                        {"source": s.source, "paid_until": s.paid_until},
-                        now=moment,
-                    ),
+        rows.write_new(
+            ServiceEvent,
+            EVENT_FIELDS,
+            [
+                (
+                    pk,
+                    "",
+                    s.status,
+                    who["actor_kind"],
+                    who["actor_id"],
+                    "service.imported",
+                    {"source": s.source, "paid_until": s.paid_until.isoformat()},
+                    moment,
                 )
-                for row, s in zip(created, services, strict=True)
-            ),
-            batch_size=BATCH,
+                for pk, (_c, s) in zip(ids, services, strict=True)
+            ],
         )
-    return [row.pk for row in created]
+    return ids
 
 
-def _row(s: ImportedService, tariff: Tariff, moment: datetime) -> Service:
-    return Service(
-        client_id=s.client_id,
-        provider_id=tariff.provider_id,
-        tariff_id=tariff.pk,
-        name=(s.name or tariff.name)[:200],
-        period=s.period,
-        currency=s.currency,
-        billing_mode=tariff.billing_mode,
-        prorata_day=tariff.prorata_day,
-        anchor_day=s.paid_until.day,
-        status=s.status,
-        ordered_at=s.ordered_at or moment,
-        opened_at=s.ordered_at or moment,
-        suspended_at=moment if s.status in SUSPENDED else None,
-        paid_until=s.paid_until,
-        auto_renew_period=s.period if s.auto_renew else "",
-        addon_values=dict(s.addon_values),
-        special_price_minor=s.special_price_minor,
-        module_instance_id=s.module_instance_id,
-        external_id=s.external_id,
-        created_at=moment,
-        updated_at=moment,
+SERVICE_FIELDS = (
+    "client_id",
+    "provider_id",
+    "tariff_id",
+    "name",
+    "period",
+    "currency",
+    "billing_mode",
+    "prorata_day",
+    "anchor_day",
+    "status",
+    "sub_state",
+    "ordered_at",
+    "opened_at",
+    "paid_until",
+    "suspended_at",
+    "auto_renew_period",
+    "delete_at_period_end",
+    "addon_values",
+    "parameters",
+    "special_price_minor",
+    "module_instance_id",
+    "external_id",
+    "note",
+    "created_at",
+    "updated_at",
+)
+EVENT_FIELDS = (
+    "service_id",
+    "from_status",
+    "to_status",
+    "actor_kind",
+    "actor_id",
+    "type",
+    "data",
+    "created_at",
+)
+
+
+def _row(client_id: int, s: ImportedService, tariff: Tariff, moment: datetime) -> tuple[Any, ...]:
+    """The service's values in ``SERVICE_FIELDS`` order."""
+    opened = s.ordered_at or moment
+    if s.special_price_minor is not None:
+        rows.check_int64(s.special_price_minor, field="special_price_minor")
+    return (
+        client_id,
+        tariff.provider_id,
+        tariff.pk,
+        (s.name or tariff.name)[:200],
+        s.period,
+        s.currency,
+        tariff.billing_mode,
+        tariff.prorata_day,
+        s.paid_until.day,
+        s.status,
+        "",
+        opened,
+        opened,
+        s.paid_until,
+        moment if s.status in SUSPENDED else None,
+        s.period if s.auto_renew else "",
+        False,
+        dict(s.addon_values),
+        {},
+        s.special_price_minor,
+        s.module_instance_id,
+        s.external_id,
+        "",
+        moment,
+        moment,
     )
 
 
