@@ -206,7 +206,7 @@ def _bundle(clients: int, per_client: int) -> Any:
                 email=email,
                 owner=True,
                 password_hash=BCRYPT,
-                password_scheme="bcrypt",
+                password_scheme="bcrypt",  # noqa: S106 - a scheme name
             )
         )
         if i % 5 == 0:
