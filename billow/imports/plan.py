@@ -31,6 +31,7 @@ from billow.imports.bundle import (
     BundlePayer,
     BundleService,
 )
+from billow.imports.errors import MigrationImportError
 from billow.imports.mapping import Mapping
 from billow.services.actions import (
     ImportedService,
@@ -200,7 +201,7 @@ def _client_value(source: str, client: BundleClient, known_groups: set[str]) -> 
     check_statuses([client.status])
     missing = [g for g in client.groups if g not in known_groups]
     if missing:
-        raise BillowError(f"unknown group {missing[0]!r}", code="unknown_group")
+        raise MigrationImportError(f"unknown group {missing[0]!r}", code="unknown_group")
     return ImportedClient(
         name=client.name or client.contact_person or email,
         email=email,
@@ -273,7 +274,7 @@ def amount_minor(amount: Decimal, currency: str) -> int:
     currency (a migration never rounds money)."""
     scaled = amount.scaleb(exponent(currency))
     if scaled != scaled.to_integral_value():
-        raise BillowError(
+        raise MigrationImportError(
             f"{amount} has more decimals than {currency} allows", code="amount_precision"
         )
     return int(scaled)
