@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
@@ -315,22 +315,32 @@ def next_ids_sql(model: type[Model], conn: BaseDatabaseWrapper) -> str:
 
 
 def copy_rows(
-    model: type[M], fields: Sequence[str], values: Sequence[Sequence[Any]], *, with_ids: bool
+    model: type[M],
+    fields: Sequence[str],
+    values: Iterable[Sequence[Any]],
+    *,
+    with_ids: bool,
+    count: int | None = None,
 ) -> list[int]:
     """COPY ``values`` (one tuple per row, in ``fields`` order, as the database takes them:
     JSON as text, datetimes aware) into ``model``'s table; with ``with_ids`` the ids are drawn
     from its sequence first and returned in row order, else the table's default numbers them
-    (and ``[]`` is returned). PostgreSQL only (:func:`can_copy`); no ``save`` signals, so a
-    model with save receivers is refused (``model_has_save_receivers``). 64-bit columns are
-    the caller's to check (:func:`check_int64`)."""
-    if not values:
+    (and ``[]`` is returned). ``values`` may be a generator (rows are built while the server
+    takes the previous ones) when ``count`` says how many there are. PostgreSQL only
+    (:func:`can_copy`); no ``save`` signals, so a model with save receivers is refused
+    (``model_has_save_receivers``). 64-bit columns are the caller's to check
+    (:func:`check_int64`)."""
+    if count is None:
+        values = list(values)
+        count = len(values)
+    if not count:
         return []
     check_no_save_receivers(model)
     conn = connection_for(model)
     ids: list[int] = []
     with conn.cursor() as cursor:
         if with_ids:
-            cursor.execute(next_ids_sql(model, conn), [len(values)])
+            cursor.execute(next_ids_sql(model, conn), [count])
             ids = [row[0] for row in cursor.fetchall()]
         with cursor.cursor.copy(copy_sql(model, fields, with_ids)) as copy:
             if with_ids:
@@ -389,5 +399,9 @@ def write_new(
         return tuple(out)
 
     return copy_rows(
-        model, [f.name for f in columns_], [full(r) for r in values], with_ids=with_ids
+        model,
+        [f.name for f in columns_],
+        (full(r) for r in values),
+        with_ids=with_ids,
+        count=len(values),
     )

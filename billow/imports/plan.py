@@ -222,7 +222,9 @@ def _plan_users(plan: Plan, bundle: Bundle, state: ImportState, clients_ok: set[
             continue
         try:
             email = account_validators.check_email(user.email)
-            perms = account_validators.check_permissions(user.permissions)
+            perms = (
+                account_validators.check_permissions(user.permissions) if user.permissions else []
+            )
         except BillowError as exc:
             plan.refuse("user", user.source_id, exc.code, exc.message)
             continue

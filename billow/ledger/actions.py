@@ -245,16 +245,6 @@ def post_opening_balances(
     posting's rules). A zero balance only opens the account."""
     with transaction.atomic():
         wanted = {(b.client_id, b.provider_id, b.currency) for b in balances}
-        LedgerAccount.objects.bulk_create(
-            (
-                LedgerAccount(
-                    kind=AccountKind.CLIENT_BALANCE, client_id=c, provider_id=p, currency=cur
-                )
-                for c, p, cur in sorted(wanted)
-            ),
-            batch_size=5000,
-            ignore_conflicts=True,
-        )
         accounts: dict[tuple[int, int, str], int] = {}
         client_ids = sorted({b.client_id for b in balances})
         for start in range(0, len(client_ids), 5000):
@@ -262,6 +252,15 @@ def post_opening_balances(
                 kind=AccountKind.CLIENT_BALANCE, client_id__in=client_ids[start : start + 5000]
             ).values_list("client_id", "provider_id", "currency", "pk")
             accounts.update({(c, p, cur): pk for c, p, cur, pk in found if p is not None})
+        missing = sorted(wanted - set(accounts))
+        now = timezone.now()
+        new_ids = rows.write_new(
+            LedgerAccount,
+            ("kind", "client_id", "provider_id", "currency", "created_at"),
+            [(AccountKind.CLIENT_BALANCE.value, c, p, cur, now) for c, p, cur in missing],
+            with_ids=True,
+        )
+        accounts.update(zip(missing, new_ids, strict=True))
         houses = {
             (p, cur): get_account_id(kind=AccountKind.ADJUSTMENTS, currency=cur, provider_id=p)
             for p, cur in {(p, cur) for _c, p, cur in wanted}
