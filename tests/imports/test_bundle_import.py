@@ -11,7 +11,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
 from billow.accounts.models import AccountEvent, Client, ClientUser, Payer
-from billow.imports.bundle import parse_bundle
+from billow.imports.bundle import parse_bundle, read_bundle
 from billow.imports.errors import BundleError, ImportRefused
 from billow.imports.mapping import Mapping
 from billow.imports.run import import_bundle
@@ -290,3 +290,42 @@ def test_a_malformed_bundle_is_refused_with_a_stable_code(edit: Any, code: str) 
         parse_bundle(bad)
 
     assert caught.value.code == code
+
+
+def test_a_csv_bundle_reads_like_its_json(tmp_path: Any) -> None:
+    import csv
+    import json
+
+    data = sample()
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({k: data[k] for k in ("format", "version", "source")})
+    )
+    for name in ("groups", "clients", "users", "payers", "balances", "services", "invoice_series"):
+        rows = data[name]
+        columns = sorted({key for row in rows for key in row})
+        with (tmp_path / f"{name}.csv").open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=columns)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow(
+                    {
+                        k: ";".join(v)
+                        if isinstance(v, list)
+                        else int(v)
+                        if v is True or v is False
+                        else v
+                        for k, v in row.items()
+                    }
+                )
+
+    assert read_bundle(tmp_path) == parse_bundle(sample())
+
+
+def test_progress_is_reported_per_kind(mapping: Mapping) -> None:
+    seen: list[tuple[str, int, int]] = []
+
+    import_bundle(
+        parse_bundle(sample()), mapping, dry_run=False, progress=lambda *a: seen.append(a)
+    )
+
+    assert ("client", 2, 2) in seen and ("service", 3, 3) in seen and ("records", 12, 12) in seen
