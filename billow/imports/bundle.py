@@ -34,6 +34,8 @@ from billow.imports.errors import BundleError
 FORMAT = "billow-import-bundle"
 VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
+#: Source ids (and "<client>:<currency>" of a balance) stay short enough for the ledger keys.
+MAX_SOURCE_ID = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +327,13 @@ def _check_unique(bundle: Bundle) -> None:
     for name, ids in keyed:
         seen: set[str] = set()
         for source_id in ids:
+            if len(source_id) > MAX_SOURCE_ID:
+                raise BundleError(
+                    f"{name}: source id {source_id[:20]!r}... is longer than {MAX_SOURCE_ID}",
+                    code="bundle_field_invalid",
+                    list=name,
+                    source_id=source_id,
+                )
             if source_id in seen:
                 raise BundleError(
                     f"{name}: source id {source_id!r} appears twice",

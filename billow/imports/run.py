@@ -57,7 +57,8 @@ def import_bundle(
 
     Guarantees: every row is created once per source id (a rerun of the same bundle changes
     nothing); balances are posted to the cent as opening ledger transactions keyed
-    ``import:<source>:balance:<client>:<currency>[:<amount>]``; a refused row refuses the whole
+    ``import:<source>:balance:<client>:<currency>`` (a correction: ``...:amount:<new>:<run
+    time>``); a refused row refuses the whole
     run with ``import_refused`` and nothing is written."""
     moment = clock.now(now)
     if dry_run:
@@ -230,8 +231,10 @@ class _Writer:
             self.records += self._changed("balance", changed)
 
     def _balance_key(self, planned: Planned, changed: bool) -> str:
+        """The opening posting's key; a correction's names its run (the same amount may come
+        back in a later run, and each correction must post)."""
         key = f"import:{self.source}:balance:{planned.source_id}"
-        return f"{key}:{planned.fingerprint}" if changed else key
+        return f"{key}:{planned.fingerprint}:{self.now.isoformat()}" if changed else key
 
     # -- services and numbering ----------------------------------------------------------------
     def _services(self) -> None:
