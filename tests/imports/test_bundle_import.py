@@ -280,6 +280,7 @@ def test_a_login_taken_before_the_import_is_refused(mapping: Mapping) -> None:
         (lambda b: b["services"][0].pop("paid_until"), "bundle_field_missing"),
         (lambda b: b["balances"][0].update(amount=12.34), "bundle_field_invalid"),
         (lambda b: b["services"][0].update(paid_until="15.01.2027"), "bundle_field_invalid"),
+        (lambda b: b["clients"][0].update(source_id="x" * 65), "bundle_field_invalid"),
     ],
 )
 def test_a_malformed_bundle_is_refused_with_a_stable_code(edit: Any, code: str) -> None:
