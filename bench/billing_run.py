@@ -22,8 +22,8 @@ on that server and dropped at exit) or else a throwaway cluster from ``scripts/p
 from __future__ import annotations
 
 import argparse
-import cProfile
 import contextlib
+import cProfile
 import json
 import os
 import subprocess

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "billow.web",
     "billow.api",
     "billow.demo",
+    "billow.imports",
 ]
 
 MIDDLEWARE = [
@@ -271,6 +272,12 @@ if not env.bool("BILLOW_FAST_HASHER", default=False):
         "django.contrib.auth.hashers.Argon2PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # verifies (and upgrades) old hashes
     ]
+# Hashes brought over by `billow import` (docs/migration.md): verified once, then upgraded.
+PASSWORD_HASHERS += [
+    "django.contrib.auth.hashers.BCryptPasswordHasher",
+    "billow.imports.hashers.WHMCSMD5PasswordHasher",
+    "billow.imports.hashers.SHA512CryptPasswordHasher",
+]
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "csp.middleware.CSPMiddleware",

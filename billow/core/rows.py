@@ -21,7 +21,8 @@ some fields only gives an instance whose other fields are deferred (loaded on fi
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
@@ -277,3 +278,130 @@ def _insert_sql(
         )
         known = _INSERT_SQL[key] = (sql, fields)
     return known
+
+
+# --- COPY of new rows (PostgreSQL) ------------------------------------------------------------
+
+_COPY_SQL: dict[tuple[type[Model], tuple[str, ...], bool], str] = {}
+
+
+def can_copy(model: type[Model]) -> bool:
+    """Whether :func:`copy_rows` can write ``model`` (its connection is PostgreSQL's)."""
+    return connection_for(model).vendor == "postgresql"
+
+
+@hand_written
+def copy_sql(model: type[Model], fields: Sequence[str], with_ids: bool) -> str:
+    """``COPY table ([id,] fields) FROM STDIN`` (cached per model and column list)."""
+    key = (model, tuple(fields), with_ids)
+    known = _COPY_SQL.get(key)
+    if known is None:
+        conn = connection_for(model)
+        names = ([model._meta.pk.name] if with_ids else []) + list(fields)
+        known = _COPY_SQL[key] = (
+            f"COPY {table(model, conn)} ({columns(model, names, conn)}) FROM STDIN"
+        )
+    return known
+
+
+@hand_written
+def next_ids_sql(model: type[Model], conn: BaseDatabaseWrapper) -> str:
+    """N fresh values of ``model``'s id sequence (``%s``: N)."""
+    qn = conn.ops.quote_name
+    return (
+        f"SELECT nextval(pg_get_serial_sequence('{qn(model._meta.db_table)}', "  # noqa: S608
+        f"'{model._meta.pk.column}')) FROM generate_series(1, %s)"
+    )
+
+
+def copy_rows(
+    model: type[M],
+    fields: Sequence[str],
+    values: Iterable[Sequence[Any]],
+    *,
+    with_ids: bool,
+    count: int | None = None,
+) -> list[int]:
+    """COPY ``values`` (one tuple per row, in ``fields`` order, as the database takes them:
+    JSON as text, datetimes aware) into ``model``'s table; with ``with_ids`` the ids are drawn
+    from its sequence first and returned in row order, else the table's default numbers them
+    (and ``[]`` is returned). ``values`` may be a generator (rows are built while the server
+    takes the previous ones) when ``count`` says how many there are. PostgreSQL only
+    (:func:`can_copy`); no ``save`` signals, so a model with save receivers is refused
+    (``model_has_save_receivers``). 64-bit columns are the caller's to check
+    (:func:`check_int64`)."""
+    if count is None:
+        values = list(values)
+        count = len(values)
+    if not count:
+        return []
+    check_no_save_receivers(model)
+    conn = connection_for(model)
+    ids: list[int] = []
+    with conn.cursor() as cursor:
+        if with_ids:
+            cursor.execute(next_ids_sql(model, conn), [count])
+            ids = [row[0] for row in cursor.fetchall()]
+        with cursor.cursor.copy(copy_sql(model, fields, with_ids)) as copy:
+            if with_ids:
+                for pk, row in zip(ids, values, strict=True):
+                    copy.write_row((pk, *row))
+            else:
+                for row in values:
+                    copy.write_row(row)
+    return ids
+
+
+def write_new(
+    model: type[M],
+    fields: Sequence[str],
+    values: Sequence[Sequence[Any]],
+    *,
+    with_ids: bool = False,
+    batch_size: int = 5000,
+) -> list[int]:
+    """Insert new rows given as value tuples in ``fields`` order (attribute names: ``client_id``
+    for a foreign key; JSON fields as Python values): COPY on PostgreSQL (:func:`copy_rows`,
+    every other column taking its field's default, as ``bulk_create`` would), ``bulk_create``
+    elsewhere. Returns the ids in row order with ``with_ids``, else ``[]``."""
+    meta = model._meta
+    if not can_copy(model):
+        created = model._default_manager.bulk_create(
+            (model(**dict(zip(fields, row, strict=True))) for row in values),
+            batch_size=batch_size,
+        )
+        return [obj.pk for obj in created] if with_ids else []
+    given = {name: i for i, name in enumerate(fields)}
+    columns_ = [f for f in meta.concrete_fields if f is not meta.pk]
+    defaults = {f.attname: f.get_default() for f in columns_ if f.attname not in given}
+    json_fields = {
+        f.attname: getattr(f, "encoder", None)
+        for f in columns_
+        if f.get_internal_type() == "JSONField"
+    }
+    order = [
+        (
+            given.get(f.attname),
+            defaults.get(f.attname),
+            f.attname in json_fields,
+            json_fields.get(f.attname),
+        )
+        for f in columns_
+    ]
+
+    def full(row: Sequence[Any]) -> tuple[Any, ...]:
+        out = []
+        for at, default, is_json, encoder in order:
+            value = row[at] if at is not None else default
+            if is_json:
+                value = "{}" if value == {} else json.dumps(value, cls=encoder)
+            out.append(value)
+        return tuple(out)
+
+    return copy_rows(
+        model,
+        [f.name for f in columns_],
+        (full(r) for r in values),
+        with_ids=with_ids,
+        count=len(values),
+    )

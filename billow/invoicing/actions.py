@@ -88,6 +88,26 @@ def next_numbers(provider_id: int, year: int, kind: str, count: int = 1) -> rang
     return range(last - count + 1, last + 1)
 
 
+def continue_numbering(*, provider_id: int, year: int, kind: str, last_number: int) -> int:
+    """Continue a series another billing system numbered: the next document of (provider,
+    year, kind) gets a number above ``last_number`` (a counter already past it stays). Returns
+    the counter's last number. Refusals: ``invalid_document_kind``, ``invalid_last_number``."""
+    if kind not in DocumentKind.values:
+        raise InvoicingError(f"unknown document kind {kind!r}", code="invalid_document_kind")
+    if type(last_number) is not int or not 0 <= last_number < 2**31:
+        raise InvoicingError(
+            "the last number must be a non-negative integer", code="invalid_last_number"
+        )
+    with transaction.atomic():
+        counter, _ = DocumentCounter.objects.select_for_update().get_or_create(
+            provider_id=provider_id, year=year, kind=kind
+        )
+        if counter.last_number < last_number:
+            counter.last_number = last_number
+            counter.save(update_fields=["last_number"])
+    return counter.last_number
+
+
 def _next_number(provider_id: int, year: int, kind: str) -> int:
     return next_numbers(provider_id, year, kind)[0]
 

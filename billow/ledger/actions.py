@@ -41,11 +41,13 @@ from billow.ledger.postings import (
     balance_window,
     check_posting,
 )
-from billow.ledger.selectors import get_or_create_account
+from billow.ledger.selectors import get_account_id, get_or_create_account
 
 __all__ = [
     "BulkPostResult",
+    "OpeningBalance",
     "adjust_client_balance",
+    "post_opening_balances",
     "post_transaction",
     "post_transactions_bulk",
 ]
@@ -215,3 +217,61 @@ def adjust_client_balance(
             memo=reason.strip(),
             actor=actor,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningBalance:
+    """A client's balance with a provider in a currency as another system left it."""
+
+    client_id: int
+    provider_id: int
+    currency: str
+    amount_minor: int
+    key: str  # unique per source balance: the posting's idempotency key
+
+
+def post_opening_balances(
+    balances: Sequence[OpeningBalance], *, memo: str, actor: object | None = None
+) -> BulkPostResult:
+    """Open each client's balance account (created if missing, in bulk) and post its opening
+    amount against the provider's adjustments (equity) account, one ``adjustment`` transaction
+    per balance keyed ``balance.key``: all or nothing, a repeat posts nothing (the bulk
+    posting's rules). A zero balance only opens the account."""
+    with transaction.atomic():
+        wanted = {(b.client_id, b.provider_id, b.currency) for b in balances}
+        accounts: dict[tuple[int, int, str], int] = {}
+        client_ids = sorted({b.client_id for b in balances})
+        for start in range(0, len(client_ids), 5000):
+            found = LedgerAccount.objects.filter(
+                kind=AccountKind.CLIENT_BALANCE, client_id__in=client_ids[start : start + 5000]
+            ).values_list("client_id", "provider_id", "currency", "pk")
+            accounts.update({(c, p, cur): pk for c, p, cur, pk in found if p is not None})
+        missing = sorted(wanted - set(accounts))
+        now = timezone.now()
+        new_ids = rows.write_new(
+            LedgerAccount,
+            ("kind", "client_id", "provider_id", "currency", "created_at"),
+            [(AccountKind.CLIENT_BALANCE.value, c, p, cur, now) for c, p, cur in missing],
+            with_ids=True,
+        )
+        accounts.update(zip(missing, new_ids, strict=True))
+        houses = {
+            (p, cur): get_account_id(kind=AccountKind.ADJUSTMENTS, currency=cur, provider_id=p)
+            for p, cur in {(p, cur) for _c, p, cur in wanted}
+        }
+        items = [
+            Posting(
+                TransactionKind.ADJUSTMENT,
+                [
+                    (accounts[b.client_id, b.provider_id, b.currency], b.amount_minor),
+                    (houses[b.provider_id, b.currency], -b.amount_minor),
+                ],
+                b.key,
+                f"accounts.client:{b.client_id}",
+                memo,
+                actor,
+            )
+            for b in balances
+            if b.amount_minor
+        ]
+        return post_transactions_bulk(items)

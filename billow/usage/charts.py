@@ -91,10 +91,9 @@ def statistics_addons(tariff_ids: Iterable[int]) -> dict[int, list[Addon]]:
 
 
 def meter_of(addon: Addon) -> Meter | None:
-    try:
-        return addon.meter
-    except Meter.DoesNotExist:
-        return None
+    # The reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError, when unset.
+    meter: Meter | None = getattr(addon, "meter", None)
+    return meter
 
 
 def unit_of(addon: Addon) -> str:

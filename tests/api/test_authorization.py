@@ -91,6 +91,8 @@ def _bonus(t: Tenant) -> dict[str, int]:
         account = BonusAccount.objects.create(provider=t.world.provider, client=t.client)
         t.extra["bonus"] = {"program": program.pk, "account": account.pk}
     return dict(t.extra["bonus"])
+
+
 def _support(t: Tenant) -> dict[str, int]:
     """Client A's ticket with an attachment, made once."""
     if "support" not in t.extra:

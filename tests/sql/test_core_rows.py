@@ -174,3 +174,37 @@ def test_the_binding_fixture_switches_the_tests_connection(binding: str) -> None
         balance_minor=F("balance_minor") + rows.bigint(10**12)
     )
     assert LedgerAccount.objects.get(pk=account.pk).balance_minor == 2 * 10**12
+
+
+def test_write_new_writes_the_rows_bulk_create_writes(binding: str) -> None:
+    """The import's bulk path: COPY on PostgreSQL (ids from the sequence, omitted columns at
+    their field defaults, JSON as text), ``bulk_create`` on SQLite -- the same stored rows."""
+    shop = Shop()
+    fields = (
+        "provider_id",
+        "client_id",
+        "year",
+        "number",
+        "currency",
+        "subtotal_minor",
+        "tax_minor",
+        "total_minor",
+        "payer_snapshot",
+        "provider_snapshot",
+        "reference",
+        "issued_at",
+    )
+    made = [invoice(shop, n) for n in (1, 2)]
+    values = [tuple(getattr(inv, f) for f in fields) for inv in made]
+    (by_orm,) = Invoice.objects.bulk_create([invoice(shop, 3)])
+
+    ids = rows.write_new(Invoice, fields, values, with_ids=True)
+    rows.write_new(Invoice, fields, [(*values[0][:3], 4, *values[0][4:])])  # without ids
+
+    assert len(ids) == 2 and ids[0] < ids[1]
+    skip = ["id", "client", "number", "reference"]
+    stored_orm = model_to_dict(Invoice.objects.get(pk=by_orm.pk), exclude=skip)
+    for pk in ids:
+        assert model_to_dict(Invoice.objects.get(pk=pk), exclude=skip) == stored_orm
+    assert model_to_dict(Invoice.objects.get(number=4), exclude=skip) == stored_orm
+    assert Invoice.objects.get(pk=ids[1]).payer_snapshot == {"name": "Ann", "big": BIG}

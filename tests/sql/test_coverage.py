@@ -23,6 +23,8 @@ SQL_MODULES = (
 
 COVERED = {
     "billow.core.rows._insert_sql": "test_core_rows.py::test_insert_writes_the_rows_*",
+    "billow.core.rows.copy_sql": "test_core_rows.py::test_write_new_writes_* (PostgreSQL)",
+    "billow.core.rows.next_ids_sql": "test_core_rows.py::test_write_new_writes_* (PostgreSQL)",
     "billow.ledger.sql.pg_copy_txn": "test_ledger_sql.py (bulk path, PostgreSQL)",
     "billow.ledger.sql.pg_copy_entry": "test_ledger_sql.py (bulk path, PostgreSQL)",
     "billow.ledger.sql.pg_sequence": "test_ledger_sql.py (bulk and small paths, PostgreSQL)",

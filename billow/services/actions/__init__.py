@@ -4,6 +4,7 @@
 - ``requests``: requesting module operations and dispatching their jobs;
 - ``outcomes``: operations succeeded, failed, cancelled, retried, and their staff tasks;
 - ``ordering``: ``create_service`` (validated against the tariff, nothing charged);
+- ``imports``: services brought over from another billing system, in bulk (``billow import``);
 - ``staff_tasks``: the "do it by hand" task of an operation, staff completing or dropping one;
 - ``settings``: module instances, auto-renewal, suspension by the client, and
   ``close_service``: the state part of deleting a service (the one delete action is
@@ -18,6 +19,16 @@ Refusals raise ``BillowError`` subclasses with stable codes (``errors.py``) and 
 Row locks are taken in a fixed order: service, then operation, then task.
 """
 
+from billow.services.actions.imports import (
+    IMPORTABLE_STATUSES,
+    ImportedService,
+    check_import_offer,
+    check_import_values,
+    check_imported_service,
+    check_reimport_status,
+    import_services,
+    update_imported_services,
+)
 from billow.services.actions.ordering import create_service
 from billow.services.actions.outcomes import (
     FINISHED,
@@ -67,7 +78,9 @@ from billow.services.actions.transitions import record_event, transition_service
 __all__ = [
     "BUSY",
     "FINISHED",
+    "IMPORTABLE_STATUSES",
     "EventRecord",
+    "ImportedService",
     "Move",
     "PlanChange",
     "Renewal",
@@ -78,6 +91,10 @@ __all__ = [
     "cancel_operation",
     "cancel_task",
     "change_plan",
+    "check_import_offer",
+    "check_import_values",
+    "check_imported_service",
+    "check_reimport_status",
     "client_may_suspend",
     "close_service",
     "complete_operation",
@@ -89,6 +106,7 @@ __all__ = [
     "dispatch_operations",
     "ensure_operation_task",
     "fail_operation",
+    "import_services",
     "open_staff_task",
     "operation_for",
     "record_event",
@@ -105,4 +123,5 @@ __all__ = [
     "set_service_auto_renew",
     "suspend_by_client",
     "transition_service",
+    "update_imported_services",
 ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0004_trial_ending_event'),
+        ('notifications', '0005_usage_events'),
     ]
 
     operations = [
