@@ -106,7 +106,7 @@ record billing-kill "$attempts" "$failures" "$((SECONDS - t0))" "$note"
 
 pytest_check module-faults -- tests/reliability/modules
 pytest_check webhook-fuzz "RELIABILITY_SEED=$SEED" -- tests/reliability/webhooks
-pytest_check api-stateful -- tests/reliability/api
+pytest_check api-stateful "RELIABILITY_API_EXAMPLES=30" -- tests/reliability/api
 
 printf '\n=== bandit\n'
 t0=$SECONDS
