@@ -62,9 +62,13 @@ def check_json_body(body: bytes) -> None:
 
 
 def _is_json(request: HttpRequest) -> bool:
+    """A single JSON document: ``application/json`` or a ``+json`` type. Streams of documents
+    (JSON lines, NDJSON) are not: the usage ingestion reads them in chunks, a line at a time,
+    and must not have its body read whole here."""
     if request.path.startswith(ALWAYS_JSON_PREFIXES):
         return True
-    return "json" in request.META.get("CONTENT_TYPE", "").lower()
+    media_type = request.META.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 class JsonLimitMiddleware:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NamedTuple, Protocol
 
+from billow.core.jsonlimits import MAX_JSON_DEPTH, json_depth
 from billow.usage.errors import UnsupportedBodyError, UsageFormatError
 
 CHUNK_BYTES = 1 << 20
@@ -173,6 +174,9 @@ def parse_json_lines(lines: Iterable[bytes]) -> Iterator[RecordIn | RecordError]
             yield _canonical(number, canonical)
             continue
         if not raw.strip():
+            continue
+        if json_depth(raw) > MAX_JSON_DEPTH:  # json.loads would recurse into a RecursionError
+            yield RecordError(number, "bad_record", "nested too deeply")
             continue
         try:
             item = json.loads(raw, parse_float=Decimal)

@@ -54,6 +54,7 @@ def test_every_shape_reads_the_same_record(line: bytes, canonical: bool) -> None
         (b'{"service":12,"parameter":"rx","ts":"2027-03-01T01:00:00Z","value":1e15}', "value"),
         (b'{"service":true,"parameter":"rx","ts":"2027-03-01T01:00:00Z","value":1}', "service"),
         (b"[1, 2]", "JSON object"),
+        (b'{"service":' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
     ],
 )
 def test_malformed_lines_are_record_errors(line: bytes, message: str) -> None:
