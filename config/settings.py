@@ -417,4 +417,7 @@ SUPPORT_CLAMD_SOCKET = env.str("SUPPORT_CLAMD_SOCKET", default="/var/run/clamav/
 SUPPORT_MAIL_GATEWAY_HOST = env.str("SUPPORT_MAIL_GATEWAY_HOST", default="127.0.0.1")
 SUPPORT_MAIL_GATEWAY_PORT = env.int("SUPPORT_MAIL_GATEWAY_PORT", default=8025)
 SUPPORT_MAX_EMAIL_BYTES = env.int("SUPPORT_MAX_EMAIL_BYTES", default=25 * 1024 * 1024)
+# Uploaded files (ticket attachments) of the default file storage; S3 and the like replace
+# STORAGES["default"] instead.
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 # --- end of the support block ---------------------------------------------------------------

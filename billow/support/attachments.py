@@ -21,7 +21,7 @@ from django.core.files.base import ContentFile
 from django.utils.module_loading import import_string
 
 from billow.support.errors import AttachmentRefused
-from billow.support.models import Attachment, TicketMessage
+from billow.support.models import Attachment, TicketMessage, attachment_path
 
 #: At most this many files on one message.
 MAX_FILES = 5
@@ -78,7 +78,12 @@ def store_uploads(message: TicketMessage, uploads: Sequence[Upload]) -> list[Att
             size=len(upload.content),
             sha256=digest,
         )
-        attachment.file.save(digest, ContentFile(upload.content), save=False)
+        stored = attachment_path(attachment, name)
+        storage = attachment.file.storage
+        if storage.exists(stored):  # the same content was uploaded before: share the file
+            attachment.file.name = stored
+        else:
+            attachment.file.save(digest, ContentFile(upload.content), save=False)
         attachment.save()
         rows.append(attachment)
     return rows

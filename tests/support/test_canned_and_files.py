@@ -76,3 +76,10 @@ def test_refused_attachments_write_nothing(desk: Desk, settings, upload, reason)
         open_a(desk, [upload])
     assert exc.value.details["reason"] == reason
     assert support_counts() == before
+
+
+def test_the_same_file_twice_is_stored_once(desk: Desk) -> None:
+    first = open_a(desk, [Upload("a.log", b"same")]).messages.get().attachments.get()
+    second = open_a(desk, [Upload("b.log", b"same")]).messages.get().attachments.get()
+    assert first.file.name == second.file.name
+    assert (first.name, second.name) == ("a.log", "b.log")
