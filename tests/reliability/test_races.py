@@ -1,21 +1,26 @@
 """Races on PostgreSQL (SQLite serializes every writer, so they prove nothing there): 50
 parallel orders against one balance and against a credit limit, 20 parallel refunds of one
-payment, a promo code's limit under 50 parallel checkouts. Each ends with the ledger reconciled.
+payment, a promo code's limit and one client's bonus points under 50 parallel checkouts. Each
+ends with the ledger reconciled.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 
 from billow.billing.models import ClientBillingSettings
 from billow.core.errors import BillowError
 from billow.core.money import Money
 from billow.ledger.selectors import get_reconcile_report
+from billow.marketing.bonus.actions import adjust_bonus_points, ensure_bonus_account
+from billow.marketing.bonus.models import BonusAccount, BonusLot, BonusMovement
 from billow.marketing.promos.actions import create_promo_code
 from billow.marketing.promos.models import PromoCode, PromoCodeUse
 from billow.orders import actions
@@ -24,6 +29,7 @@ from billow.orders.selectors import ItemSpec
 from billow.payments import actions as payments
 from billow.payments.actions.methods import configure_payment_method
 from billow.payments.models import PaymentMethod, Refund
+from tests.marketing.bonus_world import program
 from tests.orders.shop import Shop
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -141,9 +147,42 @@ def test_twenty_refunds_of_one_payment(shop: Shop, attempts: Callable[[int], Non
     assert get_reconcile_report().ok
 
 
-# --- BONUS-RACE: the bonus points program (branch h1) is wired here by the coordinator --------
 # 50 parallel checkouts of one client spending bonus points worth more than one order: the
 # points balance never goes below zero and every point spent is on exactly one order.
-@pytest.mark.skip(reason="BONUS-RACE: waits for the bonus points program (branch h1)")
 def test_bonus_points_under_fifty_checkouts(shop: Shop, attempts: Callable[[int], None]) -> None:
-    raise NotImplementedError
+    attempts(N)
+    # given 1,000 points in three lots; each of 50 orders of 10.00 asks 300 (max share 50 %)
+    program(shop, max_share_percent=Decimal(50))  # type: ignore[arg-type]
+    client = shop.client(balance=100_000)
+    account = ensure_bonus_account(client_id=client.pk, provider_id=shop.provider.pk)
+    assert account is not None
+    for n, points in enumerate((400, 350, 250)):
+        adjust_bonus_points(
+            account=account, direction="accrual", points=points, reason="gift", nonce=f"g{n}"
+        )
+    item = ItemSpec("vps", shop.tariff.pk, "1m", {}, {"os": "debian-12"})
+    # when all of them are placed at once
+    results = race(
+        N,
+        lambda i: actions.checkout(
+            client=client,
+            provider_id=shop.provider.pk,
+            currency="USD",
+            items=[item],
+            bonus_points=300,
+        ),
+    )
+    # then the points spent are exactly the points the paid orders carry, never above 1,000
+    paid = [r for r in results if isinstance(r, actions.CheckoutResult)]
+    refused = [r for r in results if isinstance(r, BillowError)]
+    assert {r.code for r in refused} <= {"insufficient_bonus_points"}
+    assert len(paid) + len(refused) == N
+    spent = -(BonusMovement.objects.filter(kind="redemption").aggregate(s=Sum("points"))["s"] or 0)
+    left = BonusAccount.objects.get(pk=account.pk).balance_points
+    assert spent + left == 1000 and left >= 0
+    assert spent == sum(r.order.quote["bonus_points"] for r in paid)
+    assert sum(BonusLot.objects.values_list("remaining", flat=True)) == left
+    assert Order.objects.filter(status=OrderStatus.PAID).count() == len(paid)
+    due = sum(r.order.total_minor - r.order.quote["bonus_minor"] for r in paid)
+    assert shop.balance(client) == 100_000 - due
+    assert get_reconcile_report().ok
