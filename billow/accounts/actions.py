@@ -218,14 +218,17 @@ def add_client_user(
     email: str,
     permissions: Iterable[str] = (),
     password: str | None = None,
+    acting: ClientUser | None = None,
     actor: Actor | None = None,
     now: datetime | None = None,
 ) -> ClientUser:
     """Create a non-owner user of ``client`` with ``permissions`` (``ClientPermission`` values).
 
-    Refusals: ``unknown_permission``, ``email_taken``, ``client_invalid`` (bad email).
+    Refusals: ``unknown_permission``, ``email_taken``, ``client_invalid`` (bad email),
+    ``permission_not_grantable`` (a client user, ``acting``, granting what they don't hold).
     """
     perms = check_permissions(permissions)
+    check_permissions_grantable(perms, acting=acting)
     email = check_email_free(email)
     moment = clock.now(now)
     with transaction.atomic():
@@ -243,6 +246,7 @@ def invite_client_user(
     client: Client,
     email: str,
     permissions: Iterable[str] = (),
+    acting: ClientUser | None = None,
     actor: Actor | None = None,
     now: datetime | None = None,
 ) -> ClientUser:
@@ -252,8 +256,24 @@ def invite_client_user(
     from the ``client_user.added`` event, once that app exists.)
     """
     return add_client_user(
-        client=client, email=email, permissions=permissions, actor=actor, now=now
+        client=client, email=email, permissions=permissions, acting=acting, actor=actor, now=now
     )
+
+
+def check_permissions_grantable(
+    permissions: Iterable[str], *, acting: ClientUser | None, already: Iterable[str] = ()
+) -> None:
+    """A client user (``acting``) grants only permissions they hold: a user trusted with
+    ``users`` can't make a colleague (or a second login of their own) stronger than themselves.
+    What the target ``already`` has may stay. The owner holds every permission; staff and the
+    system pass ``None``."""
+    if acting is None or acting.is_owner:
+        return
+    beyond = sorted(set(permissions) - set(already) - set(acting.permissions or []))
+    if beyond:
+        raise errors.PermissionNotGrantable(
+            "You can grant only permissions you have yourself", permissions=beyond
+        )
 
 
 def check_client_user_manageable(*, target: ClientUser, acting: ClientUser | None) -> None:
@@ -278,9 +298,11 @@ def set_client_user_permissions(
 ) -> ClientUser:
     """Replace a non-owner's permissions. The owner has all rights and can't be changed
     (``owner_immutable``); unknown names give ``unknown_permission``; a client user
-    (``acting``) changing the owner or themselves gets ``client_user_not_manageable``."""
+    (``acting``) changing the owner or themselves gets ``client_user_not_manageable``, granting
+    what they don't hold ``permission_not_grantable``."""
     check_client_user_manageable(target=client_user, acting=acting)
     perms = check_permissions(permissions)
+    check_permissions_grantable(perms, acting=acting, already=client_user.permissions or [])
     with transaction.atomic():
         before = list(client_user.permissions or [])
         client_user.permissions = perms

@@ -73,6 +73,12 @@ class ClientUserNotManageable(PermissionDeniedError):
     code = "client_user_not_manageable"
 
 
+class PermissionNotGrantable(PermissionDeniedError):
+    """A client user may grant only permissions they hold themselves (the owner holds all)."""
+
+    code = "permission_not_grantable"
+
+
 class UserNotInClient(AccountsValidationError):
     code = "user_not_in_client"
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from billow.accounts.actions import add_client_user
 from billow.accounts.models import ClientUser, Payer
 from billow.api.scopes import SCOPES
 from billow.catalog.models import Tariff, TariffPrice
@@ -166,6 +167,34 @@ def test_a_user_cannot_raise_or_remove_themselves_through_the_api(
     # then 403 as on the web page, and nobody's permissions changed
     assert (r.status_code, r.json()["code"]) == (403, "client_user_not_manageable")
     assert list(ClientUser.objects.order_by("id").values_list("id", "permissions")) == before
+
+
+def test_a_user_grants_only_permissions_they_hold(tenant_a: Tenant) -> None:
+    # given a member holding only the users permission, and a colleague holding services
+    member = tenant_a.member
+    member.permissions = ["users"]
+    member.save(update_fields=["permissions"])
+    colleague = add_client_user(
+        client=tenant_a.client, email="colleague@a.example", permissions=["services"]
+    )
+    api = bearer(member.user, ["users:read", "users:write", "account:read"])
+    before = list(ClientUser.objects.order_by("id").values_list("id", "permissions"))
+    # when they invite a new user with billing, or give the colleague billing
+    invite = {"email": "second-me@a.example", "permissions": ["users", "billing"]}
+    invited = api.post("/api/v1/users/", invite, format="json")
+    raised = api.patch(
+        f"/api/v1/users/{colleague.pk}/", {"permissions": ["services", "billing"]}, format="json"
+    )
+    # then both are refused with the permissions beyond their own, and nothing changed
+    for r in (invited, raised):
+        assert (r.status_code, r.json()["code"]) == (403, "permission_not_grantable")
+        assert r.json()["details"] == {"permissions": ["billing"]}
+    assert list(ClientUser.objects.order_by("id").values_list("id", "permissions")) == before
+    # and what they hold themselves they may grant
+    ok = api.post(
+        "/api/v1/users/", {"email": "helper@a.example", "permissions": ["users"]}, format="json"
+    )
+    assert (ok.status_code, ok.json()["permissions"]) == (201, ["users"])
 
 
 def test_a_token_cannot_claim_scopes_beyond_the_users_permissions(tenant_a: Tenant) -> None:

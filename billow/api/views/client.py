@@ -367,7 +367,9 @@ class ClientUserListView(UsersMixin, generics.ListAPIView):
     @extend_schema(request=s.ClientUserIn, responses={201: s.ClientUserOut})
     def post(self, request: Request) -> Response:
         data = validated(s.ClientUserIn, request.data)
-        user = accounts.invite_client_user(client=self.client_user.client, actor=self.actor, **data)
+        user = accounts.invite_client_user(
+            client=self.client_user.client, acting=self.client_user, actor=self.actor, **data
+        )
         return Response(s.ClientUserOut(user).data, status=status.HTTP_201_CREATED)
 
 

@@ -47,6 +47,7 @@ def user_invite(request: HttpRequest) -> HttpResponse:
                 client=client_of(request),
                 email=form.cleaned_data["email"],
                 permissions=form.cleaned_data["permissions"],
+                acting=client_user_of(request),
                 actor=actor_of(request),
             )
         except BillowError as exc:
