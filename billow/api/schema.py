@@ -71,6 +71,14 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
         return {"type": "http", "scheme": "bearer", "bearerFormat": "blw_<prefix>_<secret>"}
 
 
+class IngestTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "billow.api.authentication.IngestTokenAuthentication"
+    name = "ingestTokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "bmi_<secret>"}
+
+
 class SessionScheme(OpenApiAuthenticationExtension):
     target_class = "billow.api.authentication.SessionAuthentication"
     name = "cookieAuth"

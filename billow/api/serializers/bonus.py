@@ -17,7 +17,7 @@ class PointValueOut(serializers.Serializer):
     minor_per_point = serializers.DecimalField(max_digits=12, decimal_places=4)
 
 
-class ProgramOut(serializers.Serializer):
+class BonusProgramOut(serializers.Serializer):
     id = serializers.IntegerField()
     provider_id = serializers.IntegerField()
     enabled = serializers.BooleanField()
@@ -41,7 +41,7 @@ class AccountStatusOut(serializers.Serializer):
     no account exists yet; ``consent_needed``: points neither accrue nor pay until the client
     accepts the current consent text)."""
 
-    program = ProgramOut()
+    program = BonusProgramOut()
     running = serializers.BooleanField()
     account_status = serializers.CharField(allow_null=True, source="account.status", default=None)
     consent_needed = serializers.BooleanField()
@@ -112,7 +112,7 @@ class EstimateOut(serializers.Serializer):
     earn_points = serializers.IntegerField()
 
 
-class RuleIn(serializers.Serializer):
+class BonusRuleIn(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     is_active = serializers.BooleanField(default=True)
     trigger = serializers.ChoiceField(choices=[t.value for t in Trigger])
@@ -144,7 +144,7 @@ class RuleIn(serializers.Serializer):
     valid_to = serializers.DateField(allow_null=True, default=None)
 
 
-class RuleOut(serializers.Serializer):
+class BonusRuleOut(serializers.Serializer):
     id = serializers.IntegerField()
     program_id = serializers.IntegerField()
     name = serializers.CharField()

@@ -48,7 +48,7 @@ class JoinIn(serializers.Serializer):
     program_id = serializers.IntegerField(**ID)
 
 
-class ProgramOut(serializers.Serializer):
+class ReferralProgramOut(serializers.Serializer):
     id = serializers.IntegerField()
     provider_id = serializers.IntegerField()
     name = serializers.CharField()
@@ -64,7 +64,7 @@ class ProgramOut(serializers.Serializer):
     is_active = serializers.BooleanField()
 
 
-class ProgramIn(serializers.Serializer):
+class ReferralProgramIn(serializers.Serializer):
     provider_id = serializers.IntegerField(**ID)
     name = serializers.CharField(max_length=200)
     currency = serializers.RegexField(CURRENCY_PATTERN)
@@ -86,7 +86,7 @@ class ProgramIn(serializers.Serializer):
     )
 
 
-class RuleIn(serializers.Serializer):
+class ReferralRuleIn(serializers.Serializer):
     program_id = serializers.IntegerField(**ID)
     accrual_type = serializers.ChoiceField(["fixed", "percent"])
     percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, default=0)
@@ -108,7 +108,7 @@ class RuleIn(serializers.Serializer):
     )
 
 
-class RuleOut(serializers.Serializer):
+class ReferralRuleOut(serializers.Serializer):
     id = serializers.IntegerField()
     program_id = serializers.IntegerField()
     accrual_type = serializers.CharField()

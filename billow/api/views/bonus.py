@@ -150,7 +150,7 @@ class BonusEstimateView(BonusMixin):
 
 
 class StaffProgramListView(StaffView, generics.ListAPIView):
-    serializer_class = s.ProgramOut
+    serializer_class = s.BonusProgramOut
     staff_perms = model_perms("marketing.bonusprogram")
     http_method_names = ["get"]
 
@@ -164,26 +164,26 @@ class StaffProgramEnableView(StaffView):
 
     staff_perms = {"POST": ("marketing.change_bonusprogram",)}
 
-    @extend_schema(request=None, responses=s.ProgramOut)
+    @extend_schema(request=None, responses=s.BonusProgramOut)
     def post(self, request: Request, program_id: int) -> Response:
         program = self.get_or_404(BonusProgram.objects.all(), pk=program_id)
         bonus.enable_bonus_program(program=program, actor=self.actor)
         program.refresh_from_db()
-        return Response(s.ProgramOut(program).data)
+        return Response(s.BonusProgramOut(program).data)
 
 
 class StaffRuleListView(StaffView, generics.ListAPIView):
-    serializer_class = s.RuleOut
+    serializer_class = s.BonusRuleOut
     staff_perms = model_perms("marketing.bonusrule")
 
     def get_queryset(self) -> QuerySet[Any]:
         program = self.get_or_404(BonusProgram.objects.all(), pk=self.kwargs["program_id"])
         return BonusRule.objects.filter(program_id=program.pk).order_by("priority", "id")
 
-    @extend_schema(request=s.RuleIn, responses={201: s.RuleOut})
+    @extend_schema(request=s.BonusRuleIn, responses={201: s.BonusRuleOut})
     def post(self, request: Request, program_id: int) -> Response:
         program = self.get_or_404(BonusProgram.objects.all(), pk=program_id)
-        data = validated(s.RuleIn, request.data)
+        data = validated(s.BonusRuleIn, request.data)
         links = {
             "product_types": data.pop("product_type_ids"),
             "tariff_groups": data.pop("tariff_group_ids"),
@@ -204,7 +204,7 @@ class StaffRuleListView(StaffView, generics.ListAPIView):
             rule = BonusRule.objects.create(program=program, **data)
             for name, ids in links.items():
                 getattr(rule, name).set(ids)
-        return Response(s.RuleOut(rule).data, status=status.HTTP_201_CREATED)
+        return Response(s.BonusRuleOut(rule).data, status=status.HTTP_201_CREATED)
 
 
 class StaffAccountListView(StaffView, generics.ListAPIView):

@@ -87,7 +87,7 @@ class PartnerView(ClientView):
 
 
 class StaffProgramListView(StaffView, generics.ListAPIView):
-    serializer_class = s.ProgramOut
+    serializer_class = s.ReferralProgramOut
     staff_perms = {
         "GET": ("marketing.view_referralprogram",),
         "POST": ("marketing.add_referralprogram",),
@@ -96,27 +96,27 @@ class StaffProgramListView(StaffView, generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Any]:
         return ReferralProgram.objects.order_by("id")
 
-    @extend_schema(request=s.ProgramIn, responses={201: s.ProgramOut})
+    @extend_schema(request=s.ReferralProgramIn, responses={201: s.ReferralProgramOut})
     def post(self, request: Request) -> Response:
-        data = validated(s.ProgramIn, request.data)
+        data = validated(s.ReferralProgramIn, request.data)
         provider = Provider.objects.filter(pk=data.pop("provider_id")).first()
         if provider is None:
             raise Http404
         program = create_referral_program(provider=provider, actor=self.actor, **data)
-        return Response(s.ProgramOut(program).data, status=status.HTTP_201_CREATED)
+        return Response(s.ReferralProgramOut(program).data, status=status.HTTP_201_CREATED)
 
 
 class StaffRuleView(StaffView):
     staff_perms = {"POST": ("marketing.change_referralprogram",)}
 
-    @extend_schema(request=s.RuleIn, responses={201: s.RuleOut})
+    @extend_schema(request=s.ReferralRuleIn, responses={201: s.ReferralRuleOut})
     def post(self, request: Request) -> Response:
-        data = validated(s.RuleIn, request.data)
+        data = validated(s.ReferralRuleIn, request.data)
         program = ReferralProgram.objects.filter(pk=data.pop("program_id")).first()
         if program is None:
             raise Http404
         rule = add_referral_rule(program=program, actor=self.actor, **data)
-        return Response(s.RuleOut(rule).data, status=status.HTTP_201_CREATED)
+        return Response(s.ReferralRuleOut(rule).data, status=status.HTTP_201_CREATED)
 
 
 class StaffReferralListView(StaffView):
