@@ -23,11 +23,14 @@ after it (Billow's paid-until is exclusive).
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import ElementTree as defused_tree
+from defusedxml.common import DefusedXmlException
 
 from billow.imports.bundle import (
     Bundle,
@@ -53,8 +56,10 @@ def read_function(directory: Path, function: str) -> list[Elem]:
     if not path.exists():
         return []
     try:
-        root = ET.parse(path).getroot()  # noqa: S314 - see the import above
-    except (OSError, ET.ParseError) as exc:
+        # defusedxml: an export is a file from elsewhere; entity expansion and external
+        # entities are refused instead of expanded
+        root = defused_tree.parse(path).getroot()
+    except (OSError, ParseError, DefusedXmlException) as exc:
         raise SourceError(f"cannot read {path}: {exc}", code="source_unreadable") from None
     return [{child.tag: (child.text or "").strip() for child in elem} for elem in root.iter("elem")]
 

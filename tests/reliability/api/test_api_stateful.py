@@ -30,6 +30,9 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
 
     def setup(self) -> None:
         self._sequence = transaction.atomic()
+        # Marked as a test case's block (as Django's TestCase marks its own), so the actions
+        # that open a durable transaction (renewals, payments) run inside it as in a test.
+        self._sequence._from_testcase = True
         self._sequence.__enter__()
 
     def teardown(self) -> None:
