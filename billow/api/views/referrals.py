@@ -99,9 +99,7 @@ class StaffProgramListView(StaffView, generics.ListAPIView):
     @extend_schema(request=s.ReferralProgramIn, responses={201: s.ReferralProgramOut})
     def post(self, request: Request) -> Response:
         data = validated(s.ReferralProgramIn, request.data)
-        provider = Provider.objects.filter(pk=data.pop("provider_id")).first()
-        if provider is None:
-            raise Http404
+        provider = self.get_or_404(Provider.objects.all(), pk=data.pop("provider_id"))
         program = create_referral_program(provider=provider, actor=self.actor, **data)
         return Response(s.ReferralProgramOut(program).data, status=status.HTTP_201_CREATED)
 
@@ -112,9 +110,7 @@ class StaffRuleView(StaffView):
     @extend_schema(request=s.ReferralRuleIn, responses={201: s.ReferralRuleOut})
     def post(self, request: Request) -> Response:
         data = validated(s.ReferralRuleIn, request.data)
-        program = ReferralProgram.objects.filter(pk=data.pop("program_id")).first()
-        if program is None:
-            raise Http404
+        program = self.get_or_404(ReferralProgram.objects.all(), pk=data.pop("program_id"))
         rule = add_referral_rule(program=program, actor=self.actor, **data)
         return Response(s.ReferralRuleOut(rule).data, status=status.HTTP_201_CREATED)
 
@@ -162,9 +158,7 @@ class StaffUnlinkView(StaffView):
     @extend_schema(request=s.UnlinkIn, responses={200: s.ReferralRowOut})
     def post(self, request: Request) -> Response:
         data = validated(s.UnlinkIn, request.data)
-        client = Client.objects.filter(pk=data["client_id"]).first()
-        if client is None:
-            raise Http404
+        client = self.get_or_404(Client.objects.all(), pk=data["client_id"])
         referral = unlink_referral(client=client, reason=data["reason"], actor=self.actor)
         (row,) = list_referral_rows(Referral.objects.filter(pk=referral.pk))
         body = {**asdict(row), "currency": referral.partner.program.currency}
@@ -203,9 +197,7 @@ class StaffPayoutConfirmView(StaffView):
     @extend_schema(request=s.PayoutDecisionIn, responses={200: s.PayoutOut})
     def post(self, request: Request) -> Response:
         data = validated(s.PayoutDecisionIn, request.data)
-        payout = ReferralPayout.objects.filter(pk=data["payout_id"]).first()
-        if payout is None:
-            raise Http404
+        payout = self.get_or_404(ReferralPayout.objects.all(), pk=data["payout_id"])
         payout = confirm_bank_payout(payout=payout, actor=self.actor)
         return Response(s.PayoutOut(payout).data)
 
@@ -216,8 +208,6 @@ class StaffPayoutRejectView(StaffView):
     @extend_schema(request=s.PayoutDecisionIn, responses={200: s.PayoutOut})
     def post(self, request: Request) -> Response:
         data = validated(s.PayoutDecisionIn, request.data)
-        payout = ReferralPayout.objects.filter(pk=data["payout_id"]).first()
-        if payout is None:
-            raise Http404
+        payout = self.get_or_404(ReferralPayout.objects.all(), pk=data["payout_id"])
         payout = reject_bank_payout(payout=payout, reason=data["reason"], actor=self.actor)
         return Response(s.PayoutOut(payout).data)
