@@ -43,12 +43,23 @@ else
   echo "not root: tests marked libvirt are skipped" >&2
 fi
 
+# Each database pass runs in two parts: the tests that need no outside process on two xdist
+# workers, then the ones driving Chromium or libvirtd serially (they share one browser / one
+# libvirtd and name their objects per run). PYTEST_ARGS replaces both parts with one run.
+run_pytest() {
+  if [ -n "${PYTEST_ARGS:-}" ]; then
+    # shellcheck disable=SC2086
+    pytest $PYTEST_ARGS
+    return
+  fi
+  pytest -n 2 -m "not e2e and not libvirt"
+  pytest -m "e2e or libvirt"
+}
+
 step "pytest on SQLite"
-# shellcheck disable=SC2086
-pytest ${PYTEST_ARGS:-}
+run_pytest
 
 step "pytest on PostgreSQL"
 DATABASE_URL=$(scripts/postgres-up.sh "$WORK/pg")
 export DATABASE_URL
-# shellcheck disable=SC2086
-pytest ${PYTEST_ARGS:-}
+run_pytest
