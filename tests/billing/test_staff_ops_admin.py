@@ -36,7 +36,8 @@ def test_bulk_suspend_confirms_then_runs_each(staff: Browser, world: World) -> N
     client = world.client(balance=10_000)
     one = world.service(client, tariff, date(2025, 4, 1))
     two = world.service(client, tariff, date(2025, 4, 1))
-    deleted = world.service(client, tariff, date(2025, 4, 1), charge=False, status="deleted")
+    deleted = world.service(client, tariff, date(2025, 4, 1), charge=False)
+    Service.objects.filter(pk=deleted.pk).update(status="deleted")  # given: a deleted service
     changelist = reverse("admin:services_service_changelist")
     selected = [one.pk, two.pk, deleted.pk]
     r = staff.post(changelist, {"action": "staff_suspend", "_selected_action": selected})

@@ -101,7 +101,7 @@ class AttachIn(serializers.Serializer):
 
 
 class ClientCreateIn(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = serializers.EmailField(max_length=150, help_text="Also the owner's login.")
     name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     provider_ids = serializers.ListField(
         child=serializers.IntegerField(**ID), min_length=1, max_length=20

@@ -33,6 +33,8 @@ from billow.api.views.staff import (
 )
 from billow.billing import actions as billing
 from billow.catalog.models import Tariff
+from billow.catalog.models.currency import Currency
+from billow.core.errors import ValidationError
 from billow.ledger.actions import adjust_client_balance
 from billow.ledger.models import AccountKind, LedgerAccount
 from billow.ledger.selectors import get_or_create_account
@@ -275,6 +277,8 @@ class BalanceAdjustmentView(StaffView):
         data = validated(so.BalanceAdjustmentIn, request.data)
         client = self.get_or_404(Client.objects.all(), pk=data["client_id"])
         provider = self.get_or_404(client.providers.all(), pk=data["provider_id"])
+        if not Currency.objects.filter(code=data["currency"]).exists():
+            raise ValidationError(f"unknown currency {data['currency']}", code="unknown_currency")
         account = get_or_create_account(
             kind=AccountKind.CLIENT_BALANCE,
             currency=data["currency"],

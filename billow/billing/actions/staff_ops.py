@@ -130,6 +130,8 @@ def renew_service_by_staff(
     paid-until moves one period on with nothing charged (``staff.renew`` with
     ``charged: false``). Refuses what ``renew_service`` refuses."""
     moment = clock.now(now)
+    if period is not None and not to_period(period).is_monthly:
+        raise BillingError("only monthly or longer periods renew", code="period_not_renewable")
     if charge:
         renew_service(service=service, period=period, now=moment, actor=actor, staff_reason=reason)
         pk = service if isinstance(service, int) else service.pk
