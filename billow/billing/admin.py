@@ -259,6 +259,7 @@ class ServiceAdmin(StaffOperationsAdminMixin, services_admin.ServiceAdmin):
         *services_admin.ServiceAdmin.actions[2:],
     ]
     actions_detail = StaffOperationsAdminMixin.staff_detail_actions
+    actions_list = StaffOperationsAdminMixin.staff_list_actions
 
     def get_urls(self) -> list[URLPattern]:
         return [*self.staff_urls(), *super().get_urls()]

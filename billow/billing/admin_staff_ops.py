@@ -27,6 +27,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action
 
+from billow.accounts.models import Client
 from billow.billing import actions as billing
 from billow.billing.proration import next_period_end
 from billow.catalog.models import Tariff
@@ -111,6 +112,44 @@ class AttachForm(ReasonForm):
     module_instance = forms.ModelChoiceField(
         label=_("Module instance"), queryset=ModuleInstance.objects.all(), required=False
     )
+
+
+class CreateServiceForm(ReasonForm):
+    client = forms.ModelChoiceField(label=_("Client"), queryset=Client.objects.order_by("id"))
+    tariff = forms.ModelChoiceField(label=_("Tariff"), queryset=Tariff.objects.order_by("name"))
+    period = forms.ChoiceField(label=_("Period"), choices=PERIOD_CHOICES)
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial="USD")
+    addon_values = forms.JSONField(label=_("Addon values"), required=False)
+    parameters = forms.JSONField(label=_("Parameters"), required=False)
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    paid_until = forms.DateField(
+        label=_("Paid until (exclusive)"),
+        required=False,
+        help_text=_("Without a charge; blank: today (the billing run charges from then)."),
+    )
+    charge = forms.BooleanField(label=_("Charge the first period now"), required=False)
+    open_in_module = forms.BooleanField(label=_("Open it in the module"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("addon_values", "parameters"):
+            if not isinstance(data.get(name) or {}, dict):
+                self.add_error(name, _("Enter a JSON object."))
+        return data
+
+    def new_service(self) -> services.NewService:
+        d = self.cleaned_data
+        return services.NewService(
+            client=d["client"],
+            tariff=d["tariff"],
+            period=d["period"],
+            currency=d["currency"].upper(),
+            addon_values=d.get("addon_values") or {},
+            parameters={k: str(v) for k, v in (d.get("parameters") or {}).items()},
+            name=d.get("name") or "",
+            paid_until=d.get("paid_until"),
+            open_in_module=bool(d.get("open_in_module")),
+        )
 
 
 def _price(data: dict[str, Any], currency: str) -> int | None:
@@ -311,12 +350,32 @@ class StaffOperationsAdminMixin:
     ]
     staff_detail_actions = [f"staff_{slug.replace('-', '_')}_detail" for slug in OPERATIONS]
 
+    staff_list_actions = ["staff_create_link"]
+
+    def has_staff_create_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("services.add_service"))
+
+    @action(
+        description=_("Create for a client"),
+        url_path="staff-create-link",
+        permissions=["staff_create"],
+    )
+    def staff_create_link(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponseRedirect(
+            reverse(f"{self.admin_site.name}:services_service_staff_create")
+        )
+
     def redirect_to_operation(self, slug: str, ids: list[int]) -> HttpResponse:
         url = reverse(f"{self.admin_site.name}:services_service_staff_op", args=[slug])
         return HttpResponseRedirect(f"{url}?ids={','.join(str(i) for i in ids)}")
 
     def staff_urls(self) -> list[URLPattern]:
         return [
+            path(
+                "staff-create/",
+                self.admin_site.admin_view(self.staff_create_view),
+                name="services_service_staff_create",
+            ),
             path(
                 "staff-op/<slug:slug>/",
                 self.admin_site.admin_view(self.staff_operation_view),
@@ -351,6 +410,34 @@ class StaffOperationsAdminMixin:
             "ids": ",".join(str(s.pk) for s in rows),
         }
         return TemplateResponse(request, "admin/billing/staff_operation.html", context)
+
+    def staff_create_view(self, request: HttpRequest) -> HttpResponse:
+        """Create a service for a client (``create_service_for_client``)."""
+        if not self.has_staff_create_permission(request):
+            raise PermissionDenied
+        form = CreateServiceForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                service = billing.create_service_for_client(
+                    new=form.new_service(),
+                    charge=form.cleaned_data["charge"],
+                    reason=form.cleaned_data["reason"],
+                    actor=Actor.staff(request.user),
+                )
+            except BillowError as exc:
+                form.add_error(None, f"{exc.message} ({exc.code})")
+            else:
+                self.message_user(request, _("Service #%d created.") % service.pk)
+                return HttpResponseRedirect(
+                    reverse(f"{self.admin_site.name}:services_service_change", args=[service.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Create a service for a client"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/billing/staff_create_service.html", context)
 
     @staticmethod
     def _describe(op: StaffOperation, s: Service, data: dict[str, Any]) -> str:

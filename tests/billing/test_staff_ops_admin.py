@@ -82,3 +82,29 @@ def test_special_price_form_takes_major_units(staff: Browser, world: World) -> N
         ]
         == 750
     )
+
+
+def test_create_a_service_for_a_client(staff: Browser, world: World) -> None:
+    tariff = world.tariff("VPS", {"1m": 3000})
+    client = world.client(balance=10_000)
+    client.providers.add(world.provider)
+    changelist = staff.get(reverse("admin:services_service_changelist")).content.decode()
+    url = reverse("admin:services_service_staff_create")
+    assert "staff-create-link" in changelist
+    data = {
+        "client": client.pk,
+        "tariff": tariff.pk,
+        "period": "1m",
+        "currency": "USD",
+        "charge": "on",
+        "reason": "phone order",
+    }
+    refused = staff.post(url, {**data, "paid_until": "2030-01-01"})
+    assert "paid_until_with_charge" in refused.content.decode()
+    assert not Service.objects.filter(client=client).exists()
+    r = staff.post(url, data)
+    assert r.status_code == 302
+    svc = Service.objects.get(client=client)
+    assert (svc.status, world.balance(client)) == ("active", 7_000)
+    event = ServiceEvent.objects.get(service=svc, type="staff.create")
+    assert (event.actor_kind, event.data["reason"]) == ("staff", "phone order")
