@@ -16,6 +16,7 @@ from billow.api.views import (
     staff,
     staff_commerce,
     staff_discovery,
+    staff_ops,
     support,
     tokens,
     usage,
@@ -190,9 +191,24 @@ v1_staff = [
     path(
         "tariffs/<int:tariff_id>/addons/", staff.AddonListView.as_view(), name="staff-tariff-addons"
     ),
-    path("clients/", staff.ClientListView.as_view(), name="staff-clients"),
-    path("clients/<int:client_id>/", staff.ClientDetailView.as_view(), name="staff-client"),
-    path("services/", staff.StaffServiceListView.as_view(), name="staff-services"),
+    path("clients/", staff_ops.StaffClientsView.as_view(), name="staff-clients"),
+    path("clients/<int:client_id>/", staff_ops.StaffClientView.as_view(), name="staff-client"),
+    path(
+        "clients/<int:client_id>/payers/",
+        staff_ops.StaffPayerListView.as_view(),
+        name="staff-client-payers",
+    ),
+    path("payers/<int:payer_id>/", staff_ops.StaffPayerDetailView.as_view(), name="staff-payer"),
+    path(
+        "balance-adjustments/",
+        staff_ops.BalanceAdjustmentView.as_view(),
+        name="staff-balance-adjustments",
+    ),
+    path("services/", staff_ops.StaffServicesView.as_view(), name="staff-services"),
+    *[
+        path(f"services/<int:service_id>/{slug}/", view.as_view(), name=f"staff-service-{slug}")
+        for slug, view in staff_ops.SERVICE_OPERATION_VIEWS.items()
+    ],
     path(
         "services/<int:service_id>/", staff.StaffServiceDetailView.as_view(), name="staff-service"
     ),

@@ -21,6 +21,7 @@ from unfold.decorators import action
 
 from billow.billing import credit_admin  # noqa: F401  (registers policies, promised payments)
 from billow.billing.actions import credit_charge, delete_service, set_client_billing_settings
+from billow.billing.admin_staff_ops import StaffOperationsAdminMixin
 from billow.billing.forms import ChargeCreditForm
 from billow.billing.models import (
     BillingRun,
@@ -248,12 +249,20 @@ class BillingRunAdmin(ReadOnlyMixin, ModelAdmin):
 # The staff Service admin, with the one delete (billing's: the product type's deletion policy and
 # the refund, exactly as the client's delete); the services app may not import billing, so the
 # action is added here, above it, and the services admin is registered again with it.
-class ServiceAdmin(services_admin.ServiceAdmin):
+# The staff operations (issue 13.1: forms, bulk with a confirmation page) come from
+# ``admin_staff_ops`` for the same reason.
+class ServiceAdmin(StaffOperationsAdminMixin, services_admin.ServiceAdmin):
     actions = [
         *services_admin.ServiceAdmin.actions[:2],
         "delete_services",
+        *StaffOperationsAdminMixin.staff_bulk_actions,
         *services_admin.ServiceAdmin.actions[2:],
     ]
+    actions_detail = StaffOperationsAdminMixin.staff_detail_actions
+    actions_list = StaffOperationsAdminMixin.staff_list_actions
+
+    def get_urls(self) -> list[URLPattern]:
+        return [*self.staff_urls(), *super().get_urls()]
 
     @action(description=_("Delete"))
     def delete_services(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:

@@ -8,9 +8,15 @@ from django.db.models import Q
 
 from billow.catalog import cache as catalog_cache
 from billow.catalog.models import Tariff
-from billow.services.models import ModuleInstance, OperationStatus, ServiceOperation
+from billow.services.models import (
+    ModuleInstance,
+    OperationStatus,
+    Service,
+    ServiceEvent,
+    ServiceOperation,
+)
 from billow.services.modules.base import ServiceContext, modules
-from billow.services.states import Operation
+from billow.services.states import Operation, ServiceStatus
 
 
 def pick_module_instance(tariff: Tariff) -> ModuleInstance | None:
@@ -73,3 +79,17 @@ def build_context(op: ServiceOperation, operation: str | None = None) -> Service
         payload=dict(op.payload),
         checked_operation=op.operation if operation and operation != op.operation else "",
     )
+
+
+def get_suspension_notice(service: Service) -> str:
+    """Why staff suspended the service (the reason of its latest ``staff.suspend`` event), for
+    the client to see while it is suspended by staff or for abuse; "" otherwise."""
+    if service.status not in (ServiceStatus.SUSPENDED_BY_STAFF, ServiceStatus.SUSPENDED_ABUSE):
+        return ""
+    data = (
+        ServiceEvent.objects.filter(service=service, type="staff.suspend")
+        .order_by("-id")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return str((data or {}).get("reason", ""))

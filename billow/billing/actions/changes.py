@@ -30,7 +30,7 @@ from billow.billing.plan_change import (
 from billow.catalog.models import Tariff
 from billow.core import clock
 from billow.core.actors import Actor
-from billow.services.actions import change_plan, record_event
+from billow.services.actions import change_plan, check_reason, record_event, record_staff_event
 from billow.services.models import Service
 
 
@@ -41,6 +41,7 @@ def change_tariff(
     addon_values: Mapping[str, Any] | None = None,
     now: datetime | None = None,
     actor: Actor | None = None,
+    staff_reason: str | None = None,
 ) -> Service:
     """Move a service to another tariff of the same product type and provider.
 
@@ -50,9 +51,11 @@ def change_tariff(
     the prorated difference credited. Addon values carry over where the new tariff has the
     addon (or are given). A special price is dropped. Refuses ``tariff_incompatible``,
     ``tariff_inactive``, ``nothing_to_change`` and pricing errors, writing nothing. The rule is
-    ``billing.plan_change.quote_plan_change``, which the previews show.
+    ``billing.plan_change.quote_plan_change``, which the previews show. ``staff_reason``: staff
+    change it (audited as ``staff.change_plan`` with ``charged``).
     """
     moment = clock.now(now)
+    why = None if staff_reason is None else check_reason(staff_reason)
     with transaction.atomic(durable=True):
         locked = lock_service(service)
         s = locked.service
@@ -63,8 +66,29 @@ def change_tariff(
             s, tariff_id=tariff.pk, addon_values=addon_values, today=moment.date()
         )
         _carry_out(locked, change, moment, actor)
+        _audit_staff(s, why, change, actor, moment)
     s.refresh_from_db()
     return s
+
+
+def _audit_staff(
+    s: Service, why: str | None, change: PlanChange, actor: Actor | None, now: datetime
+) -> None:
+    if why is None:
+        return
+    record_staff_event(
+        s,
+        "change_plan",
+        actor=actor,
+        reason=why,
+        now=now,
+        tariff_id=change.tariff_id,
+        addon_values=change.addon_values,
+        charged=True,
+        when=change.when,
+        charge_minor=change.charge_minor,
+        credit_minor=change.credit_minor,
+    )
 
 
 def change_addons(
@@ -73,12 +97,15 @@ def change_addons(
     addon_values: Mapping[str, Any],
     now: datetime | None = None,
     actor: Actor | None = None,
+    staff_reason: str | None = None,
 ) -> Service:
     """Change addon values (only the given ones). Each change is checked against the addon's
     min / max / step and edit policy. More costly: charged now, prorated; cheaper: per the
     product type's downgrade policy (prorated credit now, or at period end). Refuses
-    ``nothing_to_change`` and the catalog's addon codes, writing nothing."""
+    ``nothing_to_change`` and the catalog's addon codes, writing nothing. ``staff_reason``: as
+    ``change_tariff``'s."""
     moment = clock.now(now)
+    why = None if staff_reason is None else check_reason(staff_reason)
     with transaction.atomic(durable=True):
         locked = lock_service(service)
         s = locked.service
@@ -86,6 +113,7 @@ def change_addons(
             s, tariff_id=None, addon_values=addon_values, today=moment.date()
         )
         _carry_out(locked, change, moment, actor)
+        _audit_staff(s, why, change, actor, moment)
     s.refresh_from_db()
     return s
 

@@ -34,7 +34,13 @@ from billow.catalog.choices import DeletionPolicy
 from billow.catalog.models import Tariff
 from billow.core import clock
 from billow.core.actors import Actor, ActorKind
-from billow.services.actions import close_service, schedule_deletion, set_paid_until
+from billow.services.actions import (
+    check_reason,
+    close_service,
+    record_staff_event,
+    schedule_deletion,
+    set_paid_until,
+)
 from billow.services.models import Service
 
 
@@ -45,6 +51,7 @@ def delete_service(
     refund: bool = False,
     now: datetime | None = None,
     actor: Actor | None = None,
+    staff_reason: str | None = None,
 ) -> Service:
     """The one way to delete a service, for the client area, the API and the staff admin.
 
@@ -54,8 +61,10 @@ def delete_service(
     through the services app's ``close_service`` (a module's ``close`` operation, or deleted at
     once when it never reached a panel) and the client is notified after commit.
     Refuses ``service_deleted`` and, with ``service_not_billable``, a service an operation runs
-    on, or a failed one unless staff (or the system) delete it."""
+    on, or a failed one unless staff (or the system) delete it. ``staff_reason``: staff delete
+    it (audited as ``staff.delete`` with the mode and refund)."""
     moment = clock.now(now)
+    why = None if staff_reason is None else check_reason(staff_reason)
     with transaction.atomic(durable=True):
         locked = lock_service(service)
         s = locked.service
@@ -68,12 +77,20 @@ def delete_service(
         if mode not in ("now", "period_end"):
             raise BillingError("when is 'now' or 'period_end'", code="invalid_choice")
         if mode == "period_end" and s.paid_until is not None and s.paid_until > today:
+            if why is not None:
+                record_staff_event(
+                    s, "delete", actor=actor, reason=why, now=moment, when=mode, refund=False
+                )
             return schedule_deletion(service=s, actor=actor, now=moment)
         if refund and s.paid_until is not None and s.paid_until > today:
             _refund_unused(locked, today, moment, actor)
         change = status_change(
             s, S.DELETED, "staff_request" if _is_staff(actor) else "client_request"
         )
+        if why is not None:
+            record_staff_event(
+                s, "delete", actor=actor, reason=why, now=moment, when="now", refund=refund
+            )
         close_service(service=s, reason=change.reason, actor=actor, now=moment)
         notify_after_commit(change_notices([change], today))
     s.refresh_from_db()

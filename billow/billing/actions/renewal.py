@@ -8,6 +8,7 @@ from fractions import Fraction
 from django.db import transaction
 
 from billow.billing.actions.common import (
+    LockedService,
     lock_service,
     post_money,
     status_change,
@@ -37,8 +38,10 @@ from billow.core.periods import Period, to_period
 from billow.services.actions import (
     Renewal,
     TrialConversion,
+    check_reason,
     convert_trials,
     record_event,
+    record_staff_event,
     request_prolongs,
     set_first_paid_period,
     set_paid_until,
@@ -64,37 +67,44 @@ def charge_opening(
     """
     moment = clock.now(now)
     with transaction.atomic(durable=True):
-        locked = lock_service(service)
-        s = locked.service
-        if s.status == S.DELETED:
-            raise BillingError(f"service {s.pk} is deleted", code="service_deleted")
-        day = start or moment.date()
-        period_from, period_to, fraction = opening_period(
-            day, s.period, s.billing_mode, s.prorata_day
-        )
-        key = charge_key(s.pk, period_from)
-        existing = Expense.objects.filter(key=key).first()
-        if existing is not None:
-            return existing
-        if s.paid_until is not None:
-            raise BillingError("the opening period was charged already", code="already_charged")
-        amount = _opening_amount(s, fraction)
-        expense = post_money(
-            locked,
-            ExpenseKind.CHARGE,
-            ExpenseReason.PERIOD,
-            key,
-            (period_from, period_to),
-            amount,
-            moment,
-            actor,
-            "opening",
-            require=True,
-        )
-        anchor_day = 1 if is_calendar(s.period, s.billing_mode) else period_from.day
-        set_first_paid_period(service=s, paid_until=period_to, anchor_day=anchor_day, now=moment)
-        data = {"expense": key, "amount_minor": amount}
-        record_event(s, "service.charged", actor, data, moment)
+        return charge_first_period(lock_service(service), start=start, now=moment, actor=actor)
+
+
+def charge_first_period(
+    locked: LockedService, *, start: date | None, now: datetime, actor: Actor | None
+) -> Expense:
+    """``charge_opening``'s work inside the caller's transaction, the wallet and the service
+    locked (``lock_service``; staff's charged create locks the wallet, then writes the new
+    service)."""
+    moment = now
+    s = locked.service
+    if s.status == S.DELETED:
+        raise BillingError(f"service {s.pk} is deleted", code="service_deleted")
+    day = start or moment.date()
+    period_from, period_to, fraction = opening_period(day, s.period, s.billing_mode, s.prorata_day)
+    key = charge_key(s.pk, period_from)
+    existing = Expense.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    if s.paid_until is not None:
+        raise BillingError("the opening period was charged already", code="already_charged")
+    amount = _opening_amount(s, fraction)
+    expense = post_money(
+        locked,
+        ExpenseKind.CHARGE,
+        ExpenseReason.PERIOD,
+        key,
+        (period_from, period_to),
+        amount,
+        moment,
+        actor,
+        "opening",
+        require=True,
+    )
+    anchor_day = 1 if is_calendar(s.period, s.billing_mode) else period_from.day
+    set_first_paid_period(service=s, paid_until=period_to, anchor_day=anchor_day, now=moment)
+    data = {"expense": key, "amount_minor": amount}
+    record_event(s, "service.charged", actor, data, moment)
     return expense
 
 
@@ -116,14 +126,17 @@ def renew_service(
     period: str | None = None,
     now: datetime | None = None,
     actor: Actor | None = None,
+    staff_reason: str | None = None,
 ) -> Expense:
     """Renew now for one ``period`` (default: the auto-renew period, else the service's):
     charge ``[paid_until, next end)`` and move paid-until. A service suspended for non-payment
     whose new paid-until is in the future is resumed; a trial becomes a service of ``period``
     (its paid time starts at the trial's end). Refuses deleted, unopened or busy services,
     daily services (``daily_not_renewable``), renewing for a trial (``trial_not_renewable``)
-    and ``insufficient_funds``."""
+    and ``insufficient_funds``. ``staff_reason``: staff renew by hand (``reason_required`` when
+    blank), audited as ``staff.renew``."""
     moment = clock.now(now)
+    why = None if staff_reason is None else check_reason(staff_reason)
     with transaction.atomic(durable=True):
         locked = lock_service(service)
         s = locked.service
@@ -164,4 +177,17 @@ def renew_service(
         request_prolongs([Renewal(s.pk, s.module_instance_id, s.status, end)], now=moment)
         if s.status == S.SUSPENDED_NONPAYMENT and end > moment.date():
             apply_status_changes([status_change(s, S.ACTIVE, "paid")], now=moment, actor=actor)
+        if why is not None:
+            record_staff_event(
+                s,
+                "renew",
+                actor=actor,
+                reason=why,
+                now=moment,
+                paid_until_before=start,
+                paid_until=end,
+                charged=True,
+                expense=key,
+                amount_minor=amount,
+            )
     return expense

@@ -5,6 +5,10 @@
 - ``outcomes``: operations succeeded, failed, cancelled, retried, and their staff tasks;
 - ``ordering``: ``create_service`` (validated against the tariff, nothing charged);
 - ``imports``: services brought over from another billing system, in bulk (``billow import``);
+- ``staff_ops``: staff operations that move no money (create by hand, paid-until, special
+  price, plan change without charge, suspend / resume by staff, re-run, attach), each writing a
+  ``staff.<operation>`` event with actor and reason (billing's ``staff_ops`` adds the charged
+  ones);
 - ``staff_tasks``: the "do it by hand" task of an operation, staff completing or dropping one;
 - ``settings``: module instances, auto-renewal, suspension by the client, and
   ``close_service``: the state part of deleting a service (the one delete action is
@@ -47,6 +51,22 @@ from billow.services.actions.settings import (
     set_service_auto_renew,
     suspend_by_client,
 )
+from billow.services.actions.staff_ops import (
+    STAFF_EVENT,
+    STAFF_SUSPEND_STATUSES,
+    NewService,
+    attach_remote_object,
+    change_plan_by_staff,
+    check_reason,
+    create_service_by_staff,
+    lock_staff_service,
+    record_staff_event,
+    rerun_failed_operation,
+    resume_service_by_staff,
+    set_service_paid_until_by_staff,
+    set_service_special_price,
+    suspend_service_by_staff,
+)
 from billow.services.actions.staff_tasks import (
     cancel_task,
     complete_task,
@@ -79,21 +99,27 @@ __all__ = [
     "BUSY",
     "FINISHED",
     "IMPORTABLE_STATUSES",
+    "STAFF_EVENT",
+    "STAFF_SUSPEND_STATUSES",
     "EventRecord",
     "ImportedService",
     "Move",
+    "NewService",
     "PlanChange",
     "Renewal",
     "Transition",
     "TrialConversion",
     "apply_scheduled_plan_changes",
     "apply_transitions",
+    "attach_remote_object",
     "cancel_operation",
     "cancel_task",
     "change_plan",
+    "change_plan_by_staff",
     "check_import_offer",
     "check_import_values",
     "check_imported_service",
+    "check_reason",
     "check_reimport_status",
     "client_may_suspend",
     "close_service",
@@ -103,17 +129,22 @@ __all__ = [
     "convert_trials",
     "create_module_instance",
     "create_service",
+    "create_service_by_staff",
     "dispatch_operations",
     "ensure_operation_task",
     "fail_operation",
     "import_services",
+    "lock_staff_service",
     "open_staff_task",
     "operation_for",
     "record_event",
     "record_events",
+    "record_staff_event",
     "request_operation",
     "request_prolongs",
+    "rerun_failed_operation",
     "resume_by_client",
+    "resume_service_by_staff",
     "retry_operation",
     "schedule_deletion",
     "set_first_paid_period",
@@ -121,7 +152,10 @@ __all__ = [
     "set_paid_until_at",
     "set_parameters",
     "set_service_auto_renew",
+    "set_service_paid_until_by_staff",
+    "set_service_special_price",
     "suspend_by_client",
+    "suspend_service_by_staff",
     "transition_service",
     "update_imported_services",
 ]
