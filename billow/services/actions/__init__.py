@@ -5,6 +5,7 @@
 - ``outcomes``: operations succeeded, failed, cancelled, retried, and their staff tasks;
 - ``ordering``: ``create_service`` (validated against the tariff, nothing charged);
 - ``imports``: services brought over from another billing system, in bulk (``billow import``);
+- ``service_tasks``: staff Tasks about a service no operation waits on (procurement ...);
 - ``staff_tasks``: the "do it by hand" task of an operation, staff completing or dropping one;
 - ``settings``: module instances, auto-renewal, suspension by the client, and
   ``close_service``: the state part of deleting a service (the one delete action is
@@ -38,6 +39,7 @@ from billow.services.actions.outcomes import (
     retry_operation,
 )
 from billow.services.actions.requests import BUSY, dispatch_operations, request_operation
+from billow.services.actions.service_tasks import open_service_task
 from billow.services.actions.settings import (
     client_may_suspend,
     close_service,
@@ -107,6 +109,7 @@ __all__ = [
     "ensure_operation_task",
     "fail_operation",
     "import_services",
+    "open_service_task",
     "open_staff_task",
     "operation_for",
     "record_event",
