@@ -15,6 +15,7 @@ from billow.inventory.errors import ComponentNotFound, IncompatibleBuild
 from billow.inventory.models import (
     ComponentKind,
     ComponentModel,
+    Location,
     ReadyServer,
     ServerStatus,
     StockItem,
@@ -181,3 +182,12 @@ def availability(
 
 def offered(kind: str) -> list[ComponentModel]:
     return list(ComponentModel.objects.filter(kind=kind, is_active=True).order_by("name"))
+
+
+def default_location() -> Location:
+    """Where dedicated orders are placed: the first location (one data center per provider
+    today; a location field on the order is future work)."""
+    location = Location.objects.order_by("id").first()
+    if location is None:
+        raise ComponentNotFound("no inventory location", code="location_not_found")
+    return location
