@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "billow.api",
     "billow.demo",
     "billow.imports",
+    "billow.inventory",
 ]
 
 MIDDLEWARE = [

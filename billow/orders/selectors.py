@@ -20,6 +20,8 @@ from billow.catalog.rates import find_rate
 from billow.core import clock
 from billow.core.money import Money
 from billow.core.periods import Period
+from billow.inventory.publish import build_from_addons, is_configurable
+from billow.inventory.selectors import checked
 from billow.invoicing.selectors import list_tax_rules_for_payer
 from billow.invoicing.vat import reverse_charge_applies
 from billow.marketing.bonus.selectors import get_bonus_terms
@@ -114,6 +116,9 @@ def build_quote_input(
     for spec in items:
         if spec.tariff_id not in visible or spec.tariff_id not in tariffs:
             raise OrderError("this tariff cannot be ordered", code="tariff_not_available")
+        if is_configurable(spec.addon_values):
+            # a server of the client's own configuration: refused with every reason
+            checked(build_from_addons(spec.addon_values))
         quote_items.append(_item(spec, tariffs[spec.tariff_id], currency, group_ids, moment, token))
     check_trials_available(
         client_id=client.pk, provider_id=provider_id, items=items, tariffs=tariffs

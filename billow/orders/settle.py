@@ -37,6 +37,9 @@ from billow.catalog.models import Tariff
 from billow.catalog.pricing import period_after_trial
 from billow.core.actors import Actor
 from billow.core.periods import Period
+from billow.inventory.dedicated import place_service
+from billow.inventory.publish import build_from_addons, is_configurable
+from billow.inventory.selectors import default_location
 from billow.ledger.actions import post_transaction
 from billow.ledger.models import AccountKind, TransactionKind
 from billow.ledger.selectors import get_account_id
@@ -130,6 +133,9 @@ def _settle_item(
 ) -> str:
     tariff = item.tariff  # loaded by the caller or with the items (select_related)
     opening = _opening(item, tariff, order.currency, now)
+    # A dedicated server of the client's configuration opens through the inventory: a ready
+    # server reserved and provisioned, or "not available" with procurement / assembly Tasks.
+    dedicated = not item.quick and is_configurable(item.addon_values)
     svc = create_service(
         client=client,
         tariff=tariff,
@@ -147,8 +153,16 @@ def _settle_item(
         now=now,
         # Not quick: open it at once when a module serves it, as
         # request_operation(operation="open", service_is_new=True) would, in fewer statements.
-        open_key=None if item.quick else (lambda pk: f"order:{order.pk}:open:{pk}"),
+        open_key=None if item.quick or dedicated else (lambda pk: f"order:{order.pk}:open:{pk}"),
     )
+    if dedicated:
+        place_service(
+            service=svc,
+            chosen=build_from_addons(item.addon_values),
+            location=default_location(),
+            actor=actor,
+            now=now,
+        )
     key = _charge(order, item, svc, wallet, opening, now=now, actor=actor)
     item.service = svc
     if item.pk is not None:

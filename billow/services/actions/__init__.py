@@ -9,6 +9,7 @@
   price, plan change without charge, suspend / resume by staff, re-run, attach), each writing a
   ``staff.<operation>`` event with actor and reason (billing's ``staff_ops`` adds the charged
   ones);
+- ``service_tasks``: staff Tasks about a service no operation waits on (procurement ...);
 - ``staff_tasks``: the "do it by hand" task of an operation, staff completing or dropping one;
 - ``settings``: module instances, auto-renewal, suspension by the client, and
   ``close_service``: the state part of deleting a service (the one delete action is
@@ -42,6 +43,7 @@ from billow.services.actions.outcomes import (
     retry_operation,
 )
 from billow.services.actions.requests import BUSY, dispatch_operations, request_operation
+from billow.services.actions.service_tasks import open_service_task
 from billow.services.actions.settings import (
     client_may_suspend,
     close_service,
@@ -135,6 +137,7 @@ __all__ = [
     "fail_operation",
     "import_services",
     "lock_staff_service",
+    "open_service_task",
     "open_staff_task",
     "operation_for",
     "record_event",

@@ -40,6 +40,7 @@ from billow.payments.models import Payment
 from billow.web import forms
 from billow.web import shop_selectors as shop
 from billow.web.access import actor_of, client_of, client_user_of, client_view, forbidden
+from billow.web.dedicated_selectors import dedicated_availability
 from billow.web.views.common import refused
 
 SERVICES = ClientPermission.SERVICES
@@ -85,6 +86,20 @@ def _preview(
     )
 
 
+def _initial_addons(form: forms.OrderItemForm) -> dict[str, Any]:
+    """The addon values an unbound form starts with (its initial, else the first choice)."""
+    out: dict[str, Any] = {}
+    for name, field in form.fields.items():
+        if not name.startswith(forms.ADDON_PREFIX):
+            continue
+        value = form.get_initial_for_field(field, name)
+        choices = list(getattr(field, "choices", []) or [])
+        if value in (None, "") and choices:
+            value = choices[0][0]
+        out[name.removeprefix(forms.ADDON_PREFIX)] = value
+    return out
+
+
 @client_view(SERVICES)
 @require_http_methods(["GET", "POST"])
 def configure(request: HttpRequest, tariff_id: int) -> HttpResponse:
@@ -116,7 +131,14 @@ def configure(request: HttpRequest, tariff_id: int) -> HttpResponse:
     else:
         form, error = forms.OrderItemForm(page=page), ""
         preview = _preview(request, page)
-    context = {"page": page, "form": form, "preview": preview, "error": error}
+    values = form.addon_values() if form.is_bound and form.is_valid() else _initial_addons(form)
+    context = {
+        "page": page,
+        "form": form,
+        "preview": preview,
+        "error": error,
+        "dedicated": dedicated_availability(values),
+    }
     return render(request, "web/shop/configure.html", context)
 
 
@@ -131,7 +153,12 @@ def configure_preview(request: HttpRequest, tariff_id: int) -> HttpResponse:
         str(e) for name, errs in form.errors.items() if not name.startswith("param_") for e in errs
     ]
     preview = shop.Preview(None, " ".join(errors)) if errors else _preview(request, page, form)
-    return render(request, "web/shop/_item_preview.html", {"preview": preview, "page": page})
+    context = {
+        "preview": preview,
+        "page": page,
+        "dedicated": None if errors else dedicated_availability(form.addon_values()),
+    }
+    return render(request, "web/shop/_item_preview.html", context)
 
 
 # -- cart -------------------------------------------------------------------------------------
