@@ -409,6 +409,10 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("allauth.account.middleware.AccountMiddleware") + 1,
     "billow.web.staff_mfa.StaffMFAMiddleware",
 )
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("billow.web.staff_mfa.StaffMFAMiddleware") + 1,
+    "billow.web.impersonation.ImpersonationGuardMiddleware",
+)
 # A client is active while it has an active service or its balance moved within this many days.
 BILLOW_CLIENT_ACTIVE_DAYS = env.int("BILLOW_CLIENT_ACTIVE_DAYS", default=90)
 # --- end of the staff admin block -------------------------------------------------------------
