@@ -413,6 +413,8 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("billow.web.staff_mfa.StaffMFAMiddleware") + 1,
     "billow.web.impersonation.ImpersonationGuardMiddleware",
 )
+# The admin's Ctrl-K palette searches clients, services, invoices and payments (admin_search).
+UNFOLD["COMMAND"] = {"search_callback": "billow.web.admin_search.command_search"}
 # A client is active while it has an active service or its balance moved within this many days.
 BILLOW_CLIENT_ACTIVE_DAYS = env.int("BILLOW_CLIENT_ACTIVE_DAYS", default=90)
 # --- end of the staff admin block -------------------------------------------------------------
