@@ -402,6 +402,24 @@ BILLOW = {
     "USAGE_APPROACHING_PERCENT": env.int("BILLOW_USAGE_APPROACHING_PERCENT", default=80),
 }
 
+# --- Staff admin: MFA, log in as client, client status (billow.web; edit only inside this block)
+# Staff without a TOTP authenticator or a passkey are sent to MFA enrolment before any admin
+# page. On unless turned off here; `billow demo` and the test suite's defaults turn it off.
+BILLOW_STAFF_MFA_REQUIRED = env.bool("BILLOW_STAFF_MFA_REQUIRED", default=True)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("allauth.account.middleware.AccountMiddleware") + 1,
+    "billow.web.staff_mfa.StaffMFAMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("billow.web.staff_mfa.StaffMFAMiddleware") + 1,
+    "billow.web.impersonation.ImpersonationGuardMiddleware",
+)
+# The admin's Ctrl-K palette searches clients, services, invoices and payments (admin_search).
+UNFOLD["COMMAND"] = {"search_callback": "billow.web.admin_search.command_search"}
+# A client is active while it has an active service or its balance moved within this many days.
+BILLOW_CLIENT_ACTIVE_DAYS = env.int("BILLOW_CLIENT_ACTIVE_DAYS", default=90)
+# --- end of the staff admin block -------------------------------------------------------------
+
 # --- Support center (billow.support; edit only inside this block) ---------------------------
 # Replies go to <local>+<signed ticket token>@<domain> of this address; the mail gateway
 # (`billow support_mail_gateway`, SMTP or LMTP) must receive that domain's mail.

@@ -36,6 +36,13 @@ def _sandbox_allowed(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _staff_mfa_off(settings: Any) -> None:
+    """Production sends staff without MFA to enrolment before the admin; the suite's admin
+    tests log in without MFA, so tests of the rule opt in (tests/web/test_staff_mfa.py)."""
+    settings.BILLOW_STAFF_MFA_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
 def _forget_process_caches() -> None:
     """Each test starts with empty per-process caches: rolled-back rows give their ids to the
     next test's rows (SQLite), so what one test remembered must not reach the next."""

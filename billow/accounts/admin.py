@@ -14,6 +14,8 @@ from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.db.models.fields import Field
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
@@ -333,14 +335,22 @@ class ProviderAdmin(CountrySelectMixin, ModelAdmin):
 @admin.register(Client)
 class ClientAdmin(MembershipThroughActionsMixin, CountrySelectMixin, ModelAdmin):
     form = ClientForm
-    list_display = ["id", "name", "email", "status", "language", "country", "created_at"]
+    list_display = ["id", "name", "email", "status", "language", "country", "created_at", "page"]
     list_display_links = ["id", "name"]
     list_filter = ["status", "groups", "providers", "language", "country"]
     search_fields = ["=id", "name", "email", "contact_person"]
     filter_horizontal = ["providers"]
-    readonly_fields = ["status", "created_at", "registered_by"]
+    readonly_fields = ["page", "status", "created_at", "registered_by"]
     inlines = [ClientUserInline, PayerInline, MembershipInline]
     actions = ["activate_clients", "deactivate_clients"]
+
+    @display(description=_("client page"))
+    def page(self, obj: Client) -> str:
+        """The one client page (billow.web.admin_client: balances, services, log in as)."""
+        if obj.pk is None:
+            return "-"
+        url = reverse("admin:accounts_client_overview", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Open the client page"))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # The email is the owner's login; changing it is not an edit of this row.

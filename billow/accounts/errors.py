@@ -101,3 +101,10 @@ class UnknownVerificationMethod(AccountsValidationError):
 
 class VerificationMethodRequired(AccountsValidationError):
     code = "verification_method_required"
+
+
+class ImpersonationRefused(PermissionDeniedError):
+    """Staff may not log in as this client (no staff actor, or the client has no enabled
+    owner to act as)."""
+
+    code = "impersonation_refused"

@@ -64,3 +64,11 @@ def accrue_renewal_bonuses_job(day: date | None = None) -> int:
     from billow.billing.bonus import accrue_renewal_bonuses
 
     return accrue_renewal_bonuses(day=day or clock.today())
+
+
+@job(retries=3, base_delay=60)
+def refresh_client_statuses_job() -> int:
+    """Clients' stored status follows their services and balance movements (client_status)."""
+    from billow.billing.client_status import refresh_client_statuses
+
+    return refresh_client_statuses()

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from django.db import IntegrityError, models, transaction
 
 from billow.core.errors import ValidationError
+from billow.core.journal import record_change, snapshot
 from billow.core.periods import BillingMode
 
 from . import validators as v
@@ -243,9 +244,11 @@ def update_tariff(*, tariff: Tariff, actor: Actor = None, **changes: Any) -> Tar
         )
     _check_tariff_fields(changes)
     with transaction.atomic():
+        before = snapshot(tariff)
         for key, value in changes.items():
             setattr(tariff, key, value)
         tariff.save(update_fields=list(changes))
+        record_change(actor=actor, obj=tariff, before=before, after=snapshot(tariff))
         return tariff
 
 
@@ -279,12 +282,13 @@ def set_tariff_price(
     v.validate_price(setup_fee_minor, field="setup_fee_minor")
     _enabled_currency(currency)
     with transaction.atomic():
+        key = {"tariff": tariff, "period": per.value, "currency_id": currency}
+        old = TariffPrice.objects.select_for_update().filter(**key).first()
+        before = None if old is None else snapshot(old)
         obj, _ = TariffPrice.objects.update_or_create(
-            tariff=tariff,
-            period=per.value,
-            currency_id=currency,
-            defaults={"amount_minor": amount_minor, "setup_fee_minor": setup_fee_minor},
+            **key, defaults={"amount_minor": amount_minor, "setup_fee_minor": setup_fee_minor}
         )
+        record_change(actor=actor, obj=obj, before=before, after=snapshot(obj), parent=tariff)
         return obj
 
 
@@ -381,12 +385,13 @@ def set_addon_price(
     v.validate_price(unit_price_minor, field="unit_price_minor")
     _enabled_currency(currency)
     with transaction.atomic():
+        key = {"addon": addon, "period": per.value, "currency_id": currency}
+        old = AddonPrice.objects.select_for_update().filter(**key).first()
+        before = None if old is None else snapshot(old)
         obj, _ = AddonPrice.objects.update_or_create(
-            addon=addon,
-            period=per.value,
-            currency_id=currency,
-            defaults={"unit_price_minor": unit_price_minor},
+            **key, defaults={"unit_price_minor": unit_price_minor}
         )
+        record_change(actor=actor, obj=obj, before=before, after=snapshot(obj), parent=addon)
         return obj
 
 

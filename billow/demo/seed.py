@@ -17,6 +17,7 @@ from django.db import transaction
 from billow.accounts import actions as accounts
 from billow.accounts.models import ClientGroup, PayerKind, Provider
 from billow.accounts.staff import setup_staff_roles
+from billow.billing.client_status import refresh_client_statuses
 from billow.catalog import actions as catalog
 from billow.catalog.choices import BillingType, EditPolicy, StatisticsRating, ValueType
 from billow.core.actors import Actor
@@ -73,6 +74,8 @@ def seed_demo() -> bool:
     seed_commerce(provider)
     seed_usage(provider)
     _verify_emails()
+    # The clients' status follows their services and balances (hourly job in production).
+    refresh_client_statuses()
     return True
 
 

@@ -96,6 +96,10 @@ SCHEDULE: list[PeriodicJob] = [
     PeriodicJob("payments_janitor", "billow.payments.tasks.resolve_payments", "*/5 * * * *"),
     # Idempotency records past API_IDEMPOTENCY_RETENTION_HOURS.
     PeriodicJob("api_purge_idempotency", "billow.api.tasks.purge_idempotency", "17 * * * *"),
+    # Client status: active with an active service or a recent balance movement (issue 13.2).
+    PeriodicJob(
+        "client_statuses", "billow.billing.tasks.refresh_client_statuses_job", "25 * * * *"
+    ),
     PeriodicJob(
         "notifications_requeue_email",
         "billow.notifications.tasks.requeue_stuck_emails",

@@ -15,9 +15,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from billow.accounts.impersonation import get_impersonated_user
 from billow.accounts.models import Client, ClientUser
 from billow.accounts.selectors import get_client_user
 from billow.core.actors import Actor
+from billow.core.errors import BillowError
+from billow.web.impersonation import impersonated_client_id
 
 View = Callable[..., HttpResponseBase]
 
@@ -30,6 +33,9 @@ def client_view(perm: str | None = None) -> Callable[[View], View]:
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
+            acting_for = impersonated_client_id(request)
+            if acting_for is not None:
+                return _as_client(request, acting_for, perm, view, *args, **kwargs)
             client_user = get_client_user(request.user)
             if client_user is None:
                 if request.user.is_staff and request.path == reverse("web:dashboard"):
@@ -46,6 +52,23 @@ def client_view(perm: str | None = None) -> Callable[[View], View]:
         return wrapper
 
     return decorate
+
+
+def _as_client(
+    request: HttpRequest, client_id: int, perm: str | None, view: View, *args: Any, **kwargs: Any
+) -> HttpResponseBase:
+    """Staff logged in as a client: the client's owner's view, with the staff member as the
+    actor of whatever they do (billow.web.impersonation)."""
+    try:
+        client_user = get_impersonated_user(client_id)
+    except BillowError as exc:
+        return forbidden(request, exc.message)
+    if perm is not None and not client_user.has_permission(perm):
+        return forbidden(request, _("You do not have the permission for this page."))
+    request.client_user = client_user  # type: ignore[attr-defined]
+    request.client = client_user.client  # type: ignore[attr-defined]
+    request.actor = Actor.staff(request.user)  # type: ignore[attr-defined, arg-type]
+    return view(request, *args, **kwargs)
 
 
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:

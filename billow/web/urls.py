@@ -1,6 +1,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
+from billow.web import impersonation
 from billow.web.views import billing, dashboard, payers, profile, services, usage, users
 from billow.web.views import bonus as bonus
 from billow.web.views import money as money
@@ -88,4 +89,6 @@ urlpatterns = [
     path("support/<int:pk>/rate/", support.ticket_rate, name="ticket_rate"),
     path("support/files/<int:pk>/", support.ticket_attachment, name="ticket_attachment"),
     path("i18n/setlang/", set_language, name="set_language"),
+    # staff logged in as a client: the banner's "leave" (web/impersonation.py)
+    path("staff/leave-client/", impersonation.leave, name="impersonation_leave"),
 ]

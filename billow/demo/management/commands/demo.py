@@ -32,6 +32,9 @@ class Command(BaseCommand):
         # (seeding) and the children it starts (BILLOW_ALLOW_SANDBOX) allow it.
         settings.PAYMENTS_ALLOW_SANDBOX = True
         os.environ["BILLOW_ALLOW_SANDBOX"] = "1"
+        # Demo staff log in with a password only (production requires staff MFA).
+        settings.BILLOW_STAFF_MFA_REQUIRED = False
+        os.environ["BILLOW_STAFF_MFA_REQUIRED"] = "0"
         call_command("migrate", interactive=False, verbosity=0)
         created = seed_demo()
         self.stdout.write(
