@@ -41,3 +41,57 @@ def vmm_config(url: str, **extra: Any) -> dict[str, Any]:
 
 def vmm_secrets() -> dict[str, str]:
     return {"password": ADMIN_PASSWORD}
+
+
+@pytest.fixture
+def vmm_type(db: Any) -> Any:
+    """A VPS product type whose OS parameter VMmanager fills (values synced by the tests)."""
+    from billow.catalog import actions as catalog
+
+    pt = catalog.create_product_type(name="Cloud VPS", intname="cloud-vps")
+    catalog.add_product_type_parameter(product_type=pt, name="Operating system", intname="os")
+    return pt
+
+
+@pytest.fixture
+def vmm_tariff(provider: Any, vmm_type: Any) -> Any:
+    """Cloud-1: cpu 1..8, ram 1024..8192 MiB (step 512), disk 10240..40960 MiB (step 5120)."""
+    from billow.catalog import actions as catalog
+
+    t = catalog.create_tariff(provider_id=provider.pk, product_type=vmm_type, name="Cloud-1")
+    catalog.set_tariff_price(tariff=t, period="1m", currency="USD", amount_minor=900)
+    for intname, unit, lo, hi, step in (
+        ("cpu", "vCPU", 1, 8, 1),
+        ("ram", "MiB", 1024, 8192, 512),
+        ("disk", "MiB", 10240, 40960, 5120),
+    ):
+        catalog.create_addon(
+            tariff=t,
+            name=intname.upper(),
+            intname=intname,
+            unit=unit,
+            value_type="int",
+            billing_type="on_order",
+            currency="USD",
+            unit_price_minor=1,
+            included=lo,
+            min_value=lo,
+            max_value=hi,
+            step=step,
+        )
+    return t
+
+
+@pytest.fixture
+def vmm_instance(vmm: RunningServer, vmm_type: Any) -> Any:
+    from billow.services import actions
+
+    return actions.create_module_instance(
+        module="vmmanager6",
+        name="vmm-1",
+        config=vmm_config(vmm.url),
+        secrets=vmm_secrets(),
+        department="vps-team",
+        product_types=[vmm_type],
+        priority=1,
+    )
