@@ -181,6 +181,65 @@ def add_product_type_parameter(
         return param
 
 
+def sync_parameter_values(
+    *,
+    parameter: ProductTypeParameter,
+    values: Sequence[tuple[str, str]],
+    deactivate_missing: bool = True,
+    actor: Actor = None,
+) -> dict[str, int]:
+    """Make ``parameter``'s values those of a panel (e.g. the OS list of VMmanager), given as
+    (intname, name) pairs: new ones are added at the end, renamed ones renamed, ones the panel
+    no longer offers deactivated (never deleted: services point at them) and returning ones
+    reactivated. Idempotent: a second run with the same list changes nothing. Returns the
+    counts (``added``, ``renamed``, ``reactivated``, ``deactivated``, ``unchanged``).
+    Refuses ``invalid_parameter_value`` (empty or over 100 characters) and duplicates, writing
+    nothing."""
+    wanted: dict[str, str] = {}
+    for intname, name in values:
+        if not intname or len(intname) > 100 or not name or len(name) > 100:
+            raise CatalogValidationError(
+                f"Parameter value {intname!r} is not valid", code="invalid_parameter_value"
+            )
+        if intname in wanted:
+            raise CatalogConflictError("Duplicate parameter value", what="parameter value")
+        wanted[intname] = name
+    counts = dict.fromkeys(("added", "renamed", "reactivated", "deactivated", "unchanged"), 0)
+    with transaction.atomic():
+        locked = ProductTypeParameter.objects.select_for_update().get(pk=parameter.pk)
+        existing = {pv.intname: pv for pv in locked.values.all()}
+        next_sort = max((pv.sort for pv in existing.values()), default=-1) + 1
+        for intname, name in wanted.items():
+            pv = existing.get(intname)
+            if pv is None:
+                ParameterValue.objects.create(
+                    parameter=locked, intname=intname, name=name, sort=next_sort
+                )
+                next_sort += 1
+                counts["added"] += 1
+                continue
+            changed = []
+            if pv.name != name:
+                pv.name = name
+                changed.append("name")
+                counts["renamed"] += 1
+            if not pv.is_active:
+                pv.is_active = True
+                changed.append("is_active")
+                counts["reactivated"] += 1
+            if changed:
+                pv.save(update_fields=changed)
+            else:
+                counts["unchanged"] += 1
+        if deactivate_missing:
+            for intname, pv in existing.items():
+                if intname not in wanted and pv.is_active:
+                    pv.is_active = False
+                    pv.save(update_fields=["is_active"])  # post_save bumps the catalog cache
+                    counts["deactivated"] += 1
+    return counts
+
+
 # -- tariffs ----------------------------------------------------------------------------------
 
 

@@ -69,6 +69,7 @@ def build_context(op: ServiceOperation, operation: str | None = None) -> Service
         operation=operation or op.operation,
         idempotency_key=op.idempotency_key,
         operation_id=op.pk,
+        client_id=svc.client_id,
         module_instance_id=instance.pk if instance else None,
         tariff_id=svc.tariff_id,
         tariff_name=svc.tariff.name,

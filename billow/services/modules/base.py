@@ -89,6 +89,8 @@ class ServiceContext:
     operation: str
     idempotency_key: str
     operation_id: int | None = None
+    #: The service's client: modules that keep one panel account per client map it.
+    client_id: int | None = None
     module_instance_id: int | None = None
     tariff_id: int | None = None
     tariff_name: str = ""
