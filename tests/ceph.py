@@ -9,6 +9,7 @@ users (unique uids): the cluster is shared by the SQLite and the PostgreSQL pass
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import socket
@@ -48,10 +49,8 @@ class CephRgw:
         pid = int(self.pid_file.read_text())
         os.kill(pid, 9)
         for _ in range(100):
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
             if not Path(f"/proc/{pid}").exists() or _zombie(pid):
                 return
             time.sleep(0.05)
@@ -59,8 +58,8 @@ class CephRgw:
     def start_gateway(self) -> None:
         """Start radosgw again on the same cluster and wait until it answers."""
         log = (self.directory / "log" / f"{GATEWAY}.stdout").open("ab")
-        proc = subprocess.Popen(  # noqa: S603 - fixed arguments
-            ["radosgw", "-c", str(self.conf), "-n", GATEWAY, "-f"],  # noqa: S607
+        proc = subprocess.Popen(
+            ["radosgw", "-c", str(self.conf), "-n", GATEWAY, "-f"],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -116,7 +115,7 @@ def _start_own(directory: Path) -> CephRgw:
         }
         if all(_port_free(p) for p in ports.values()):
             env = {**os.environ, **{k: str(v) for k, v in ports.items()}}
-            subprocess.run(  # noqa: S603 - our own script
+            subprocess.run(
                 [str(ROOT / "scripts" / "ceph-up.sh"), str(directory)],
                 env=env,
                 check=True,
@@ -142,7 +141,7 @@ def ceph_rgw() -> Iterator[CephRgw]:
     try:
         yield rgw
     finally:
-        subprocess.run(  # noqa: S603 - our own script
+        subprocess.run(
             [str(ROOT / "scripts" / "ceph-down.sh"), str(directory)],
             check=False,
             stdout=subprocess.DEVNULL,

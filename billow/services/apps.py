@@ -8,4 +8,4 @@ class ServicesConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the built-in processing modules.
-        from billow.services.modules import dummy, libvirt, manual  # noqa: F401
+        from billow.services.modules import ceph_rgw, dummy, libvirt, manual  # noqa: F401

@@ -1,0 +1,31 @@
+"""ceph_rgw fixtures: a module config on the session's real RGW (``tests/ceph.py``) with a
+uid prefix of its own per test, so tests (and the SQLite and PostgreSQL passes, whose service
+ids repeat) never see each other's users."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from typing import Any
+
+from tests.ceph import CephRgw
+
+_prefixes = itertools.count(1)
+
+
+def unique_prefix() -> str:
+    return f"bt{os.getpid()}x{next(_prefixes)}-"
+
+
+def rgw_config(rgw: CephRgw, **extra: Any) -> dict[str, Any]:
+    return {
+        "admin_url": rgw.endpoint,
+        "website_suffix": rgw.website_dns_name,
+        "uid_prefix": unique_prefix(),
+        "timeout_s": 10,
+        **extra,
+    }
+
+
+def rgw_secrets(rgw: CephRgw) -> dict[str, str]:
+    return {"admin_access_key": rgw.admin_access_key, "admin_secret_key": rgw.admin_secret_key}
