@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import http.client
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -44,16 +46,33 @@ class CephRgw:
     def pid_file(self) -> Path:
         return self.directory / "run" / f"{GATEWAY}.pid"
 
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.endpoint.removeprefix("http://").split(":")
+        return host, int(port)
+
+    def _answers(self) -> bool:
+        try:
+            socket.create_connection(self.address, timeout=0.5).close()
+        except OSError:
+            return False
+        return True
+
     def stop_gateway(self) -> None:
-        """Kill radosgw (by its PID) to simulate the gateway going away mid-operation."""
+        """Stop radosgw (by its PID) to simulate the gateway going away mid-operation; returns
+        once its port is closed. SIGTERM: a killed gateway leaves its RADOS watches behind and
+        the next writes of another gateway wait for the OSD to time them out (30 s)."""
         pid = int(self.pid_file.read_text())
-        os.kill(pid, 9)
-        for _ in range(100):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
-            if not Path(f"/proc/{pid}").exists() or _zombie(pid):
+            if (not Path(f"/proc/{pid}").exists() or _zombie(pid)) and not self._answers():
                 return
             time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+        raise RuntimeError("radosgw did not stop on SIGTERM")
 
     def start_gateway(self) -> None:
         """Start radosgw again on the same cluster and wait until it answers."""
@@ -66,15 +85,25 @@ class CephRgw:
             start_new_session=True,
         )
         self.pid_file.write_text(str(proc.pid))
-        host, port = self.endpoint.removeprefix("http://").split(":")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            try:
-                socket.create_connection((host, int(port)), timeout=0.5).close()
+            if proc.poll() is not None:
+                raise RuntimeError(f"radosgw exited with {proc.returncode}")
+            if self._serves():
                 return
-            except OSError:
-                time.sleep(0.1)
+            time.sleep(0.1)
         raise RuntimeError("radosgw did not come back")
+
+    def _serves(self) -> bool:
+        """The gateway answers S3 (an anonymous ListBuckets: 200), not just accepts."""
+        conn = http.client.HTTPConnection(*self.address, timeout=2)
+        try:
+            conn.request("GET", "/")
+            return conn.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            conn.close()
 
 
 def _zombie(pid: int) -> bool:

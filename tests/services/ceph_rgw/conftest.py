@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
+from huey.contrib.djhuey import HUEY
 
 from tests.ceph import CephRgw
 
@@ -29,3 +33,16 @@ def rgw_config(rgw: CephRgw, **extra: Any) -> dict[str, Any]:
 
 def rgw_secrets(rgw: CephRgw) -> dict[str, str]:
     return {"admin_access_key": rgw.admin_access_key, "admin_secret_key": rgw.admin_secret_key}
+
+
+@pytest.fixture(autouse=True)
+def _isolated() -> Iterator[None]:
+    """Replaces the services tests' fixed clock with the real one: RGW's usage log and the
+    usage pull are dated by the real day (the contract suite fixes its own clock)."""
+    previous = HUEY.immediate
+    HUEY.immediate = True
+    try:
+        yield
+    finally:
+        HUEY.flush()
+        HUEY.immediate = previous

@@ -29,6 +29,7 @@ from billow.services.modules.ceph_rgw.admin import (
     RgwRefused,
     internal_access_key,
 )
+from billow.services.modules.ceph_rgw.buckets import UserStorage
 from billow.services.modules.ceph_rgw.config import CephRgwConfig
 
 SIX_PLACES = Decimal("0.000001")
@@ -238,3 +239,8 @@ class CephRgwModule(ProcessingModule):
         except RgwRefused as exc:
             return self._refused(exc)
         return Outcome.succeeded(objects=objects)
+
+    # -- the client's storage (client area and API) ------------------------------------------
+
+    def storage(self, uid: str) -> UserStorage:
+        return UserStorage(self.cfg, self.admin, uid)
