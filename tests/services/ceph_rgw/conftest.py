@@ -4,6 +4,7 @@ ids repeat) never see each other's users."""
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 from collections.abc import Iterator
@@ -33,6 +34,19 @@ def rgw_config(rgw: CephRgw, **extra: Any) -> dict[str, Any]:
 
 def rgw_secrets(rgw: CephRgw) -> dict[str, str]:
     return {"admin_access_key": rgw.admin_access_key, "admin_secret_key": rgw.admin_secret_key}
+
+
+@pytest.fixture(autouse=True)
+def _gateway_turns(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests that stop the gateway run alone (exclusive lock); the others share it, so
+    parallel workers (xdist) never see the gateway vanish under them."""
+    exclusive = "gateway" in request.node.name
+    with open("/tmp/billow-ceph-gateway.lock", "w") as lock:  # noqa: S108 - a fixed rendezvous
+        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(autouse=True)
