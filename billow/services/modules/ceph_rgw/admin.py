@@ -108,16 +108,20 @@ class AdminOps:
         self.call(self.api.modify_user, uid=uid, max_buckets=max_buckets)
 
     def set_user_quota(self, uid: str, *, max_bytes: int, max_objects: int) -> None:
-        """User-wide quota; 0 means no limit (RGW's -1, and the quota disabled when both are)."""
+        """User-wide and per-bucket quota; 0 means no limit (RGW's -1; disabled when both are)."""
+        # The same limits as each bucket's quota too: RGW checks a bucket's quota against the
+        # bucket index, updated with every write, while user-wide stats are refreshed
+        # asynchronously and may let a burst of uploads past the user quota.
         enabled = bool(max_bytes or max_objects)
-        self.call(
-            self.api.set_user_quota,
-            uid=uid,
-            quota_type="user",
-            max_size_kb=-1 if not max_bytes else max_bytes // KIB,
-            max_objects=max_objects or -1,
-            enabled=enabled,
-        )
+        for quota_type in ("user", "bucket"):
+            self.call(
+                self.api.set_user_quota,
+                uid=uid,
+                quota_type=quota_type,
+                max_size_kb=-1 if not max_bytes else max_bytes // KIB,
+                max_objects=max_objects or -1,
+                enabled=enabled,
+            )
 
     def remove_user(self, uid: str) -> bool:
         """Purge the user and its data; False when it was already gone."""
