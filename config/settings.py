@@ -440,3 +440,13 @@ SUPPORT_MAX_EMAIL_BYTES = env.int("SUPPORT_MAX_EMAIL_BYTES", default=25 * 1024 *
 # STORAGES["default"] instead.
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 # --- end of the support block ---------------------------------------------------------------
+
+# --- S3 storage on Ceph RGW (issue 15; the demo only: real instances are configured by staff) --
+# With CEPH_RGW_URL set, `billow demo` puts the "S3 Standard" tariff on a ceph_rgw module
+# instance at that gateway (scripts/ceph-up.sh prints the URL and the admin keys); without it
+# the tariff runs on the dummy module.
+CEPH_RGW_URL = env.str("CEPH_RGW_URL", default="")
+CEPH_RGW_ADMIN_ACCESS_KEY = env.str("CEPH_RGW_ADMIN_ACCESS_KEY", default="")
+CEPH_RGW_ADMIN_SECRET_KEY = env.str("CEPH_RGW_ADMIN_SECRET_KEY", default="")
+CEPH_RGW_WEBSITE_SUFFIX = env.str("CEPH_RGW_WEBSITE_SUFFIX", default="s3-website.localhost:17480")
+# --- end of the S3 storage block ------------------------------------------------------------

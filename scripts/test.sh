@@ -30,17 +30,22 @@ export BILLOW_VAR_DIR="$WORK/var"
 cleanup() {
   scripts/postgres-down.sh "$WORK/pg" || true
   [ -f "$WORK/libvirt/libvirtd.pid" ] && { scripts/libvirt-down.sh "$WORK/libvirt" || true; }
+  [ -d "$WORK/ceph" ] && { scripts/ceph-down.sh "$WORK/ceph" >/dev/null || true; }
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-# Real components: Chromium for tests/e2e, libvirtd + QEMU for tests marked libvirt (root only).
+# Real components: Chromium for tests/e2e, libvirtd + QEMU for tests marked libvirt, one Ceph
+# cluster + RGW shared by both passes for tests marked ceph (root only; tests/ceph.py).
 scripts/chromium-up.sh
 if [ "$(id -u)" = 0 ]; then
   step "libvirtd"
   scripts/libvirt-up.sh "$WORK/libvirt"
+  step "ceph + radosgw"
+  scripts/ceph-up.sh "$WORK/ceph" >/dev/null
+  export BILLOW_CEPH_DIR="$WORK/ceph"
 else
-  echo "not root: tests marked libvirt are skipped" >&2
+  echo "not root: tests marked libvirt and ceph are skipped" >&2
 fi
 
 # Each database pass runs in two parts: the tests that need no outside process on two xdist

@@ -7,6 +7,9 @@ from typing import Any
 import pytest
 from django.db import connection
 
+# The real Ceph RGW fixture (``ceph_rgw``) for tests marked ``ceph``.
+pytest_plugins = ["tests.ceph"]
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip ``postgres_only`` tests when the suite runs on SQLite."""

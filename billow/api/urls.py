@@ -13,6 +13,7 @@ from billow.api.views import (
     commerce,
     credit,
     referrals,
+    s3,
     staff,
     staff_commerce,
     staff_discovery,
@@ -80,6 +81,36 @@ v1_client = [
         "services/<int:service_id>/usage/daily/",
         usage.ServiceUsageSeriesView.as_view(),
         name="service-usage-daily",
+    ),
+    # S3 storage (issue 15)
+    path("services/<int:service_id>/s3/", s3.S3StorageView.as_view(), name="service-s3"),
+    path(
+        "services/<int:service_id>/s3/buckets/",
+        s3.S3BucketCreateView.as_view(),
+        name="service-s3-buckets",
+    ),
+    path(
+        "services/<int:service_id>/s3/buckets/<str:name>/delete/",
+        s3.S3BucketDeleteView.as_view(),
+        name="service-s3-bucket-delete",
+    ),
+    path(
+        "services/<int:service_id>/s3/buckets/<str:name>/access/",
+        s3.S3BucketAccessView.as_view(),
+        name="service-s3-bucket-access",
+    ),
+    path(
+        "services/<int:service_id>/s3/buckets/<str:name>/website/",
+        s3.S3BucketWebsiteView.as_view(),
+        name="service-s3-bucket-website",
+    ),
+    path(
+        "services/<int:service_id>/s3/keys/", s3.S3KeyCreateView.as_view(), name="service-s3-keys"
+    ),
+    path(
+        "services/<int:service_id>/s3/keys/<str:access_key>/revoke/",
+        s3.S3KeyRevokeView.as_view(),
+        name="service-s3-key-revoke",
     ),
     path("services/<int:service_id>/vm/", client.VmView.as_view(), name="service-vm"),
     path(

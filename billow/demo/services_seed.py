@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
+
 from billow.accounts.models import Client, Provider
 from billow.billing.actions import charge_opening
 from billow.catalog.models import ProductType, Tariff
@@ -23,15 +25,38 @@ def _at(day: date) -> datetime:
     return datetime.combine(day, time(10), tzinfo=UTC)
 
 
+def _s3_on_ceph() -> bool:
+    """With ``CEPH_RGW_URL`` set, S3 runs on a ceph_rgw instance at that gateway."""
+    if not settings.CEPH_RGW_URL:
+        return False
+    services.create_module_instance(
+        module="ceph_rgw",
+        name="Local Ceph RGW",
+        config={
+            "admin_url": settings.CEPH_RGW_URL,
+            "website_suffix": settings.CEPH_RGW_WEBSITE_SUFFIX,
+            "uid_prefix": "billow-demo-",
+        },
+        secrets={
+            "admin_access_key": settings.CEPH_RGW_ADMIN_ACCESS_KEY,
+            "admin_secret_key": settings.CEPH_RGW_ADMIN_SECRET_KEY,
+        },
+        product_types=ProductType.objects.filter(intname="s3"),
+        actor=ACTOR,
+    )
+    return True
+
+
 def seed_services(provider: Provider) -> int:
     """Create the demo services; returns how many."""
     today = clock.today()
     vps_type = ProductType.objects.get(intname="vps")
+    on_dummy = ["dedicated"] if _s3_on_ceph() else ["dedicated", "s3"]
     services.create_module_instance(
         module="dummy",
         name="Demo hypervisor (dummy module)",
         config={"latency_ms": 50},
-        product_types=[vps_type, *ProductType.objects.filter(intname__in=["dedicated", "s3"])],
+        product_types=[vps_type, *ProductType.objects.filter(intname__in=on_dummy)],
         actor=ACTOR,
     )
     start = Tariff.objects.get(provider=provider, name="VPS Start")

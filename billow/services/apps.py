@@ -8,4 +8,11 @@ class ServicesConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the built-in processing modules.
-        from billow.services.modules import dcimanager6, dummy, libvirt, manual, vmmanager6  # noqa: F401
+        from billow.services.modules import (  # noqa: F401
+            ceph_rgw,
+            dcimanager6,
+            dummy,
+            libvirt,
+            manual,
+            vmmanager6,
+        )

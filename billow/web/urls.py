@@ -6,6 +6,7 @@ from billow.web.views import billing, dashboard, payers, profile, services, usag
 from billow.web.views import bonus as bonus
 from billow.web.views import money as money
 from billow.web.views import referrals as referrals
+from billow.web.views import s3 as s3
 from billow.web.views import shop as shop
 from billow.web.views import support as support
 
@@ -28,6 +29,21 @@ urlpatterns = [
     ),
     path("services/<int:pk>/vm/note/", services.service_vm_note, name="service_vm_note"),
     path("services/<int:pk>/usage/", usage.service_usage, name="service_usage"),
+    # S3 storage (issue 15): buckets and access keys on the client's own RGW user
+    path("services/<int:pk>/s3/buckets/", s3.bucket_create, name="s3_bucket_create"),
+    path(
+        "services/<int:pk>/s3/buckets/<str:name>/delete/", s3.bucket_delete, name="s3_bucket_delete"
+    ),
+    path(
+        "services/<int:pk>/s3/buckets/<str:name>/access/", s3.bucket_access, name="s3_bucket_access"
+    ),
+    path(
+        "services/<int:pk>/s3/buckets/<str:name>/website/",
+        s3.bucket_website,
+        name="s3_bucket_website",
+    ),
+    path("services/<int:pk>/s3/keys/", s3.key_create, name="s3_key_create"),
+    path("services/<int:pk>/s3/keys/<str:access_key>/revoke/", s3.key_revoke, name="s3_key_revoke"),
     path("services/<int:pk>/usage.csv", usage.service_usage_csv, name="service_usage_csv"),
     path("statistics/", usage.statistics, name="statistics"),
     path("billing/", billing.statement, name="statement"),

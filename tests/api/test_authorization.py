@@ -136,6 +136,9 @@ PARAMS: dict[str, Callable[[Tenant], int]] = {
     "bonus_account_id": lambda t: _bonus(t)["account"],
     "ticket_id": lambda t: _support(t)["ticket"],
     "attachment_id": lambda t: _support(t)["attachment"],
+    # S3: a bucket and an access key inside client A's service (the service decides access)
+    "name": lambda t: "a-bucket",  # type: ignore[dict-item,return-value]
+    "access_key": lambda t: "AKEYOFCLIENTA",  # type: ignore[dict-item,return-value]
 }
 #: ``<pk>`` names the object of the path segment before it (``services/<int:pk>/``).
 PK_BY_SEGMENT: dict[str, Callable[[Tenant], int]] = {

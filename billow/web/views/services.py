@@ -22,6 +22,7 @@ from billow.services.states import ServiceStatus
 from billow.usage import charts
 from billow.web import forms, selectors
 from billow.web.access import actor_of, client_of, client_view
+from billow.web.views import s3 as s3_views
 from billow.web.views.common import refused
 
 SERVICES = ClientPermission.SERVICES
@@ -70,6 +71,7 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "password": "change_password" in supported,
             "note_max": vm_actions.NOTE_MAX_LENGTH,
         }
+    context["s3"] = s3_views.storage_context(page.service)
     return render(request, "web/services/detail.html", context)
 
 
