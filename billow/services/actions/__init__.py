@@ -39,6 +39,7 @@ from billow.services.actions.outcomes import (
     retry_operation,
 )
 from billow.services.actions.requests import BUSY, dispatch_operations, request_operation
+from billow.services.actions.secrets_once import take_open_secret
 from billow.services.actions.service_tasks import open_service_task
 from billow.services.actions.settings import (
     client_may_suspend,
@@ -125,6 +126,7 @@ __all__ = [
     "set_parameters",
     "set_service_auto_renew",
     "suspend_by_client",
+    "take_open_secret",
     "transition_service",
     "update_imported_services",
 ]
