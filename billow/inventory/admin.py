@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action
 
+from billow.core.actors import Actor
+from billow.core.errors import BillowError
+from billow.inventory.dedicated import complete_dedicated_task
 from billow.inventory.models import (
     ComponentModel,
+    DedicatedTask,
     Delivery,
     DeliveryLine,
     Location,
@@ -57,3 +65,33 @@ class DeliveryAdmin(ModelAdmin):
 @admin.register(Supplier)
 class SupplierAdmin(ModelAdmin):
     list_display = ("name",)
+
+
+@admin.register(DedicatedTask)
+class DedicatedTaskAdmin(ModelAdmin):
+    """Open procurement / assembly Tasks of services waiting in "not available"."""
+
+    list_display = ["id", "title", "department", "status", "service", "created_at"]
+    readonly_fields = ["title", "instructions", "service", "status", "created_at"]
+    fields = readonly_fields
+    actions = ["complete"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DedicatedTask]:
+        return (
+            super()
+            .get_queryset(request)
+            .filter(kind="other", service__status="not_available")
+            .select_related("service")
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @action(description=_("Done (the last one assembles and provisions the server)"))
+    def complete(self, request: HttpRequest, queryset: QuerySet[DedicatedTask]) -> None:
+        actor = Actor.staff(request.user)
+        for task in queryset.order_by("id"):
+            try:
+                complete_dedicated_task(task=task, actor=actor)
+            except BillowError as exc:
+                messages.error(request, f"#{task.pk}: {exc.message} ({exc.code})")

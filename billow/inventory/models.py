@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from billow.core import clock
+from billow.services.models import Task
 
 
 class ComponentKind(models.TextChoices):
@@ -242,3 +243,14 @@ class DeliveryLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity}x {self.model}"
+
+
+class DedicatedTask(Task):
+    """The procurement and assembly Tasks of dedicated services waiting for a server (a proxy
+    of ``services.Task``: the inventory's staff page completes them through
+    ``dedicated.complete_dedicated_task``, which provisions the server after the last one)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("dedicated server task")
+        verbose_name_plural = _("dedicated server tasks")

@@ -1,4 +1,5 @@
-"""The availability line of a dedicated server assembled on the order form (issue 18)."""
+"""Dedicated servers on the client pages (issue 18): the availability line of a build on the
+order form, and the server facts on the service page."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from billow.core.errors import BillowError
 from billow.inventory.dedicated import expected_date
 from billow.inventory.publish import build_from_addons, is_configurable
 from billow.inventory.selectors import availability, default_location
+from billow.services.models import OperationStatus, Service, ServiceOperation
 
 
 @dataclass(frozen=True)
@@ -34,3 +36,40 @@ def dedicated_availability(addon_values: Mapping[str, Any]) -> DedicatedAvailabi
     if where.in_stock:
         return DedicatedAvailability(where.free_servers, today)
     return DedicatedAvailability(0, expected_date(today, where.missing))
+
+
+@dataclass(frozen=True)
+class ServerFacts:
+    """What the service page shows of a dedicated server (from its open's result)."""
+
+    name: str
+    ip: str
+    configuration: str
+    credentials_waiting: bool
+    credentials_taken: bool
+    expected_on: str
+
+
+def server_facts(service: Service) -> ServerFacts | None:
+    """The facts of a ``dcimanager6`` service, or None for any other module."""
+    instance = service.module_instance
+    if instance is None or instance.module != "dcimanager6":
+        return None
+    op = (
+        ServiceOperation.objects.filter(
+            service=service, operation="open", status=OperationStatus.SUCCEEDED
+        )
+        .order_by("-id")
+        .first()
+    )
+    result = op.result if op is not None else {}
+    return ServerFacts(
+        name=str(result.get("name", "")),
+        ip=str(result.get("ip", "")),
+        configuration=str(
+            result.get("configuration") or service.parameters.get("configuration", "")
+        ),
+        credentials_waiting=bool(result.get("credentials")),
+        credentials_taken=bool(result.get("credentials_taken")),
+        expected_on=str(service.parameters.get("expected_on", "")),
+    )

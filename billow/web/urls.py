@@ -16,6 +16,11 @@ urlpatterns = [
     path("services/", services.service_list, name="service_list"),
     path("services/<int:pk>/", services.service_detail, name="service_detail"),
     path("services/<int:pk>/renew/", services.service_renew, name="service_renew"),
+    path(
+        "services/<int:pk>/credentials/",
+        services.service_credentials,
+        name="service_credentials",
+    ),
     path("services/<int:pk>/auto-renew/", services.service_auto_renew, name="service_auto_renew"),
     path("services/<int:pk>/delete/", services.service_delete, name="service_delete"),
     path("services/<int:pk>/suspend/", services.service_suspend, name="service_suspend"),

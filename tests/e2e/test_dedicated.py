@@ -5,6 +5,7 @@ local DCImanager 6. Saves docs/screenshots/dedicated-configure.png."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -118,3 +119,13 @@ def test_assemble_a_server_see_price_and_availability_and_order_it(
     assert (service.status, service.external_id) == ("active", str(remote["id"]))
     assert ReadyServer.objects.get(name="node-1").service_id == service.pk
     assert remote["comment"] == f"billow:{service.pk}"
+
+    # the service page: the server's IP, and the root password shown once
+    page.goto(f"{base}/services/{service.pk}/")
+    expect(page.locator("#server-ip")).to_have_text(f"192.0.2.{remote['id']}")
+    page.locator("#show-credentials").click()
+    expect(page.locator("#server-user")).to_have_text("root")
+    expect(page.locator("#server-password")).to_have_text(re.compile(r"^[0-9a-f]{20}$"))
+    page.goto(f"{base}/services/{service.pk}/")
+    expect(page.locator("#show-credentials")).to_have_count(0)
+    expect(page.locator("#dedicated-server")).to_contain_text("shown once")

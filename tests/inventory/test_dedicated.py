@@ -10,7 +10,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.test import Client as HttpClient
+from django.urls import reverse
 
 from billow.accounts.models import Client, Provider
 from billow.catalog import actions as catalog
@@ -19,7 +22,13 @@ from billow.core import clock
 from billow.inventory import actions as stock
 from billow.inventory.dedicated import complete_dedicated_task, open_dedicated_tasks, place_service
 from billow.inventory.errors import IncompatibleBuild, StockConflict
-from billow.inventory.models import Delivery, DeliveryLine, ReadyServer, StockItem, Supplier
+from billow.inventory.models import (
+    Delivery,
+    DeliveryLine,
+    ReadyServer,
+    StockItem,
+    Supplier,
+)
 from billow.inventory.selectors import choose
 from billow.services import actions as services
 from billow.services import runner
@@ -171,6 +180,31 @@ def test_order_without_stock_waits_with_exact_tasks_then_is_provisioned(
     )
     op = run_open(svc)
     assert (op.status, svc.status) == ("succeeded", "active")
+
+
+def test_staff_complete_the_tasks_on_the_inventory_admin_page(
+    world: tuple[Catalogue, Client, Tariff], panel: LocalDci
+) -> None:
+    cat, client, tariff = world
+    b = cat.small()
+    for model, n in b.needs().items():
+        StockItem.objects.bulk_create(
+            StockItem(model_id=model, location=cat.location) for _ in range(n)
+        )
+    svc = order(client, tariff, cat)
+    # every part was in stock: only the assembly Task
+    (assemble,) = open_dedicated_tasks(svc)
+    panel.state.add_server(b.configuration, name="dedicated")
+    User = get_user_model()
+    staff = User.objects.create_superuser("ops", "ops@example.com", "pw")
+    http = HttpClient()
+    http.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+    url = reverse("admin:inventory_dedicatedtask_changelist")
+    assert f"Assemble dedicated server for service #{svc.pk}" in http.get(url).content.decode()
+    http.post(url, {"action": "complete", "_selected_action": [assemble.pk]})
+    svc.refresh_from_db()
+    assert svc.status == "in_progress"
+    assert ReadyServer.objects.get(service_id=svc.pk).status == "reserved"
 
 
 def test_an_incompatible_build_is_refused_with_its_reason(

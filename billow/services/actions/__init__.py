@@ -43,6 +43,7 @@ from billow.services.actions.outcomes import (
     retry_operation,
 )
 from billow.services.actions.requests import BUSY, dispatch_operations, request_operation
+from billow.services.actions.secrets_once import take_open_secret
 from billow.services.actions.service_tasks import open_service_task
 from billow.services.actions.settings import (
     client_may_suspend,
@@ -159,6 +160,7 @@ __all__ = [
     "set_service_special_price",
     "suspend_by_client",
     "suspend_service_by_staff",
+    "take_open_secret",
     "transition_service",
     "update_imported_services",
 ]

@@ -17,12 +17,19 @@ from billow.billing import actions as billing
 from billow.core import clock
 from billow.core.errors import BillowError
 from billow.services import vm_actions
-from billow.services.actions import resume_by_client, set_service_auto_renew, suspend_by_client
+from billow.services.actions import (
+    resume_by_client,
+    set_service_auto_renew,
+    suspend_by_client,
+    take_open_secret,
+)
+from billow.services.modules.dcimanager6 import reveal_credentials
 from billow.services.states import ServiceStatus
 from billow.usage import charts
 from billow.web import forms, selectors
 from billow.web.access import actor_of, client_of, client_view
 from billow.web.views import s3 as s3_views
+from billow.web.dedicated_selectors import server_facts
 from billow.web.views.common import refused
 
 SERVICES = ClientPermission.SERVICES
@@ -72,6 +79,25 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "note_max": vm_actions.NOTE_MAX_LENGTH,
         }
     context["s3"] = s3_views.storage_context(page.service)
+    context["server"] = server_facts(page.service)
+    return render(request, "web/services/detail.html", context)
+
+
+@client_view(SERVICES)
+@require_POST
+def service_credentials(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dedicated server's root credentials, shown on this one answer and then forgotten."""
+    page = _page(request, pk)
+    token = take_open_secret(service=page.service)
+    if token is None:
+        messages.error(request, _("The credentials were already shown."))
+        return redirect(DETAIL, pk)
+    context: dict[str, Any] = {
+        "page": page,
+        "s": page.service,
+        "server": server_facts(page.service),
+        "credentials": reveal_credentials(token),
+    }
     return render(request, "web/services/detail.html", context)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from billow.services import actions as services
 from billow.services import runner
 from billow.services.discovery import run_discovery
 from billow.services.models import OperationStatus, Service
@@ -55,6 +56,15 @@ class TestDci6Module(Dci6World):
         creds = reveal_credentials(op.result["credentials"])
         assert creds["username"] == "root" and len(creds["password"]) == 20
         assert "password" not in str({k: v for k, v in op.result.items() if k != "credentials"})
+
+    def test_the_credentials_are_taken_once(self, world: ContractWorld) -> None:
+        op = self.open_service(world)
+        token = services.take_open_secret(service=world.service)
+        assert token is not None
+        assert reveal_credentials(token) == reveal_credentials(op.result["credentials"])
+        op.refresh_from_db()
+        assert "credentials" not in op.result and op.result["credentials_taken"] is True
+        assert services.take_open_secret(service=world.service) is None
 
     def test_relogin_when_the_token_expired(self, world: ContractWorld) -> None:
         self.open_service(world)
