@@ -341,7 +341,7 @@ def set_tariff_price(
     v.validate_price(setup_fee_minor, field="setup_fee_minor")
     _enabled_currency(currency)
     with transaction.atomic():
-        key = {"tariff": tariff, "period": per.value, "currency_id": currency}
+        key: dict[str, Any] = {"tariff": tariff, "period": per.value, "currency_id": currency}
         old = TariffPrice.objects.select_for_update().filter(**key).first()
         before = None if old is None else snapshot(old)
         obj, _ = TariffPrice.objects.update_or_create(
@@ -444,7 +444,7 @@ def set_addon_price(
     v.validate_price(unit_price_minor, field="unit_price_minor")
     _enabled_currency(currency)
     with transaction.atomic():
-        key = {"addon": addon, "period": per.value, "currency_id": currency}
+        key: dict[str, Any] = {"addon": addon, "period": per.value, "currency_id": currency}
         old = AddonPrice.objects.select_for_update().filter(**key).first()
         before = None if old is None else snapshot(old)
         obj, _ = AddonPrice.objects.update_or_create(

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from billow.core import clock
@@ -76,9 +77,10 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
 
 def _label(model: type[models.Model], name: str) -> str:
     try:
-        return str(model._meta.get_field(name).verbose_name)
-    except Exception:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:  # a name that is no field is labelled by itself
         return name
+    return str(getattr(field, "verbose_name", name))
 
 
 def _currency_of(values: Mapping[str, Any]) -> str:

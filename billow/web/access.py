@@ -67,7 +67,7 @@ def _as_client(
         return forbidden(request, _("You do not have the permission for this page."))
     request.client_user = client_user  # type: ignore[attr-defined]
     request.client = client_user.client  # type: ignore[attr-defined]
-    request.actor = Actor.staff(request.user)  # type: ignore[attr-defined, arg-type]
+    request.actor = Actor.staff(request.user)  # type: ignore[attr-defined]
     return view(request, *args, **kwargs)
 
 

@@ -76,7 +76,7 @@ def is_config_model(model: type[models.Model]) -> bool:
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return Actor.staff(request.user)  # type: ignore[arg-type]
+    return Actor.staff(request.user)
 
 
 def _fresh_snapshots(model: type[models.Model], pks: list[Any]) -> dict[Any, dict[str, Any]]:

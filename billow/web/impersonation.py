@@ -60,7 +60,7 @@ def login_as_client(request: HttpRequest, client_id: int) -> HttpResponse:
     try:
         start_impersonation(
             client=client,
-            actor=Actor.staff(request.user),  # type: ignore[arg-type]
+            actor=Actor.staff(request.user),
             ip=client_ip(request.META),
         )
     except BillowError as exc:
@@ -81,7 +81,7 @@ def leave(request: HttpRequest) -> HttpResponse:
         return redirect("admin:index")
     end_impersonation(
         client=client,
-        actor=Actor.staff(request.user),  # type: ignore[arg-type]
+        actor=Actor.staff(request.user),
         ip=client_ip(request.META),
     )
     return redirect(client_page_url(client.pk))
