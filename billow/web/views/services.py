@@ -28,8 +28,8 @@ from billow.services.states import ServiceStatus
 from billow.usage import charts
 from billow.web import forms, selectors
 from billow.web.access import actor_of, client_of, client_view
-from billow.web.views import s3 as s3_views
 from billow.web.dedicated_selectors import server_facts
+from billow.web.views import s3 as s3_views
 from billow.web.views.common import refused
 
 SERVICES = ClientPermission.SERVICES
