@@ -140,14 +140,32 @@ def test_the_rebuild_groups_the_raw_rows_as_the_incremental_fold(binding: str) -
     _store_twice(PostgresStorage())
     folded = _stored()
 
-    touched = rebuild_parameter_daily(date(2027, 2, 1), date(2027, 4, 1))
+    rebuilt = rebuild_parameter_daily(date(2027, 2, 1), date(2027, 4, 1))
+    again = rebuild_parameter_daily(date(2027, 2, 1), date(2027, 4, 1))  # its table dropped
 
     assert _stored() == folded
-    assert touched == {
+    assert rebuilt == again
+    assert (rebuilt.keys, rebuilt.service_ids, rebuilt.touched) == (3, {BIG, 7}, None)
+    with transaction.atomic():
+        orm = _orm_rebuild()
+        transaction.set_rollback(True)
+    assert (orm.keys, orm.service_ids) == (3, {BIG, 7})
+    assert orm.touched == {
         (BIG, "traffic_in", date(2027, 2, 28)),
         (BIG, "traffic_in", date(2027, 3, 1)),
         (7, "storage", date(2027, 3, 1)),
     }
+
+
+def _orm_rebuild() -> Any:
+    """The ORM branch of ``rebuild_parameter_daily`` on this database (as on SQLite)."""
+    from unittest import mock
+
+    from billow.usage import storage
+
+    plain = mock.Mock(wraps=storage.rows.connection_for(UsageRecord), vendor="sqlite")
+    with mock.patch.object(storage.rows, "connection_for", return_value=plain):
+        return storage.rebuild_parameter_daily(date(2027, 2, 1), date(2027, 4, 1))
 
 
 def test_the_meter_rollups_in_sql_equal_the_python_ones(binding: str) -> None:
