@@ -349,16 +349,19 @@ class _SqlUpload:
             )
             answer = cursor.fetchall()
         touched: set[tuple[int, str, date]] = set()
-        refused = list(batch.refused)
+        # Listed as the Python path lists them: malformed records (the value cap is the
+        # parser's) in line order, then the records the checks refused, in line order.
+        malformed = list(batch.refused)
+        checked: list[RecordError] = []
         new = staged = 0
         for kind, service_id, text, day, number in answer:
             if kind == "t":
                 touched.add((service_id, text, day))
             elif kind == "e":
                 if text == "bad_record":
-                    refused.append(RecordError(number, text, _VALUE_ERROR))
+                    malformed.append(RecordError(number, text, _VALUE_ERROR))
                 else:
-                    refused.append(RecordError(number, text, RECORD_ERROR_CODES[text], service_id))
+                    checked.append(RecordError(number, text, RECORD_ERROR_CODES[text], service_id))
             elif kind == "n":
                 new = int(number)
             else:
@@ -371,12 +374,12 @@ class _SqlUpload:
             now=self.now,
         )
         result = self.result
-        refused.sort(key=lambda error: error.line)
         result.received += staged + len(batch.refused)
         result.accepted += new
-        sql_refused = len(refused) - len(batch.refused)
-        result.duplicates += staged - sql_refused - new
-        for error in refused:
+        result.duplicates += staged - (len(malformed) - len(batch.refused)) - len(checked) - new
+        malformed.sort(key=lambda error: error.line)
+        checked.sort(key=lambda error: error.line)
+        for error in (*malformed, *checked):
             result.refuse(error)
         return changes
 
