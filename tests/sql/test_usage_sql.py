@@ -307,7 +307,7 @@ def _bulk_body(service_id: int) -> bytes:
             f'{{"service":{s},"parameter":"traffic_in","ts":"2027-03-01T01:00:00Z","value":9}}',
             f'{{"service":{s},"parameter":"traffic_in","ts":"2027-03-01T01:00:00Z","value":5,'
             '"event_id":"ev-1"}',
-            f'{{"service":{s},"parameter":"traffic_in","ts":"2027-02-28T23:00:00Z","value":7}}',
+            f'{{"service":{s},"parameter":"traffic_in","ts":"2027-02-28T22:00:00Z","value":7}}',
         ]
     )
 
@@ -356,8 +356,8 @@ def test_the_bulk_statements_check_store_and_list_errors_as_the_python_path(
         "errors_truncated": False,
     }
     assert state["usagemonthly"] == [
-        (service.pk, traffic.pk, date(2027, 2, 1), Decimal("7"), 1),
-        (service.pk, traffic.pk, date(2027, 3, 1), Decimal("1000000000000010.999999"), 1),
+        (service.pk, traffic.pk, date(2027, 2, 1), Decimal("1000000000000006.999999"), 1),
+        (service.pk, traffic.pk, date(2027, 3, 1), Decimal("10.000001"), 1),
     ]
     assert state["reratemark"] == [(service.pk, traffic.pk, date(2027, 2, 28))]
 
