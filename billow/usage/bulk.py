@@ -34,7 +34,7 @@ from django.db import DataError, transaction
 
 from billow.core import clock, rows
 from billow.services.states import ServiceStatus
-from billow.usage import rollups, sql, status
+from billow.usage import parsing, rollups, sql, status
 from billow.usage.errors import RECORD_ERROR_CODES
 from billow.usage.ingest import (
     FUTURE_SKEW,
@@ -45,7 +45,6 @@ from billow.usage.ingest import (
 )
 from billow.usage.models import UsageRecord
 from billow.usage.parsing import (
-    CHUNK_BYTES,
     CSV_TYPES,
     JSON_TYPES,
     CsvColumns,
@@ -78,63 +77,34 @@ _EPOCH = rb"\d{1,10}"
 _EVENT_ID = rb"[!#-&(-\[\]-~]{1,128}"
 _S = rb"[ \t]*"
 
-#: A JSON line in the documented key order (``parsing.CANONICAL_LINE``, one line of a chunk).
+#: A JSON line in the documented key order (``parsing.CANONICAL_LINE``, one line of a chunk):
+#: the tokens below with optional blanks between each two.
 JSON_LINE = re.compile(
-    rb"(?m)^\{"
-    + _S
-    + rb'"service"'
-    + _S
-    + rb":"
-    + _S
-    + rb"(?:("
-    + _ID
-    + rb')|"('
-    + _ID
-    + rb')")'
-    + _S
-    + rb","
-    + _S
-    + rb'"parameter"'
-    + _S
-    + rb":"
-    + _S
-    + rb'"('
-    + _PARAMETER
-    + rb')"'
-    + _S
-    + rb","
-    + _S
-    + rb'"ts"'
-    + _S
-    + rb":"
-    + _S
-    + rb"(?:("
-    + _EPOCH
-    + rb')|"('
-    + _EPOCH
-    + rb"|"
-    + _ISO
-    + rb')")'
-    + _S
-    + rb","
-    + _S
-    + rb'"value"'
-    + _S
-    + rb":"
-    + _S
-    + rb"(?:(0|[1-9]\d{0,15}(?:\.\d{1,6})?|0\.\d{1,6})|\"(\d{1,16}(?:\.\d{1,6})?)\")"
-    + _S
-    + rb"(?:,"
-    + _S
-    + rb'"event_id"'
-    + _S
-    + rb":"
-    + _S
-    + rb'"('
-    + _EVENT_ID
-    + rb')"'
-    + _S
-    + rb")?\}[ \t\r]*$"
+    _S.join(
+        [
+            rb"(?m)^\{",
+            rb'"service"',
+            rb":",
+            rb"(?:(" + _ID + rb')|"(' + _ID + rb')")',
+            rb",",
+            rb'"parameter"',
+            rb":",
+            rb'"(' + _PARAMETER + rb')"',
+            rb",",
+            rb'"ts"',
+            rb":",
+            rb"(?:(" + _EPOCH + rb')|"(' + _EPOCH + rb"|" + _ISO + rb')")',
+            rb",",
+            rb'"value"',
+            rb":",
+            rb'(?:(0|[1-9]\d{0,15}(?:\.\d{1,6})?|0\.\d{1,6})|"(\d{1,16}(?:\.\d{1,6})?)")',
+            rb"(?:,",
+            rb'"event_id"',
+            rb":",
+            rb'"(' + _EVENT_ID + rb')"',
+            rb")?\}[ \t\r]*$",
+        ]
+    )
 )
 JSON_TEMPLATE = rb"\1\2\t\3\t\4\5\t\6\7\t\8"
 _CSV_FIELD = {
@@ -235,7 +205,7 @@ def _blocks(stream: Readable) -> Iterator[bytes]:
     """The body in blocks of whole lines (each ends with a newline), about ``CHUNK_BYTES``."""
     tail = b""
     while True:
-        chunk = stream.read(CHUNK_BYTES)
+        chunk = stream.read(parsing.CHUNK_BYTES)  # read at call time: tests make it small
         if not chunk:
             break
         cut = chunk.rfind(b"\n")

@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from billow.core import rows
-from billow.services.models import Service
+from billow.usage.selectors import service_table
 from billow.usage.models import (
     ParameterDaily,
     RerateMark,
@@ -479,7 +479,7 @@ def bulk_ingest_sql(conn: BaseDatabaseWrapper) -> str:
     line, ``('n', ..., count of new rows)`` and ``('r', ..., count of staged lines)``.
     """
     stage = conn.ops.quote_name(BULK_STAGE_TABLE)
-    services = rows.table(Service, conn)
+    services = conn.ops.quote_name(service_table())
     raw = rows.table(UsageRecord, conn)
     raw_cols = rows.columns(
         UsageRecord, ["service_id", "parameter", "ts", "value", "event_id", "received_at"], conn
