@@ -398,6 +398,8 @@ BILLOW = {
     # the next is parsed (USAGE_INGEST_PIPELINE), so an upload holds at most two in memory.
     "USAGE_INGEST_BATCH": env.int("BILLOW_USAGE_INGEST_BATCH", default=50000),
     "USAGE_INGEST_PIPELINE": env.bool("BILLOW_USAGE_INGEST_PIPELINE", default=True),
+    # Bulk uploads on PostgreSQL: lines COPYed to staging, checked and stored in SQL (usage.bulk).
+    "USAGE_INGEST_SQL": env.bool("BILLOW_USAGE_INGEST_SQL", default=True),
     # A resource status is "approaching" from this % of the addon's included amount (notice).
     "USAGE_APPROACHING_PERCENT": env.int("BILLOW_USAGE_APPROACHING_PERCENT", default=80),
 }

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from billow.catalog.choices import BillingType
 from billow.catalog.models import Addon
-from billow.core import clock, rows
+from billow.core import clock
 from billow.core.actors import Actor
 from billow.core.periods import first_of_next_month
 from billow.usage.errors import MeterError
@@ -98,23 +98,22 @@ def rebuild_month(*, month: date, now: datetime | None = None) -> int:
     with transaction.atomic(durable=True):
         UsageDaily.objects.filter(day__gte=first, day__lt=end).delete()
         UsageMonthly.objects.filter(month=first).delete()
-        touched = rebuild_parameter_daily(first, end)
-        service_ids = {s for s, _p, _d in touched}
-        refs = services_for_ingest(service_ids)
+        rebuilt = rebuild_parameter_daily(first, end)
+        refs = services_for_ingest(rebuilt.service_ids)
         tariff_of = {sid: ref.tariff_id for sid, ref in refs.items()}
         meters = list_meters_for_tariffs(set(tariff_of.values()))
-        if rows.connection_for(UsageDaily).vendor == "postgresql":
+        if rebuilt.touched is None:  # PostgreSQL: every meter rollup of the month in SQL
             rebuild_range_in_sql(first, end, tariff_of=tariff_of, meters_of=meters, now=moment)
-            return len(touched)
+            return rebuilt.keys
         apply_touched(
-            touched,
+            rebuilt.touched,
             tariff_of=tariff_of,
             meters_of=meters,
             today=moment.astimezone(UTC).date(),
             now=moment,
             mark_late=False,
         )
-    return len(touched)
+    return rebuilt.keys
 
 
 @dataclass(frozen=True, slots=True)

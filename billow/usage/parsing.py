@@ -166,9 +166,10 @@ def _canonical(number: int, match: re.Match[bytes]) -> RecordIn | RecordError:
         return RecordError(number, "bad_record", str(exc))
 
 
-def parse_json_lines(lines: Iterable[bytes]) -> Iterator[RecordIn | RecordError]:
+def parse_json_lines(lines: Iterable[bytes], first: int = 1) -> Iterator[RecordIn | RecordError]:
+    """Each line's record or error; lines are numbered from ``first``."""
     match = CANONICAL_LINE.match
-    for number, raw in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=first):
         canonical = match(raw)
         if canonical is not None:
             yield _canonical(number, canonical)
@@ -196,28 +197,24 @@ def parse_json_lines(lines: Iterable[bytes]) -> Iterator[RecordIn | RecordError]
         )
 
 
-def parse_csv(lines: Iterable[bytes]) -> Iterator[RecordIn | RecordError]:
-    """CSV with a header naming the columns ``service,parameter,ts,value[,event_id]``."""
-    reader = csv.reader(line.decode("utf-8", "replace") for line in lines)
-    header = next(reader, None)
-    if header is None:
-        return
-    names = [name.strip().lower() for name in header]
-    if names and names[0] == "service_id":
-        names[0] = "service"
-    missing = [c for c in CSV_COLUMNS if c not in names]
-    if missing:
-        raise UsageFormatError(f"the CSV header lacks {', '.join(missing)}", columns=names)
-    at = {name: names.index(name) for name in (*CSV_COLUMNS, "event_id") if name in names}
-    event_at = at.get("event_id")
-    width = len(names)
-    for number, row in enumerate(reader, start=2):
+@dataclass(frozen=True, slots=True)
+class CsvColumns:
+    """Where a CSV upload's header puts each column."""
+
+    names: tuple[str, ...]
+    at: dict[str, int]
+
+    def record(self, number: int, row: list[str]) -> RecordIn | RecordError | None:
+        """The record of one row (None: an empty row, skipped)."""
         if not row or (len(row) == 1 and not row[0].strip()):
-            continue
-        if len(row) != width:
-            yield RecordError(number, "bad_record", f"expected {width} columns, got {len(row)}")
-            continue
-        yield build_record(
+            return None
+        if len(row) != len(self.names):
+            return RecordError(
+                number, "bad_record", f"expected {len(self.names)} columns, got {len(row)}"
+            )
+        at = self.at
+        event_at = at.get("event_id")
+        return build_record(
             number,
             row[at["service"]],
             row[at["parameter"]],
@@ -225,6 +222,32 @@ def parse_csv(lines: Iterable[bytes]) -> Iterator[RecordIn | RecordError]:
             row[at["value"]],
             row[event_at] if event_at is not None else None,
         )
+
+
+def csv_columns(header: list[str]) -> CsvColumns:
+    """The columns a header names (``service_id`` may stand for ``service``); a header without
+    the four needed columns is refused."""
+    names = [name.strip().lower() for name in header]
+    if names and names[0] == "service_id":
+        names[0] = "service"
+    missing = [c for c in CSV_COLUMNS if c not in names]
+    if missing:
+        raise UsageFormatError(f"the CSV header lacks {', '.join(missing)}", columns=names)
+    at = {name: names.index(name) for name in (*CSV_COLUMNS, "event_id") if name in names}
+    return CsvColumns(tuple(names), at)
+
+
+def parse_csv(lines: Iterable[bytes]) -> Iterator[RecordIn | RecordError]:
+    """CSV with a header naming the columns ``service,parameter,ts,value[,event_id]``."""
+    reader = csv.reader(line.decode("utf-8", "replace") for line in lines)
+    header = next(reader, None)
+    if header is None:
+        return
+    columns = csv_columns(header)
+    for number, row in enumerate(reader, start=2):
+        item = columns.record(number, row)
+        if item is not None:
+            yield item
 
 
 def parse_body(stream: Readable, content_type: str) -> Iterator[RecordIn | RecordError]:

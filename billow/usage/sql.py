@@ -12,7 +12,11 @@ statements store with the ORM path (``storage.PlainStorage``) on the same rows.
   adding sums and counts, keeping the maximum and the latest value): the rollup is
   incremental by construction;
 - ``meter_daily_sql`` / ``meter_monthly_sql``: the meters' rollups of the touched keys;
-- ``rebuild_parameter_daily_sql``: a range's statistics again from the raw rows;
+- ``rebuild_group_sql`` / ``rebuild_parameter_daily_sql``: a range's statistics again from the
+  raw rows (a parallel ``CREATE TABLE AS``, then one insert);
+- ``bulk_*``: the bulk upload's SQL path (``usage.bulk``): upload lines COPYed as text into a
+  staging table, then typed, checked (service, window, value cap), stored and folded in one
+  statement that also returns the per-line errors;
 - ``lock_buckets_sql``: transaction advisory locks on service buckets (``service_id % 64``),
   taken in order, so two concurrent batches of one service serialize their meter rollups;
 - partition DDL: one partition per UTC day, listed from ``pg_inherits``, dropped by retention.
@@ -32,6 +36,7 @@ from billow.usage.models import (
     UsageMonthly,
     UsageRecord,
 )
+from billow.usage.selectors import service_table
 
 STAGE_TABLE = "usage_stage"
 #: The advisory lock class of usage rollups (``pg_advisory_xact_lock(class, bucket)``).
@@ -216,11 +221,45 @@ def drop_partition_sql(conn: BaseDatabaseWrapper, day: date) -> str:
     return f"DROP TABLE IF EXISTS {conn.ops.quote_name(partition_name(day))}"
 
 
+REBUILD_TABLE = "usage_rebuild"
+
+
+@rows.per_vendor
+def rebuild_group_sql(conn: BaseDatabaseWrapper) -> str:
+    """``ParameterDaily`` rows of ``[%s, %s)`` (UTC timestamps) grouped from the raw rows into
+    the temporary table ``usage_rebuild`` (dropped at commit). ``CREATE TABLE AS`` may run as a
+    parallel query (workers scan the day partitions and aggregate partially), which an
+    ``INSERT ... SELECT`` never does: this is the month rebuild's heavy part."""
+    raw = rows.table(UsageRecord, conn)
+    table = conn.ops.quote_name(REBUILD_TABLE)
+    return f"""
+        CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS
+        SELECT service_id, parameter, (ts AT TIME ZONE 'UTC')::date AS day, sum(value) AS total,
+               count(*) AS count, max(value) AS maximum, max(ts) AS last_ts,
+               {_LAST_VALUE} AS last_value
+        FROM {raw} WHERE ts >= %s AND ts < %s
+        GROUP BY service_id, parameter, (ts AT TIME ZONE 'UTC')::date
+    """  # noqa: S608 (quoted names)
+
+
+@rows.per_vendor
+def rebuild_memory_sql(conn: BaseDatabaseWrapper) -> str:
+    """Room for the rebuild's grouping to hash in memory (the transaction only): a month's
+    keys (services x parameters x days) fit, where the default 4 MB makes it sort 10M rows."""
+    return "SET LOCAL work_mem = '128MB'"
+
+
+@rows.per_vendor
+def rebuild_drop_sql(conn: BaseDatabaseWrapper) -> str:
+    """Drop the rebuild's table (a second rebuild in one transaction: tests)."""
+    return f"DROP TABLE IF EXISTS {conn.ops.quote_name(REBUILD_TABLE)}"
+
+
 @rows.per_vendor
 def rebuild_parameter_daily_sql(conn: BaseDatabaseWrapper) -> str:
-    """``ParameterDaily`` of ``[%s, %s)`` (UTC timestamps) recomputed from the raw rows in one
-    GROUP BY (after the caller deleted that range's rows). Returns the written keys."""
-    raw = rows.table(UsageRecord, conn)
+    """Write the grouped rows of ``usage_rebuild`` into ``ParameterDaily`` (after the caller
+    deleted that range's rows). Returns the count of rows and the services they are of."""
+    table = conn.ops.quote_name(REBUILD_TABLE)
     pd = rows.table(ParameterDaily, conn)
     pd_cols = rows.columns(
         ParameterDaily,
@@ -228,12 +267,13 @@ def rebuild_parameter_daily_sql(conn: BaseDatabaseWrapper) -> str:
         conn,
     )
     return f"""
-        INSERT INTO {pd} ({pd_cols})
-        SELECT service_id, parameter, (ts AT TIME ZONE 'UTC')::date, sum(value), count(*),
-               max(value), max(ts), {_LAST_VALUE}
-        FROM {raw} WHERE ts >= %s AND ts < %s
-        GROUP BY service_id, parameter, (ts AT TIME ZONE 'UTC')::date
-        RETURNING service_id, parameter, day
+        WITH written AS (
+            INSERT INTO {pd} ({pd_cols})
+            SELECT service_id, parameter, day, total, count, maximum, last_ts, last_value
+            FROM {table}
+            RETURNING service_id
+        )
+        SELECT count(*), coalesce(array_agg(DISTINCT service_id), '{{}}') FROM written
     """  # noqa: S608 (quoted names)
 
 
@@ -374,4 +414,121 @@ def rebuild_monthly_sql(conn: BaseDatabaseWrapper) -> str:
         GROUP BY d.service_id, d.meter_id
         ON CONFLICT (service_id, meter_id, month) DO UPDATE
             SET value = EXCLUDED.value, days = EXCLUDED.days, updated_at = EXCLUDED.updated_at
+    """  # noqa: S608 (quoted names)
+
+
+# --- the bulk upload's SQL path (``usage.bulk``) -----------------------------------------------
+
+BULK_STAGE_TABLE = "usage_bulk_stage"
+#: Values from here on are refused (``parsing.MAX_VALUE``).
+BULK_MAX_VALUE = 10**15
+
+
+@rows.per_vendor
+def bulk_stage_create_sql(conn: BaseDatabaseWrapper) -> str:
+    """The session's staging table of upload lines as text, numbered in COPY order."""
+    stage = conn.ops.quote_name(BULK_STAGE_TABLE)
+    return (
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ("
+        "line bigint GENERATED ALWAYS AS IDENTITY, service text NOT NULL, "
+        "parameter text NOT NULL, ts text NOT NULL, value text NOT NULL, "
+        "event_id text NOT NULL) ON COMMIT DELETE ROWS"
+    )
+
+
+@rows.per_vendor
+def bulk_stage_clear_sql(conn: BaseDatabaseWrapper) -> str:
+    """Empty the staging table and number its lines from 1 again."""
+    return f"TRUNCATE {conn.ops.quote_name(BULK_STAGE_TABLE)} RESTART IDENTITY"
+
+
+@rows.per_vendor
+def bulk_stage_copy_sql(conn: BaseDatabaseWrapper) -> str:
+    stage = conn.ops.quote_name(BULK_STAGE_TABLE)
+    return f"COPY {stage} (service, parameter, ts, value, event_id) FROM STDIN"
+
+
+@rows.per_vendor
+def bulk_lock_sql(conn: BaseDatabaseWrapper) -> str:
+    """The bucket locks (as ``lock_buckets_sql``) of the staged lines' services. Parameters:
+    the lock class, the bucket count."""
+    stage = conn.ops.quote_name(BULK_STAGE_TABLE)
+    return f"""
+        SELECT count(pg_advisory_xact_lock(%s, bucket)) FROM (
+            SELECT DISTINCT (service::bigint %% %s)::int AS bucket FROM {stage}
+            WHERE service <> '' ORDER BY bucket
+        ) AS ordered
+    """  # noqa: S608 (quoted names)
+
+
+@rows.per_vendor
+def bulk_ingest_sql(conn: BaseDatabaseWrapper) -> str:
+    """The staged lines checked, stored and folded in one statement.
+
+    Each staged line (``service`` '' marks a line the caller already refused or skipped) is
+    typed (``ts``: Unix seconds or ISO 8601 with an offset), then checked as ``ingest._Batcher``
+    checks a record, in the same order: a value of 10^15 or more (``bad_record``), no such
+    service or not the module instance's, a deleted service, before the late window, after
+    the allowed skew. The rest go into the raw table in line order (``ON CONFLICT DO
+    NOTHING``: the first of a key wins, stored keys are skipped) and the new rows are folded
+    into ``ParameterDaily`` as ``insert_new_sql`` does.
+
+    Parameters: the line-number offset, the module instance (twice; NULL: any), the deleted
+    status, the window's first and last instant, ``received_at``. Rows: ``('t', service,
+    parameter, day, NULL)`` per touched key, ``('e', service, code, NULL, line)`` per refused
+    line, ``('n', ..., count of new rows)`` and ``('r', ..., count of staged lines)``.
+    """
+    stage = conn.ops.quote_name(BULK_STAGE_TABLE)
+    services = conn.ops.quote_name(service_table())
+    raw = rows.table(UsageRecord, conn)
+    raw_cols = rows.columns(
+        UsageRecord, ["service_id", "parameter", "ts", "value", "event_id", "received_at"], conn
+    )
+    pd = rows.table(ParameterDaily, conn)
+    pd_cols = rows.columns(
+        ParameterDaily,
+        ["service_id", "parameter", "day", "total", "count", "maximum", "last_ts", "last_value"],
+        conn,
+    )
+    return f"""
+        WITH staged AS (
+            SELECT line + %s::bigint AS line, service::bigint AS service_id, parameter,
+                   CASE WHEN strpos(ts, '-') = 0 THEN to_timestamp(ts::bigint)
+                        ELSE ts::timestamptz END AS ts,
+                   value::numeric AS value, nullif(event_id, '') AS event_id
+            FROM {stage} WHERE service <> ''
+        ), checked AS (
+            SELECT st.line, st.service_id, st.parameter, st.ts, st.value, st.event_id,
+                   CASE
+                       WHEN st.value >= {BULK_MAX_VALUE} THEN 'bad_record'
+                       WHEN sv.id IS NULL OR (%s::bigint IS NOT NULL
+                           AND sv.module_instance_id IS DISTINCT FROM %s::bigint)
+                           THEN 'unknown_service'
+                       WHEN sv.status = %s::text THEN 'service_deleted'
+                       WHEN st.ts < %s::timestamptz THEN 'too_late'
+                       WHEN st.ts > %s::timestamptz THEN 'in_future'
+                   END AS code
+            FROM staged st LEFT JOIN {services} sv ON sv.id = st.service_id
+        ), new AS (
+            INSERT INTO {raw} ({raw_cols})
+            SELECT service_id, parameter, ts, value, event_id, %s::timestamptz
+            FROM checked WHERE code IS NULL ORDER BY line
+            ON CONFLICT DO NOTHING
+            RETURNING service_id, parameter, ts, value
+        ), folded AS (
+            INSERT INTO {pd} AS pd ({pd_cols})
+            SELECT service_id, parameter, (ts AT TIME ZONE 'UTC')::date, sum(value), count(*),
+                   max(value), max(ts), {_LAST_VALUE}
+            FROM new
+            GROUP BY service_id, parameter, (ts AT TIME ZONE 'UTC')::date
+            ON CONFLICT (service_id, parameter, day) DO UPDATE SET {_MERGE}
+            RETURNING service_id, parameter, day
+        )
+        SELECT 't', service_id, parameter, day, NULL::bigint FROM folded
+        UNION ALL
+        SELECT 'e', service_id, code, NULL, line FROM checked WHERE code IS NOT NULL
+        UNION ALL
+        SELECT 'n', NULL, NULL, NULL, count(*) FROM new
+        UNION ALL
+        SELECT 'r', NULL, NULL, NULL, count(*) FROM staged
     """  # noqa: S608 (quoted names)

@@ -338,17 +338,32 @@ def days_between(first: date, last: date) -> set[date]:
     return {first + timedelta(days=n) for n in range((last - first).days + 1)}
 
 
-def rebuild_parameter_daily(first: date, end: date) -> frozenset[tuple[int, str, date]]:
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """What a rebuild wrote: the count of (service, parameter, day) keys, their services, and
+    the keys themselves on the ORM path (PostgreSQL rolls the meters up in SQL: no keys)."""
+
+    keys: int
+    service_ids: frozenset[int]
+    touched: frozenset[tuple[int, str, date]] | None
+
+
+def rebuild_parameter_daily(first: date, end: date) -> Rebuilt:
     """Recompute ``ParameterDaily`` of the days ``[first, end)`` from the raw records still
-    stored (repair, or a meter's new parameters); returns the keys written."""
+    stored (repair, or a meter's new parameters)."""
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
     stop = datetime(end.year, end.month, end.day, tzinfo=UTC)
     ParameterDaily.objects.filter(day__gte=first, day__lt=end).delete()
     conn = rows.connection_for(UsageRecord)
     if conn.vendor == "postgresql":
         with conn.cursor() as cursor:
-            cursor.execute(sql.rebuild_parameter_daily_sql(conn), [start, stop])
-            return frozenset((s, p, d) for s, p, d in cursor.fetchall())
+            cursor.execute(sql.rebuild_memory_sql(conn))
+            cursor.execute(sql.rebuild_drop_sql(conn))
+            cursor.execute(sql.rebuild_group_sql(conn), [start, stop])
+            cursor.execute(sql.rebuild_parameter_daily_sql(conn))
+            count, service_ids = cursor.fetchone()
+            cursor.execute(sql.rebuild_drop_sql(conn))
+        return Rebuilt(int(count), frozenset(service_ids), None)
     stats: dict[tuple[int, str, date], _Stats] = {}
     for s, p, ts, value in (
         UsageRecord.objects.filter(ts__gte=start, ts__lt=stop)
@@ -361,4 +376,4 @@ def rebuild_parameter_daily(first: date, end: date) -> frozenset[tuple[int, str,
         else:
             stats[key] = _Stats(value, 1, value, ts, value)
     _fold_into_parameter_daily(stats)
-    return frozenset(stats)
+    return Rebuilt(len(stats), frozenset(s for s, _p, _d in stats), frozenset(stats))

@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.apps import apps
+from django.conf import settings
 from django.db import connection, transaction
 
 from billow.usage import sql
@@ -17,11 +19,17 @@ from billow.usage.models import ParameterDaily, UsageRecord
 from billow.usage.parsing import RecordIn
 from billow.usage.storage import PlainStorage, PostgresStorage
 from tests.sql.conftest import BIG
+from tests.usage.meters import traffic as traffic  # a fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
 
 RECEIVED = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 CAP = Decimal("999999999999999.999999")
+VALUE_ERROR = "value must be a number from 0 below 10^15"
+NOT_JSON = "not JSON: Expecting value: line 1 column 1 (char 0)"
+UNKNOWN = "No such service (or not one of this module instance's services)."
+TOO_LATE = "The record is older than the late-record window."
+IN_FUTURE = "The record's timestamp is in the future."
 
 
 def _records() -> list[RecordIn]:
@@ -140,14 +148,32 @@ def test_the_rebuild_groups_the_raw_rows_as_the_incremental_fold(binding: str) -
     _store_twice(PostgresStorage())
     folded = _stored()
 
-    touched = rebuild_parameter_daily(date(2027, 2, 1), date(2027, 4, 1))
+    rebuilt = rebuild_parameter_daily(date(2027, 2, 1), date(2027, 4, 1))
+    again = rebuild_parameter_daily(date(2027, 2, 1), date(2027, 4, 1))  # its table dropped
 
     assert _stored() == folded
-    assert touched == {
+    assert rebuilt == again
+    assert (rebuilt.keys, rebuilt.service_ids, rebuilt.touched) == (3, {BIG, 7}, None)
+    with transaction.atomic():
+        orm = _orm_rebuild()
+        transaction.set_rollback(True)
+    assert (orm.keys, orm.service_ids) == (3, {BIG, 7})
+    assert orm.touched == {
         (BIG, "traffic_in", date(2027, 2, 28)),
         (BIG, "traffic_in", date(2027, 3, 1)),
         (7, "storage", date(2027, 3, 1)),
     }
+
+
+def _orm_rebuild() -> Any:
+    """The ORM branch of ``rebuild_parameter_daily`` on this database (as on SQLite)."""
+    from unittest import mock
+
+    from billow.usage import storage
+
+    plain = mock.Mock(wraps=storage.rows.connection_for(UsageRecord), vendor="sqlite")
+    with mock.patch.object(storage.rows, "connection_for", return_value=plain):
+        return storage.rebuild_parameter_daily(date(2027, 2, 1), date(2027, 4, 1))
 
 
 def test_the_meter_rollups_in_sql_equal_the_python_ones(binding: str) -> None:
@@ -256,3 +282,102 @@ def test_the_month_rebuild_statements_give_the_incremental_rollups(
 
     assert usage_state() == incremental
     assert len(incremental["usagedaily"]) == 12 and len(incremental["usagemonthly"]) == 4
+
+
+def _bulk_body(service_id: int) -> bytes:
+    s = service_id
+    return b"".join(
+        line.encode() + b"\n"
+        for line in [
+            f'{{"service":{s},"parameter":"traffic_in","ts":"2027-03-01T01:00:00Z","value":2}}',
+            f'{{"service":"{s}","parameter":"traffic_out","ts":1803862800,"value":"0.000001"}}',
+            # at the cap, and over it
+            f'{{"service":{s},"parameter":"traffic_in","ts":"2027-03-01T02:00:00+03:00",'
+            '"value":999999999999999.999999}',
+            f'{{"service":{s},"parameter":"traffic_in","ts":"2027-03-01T03:00:00Z",'
+            '"value":1000000000000000}',
+            # another key order (the Python parser), an id past 2**62 (no such service)
+            f'{{"value":3,"ts":"2027-03-01T04:00:00Z","parameter":"traffic_out","service":{s}}}',
+            f'{{"service":{BIG},"parameter":"traffic_in","ts":"2027-03-01T01:00:00Z","value":1}}',
+            "",
+            "not json",
+            f'{{"service":{s},"parameter":"traffic_in","ts":"2027-02-21T23:59:59Z","value":1}}',
+            f'{{"service":{s},"parameter":"traffic_in","ts":"2027-03-01T12:10:01Z","value":1}}',
+            # the first of a key wins; an event id is its own key
+            f'{{"service":{s},"parameter":"traffic_in","ts":"2027-03-01T01:00:00Z","value":9}}',
+            f'{{"service":{s},"parameter":"traffic_in","ts":"2027-03-01T01:00:00Z","value":5,'
+            '"event_id":"ev-1"}',
+            f'{{"service":{s},"parameter":"traffic_in","ts":"2027-02-28T22:00:00Z","value":7}}',
+        ]
+    )
+
+
+def _bulk_upload(body: bytes, **kw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    from io import BytesIO
+
+    from billow.usage.bulk import ingest_body
+    from tests.usage.conftest import usage_state
+
+    answer = ingest_body(BytesIO(body), "application/x-ndjson", **kw).as_dict()
+    again = ingest_body(BytesIO(body), "application/x-ndjson", **kw).as_dict()
+    state = usage_state()
+    for model in apps.get_app_config("usage").get_models():  # the next upload starts afresh
+        if model._meta.model_name not in {"meter", "ingesttoken"}:
+            model.objects.all().delete()
+    assert again["accepted"] == 0
+    return answer, state
+
+
+def test_the_bulk_statements_check_store_and_list_errors_as_the_python_path(
+    binding: str, service: Any, traffic: Any
+) -> None:
+    from django.test import override_settings
+
+    body = _bulk_body(service.pk)
+
+    in_sql = _bulk_upload(body)
+    with override_settings(BILLOW={**settings.BILLOW, "USAGE_INGEST_SQL": False}):
+        in_python = _bulk_upload(body)
+
+    assert in_sql == in_python
+    answer, state = in_sql
+    assert answer == {
+        "received": 12,
+        "accepted": 6,
+        "duplicates": 1,
+        "rejected": 5,
+        "errors": [
+            {"line": 4, "code": "bad_record", "message": VALUE_ERROR},
+            {"line": 8, "code": "bad_record", "message": NOT_JSON},
+            {"line": 6, "code": "unknown_service", "message": UNKNOWN, "service": BIG},
+            {"line": 9, "code": "too_late", "message": TOO_LATE, "service": service.pk},
+            {"line": 10, "code": "in_future", "message": IN_FUTURE, "service": service.pk},
+        ],
+        "errors_truncated": False,
+    }
+    assert state["usagemonthly"] == [
+        (service.pk, traffic.pk, date(2027, 2, 1), Decimal("1000000000000006.999999"), 1),
+        (service.pk, traffic.pk, date(2027, 3, 1), Decimal("10.000001"), 1),
+    ]
+    assert state["reratemark"] == [(service.pk, traffic.pk, date(2027, 2, 28))]
+
+
+def test_a_line_postgresql_cannot_type_sends_its_batch_the_python_way(
+    binding: str, service: Any, traffic: Any
+) -> None:
+    body = (
+        _bulk_body(service.pk)
+        + (
+            f'{{"service":{service.pk},"parameter":"traffic_in","ts":"2027-02-30T01:00:00Z",'
+            '"value":1}\n'
+        ).encode()
+    )
+
+    answer, _state = _bulk_upload(body)
+
+    assert (answer["received"], answer["accepted"], answer["rejected"]) == (13, 6, 6)
+    assert answer["errors"][2] == {
+        "line": 14,
+        "code": "bad_record",
+        "message": "day is out of range for month",
+    }

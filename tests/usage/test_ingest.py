@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.test import override_settings
 
 from billow.services.models import Service
 from billow.usage import status
+from billow.usage.bulk import ingest_body
 from billow.usage.ingest import ingest_records
 from billow.usage.models import Meter, RerateMark, UsageMonthly, UsageRecord
 from billow.usage.parsing import parse_body
@@ -20,8 +24,26 @@ from tests.usage.conftest import jsonl, usage_state
 pytestmark = pytest.mark.django_db
 
 
+PATH = {"bulk": False}
+
+
+@pytest.fixture(autouse=True, params=["records", "bulk"])
+def ingest_path(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test here runs through ``ingest_records`` and through the bulk upload's path
+    (``bulk.ingest_body``: the SQL path on PostgreSQL, the same Python path elsewhere): both
+    must give the same answers, rows and rollups."""
+    PATH["bulk"] = request.param == "bulk"
+    yield request.param
+    PATH["bulk"] = False
+
+
 def ingest(body: bytes, content_type: str = "application/x-ndjson", **kw: Any) -> Any:
-    return ingest_records(parse_body(BytesIO(body), content_type), **kw)
+    if not PATH["bulk"]:
+        return ingest_records(parse_body(BytesIO(body), content_type), **kw)
+    size = kw.pop("batch_size", None)
+    batch = {"USAGE_INGEST_BATCH": size} if size else {}
+    with override_settings(BILLOW={**settings.BILLOW, **batch}):
+        return ingest_body(BytesIO(body), content_type, **kw)
 
 
 def rec(service: Service, parameter: str, ts: str, value: Any, **extra: Any) -> dict[str, Any]:
@@ -307,8 +329,10 @@ def test_a_month_rebuilt_from_raw_records_equals_the_incremental_rollups(
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_postgresql_writes_while_the_next_batch_is_parsed(
-    service: Service, traffic: Meter, monkeypatch: Any
+    service: Service, traffic: Meter, monkeypatch: Any, ingest_path: str
 ) -> None:
+    if ingest_path == "bulk":
+        pytest.skip("the Python path's writer thread")
     import threading
 
     from billow.usage import ingest as ingest_module

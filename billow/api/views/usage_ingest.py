@@ -24,9 +24,9 @@ from billow.api.authentication import (
 )
 from billow.api.permissions import ScopePermission
 from billow.api.views.base import BaseView
-from billow.usage.ingest import ingest_records
+from billow.usage.bulk import ingest_body
 from billow.usage.models import IngestToken
-from billow.usage.parsing import CSV_TYPES, JSON_TYPES, parse_body
+from billow.usage.parsing import CSV_TYPES, JSON_TYPES
 
 
 class _StreamParser(BaseParser):
@@ -72,8 +72,9 @@ class UsageRecordsView(BaseView):
     )
     def post(self, request: Request) -> Response:
         token = request.auth if isinstance(request.auth, IngestToken) else None
-        records = parse_body(request._request, request.content_type or "")
-        result = ingest_records(
-            records, module_instance_id=token.module_instance_id if token else None
+        result = ingest_body(
+            request._request,
+            request.content_type or "",
+            module_instance_id=token.module_instance_id if token else None,
         )
         return Response(result.as_dict())
