@@ -84,6 +84,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "billow.ops.metrics.RequestLatencyMiddleware",  # outermost: times the whole request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -152,7 +153,9 @@ JOBS_URL = env.str("JOBS_URL", default="")
 HUEY: dict[str, Any]
 if JOBS_URL:
     HUEY = {
-        "huey_class": "huey.RedisHuey",
+        # Every consumer may run the scheduler: a Redis lock hands each periodic task of a
+        # minute to one of them (billow.jobs.storage.BillowRedisHuey).
+        "huey_class": "billow.jobs.storage.BillowRedisHuey",
         "name": "billow",
         "url": JOBS_URL,
         "immediate": False,
