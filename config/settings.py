@@ -170,6 +170,10 @@ else:
         "consumer": {"workers": env.int("JOBS_WORKERS", default=2), "worker_type": "thread"},
     }
 
+# --- Multi-node: health, metrics (billow.ops; docs/operations.md "Multi-node layout") ---------
+# /metrics answers only these addresses ("*": any; put it behind the private network).
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+
 # --- Email ------------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@billow.localhost")

@@ -108,7 +108,7 @@ def render() -> bytes:
     worker's) request latencies and the scrape-time figures."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(REQUEST_LATENCY)
     registry.register(BillowCollector())

@@ -164,3 +164,31 @@ def test_two_consumers_bill_every_service_once_when_one_dies_mid_chunk(
         }
         reconcile = run(["manage.py", "reconcile"], env)
         assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr
+
+
+def test_each_periodic_task_of_a_minute_goes_to_one_scheduler() -> None:
+    from datetime import datetime
+
+    from billow.jobs.storage import BillowRedisHuey
+
+    url = settings.HUEY["url"]
+    first = BillowRedisHuey("billow-periodic-test", url=url, utc=True)
+    second = BillowRedisHuey("billow-periodic-test", url=url, utc=True)
+
+    @first.periodic_task(lambda moment: True, name="every_minute")
+    def every_minute_here() -> None:
+        pass
+
+    @second.periodic_task(lambda moment: True, name="every_minute")
+    def every_minute_there() -> None:
+        pass
+
+    minute = datetime(2031, 1, 2, 3, 4, 5)
+    next_minute = datetime(2031, 1, 2, 3, 5, 0)
+    first.storage.conn.delete(
+        *first.storage.conn.keys("billow:periodic:billow-periodic-test:*") or ["-"]
+    )
+    assert [t.name for t in first.read_periodic(minute)] == ["every_minute"]
+    assert second.read_periodic(minute.replace(second=40)) == []  # same minute: taken
+    assert [t.name for t in second.read_periodic(next_minute)] == ["every_minute"]
+    assert first.read_periodic(next_minute) == []
