@@ -19,9 +19,9 @@ For each backend, in one process on one database:
 inline run, for each count K a fresh database is seeded, the raw insert timed, K consumer
 processes (``billow run -n -w 1``, ``JOBS_URL`` on that Redis) started, and the wall time from
 queueing the day's run to its last chunk measured; the speed-up over one consumer is printed.
-``--kill-one`` SIGKILLs one of them after the first chunk is billed: the redispatch janitor
-(queued every 2 s here, every minute by the scheduler) hands its chunk to a survivor, and the
-check is every service renewed once, 0 rows from the duplicate-charge query and
+``--kill-one`` (two or more consumers) SIGKILLs one of them after the first chunk is billed:
+the redispatch janitor (queued every 2 s here, every minute by the scheduler) hands its chunk
+to a survivor, and the check is every service renewed once, 0 rows from the duplicate-charge query and
 ``billow reconcile`` exiting 0.
 
 Prints services/s and run/raw. PostgreSQL: ``BENCH_DATABASE_URL`` (a fresh database is created
@@ -184,7 +184,7 @@ def child_consumers(args: argparse.Namespace) -> int:
         if run is not None and run.status == RunStatus.DONE:
             break
         first_done = run is not None and run.chunks.filter(status=RunStatus.DONE).exists()
-        if args.kill_one and not killed and first_done:
+        if args.kill_one and count > 1 and not killed and first_done:
             procs[0].send_signal(signal.SIGKILL)  # mid-run, likely inside its next chunk
             killed = True
         if killed and time.monotonic() - last_redispatch > 2:

@@ -30,11 +30,14 @@ def test_readyz_is_503_when_the_queue_does_not_answer(
 ) -> None:
     from huey.contrib.djhuey import HUEY
 
-    def broken() -> int:
-        raise ConnectionError("queue down")
+    class DownRedis:
+        def ping(self) -> bool:
+            raise ConnectionError("queue down")
 
-    monkeypatch.setattr(HUEY, "pending_count", broken)
-    monkeypatch.setattr(HUEY.storage, "conn", None, raising=False)
+    class DownStorage:
+        conn = DownRedis()
+
+    monkeypatch.setattr(HUEY, "storage", DownStorage())
     r = client.get("/readyz")
     assert r.status_code == 503
     assert r.json() == {
