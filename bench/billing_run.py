@@ -21,8 +21,8 @@ processes (``billow run -n -w 1``, ``JOBS_URL`` on that Redis) started, and the 
 queueing the day's run to its last chunk measured; the speed-up over one consumer is printed.
 ``--kill-one`` (two or more consumers) SIGKILLs one of them after the first chunk is billed:
 the redispatch janitor (queued every 2 s here, every minute by the scheduler) hands its chunk
-to a survivor, and the check is every service renewed once, 0 rows from the duplicate-charge query and
-``billow reconcile`` exiting 0.
+to a survivor, and the check is every service renewed once, 0 rows from the duplicate-charge
+query and ``billow reconcile`` exiting 0.
 
 Prints services/s and run/raw. PostgreSQL: ``BENCH_DATABASE_URL`` (a fresh database is created
 on that server and dropped at exit) or else a throwaway cluster from ``scripts/postgres-up.sh``.
