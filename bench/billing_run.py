@@ -15,6 +15,15 @@ For each backend, in one process on one database:
   insert expenses, move paid-until), then checks that every service was renewed once, taxed,
   documented, and that the ledger reconciles.
 
+``--consumers 1,2`` (PostgreSQL, with Redis jobs from ``scripts/redis-up.sh``): instead of the
+inline run, for each count K a fresh database is seeded, the raw insert timed, K consumer
+processes (``billow run -n -w 1``, ``JOBS_URL`` on that Redis) started, and the wall time from
+queueing the day's run to its last chunk measured; the speed-up over one consumer is printed.
+``--kill-one`` (two or more consumers) SIGKILLs one of them after the first chunk is billed:
+the redispatch janitor (queued every 2 s here, every minute by the scheduler) hands its chunk
+to a survivor, and the check is every service renewed once, 0 rows from the duplicate-charge
+query and ``billow reconcile`` exiting 0.
+
 Prints services/s and run/raw. PostgreSQL: ``BENCH_DATABASE_URL`` (a fresh database is created
 on that server and dropped at exit) or else a throwaway cluster from ``scripts/postgres-up.sh``.
 """
@@ -52,6 +61,8 @@ def _run_child(backend: str, url: str, args: argparse.Namespace, tmp: Path) -> d
         "BILLOW_BILLING_CHUNK_SERVICES": str(args.chunk),
     }
     cmd = [sys.executable, __file__, "--child", backend, "--services", str(args.services)]
+    if args.consumers:
+        cmd += ["--consumers", args.consumers] + (["--kill-one"] if args.kill_one else [])
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
     if out.returncode:
         sys.stderr.write(out.stderr)
@@ -78,7 +89,145 @@ def _report(r: dict[str, Any]) -> None:
     )
 
 
+def _report_consumers(results: list[dict[str, Any]]) -> None:
+    base = results[0]
+    print(
+        f"\n== PostgreSQL + Redis jobs, {base['n']:,} services due, chunks of {base['chunk']:,} =="
+    )
+    for r in results:
+        killed = ", one SIGKILLed mid-run" if r["killed"] else ""
+        print(
+            f"{r['consumers']} consumer(s){killed}: run {r['run_s']:.2f}s = "
+            f"{r['n'] / r['run_s']:,.0f} services/s, raw insert {r['raw_s']:.2f}s "
+            f"({r['run_s'] / r['raw_s']:.2f}x), speed-up {base['run_s'] / r['run_s']:.2f}x; "
+            f"renewed {r['renewed']:,}, duplicate charges {r['duplicates']}, "
+            f"reconcile exit {r['reconcile_exit']}"
+        )
+
+
+def parent_consumers(args: argparse.Namespace) -> int:
+    results = []
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="billow-bench-")))
+        tmp.chmod(0o711)
+        redis_dir = str(tmp / "redis")
+        stack.callback(
+            subprocess.run, [str(ROOT / "scripts" / "redis-down.sh"), redis_dir], check=False
+        )
+        up = subprocess.run(
+            [str(ROOT / "scripts" / "redis-up.sh"), redis_dir], capture_output=True, text=True
+        )
+        if up.returncode:
+            raise SystemExit(f"redis-up.sh failed: {up.stderr.strip()}")
+        os.environ["JOBS_URL"] = up.stdout.strip() + "/0"
+        for k in [int(x) for x in args.consumers.split(",")]:
+            url = postgres_url(tmp, stack, f"billbench{k}")
+            one = argparse.Namespace(**{**vars(args), "consumers": str(k)})
+            results.append(_run_child("postgres", url, one, tmp))
+    _report_consumers(results)
+    ok = all(
+        r["renewed"] == r["n"] and r["duplicates"] == 0 and r["reconcile_exit"] == 0
+        for r in results
+    )
+    return 0 if ok else 1
+
+
+def child_consumers(args: argparse.Namespace) -> int:
+    """Seed, time the raw insert, then the run over K consumer processes (see the module doc)."""
+    import signal
+
+    import django
+
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from datetime import date
+
+    from django.db import connection
+    from huey.contrib.djhuey import HUEY
+
+    from billow.billing.models import BillingRun, Expense, RunStatus
+    from billow.billing.tasks import redispatch_billing_chunks, run_billing_day
+
+    day = date.fromisoformat(DAY)
+    provider_id, service_ids = _seed(args.services, day)
+    raw_s = min(_time_raw(provider_id, service_ids, day) for _ in range(2))
+    count = int(args.consumers)
+    HUEY.flush()
+    env = {**os.environ, "BILLOW_BILLING_CHUNK_REDISPATCH_SECONDS": "2"}
+    logs = [Path(os.environ["BILLOW_VAR_DIR"]) / f"consumer{i}.log" for i in range(count)]
+    procs = []
+    for log in logs:
+        with log.open("wb") as out:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "manage.py", "run_huey", "-n", "-w", "1"],
+                    env=env,
+                    cwd=ROOT,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    deadline = time.monotonic() + 300
+    while not all("consumer started" in log.read_text() for log in logs):
+        if time.monotonic() > deadline:
+            raise SystemExit("consumers did not start")
+        time.sleep(0.1)
+    killed = False
+    t0 = time.perf_counter()
+    run_billing_day(day)
+    last_redispatch = time.monotonic()
+    while True:
+        run = BillingRun.objects.filter(date=day).order_by("-id").first()
+        if run is not None and run.status == RunStatus.DONE:
+            break
+        first_done = run is not None and run.chunks.filter(status=RunStatus.DONE).exists()
+        if args.kill_one and count > 1 and not killed and first_done:
+            procs[0].send_signal(signal.SIGKILL)  # mid-run, likely inside its next chunk
+            killed = True
+        if killed and time.monotonic() - last_redispatch > 2:
+            redispatch_billing_chunks()  # the scheduler's minute janitor, sped up
+            last_redispatch = time.monotonic()
+        time.sleep(0.05)
+    run_s = time.perf_counter() - t0
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+    for proc in procs:
+        proc.wait(timeout=120)
+    with connection.cursor() as cur:  # the duplicate-charge query
+        cur.execute(
+            "SELECT service_id, period_from FROM billing_expense WHERE kind = 'charge' "
+            "GROUP BY service_id, period_from HAVING COUNT(*) > 1"
+        )
+        duplicates = len(cur.fetchall())
+    reconcile = subprocess.run(
+        [sys.executable, "manage.py", "reconcile"], env=env, cwd=ROOT, capture_output=True
+    )
+    renewed = Expense.objects.filter(period_from=day, kind="charge").count()
+    print(
+        json.dumps(
+            {
+                "n": args.services,
+                "chunk": int(os.environ.get("BILLOW_BILLING_CHUNK_SERVICES", 5000)),
+                "consumers": count,
+                "killed": killed,
+                "raw_s": raw_s,
+                "run_s": run_s,
+                "renewed": renewed,
+                "duplicates": duplicates,
+                "reconcile_exit": reconcile.returncode,
+            }
+        )
+    )
+    return 0
+
+
 def parent(args: argparse.Namespace) -> int:
+    if args.consumers:
+        return parent_consumers(args)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     results = []
     with contextlib.ExitStack() as stack:
@@ -398,11 +547,15 @@ def main() -> int:
     p.add_argument("--million", action="store_true", help="1,000,000 services")
     p.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     p.add_argument("--chunk", type=int, default=5000, help="services per run chunk")
+    p.add_argument("--consumers", help="e.g. 1,2: PostgreSQL with Redis jobs, K consumers")
+    p.add_argument("--kill-one", action="store_true", help="SIGKILL one consumer mid-run")
     p.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.million:
         args.services = 1_000_000
-    return child(args) if args.child else parent(args)
+    if args.child:
+        return child_consumers(args) if args.consumers else child(args)
+    return parent(args)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "billow.ops.metrics.RequestLatencyMiddleware",  # outermost: times the whole request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -153,7 +154,9 @@ JOBS_URL = env.str("JOBS_URL", default="")
 HUEY: dict[str, Any]
 if JOBS_URL:
     HUEY = {
-        "huey_class": "huey.RedisHuey",
+        # Every consumer may run the scheduler: a Redis lock hands each periodic task of a
+        # minute to one of them (billow.jobs.storage.BillowRedisHuey).
+        "huey_class": "billow.jobs.storage.BillowRedisHuey",
         "name": "billow",
         "url": JOBS_URL,
         "immediate": False,
@@ -167,6 +170,10 @@ else:
         "immediate": env.bool("JOBS_IMMEDIATE", default=False),
         "consumer": {"workers": env.int("JOBS_WORKERS", default=2), "worker_type": "thread"},
     }
+
+# --- Multi-node: health, metrics (billow.ops; docs/operations.md "Multi-node layout") ---------
+# /metrics answers only these addresses ("*": any; put it behind the private network).
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 
 # --- Email ------------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

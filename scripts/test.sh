@@ -9,7 +9,7 @@ BIN=.venv/bin
 export PATH="$PWD/$BIN:$PATH"
 export DJANGO_SETTINGS_MODULE=config.settings
 export BILLOW_FAST_HASHER=1
-unset DATABASE_URL JOBS_URL
+unset DATABASE_URL JOBS_URL CACHE_URL
 
 step() { printf '\n=== %s\n' "$*"; }
 
@@ -29,6 +29,7 @@ chmod 755 "$WORK"  # the postgres OS user must reach its data dir inside
 export BILLOW_VAR_DIR="$WORK/var"
 cleanup() {
   scripts/postgres-down.sh "$WORK/pg" || true
+  scripts/redis-down.sh "$WORK/redis" || true
   [ -f "$WORK/libvirt/libvirtd.pid" ] && { scripts/libvirt-down.sh "$WORK/libvirt" || true; }
   [ -d "$WORK/ceph" ] && { scripts/ceph-down.sh "$WORK/ceph" >/dev/null || true; }
   rm -rf "$WORK"
@@ -68,3 +69,16 @@ step "pytest on PostgreSQL"
 DATABASE_URL=$(scripts/postgres-up.sh "$WORK/pg")
 export DATABASE_URL
 run_pytest
+
+# The multi-node pass: jobs, cache and throttle on a real Redis, on the same PostgreSQL. The
+# suites of the job queue, module operations and the billing run again, plus the tests marked
+# redis (two consumer processes sharing a billing run, one killed mid-chunk; the throttle and
+# the catalog token in Redis), which the passes above skip.
+step "pytest on PostgreSQL with Redis (jobs, cache, throttle)"
+REDIS_URL=$(scripts/redis-up.sh "$WORK/redis")
+# shellcheck disable=SC2086
+JOBS_URL="$REDIS_URL/0" CACHE_URL="$REDIS_URL/1" pytest ${PYTEST_ARGS:-} \
+  tests/jobs tests/services/test_operations.py tests/billing/test_run_start.py \
+  tests/scenarios/test_crash_rerun.py tests/api/test_throttle_redis.py \
+  tests/api/test_tokens_and_errors.py tests/catalog/test_cache.py tests/catalog/test_cache_redis.py \
+  tests/ops

@@ -1,8 +1,9 @@
 """DRF throttles whose rates are read from settings on each request (tests can change them).
 
-Counts live in ``ThrottleCounter`` (the database, so all workers share them) and cost one
-upsert per request (``api.sql.hit_throttle``), not DRF's read-modify-write of a timestamp list
-in the cache. The limit is a sliding window approximated from two fixed windows: the requests
+Counts are shared by all workers: with ``CACHE_URL=redis://...`` one atomic ``INCR`` (with an
+expiry of two windows) per request on that Redis, else a ``ThrottleCounter`` row upserted once
+per request (``api.sql.hit_throttle``); never DRF's read-modify-write of a timestamp list in
+the cache. The limit is a sliding window approximated from two fixed windows: the requests
 counted in this window plus the previous window's count weighted by the part of it still inside
 the trailing ``duration``.
 As with DRF, a refused request is not counted.
@@ -19,6 +20,7 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, User
 
 from billow.api import sql
 from billow.api.models import ThrottleCounter
+from billow.core.shared_cache import KEY_PREFIX, redis_client
 
 #: Rows whose window started longer ago than this are deleted (now and then).
 _PRUNE_AFTER = 2 * 86400
@@ -30,8 +32,29 @@ def _rate(scope: str) -> str | None:
     return rates.get(scope)
 
 
+def _redis_key(key: str, window: int) -> str:
+    return f"{KEY_PREFIX}throttle:{key}:{window}"
+
+
+def _hit(key: str, window: int, duration: int) -> tuple[int, int]:
+    """(requests in this window counting this one, requests in the previous window)."""
+    client = redis_client()
+    if client is None:
+        return sql.hit_throttle(key, window, duration)
+    pipe = client.pipeline(transaction=True)  # MULTI: the INCR and its expiry go together
+    pipe.incr(_redis_key(key, window))
+    pipe.expire(_redis_key(key, window), 2 * duration)
+    pipe.get(_redis_key(key, window - duration))
+    count, _, previous = pipe.execute()
+    return int(count), int(previous or 0)
+
+
 def _undo(key: str, window: int) -> None:
     """Uncount a refused request (rare: the ORM's build cost does not matter here)."""
+    client = redis_client()
+    if client is not None:
+        client.decr(_redis_key(key, window))
+        return
     ThrottleCounter.objects.filter(key=key, window=window, count__gt=0).update(count=F("count") - 1)
 
 
@@ -58,8 +81,8 @@ class _CountingThrottle(SimpleRateThrottle):
         now = self.timer()
         duration = int(self.duration)
         window = int(now // duration) * duration
-        count, previous = sql.hit_throttle(key, window, duration)
-        if count == 1 and random.random() < _PRUNE_CHANCE:
+        count, previous = _hit(key, window, duration)
+        if count == 1 and random.random() < _PRUNE_CHANCE and redis_client() is None:
             _prune(now)
         weight = 1 - (now - window) / duration
         before = (count - 1) + previous * weight

@@ -380,6 +380,9 @@ class BillingRunChunk(models.Model):
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
     report = models.JSONField(default=dict, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    #: Wall time the chunk's job was last queued (the queue may lose a job whose consumer
+    #: dies: ``redispatch_stale_chunks`` queues it again once this is old enough).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["run", "client_from"]

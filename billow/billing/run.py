@@ -14,12 +14,13 @@ import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from billow.billing.autopay import AutoPayReport, execute_autopay, get_auto_payer, plan_autopay
 from billow.billing.credit import apply_credit_terms
@@ -171,17 +172,57 @@ def pending_chunk_ids(run: BillingRun) -> list[int]:
     )
 
 
+def mark_dispatched(chunk_ids: Sequence[int]) -> None:
+    """Stamp the chunks as queued now (wall time: the redispatch janitor's clock)."""
+    BillingRunChunk.objects.filter(pk__in=list(chunk_ids)).update(dispatched_at=timezone.now())
+
+
+def claim_stale_chunks(*, older_than_seconds: float | None = None) -> list[int]:
+    """The chunks of running runs that are neither done nor being billed (no transaction holds
+    their row lock) and were queued longer than ``BILLING_CHUNK_REDISPATCH_SECONDS`` ago (or
+    never), stamped as queued again now; the caller queues them.
+
+    A consumer killed mid-chunk rolls its transaction back and releases the lock, so its chunk
+    shows up here and another consumer bills it; the chunk's lock and its ``done`` status keep
+    a chunk queued twice from being billed twice."""
+    if older_than_seconds is None:
+        older_than_seconds = float(_conf("BILLING_CHUNK_REDISPATCH_SECONDS", 300))
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    with transaction.atomic():
+        ids = list(
+            BillingRunChunk.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=RunStatus.RUNNING, run__status=RunStatus.RUNNING)
+            .filter(Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True))
+            .order_by("client_from")
+            .values_list("id", flat=True)
+        )
+        BillingRunChunk.objects.filter(pk__in=ids).update(dispatched_at=now)
+    return ids
+
+
 def process_chunk(
-    *, chunk_id: int, now: datetime | None = None, book: PriceBook | None = None
+    *,
+    chunk_id: int,
+    now: datetime | None = None,
+    book: PriceBook | None = None,
+    wait_if_busy: bool = True,
 ) -> dict[str, Any]:
     """Bill one chunk in one DB transaction; a chunk already done returns its report.
 
     Auto-payments come first, outside that transaction (they call gateways): what they credit
-    is on the balances the chunk then renews from."""
+    is on the balances the chunk then renews from. ``wait_if_busy=False`` (the queued job):
+    a chunk another consumer is billing right now is left to it, and ``{"busy": True}`` comes
+    back at once instead of a worker waiting on the lock."""
     book = book or PriceBook()
     autopay = autopay_chunk(chunk_id=chunk_id, now=now, book=book)
     with transaction.atomic():
-        chunk = BillingRunChunk.objects.select_for_update().select_related("run").get(pk=chunk_id)
+        rows = BillingRunChunk.objects.select_for_update(skip_locked=not wait_if_busy, of=("self",))
+        chunk = rows.select_related("run").filter(pk=chunk_id).first()
+        if chunk is None:
+            if BillingRunChunk.objects.filter(pk=chunk_id).exists():
+                return {"busy": True}
+            raise BillingRunChunk.DoesNotExist(f"billing run chunk {chunk_id}")
         if chunk.status == RunStatus.DONE:
             return dict(chunk.report)
         moment = run_moment(chunk.run.date, now)

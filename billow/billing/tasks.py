@@ -3,13 +3,23 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from datetime import date, timedelta
 from typing import Any
 
 from billow.billing.hourly import document_hourly_charges, run_hourly_billing
-from billow.billing.run import pending_chunk_ids, process_chunk, start_billing_run
+from billow.billing.run import (
+    claim_stale_chunks,
+    mark_dispatched,
+    pending_chunk_ids,
+    process_chunk,
+    start_billing_run,
+)
 from billow.core import clock
 from billow.jobs import enqueue_on_commit, job
+
+logger = logging.getLogger("billow.billing")
 
 
 @job(retries=3, base_delay=60)
@@ -17,15 +27,33 @@ def run_billing_day(day: date | None = None) -> int:
     """Start (or resume) the run of ``day`` (default today) and enqueue its pending chunks."""
     run = start_billing_run(day=day or clock.today())
     ids = pending_chunk_ids(run)
+    mark_dispatched(ids)
     for chunk_id in ids:
         enqueue_on_commit(bill_chunk, chunk_id)
     return len(ids)
 
 
-@job(retries=5, base_delay=30)
+@job(retries=5, base_delay=30, keep_result=False)
 def bill_chunk(chunk_id: int) -> None:
-    """Bill one chunk; idempotent (a done chunk is skipped)."""
-    process_chunk(chunk_id=chunk_id)
+    """Bill one chunk; idempotent (a done chunk is skipped, one being billed elsewhere is left
+    to that consumer)."""
+    report = process_chunk(chunk_id=chunk_id, wait_if_busy=False)
+    if report.get("busy"):
+        logger.info("billing chunk %s is being billed by another consumer", chunk_id)
+    else:
+        logger.info("billing chunk %s done in process %s", chunk_id, os.getpid())
+
+
+@job(retries=0, keep_result=False)
+def redispatch_billing_chunks() -> int:
+    """Queue again the chunks of running runs whose job was lost (its consumer died mid-chunk,
+    or the queue dropped it): see ``billing.run.claim_stale_chunks``."""
+    ids = claim_stale_chunks()
+    for chunk_id in ids:
+        enqueue_on_commit(bill_chunk, chunk_id)
+    if ids:
+        logger.warning("billing chunks queued again (lost jobs): %s", ids)
+    return len(ids)
 
 
 @job(retries=3, base_delay=60)

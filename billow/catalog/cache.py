@@ -8,6 +8,12 @@ that writes with ``QuerySet.update`` or ``bulk_create`` alone (call :func:`bump`
 
 So a cached value is never older than the last committed catalog write a request can see, and the
 admin, the API and actions need not know the cache exists.
+
+With ``CACHE_URL=redis://...`` the token outside transactions is a version counter in that Redis
+(``INCR`` after each catalog write commits), shared by every process on every node: a write is
+seen by all of them at once instead of up to ``TOKEN_TTL`` later, for one Redis ``GET`` per
+lookup. Inside a transaction the database token is read (a write of this transaction, not yet
+committed, must not be cached under a token other processes trust).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any, TypeVar
 from django.db import transaction
 
 from billow.accounts.models import Provider
+from billow.core.shared_cache import KEY_PREFIX, redis_client
 
 from .models import CatalogVersion, Tariff
 from .pricing import TariffInfo
@@ -40,8 +47,15 @@ TOKEN_TTL = 1.0
 _token: tuple[float, str] | None = None
 
 
+#: The shared catalog version (``CACHE_URL`` on Redis).
+REDIS_VERSION_KEY = f"{KEY_PREFIX}catalog:version"
+
+
 def current_token() -> str:
     global _token
+    client = redis_client()
+    if client is not None and not transaction.get_connection().in_atomic_block:
+        return f"v{int(client.get(REDIS_VERSION_KEY) or 0)}"
     remembered = _token
     if remembered is not None and time.monotonic() - remembered[0] < TOKEN_TTL:
         return remembered[1]
@@ -69,6 +83,9 @@ def bump() -> str:
 def _forget() -> None:
     global _token
     _token = None
+    client = redis_client()
+    if client is not None:
+        client.incr(REDIS_VERSION_KEY)  # a counter: late increments never bring back a version
 
 
 def cached(key: tuple[Any, ...], load: Callable[[], T], token: str | None = None) -> T:

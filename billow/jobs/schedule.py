@@ -46,6 +46,10 @@ class PeriodicJob:
 SCHEDULE: list[PeriodicJob] = [
     # The daily billing run (DESIGN §5): renew, suspend, resume, delete, notices.
     PeriodicJob("billing_daily", "billow.billing.tasks.run_billing_day", "5 0 * * *"),
+    # Chunks of a running billing run whose job was lost (a consumer killed mid-chunk).
+    PeriodicJob(
+        "billing_redispatch_chunks", "billow.billing.tasks.redispatch_billing_chunks", "* * * * *"
+    ),
     # Hourly services: every started hour charged, unpaid ones suspended (billing.hourly).
     PeriodicJob("billing_hourly", "billow.billing.tasks.run_hourly_billing_job", "0 * * * *"),
     # Yesterday's hourly charges: one invoice per client (billing.hourly).
