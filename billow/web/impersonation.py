@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
@@ -70,11 +71,12 @@ def login_as_client(request: HttpRequest, client_id: int) -> HttpResponse:
     return redirect("web:dashboard")
 
 
+@login_required
 @require_POST
 def leave(request: HttpRequest) -> HttpResponse:
     """The banner's "leave" button: stop acting as the client, back to its admin page."""
     data = request.session.pop(SESSION_KEY, None)
-    if not data or not request.user.is_authenticated:
+    if not data:
         return redirect("web:dashboard")
     client = Client.objects.filter(pk=data["client_id"]).first()
     if client is None:
