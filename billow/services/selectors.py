@@ -94,3 +94,9 @@ def get_suspension_notice(service: Service) -> str:
         .first()
     )
     return str((data or {}).get("reason", ""))
+
+
+def service_table() -> str:
+    """The services' table name, for other apps' read-only joins in their hand-written SQL
+    (the usage bulk upload checks staged lines against it); only the services app writes it."""
+    return Service._meta.db_table

@@ -179,11 +179,6 @@ class ServiceRef:
     module_instance_id: int | None
 
 
-def service_table() -> str:
-    """The services' table (the bulk upload's SQL checks staged lines against it)."""
-    return Service._meta.db_table
-
-
 def services_for_ingest(service_ids: Iterable[int]) -> dict[int, ServiceRef]:
     """The existing services among ``service_ids`` (one query)."""
     return {

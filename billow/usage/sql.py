@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from billow.core import rows
+from billow.services.selectors import service_table
 from billow.usage.models import (
     ParameterDaily,
     RerateMark,
@@ -36,7 +37,6 @@ from billow.usage.models import (
     UsageMonthly,
     UsageRecord,
 )
-from billow.usage.selectors import service_table
 
 STAGE_TABLE = "usage_stage"
 #: The advisory lock class of usage rollups (``pg_advisory_xact_lock(class, bucket)``).
