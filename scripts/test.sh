@@ -39,6 +39,10 @@ scripts/chromium-up.sh
 if [ "$(id -u)" = 0 ]; then
   step "libvirtd"
   scripts/libvirt-up.sh "$WORK/libvirt"
+  # the Debian cloud-init image real VPS tests boot (cached under /var/tmp: ~2 min once, then 0 s)
+  step "VM image"
+  BILLOW_VM_IMAGE=$(scripts/vm-image.sh | tail -n 1)
+  export BILLOW_VM_IMAGE
 else
   echo "not root: tests marked libvirt are skipped" >&2
 fi
