@@ -5,6 +5,7 @@ from billow.web.views import billing, dashboard, payers, profile, services, usag
 from billow.web.views import bonus as bonus
 from billow.web.views import money as money
 from billow.web.views import referrals as referrals
+from billow.web.views import services_vm as services_vm
 from billow.web.views import shop as shop
 from billow.web.views import support as support
 
@@ -26,6 +27,12 @@ urlpatterns = [
         "services/<int:pk>/vm/password/", services.service_vm_password, name="service_vm_password"
     ),
     path("services/<int:pk>/vm/note/", services.service_vm_note, name="service_vm_note"),
+    path("services/<int:pk>/vm/state/", services_vm.service_vm_state, name="service_vm_state"),
+    path(
+        "services/<int:pk>/vm/reinstall/",
+        services_vm.service_vm_reinstall,
+        name="service_vm_reinstall",
+    ),
     path("services/<int:pk>/usage/", usage.service_usage, name="service_usage"),
     path("services/<int:pk>/usage.csv", usage.service_usage_csv, name="service_usage_csv"),
     path("statistics/", usage.statistics, name="statistics"),

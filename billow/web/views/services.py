@@ -22,6 +22,7 @@ from billow.services.states import ServiceStatus
 from billow.usage import charts
 from billow.web import forms, selectors
 from billow.web.access import actor_of, client_of, client_view
+from billow.web.views import services_vm
 from billow.web.views.common import refused
 
 SERVICES = ClientPermission.SERVICES
@@ -69,6 +70,7 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "actions": [(a, VM_ACTION_LABELS[a]) for a in supported if a in VM_ACTION_LABELS],
             "password": "change_password" in supported,
             "note_max": vm_actions.NOTE_MAX_LENGTH,
+            **services_vm.vm_context(page.service, supported),
         }
     return render(request, "web/services/detail.html", context)
 
