@@ -421,3 +421,8 @@ SUPPORT_MAX_EMAIL_BYTES = env.int("SUPPORT_MAX_EMAIL_BYTES", default=25 * 1024 *
 # STORAGES["default"] instead.
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 # --- end of the support block ---------------------------------------------------------------
+
+# -- VPS consoles (docs/vps.md) ------------------------------------------------------------------
+# The websocket URL of the console proxy (``python -m billow.services.console_proxy``) as the
+# browser reaches it, e.g. wss://console.example.com; empty: no console button.
+BILLOW_CONSOLE_PROXY_URL = env("BILLOW_CONSOLE_PROXY_URL", default="")

@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("services/<int:pk>/vm/note/", services.service_vm_note, name="service_vm_note"),
     path("services/<int:pk>/vm/state/", services_vm.service_vm_state, name="service_vm_state"),
+    path("services/<int:pk>/console/", services_vm.service_console, name="service_console"),
     path(
         "services/<int:pk>/vm/reinstall/",
         services_vm.service_vm_reinstall,

@@ -5,6 +5,7 @@ state (polled by htmx) and the OS reinstall form. Power actions, password and no
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -15,8 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billow.accounts.models import ClientPermission
 from billow.catalog.models import ParameterValue
 from billow.core.errors import BillowError
-from billow.services import vm_actions, vm_info
-from billow.services.models import Service
+from billow.services import console, vm_actions, vm_info
 from billow.web import selectors
 from billow.web.access import actor_of, client_of, client_view
 from billow.web.views.common import refused
@@ -25,10 +25,14 @@ SERVICES = ClientPermission.SERVICES
 DETAIL = "web:service_detail"
 
 
-def vm_context(service: Service, supported: list[str]) -> dict[str, Any]:
+def vm_context(service: Any, supported: list[str]) -> dict[str, Any]:
     """Facts for the VM block (``web/services/_vm.html``)."""
     facts = vm_info.vm_facts(service)
-    context: dict[str, Any] = {"facts": facts, "reinstall": "reinstall" in supported}
+    context: dict[str, Any] = {
+        "facts": facts,
+        "reinstall": "reinstall" in supported,
+        "console": console.offers_console(service),
+    }
     if context["reinstall"]:
         context["os_choices"] = list(
             ParameterValue.objects.filter(
@@ -69,3 +73,21 @@ def service_vm_reinstall(request: HttpRequest, pk: int) -> HttpResponse:
         return refused(request, exc, DETAIL, pk)
     messages.success(request, _("The reinstall was requested; the server restarts."))
     return redirect(DETAIL, pk)
+
+
+@client_view(SERVICES)
+@require_GET
+def service_console(request: HttpRequest, pk: int) -> HttpResponse:
+    """The noVNC page with a fresh one-minute ticket; only the client's own service (another
+    client's service is not found)."""
+    service = selectors.get_service(client_of(request), pk)
+    try:
+        ticket = console.issue_ticket(service)
+    except BillowError as exc:
+        return refused(request, exc, DETAIL, pk)
+    response = render(request, "web/services/console.html", {"s": service, "ticket": ticket})
+    origin = urlsplit(ticket.url)
+    # the page's CSP allows websocket connections to the console proxy only
+    response._csp_update = {"connect-src": [f"{origin.scheme}://{origin.netloc}"]}  # type: ignore[attr-defined]
+    response["Cache-Control"] = "no-store"
+    return response

@@ -99,3 +99,32 @@ def test_the_tariff_line_names_the_chosen_os(tiny_tariff: Any) -> None:
     assert lines[0].description == "VPS-Tiny (1m), Operating system: Ubuntu 24.04"
     plain = pricing.price_tariff(info, period="1m", addon_values={}, currency="USD")
     assert plain[0].description == "VPS-Tiny (1m)"
+
+
+def test_console_tickets_are_signed_and_short_lived(settings: Any) -> None:
+    from django.core import signing
+
+    from billow.services import console
+
+    token = signing.dumps({"s": 1, "h": "127.0.0.1", "p": 5901}, salt=console.SALT)
+    assert console.ticket_target(token) == ("127.0.0.1", 5901)
+    assert console.ticket_target(token[:-2] + "xx") is None  # forged
+    assert console.ticket_target(token, max_age=-1) is None  # expired
+    other_salt = signing.dumps({"s": 1, "h": "10.0.0.1", "p": 22}, salt="elsewhere")
+    assert console.ticket_target(other_salt) is None
+
+
+def test_the_console_page_is_the_owners_only_and_needs_a_running_display(
+    vm: Any, provider: Any, settings: Any
+) -> None:
+    service, owner = vm
+    page = login(owner).get(f"/services/{service.pk}/").content.decode()
+    assert 'id="vm-console"' not in page  # no proxy configured: no button
+    settings.BILLOW_CONSOLE_PROXY_URL = "ws://127.0.0.1:6080"
+    page = login(owner).get(f"/services/{service.pk}/").content.decode()
+    assert 'id="vm-console"' in page
+    # the test driver's domains have no VNC display: refused with the code, no ticket
+    refused = login(owner).get(f"/services/{service.pk}/console/", follow=True)
+    assert "console_unavailable" in refused.content.decode()
+    other = accounts.create_client(email="eve@example.com", providers=[provider], password="y" * 12)
+    assert login(other).get(f"/services/{service.pk}/console/").status_code == 404

@@ -542,6 +542,19 @@ class LibvirtModule(ProcessingModule):
         outcome = self._run(work)
         return str(outcome.data.get("state", "unknown"))
 
+    def console_address(self, ctx: ServiceContext) -> tuple[str, int] | None:
+        """(host, port) of the running domain's VNC display on the libvirt host; None when
+        it is not running or has no VNC."""
+
+        def work(conn: Any) -> Outcome:
+            dom = self._find(conn, ctx)
+            if dom is None or not dom.isActive():
+                return Outcome.succeeded(address=None)
+            return Outcome.succeeded(address=read_vnc(dom.XMLDesc(0)))
+
+        address = self._run(work).data.get("address")
+        return (str(address[0]), int(address[1])) if address else None
+
     # -- VM actions ------------------------------------------------------------------------------
 
     def action(self, name: str, ctx: ServiceContext) -> Outcome:
@@ -690,3 +703,13 @@ def read_memory_kib(xml: str) -> int:
 
     node = ET.fromstring(xml).find("currentMemory")  # noqa: S314 - libvirt's own output
     return int(node.text or 0) if node is not None else 0
+
+
+def read_vnc(xml: str) -> tuple[str, int] | None:
+    """The live VNC listen address and port of a domain XML."""
+    import xml.etree.ElementTree as ET
+
+    node = ET.fromstring(xml).find("./devices/graphics[@type='vnc']")  # noqa: S314
+    if node is None or int(node.get("port", "-1")) <= 0:
+        return None
+    return node.get("listen") or "127.0.0.1", int(node.get("port", "0"))
