@@ -60,7 +60,11 @@ def proxy(settings: Any) -> Iterator[str]:
     settings.BILLOW_CONSOLE_PROXY_URL = f"ws://127.0.0.1:{port}"
     yield settings.BILLOW_CONSOLE_PROXY_URL
     proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        proc.wait(timeout=60)  # websockify stops its workers first; slow on a busy host
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture
