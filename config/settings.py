@@ -459,3 +459,7 @@ CEPH_RGW_ADMIN_ACCESS_KEY = env.str("CEPH_RGW_ADMIN_ACCESS_KEY", default="")
 CEPH_RGW_ADMIN_SECRET_KEY = env.str("CEPH_RGW_ADMIN_SECRET_KEY", default="")
 CEPH_RGW_WEBSITE_SUFFIX = env.str("CEPH_RGW_WEBSITE_SUFFIX", default="s3-website.localhost:17480")
 # --- end of the S3 storage block ------------------------------------------------------------
+# -- VPS consoles (docs/vps.md) ------------------------------------------------------------------
+# The websocket URL of the console proxy (``python -m billow.services.console_proxy``) as the
+# browser reaches it, e.g. wss://console.example.com; empty: no console button.
+BILLOW_CONSOLE_PROXY_URL = env("BILLOW_CONSOLE_PROXY_URL", default="")

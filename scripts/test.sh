@@ -45,6 +45,10 @@ if [ "$(id -u)" = 0 ]; then
   step "ceph + radosgw"
   scripts/ceph-up.sh "$WORK/ceph" >/dev/null
   export BILLOW_CEPH_DIR="$WORK/ceph"
+  # the Debian cloud-init image real VPS tests boot (cached under /var/tmp: ~2 min once, then 0 s)
+  step "VM image"
+  BILLOW_VM_IMAGE=$(scripts/vm-image.sh | tail -n 1)
+  export BILLOW_VM_IMAGE
 else
   echo "not root: tests marked libvirt and ceph are skipped" >&2
 fi

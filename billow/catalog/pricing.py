@@ -31,6 +31,7 @@ configuration. No line is negative and ``amount == unit_price x quantity`` on ev
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -103,6 +104,12 @@ class ParameterInfo:
     name: str
     required: bool
     values: tuple[str, ...]
+    value_names: tuple[str, ...] = ()  # display names, parallel to ``values``
+
+    def value_name(self, value: str) -> str:
+        if value in self.values and len(self.value_names) == len(self.values):
+            return self.value_names[self.values.index(value)]
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,9 +191,24 @@ def price_tariff(
     if parameters is not None:
         check_parameters(info, parameters, require_all=require_parameters)
     lines = _tariff_lines(info, per, include_setup)
+    if parameters and lines and lines[0].kind == LineKind.TARIFF:
+        lines[0] = _with_parameters(info, lines[0], parameters)
     for addon in info.top_addons:
         lines.extend(_addon_lines(info, addon, per, addon_values.get(addon.intname)))
     return lines
+
+
+def _with_parameters(info: TariffInfo, line: PriceLine, parameters: Mapping[str, str]) -> PriceLine:
+    """The tariff line names the chosen parameters (``VPS-S (1m), Operating system: Debian
+    12``): the cart, the order and the invoice line show what was ordered."""
+    chosen = [
+        f"{p.name}: {p.value_name(parameters[p.intname])}"
+        for p in info.parameters
+        if parameters.get(p.intname)
+    ]
+    if not chosen:
+        return line
+    return dataclasses.replace(line, description=", ".join([line.description, *chosen]))
 
 
 def check_addon_change(

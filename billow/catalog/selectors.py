@@ -154,11 +154,16 @@ def _enum_values(
 def _parameter_infos(product_type_id: int) -> tuple[ParameterInfo, ...]:
     params = list(ProductTypeParameter.objects.filter(product_type_id=product_type_id))
     values: dict[int, list[str]] = defaultdict(list)
+    names: dict[int, list[str]] = defaultdict(list)
     for pv in ParameterValue.objects.filter(
         parameter__product_type_id=product_type_id, is_active=True
     ).order_by("sort", "id"):
         values[pv.parameter_id].append(pv.intname)
-    return tuple(ParameterInfo(p.intname, p.name, p.required, tuple(values[p.pk])) for p in params)
+        names[pv.parameter_id].append(pv.name)
+    return tuple(
+        ParameterInfo(p.intname, p.name, p.required, tuple(values[p.pk]), tuple(names[p.pk]))
+        for p in params
+    )
 
 
 def list_orderable_tariffs(*, provider_id: int, group_ids: Iterable[int] = ()) -> QuerySet[Tariff]:

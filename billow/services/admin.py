@@ -418,3 +418,7 @@ class SystemMarkAdmin(ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # marks come from the Discovery page
+
+
+# IP pools and allocations register their own admin pages.
+from billow.services import admin_net  # noqa: E402, F401

@@ -270,3 +270,8 @@ class SystemMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name or self.external_id} (system)"
+
+
+# IP pools live in their own module; importing them here registers them with the app.
+from billow.services.models_net import IpAllocation as IpAllocation  # noqa: E402
+from billow.services.models_net import IpPool as IpPool  # noqa: E402

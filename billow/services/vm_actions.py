@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from billow.catalog.models import ParameterValue
 from billow.core import clock
 from billow.core.actors import Actor
 from billow.services import actions
@@ -34,7 +35,7 @@ def supported_vm_actions(service: Service) -> list[str]:
     if service.module_instance is None:
         return []
     offered = modules.get(service.module_instance.module).actions
-    return [a for a in (*POWER_ACTIONS, "change_password") if a in offered]
+    return [a for a in (*POWER_ACTIONS, "change_password", "reinstall") if a in offered]
 
 
 def request_vm_action(
@@ -68,11 +69,7 @@ def change_vm_password(
     (``secrets.encrypt_secrets``) in the operation payload and never in events. Refusals:
     ``invalid_password`` (8..128 printable characters), ``invalid_user``; the module answers
     ``guest_agent_not_configured`` / ``guest_agent_unavailable`` when the VM has no agent."""
-    if not _PASSWORD_MIN <= len(password) <= _PASSWORD_MAX or not password.isprintable():
-        raise ServiceValidationError(
-            f"the password must be {_PASSWORD_MIN} to {_PASSWORD_MAX} printable characters",
-            code="invalid_password",
-        )
+    _check_password(password)
     if not user or len(user) > 32 or not user.replace("-", "").replace("_", "").isalnum():
         raise ServiceValidationError("the user name is not valid", code="invalid_user")
     payload = {"user": user, "password_encrypted": encrypt_secrets({"password": password})}
@@ -84,6 +81,61 @@ def change_vm_password(
         key=key,
         now=now,
     )
+
+
+def _check_password(password: str) -> None:
+    if not _PASSWORD_MIN <= len(password) <= _PASSWORD_MAX or not password.isprintable():
+        raise ServiceValidationError(
+            f"the password must be {_PASSWORD_MIN} to {_PASSWORD_MAX} printable characters",
+            code="invalid_password",
+        )
+
+
+def reinstall_vm(
+    *,
+    service: Service,
+    os: str,
+    password: str,
+    ssh_key: str = "",
+    confirm: bool = False,
+    actor: Actor | None = None,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> ServiceOperation:
+    """Queue a reinstall: the VM's disk is replaced by a fresh copy of ``os`` (a value of the
+    product type's OS parameter), cloud-init sets the new root ``password`` and ``ssh_key``;
+    the addresses stay. On success the service's OS parameter becomes ``os``. Everything on
+    the disk is lost, so ``confirm`` must be True. Refusals: ``confirmation_required``,
+    ``invalid_password``, ``invalid_ssh_key``, ``invalid_parameter`` (not an OS value)."""
+    if not confirm:
+        raise ServiceValidationError(
+            "reinstalling erases the disk: confirm it", code="confirmation_required"
+        )
+    _check_password(password)
+    ssh_key = ssh_key.strip()
+    if ssh_key and (len(ssh_key) > 4000 or not ssh_key.startswith(("ssh-", "ecdsa-", "sk-"))):
+        raise ServiceValidationError("that is not an SSH public key", code="invalid_ssh_key")
+    allowed = _os_values(service)
+    if os not in allowed:
+        raise ServiceValidationError(f"no operating system {os!r}", code="invalid_parameter")
+    payload = {
+        "parameters": {allowed[os]: os},
+        "password_encrypted": encrypt_secrets({"password": password}),
+        "ssh_key": ssh_key,
+    }
+    return actions.request_operation(
+        service=service, operation="reinstall", payload=payload, actor=actor, key=key, now=now
+    )
+
+
+def _os_values(service: Service) -> dict[str, str]:
+    """OS value -> parameter intname, from the product type's OS parameter (``os``)."""
+    rows = ParameterValue.objects.filter(
+        parameter__product_type_id=service.tariff.product_type_id,
+        parameter__intname__in=("os", "ostempl", "os_template"),
+        is_active=True,
+    ).values_list("intname", "parameter__intname")
+    return dict(rows)
 
 
 def set_service_note(

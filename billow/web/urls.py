@@ -7,6 +7,7 @@ from billow.web.views import bonus as bonus
 from billow.web.views import money as money
 from billow.web.views import referrals as referrals
 from billow.web.views import s3 as s3
+from billow.web.views import services_vm as services_vm
 from billow.web.views import shop as shop
 from billow.web.views import support as support
 
@@ -33,6 +34,13 @@ urlpatterns = [
         "services/<int:pk>/vm/password/", services.service_vm_password, name="service_vm_password"
     ),
     path("services/<int:pk>/vm/note/", services.service_vm_note, name="service_vm_note"),
+    path("services/<int:pk>/vm/state/", services_vm.service_vm_state, name="service_vm_state"),
+    path("services/<int:pk>/console/", services_vm.service_console, name="service_console"),
+    path(
+        "services/<int:pk>/vm/reinstall/",
+        services_vm.service_vm_reinstall,
+        name="service_vm_reinstall",
+    ),
     path("services/<int:pk>/usage/", usage.service_usage, name="service_usage"),
     # S3 storage (issue 15): buckets and access keys on the client's own RGW user
     path("services/<int:pk>/s3/buckets/", s3.bucket_create, name="s3_bucket_create"),

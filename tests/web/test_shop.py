@@ -211,7 +211,8 @@ def test_configure_and_add_to_the_cart(shop: Shop) -> None:
         False,
     )
     cart = text(shop.a.http.get("/cart/"))
-    assert "VPS S (1m): $10.00" in cart and "RAM: 3 GB × 2: $4.00" in cart  # noqa: RUF001
+    assert "VPS S (1m), Operating system: Debian 12: $10.00" in cart  # the OS shows
+    assert "RAM: 3 GB × 2: $4.00" in cart  # noqa: RUF001
     assert '<dd class="num"><strong>$14.00</strong></dd>' in cart
     assert "Cart (1)" in cart
 

@@ -112,6 +112,9 @@ def _apply_success(
         svc.addon_values = {**svc.addon_values, **(op.payload.get("addon_values") or {})}
         svc.parameters = {**svc.parameters, **(op.payload.get("parameters") or {})}
         fields += ["addon_values", "parameters"]
+    if op.operation == "reinstall" and op.payload.get("parameters"):
+        svc.parameters = {**svc.parameters, **op.payload["parameters"]}
+        fields.append("parameters")
     info = {"operation_id": op.pk, "operation": op.operation}
     target = _success_status(svc, op)
     if target is None or svc.status == S.DELETED or (svc.status == target and not svc.sub_state):

@@ -30,6 +30,7 @@ from billow.web import forms, selectors
 from billow.web.access import actor_of, client_of, client_view
 from billow.web.dedicated_selectors import server_facts
 from billow.web.views import s3 as s3_views
+from billow.web.views import services_vm
 from billow.web.views.common import refused
 
 SERVICES = ClientPermission.SERVICES
@@ -77,6 +78,7 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "actions": [(a, VM_ACTION_LABELS[a]) for a in supported if a in VM_ACTION_LABELS],
             "password": "change_password" in supported,
             "note_max": vm_actions.NOTE_MAX_LENGTH,
+            **services_vm.vm_context(page.service, supported),
         }
     context["s3"] = s3_views.storage_context(page.service)
     context["server"] = server_facts(page.service)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from billow.services.errors import ModuleConfigError
@@ -19,7 +19,8 @@ class LibvirtConfig(ModuleConfig):
     """``uri``: the host (``qemu:///system``, ``qemu+ssh://root@host/system``, ``test:///...``).
     Sizes come from the service's addons (``cpu_addon``, ``ram_addon`` in ``ram_unit``,
     ``disk_addon`` in ``disk_unit``), else the ``default_*`` values. ``domain_type`` ``auto``:
-    kvm when the host offers it, else qemu (TCG); ``test`` on the test driver."""
+    kvm when the host offers it, else qemu (TCG); ``test`` on the test driver. ``os_images``:
+    the qcow2 base per OS value with its minimum disk (docs/vps.md)."""
 
     uri: str = "qemu:///system"
     storage_pool: str = "default"
@@ -41,6 +42,12 @@ class LibvirtConfig(ModuleConfig):
     default_ram: int = 1
     default_disk: int = 10
     max_vcpus: int = 16
+    # OS images: {os value: {"base": "/path/base.qcow2", "min_disk_mib": 2048}}. A service whose
+    # ``os_parameter`` names one boots from a copy-on-write overlay of that base, configured by
+    # a cloud-init NoCloud seed; other services get a blank disk.
+    os_parameter: str = "os"
+    os_images: dict = field(default_factory=dict)
+    hostname_domain: str = ""  # fqdn suffix given to cloud-init (``vps-12.example.net``)
 
     def validate(self) -> None:
         if not _URI.match(self.uri):
@@ -57,5 +64,17 @@ class LibvirtConfig(ModuleConfig):
         for name in ("default_vcpus", "default_ram", "default_disk"):
             if getattr(self, name) < 1:
                 raise ModuleConfigError(f"{name} must be >= 1", field=name)
+        for value, image in self.os_images.items():
+            if not isinstance(image, dict) or not str(image.get("base", "")).startswith("/"):
+                raise ModuleConfigError(
+                    f"os_images[{value!r}] needs an absolute 'base' path", field="os_images"
+                )
+            if (
+                not isinstance(image.get("min_disk_mib", 0), int)
+                or image.get("min_disk_mib", 0) < 0
+            ):
+                raise ModuleConfigError(
+                    f"os_images[{value!r}].min_disk_mib must be a whole number", field="os_images"
+                )
         if not self.default_vcpus <= self.max_vcpus <= 512:
             raise ModuleConfigError("max_vcpus must be default_vcpus..512", field="max_vcpus")

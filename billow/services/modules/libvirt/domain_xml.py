@@ -107,6 +107,8 @@ class DomainSpec:
     meta: BillowMeta
     uuid: str = ""
     description: str = ""
+    mac: str = ""  # fixed MAC: cloud-init's network-config matches the NIC by it
+    seed_path: str = ""  # cloud-init NoCloud ISO, attached as an IDE CD-ROM
 
 
 def domain_xml(cfg: LibvirtConfig, spec: DomainSpec) -> str:
@@ -133,19 +135,31 @@ def domain_xml(cfg: LibvirtConfig, spec: DomainSpec) -> str:
       <driver name='qemu' type='qcow2'/>
       <source file={quoteattr(spec.disk_path)}/>
       <target dev='vda' bus='virtio'/>
-    </disk>{_interface(cfg)}{_agent(cfg)}{_console(cfg, test)}
+    </disk>{_seed(spec.seed_path)}{_interface(cfg, spec.mac)}{_agent(cfg)}{_console(cfg, test)}
   </devices>
 </domain>"""
 
 
-def _interface(cfg: LibvirtConfig) -> str:
+def _seed(path: str) -> str:
+    if not path:
+        return ""
+    return f"""
+    <disk type='file' device='cdrom'>
+      <driver name='qemu' type='raw'/>
+      <source file={quoteattr(path)}/>
+      <target dev='hdc' bus='ide'/>
+      <readonly/>
+    </disk>"""
+
+
+def _interface(cfg: LibvirtConfig, mac: str = "") -> str:
     if cfg.network_mode == "none":
         return ""
-    source = ""
+    source = f"<mac address={quoteattr(mac)}/>" if mac else ""
     if cfg.network_mode == "bridge":
-        source = f"<source bridge={quoteattr(cfg.network_source)}/>"
+        source += f"<source bridge={quoteattr(cfg.network_source)}/>"
     elif cfg.network_mode == "network":
-        source = f"<source network={quoteattr(cfg.network_source)}/>"
+        source += f"<source network={quoteattr(cfg.network_source)}/>"
     return f"""
     <interface type='{cfg.network_mode}'>{source}<model type='virtio'/></interface>"""
 

@@ -17,8 +17,9 @@ from datetime import date
 from typing import Any
 
 from billow.core.errors import BillowError, RetryableError
+from billow.services import ip_pools
 from billow.services.modules.base import Outcome, ProcessingModule, ServiceContext, modules
-from billow.services.modules.libvirt import client
+from billow.services.modules.libvirt import client, provision
 from billow.services.modules.libvirt.config import LibvirtConfig
 from billow.services.modules.libvirt.domain_xml import (
     NS,
@@ -46,7 +47,7 @@ STATES = {
 }
 MIB = 1024 * 1024
 VM_ACTIONS = frozenset(
-    {"start", "stop", "force_stop", "reboot", "reset", "change_password", "set_note"}
+    {"start", "stop", "force_stop", "reboot", "reset", "change_password", "set_note", "reinstall"}
 )
 _domain_types: dict[str, str] = {}
 
@@ -229,6 +230,9 @@ class LibvirtModule(ProcessingModule):
                 )
         else:
             sizes = sizes_from_addons(self.cfg, ctx.addon_values)
+            image = provision.os_image(self.cfg, ctx.parameters)
+            if image is not None:
+                return self._open_with_os(conn, ctx, sizes, image)
             volume = self._ensure_volume(conn, self._name(ctx.service_id), sizes.disk_mib)
             if isinstance(volume, Outcome):
                 return volume
@@ -236,6 +240,49 @@ class LibvirtModule(ProcessingModule):
         if not dom.isActive():
             dom.create()
         return self._done(dom, ctx, **self._facts(dom))
+
+    def _open_with_os(
+        self, conn: Any, ctx: ServiceContext, sizes: Sizes, image: provision.OsImage
+    ) -> Outcome:
+        """Overlay on the OS base + cloud-init seed with the pool addresses, then boot. The
+        generated root password is returned encrypted (``root_password_encrypted``)."""
+        refused = provision.below_minimum(image, sizes.disk_mib)
+        if refused is not None:
+            return refused
+        addrs = provision.addresses(self.instance_id, ctx.service_id)
+        if isinstance(addrs, Outcome):
+            return addrs
+        pool = self._pool(conn)
+        if isinstance(pool, Outcome):
+            return pool
+        name = self._name(ctx.service_id)
+        password, encrypted = provision.root_password(ctx)
+        seed = provision.seed_for(self.cfg, ctx, name, addrs, password)
+        seed_vol = self._write_seed(conn, pool, name, seed)
+        disk = provision.ensure_overlay(pool, f"{name}.qcow2", image, sizes.disk_mib)
+        dom = self._define(conn, ctx, sizes, disk.path(), mac=seed.mac, seed_path=seed_vol.path())
+        if not dom.isActive():
+            dom.create()
+        data: dict[str, Any] = {"os": image.value, "ips": provision.address_facts(addrs)}
+        if encrypted:
+            data["root_password_encrypted"] = encrypted
+        return self._done(dom, ctx, **data, **self._facts(dom))
+
+    def _pool(self, conn: Any) -> Any:
+        lv = client.libvirt_api()
+        try:
+            return conn.storagePoolLookupByName(self.cfg.storage_pool)
+        except lv.libvirtError as exc:
+            if exc.get_error_code() != lv.VIR_ERR_NO_STORAGE_POOL:
+                raise
+            return Outcome.failed(code="storage_pool_missing", message=self.cfg.storage_pool)
+
+    def _write_seed(self, conn: Any, pool: Any, name: str, seed: Any) -> Any:
+        upload = conn.getType().upper() != "TEST"  # the test driver keeps no content
+        data = provision.seed_bytes(seed)
+        return provision.upload_seed(
+            conn, pool, provision.seed_volume_name(name), data, upload=upload
+        )
 
     def _ensure_volume(self, conn: Any, name: str, disk_mib: int) -> Any:
         lv = client.libvirt_api()
@@ -252,7 +299,16 @@ class LibvirtModule(ProcessingModule):
                 raise
         return pool.createXML(volume_xml(f"{name}.qcow2", disk_mib), 0)
 
-    def _define(self, conn: Any, ctx: ServiceContext, sizes: Sizes, disk_path: str) -> Any:
+    def _define(
+        self,
+        conn: Any,
+        ctx: ServiceContext,
+        sizes: Sizes,
+        disk_path: str,
+        *,
+        mac: str = "",
+        seed_path: str = "",
+    ) -> Any:
         meta = BillowMeta(ctx.service_id, self.instance_id, ctx.idempotency_key)
         spec = DomainSpec(
             name=self._name(ctx.service_id),
@@ -263,6 +319,8 @@ class LibvirtModule(ProcessingModule):
             meta=meta,
             uuid=ctx.external_id if _is_uuid(ctx.external_id) else "",
             description=str(ctx.payload.get("note", "")),
+            mac=mac,
+            seed_path=seed_path,
         )
         return conn.defineXML(domain_xml(self.cfg, spec))
 
@@ -312,9 +370,19 @@ class LibvirtModule(ProcessingModule):
             flags = lv.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | lv.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
             dom.undefineFlags(flags)
         deleted = [p for p in paths if self._delete_volume(conn, path=p)]
-        if self._delete_volume(conn, name=f"{self._name(ctx.service_id)}.qcow2"):
-            deleted.append(f"{self._name(ctx.service_id)}.qcow2")
-        return Outcome.succeeded(state="absent", found=dom is not None, volumes_deleted=deleted)
+        for name in (self._name(ctx.service_id) + ".qcow2", self._seed_name(ctx)):
+            if self._delete_volume(conn, name=name):
+                deleted.append(name)
+        released = ip_pools.release_addresses(service_id=ctx.service_id)
+        return Outcome.succeeded(
+            state="absent",
+            found=dom is not None,
+            volumes_deleted=deleted,
+            addresses_released=released,
+        )
+
+    def _seed_name(self, ctx: ServiceContext) -> str:
+        return provision.seed_volume_name(self._name(ctx.service_id))
 
     def _delete_volume(self, conn: Any, *, path: str = "", name: str = "") -> bool:
         lv = client.libvirt_api()
@@ -464,6 +532,29 @@ class LibvirtModule(ProcessingModule):
             "billow": meta is not None,
         }
 
+    def power_state(self, ctx: ServiceContext) -> str:
+        """The domain's state now (the client page polls it); ``absent`` without a domain."""
+
+        def work(conn: Any) -> Outcome:
+            dom = self._find(conn, ctx)
+            return Outcome.succeeded(state=self._state(dom) if dom is not None else "absent")
+
+        outcome = self._run(work)
+        return str(outcome.data.get("state", "unknown"))
+
+    def console_address(self, ctx: ServiceContext) -> tuple[str, int] | None:
+        """(host, port) of the running domain's VNC display on the libvirt host; None when
+        it is not running or has no VNC."""
+
+        def work(conn: Any) -> Outcome:
+            dom = self._find(conn, ctx)
+            if dom is None or not dom.isActive():
+                return Outcome.succeeded(address=None)
+            return Outcome.succeeded(address=read_vnc(dom.XMLDesc(0)))
+
+        address = self._run(work).data.get("address")
+        return (str(address[0]), int(address[1])) if address else None
+
     # -- VM actions ------------------------------------------------------------------------------
 
     def action(self, name: str, ctx: ServiceContext) -> Outcome:
@@ -509,6 +600,41 @@ class LibvirtModule(ProcessingModule):
             lv.VIR_DOMAIN_METADATA_DESCRIPTION, note or None, None, None, self._flags(dom)
         )
         return self._done(dom, ctx)
+
+    def _act_reinstall(self, dom: Any, ctx: ServiceContext) -> Outcome:
+        """Power off, replace the overlay with a fresh one on the (new) OS base, write a new
+        seed (new instance-id: cloud-init provisions again; same addresses), boot."""
+        conn = dom.connect()
+        params = {**ctx.parameters, **(ctx.payload.get("parameters") or {})}
+        image = provision.os_image(self.cfg, params)
+        if image is None:
+            return Outcome.failed(
+                code="os_image_missing", message="this host has no image for that OS"
+            )
+        sizes = sizes_from_addons(self.cfg, ctx.addon_values)
+        disk = self._disk_volume(conn, dom)
+        disk_mib = max(sizes.disk_mib, (disk.info()[1] // MIB) if disk is not None else 0)
+        refused = provision.below_minimum(image, disk_mib)
+        if refused is not None:
+            return refused
+        pool = self._pool(conn)
+        if isinstance(pool, Outcome):
+            return pool
+        addrs = provision.addresses(self.instance_id, ctx.service_id)
+        if isinstance(addrs, Outcome):
+            return addrs
+        if dom.isActive():
+            dom.destroy()
+        name = self._name(ctx.service_id)
+        password, _ = provision.root_password(ctx)
+        seed = provision.seed_for(self.cfg, ctx, name, addrs, password)
+        provision.delete_volume(pool, f"{name}.qcow2")
+        disk = provision.ensure_overlay(pool, f"{name}.qcow2", image, disk_mib)
+        seed_vol = self._write_seed(conn, pool, name, seed)
+        # redefine: a VM opened without an OS gets its seed CD-ROM and fixed MAC now
+        dom = self._define(conn, ctx, sizes, disk.path(), mac=seed.mac, seed_path=seed_vol.path())
+        dom.create()
+        return self._done(dom, ctx, os=image.value, ips=provision.address_facts(addrs))
 
     def _act_link(self, dom: Any, ctx: ServiceContext) -> Outcome:
         """Write Billow's metadata on an adopted domain (it is the service's VM now)."""
@@ -577,3 +703,13 @@ def read_memory_kib(xml: str) -> int:
 
     node = ET.fromstring(xml).find("currentMemory")  # noqa: S314 - libvirt's own output
     return int(node.text or 0) if node is not None else 0
+
+
+def read_vnc(xml: str) -> tuple[str, int] | None:
+    """The live VNC listen address and port of a domain XML."""
+    import xml.etree.ElementTree as ET
+
+    node = ET.fromstring(xml).find("./devices/graphics[@type='vnc']")  # noqa: S314
+    if node is None or int(node.get("port", "-1")) <= 0:
+        return None
+    return node.get("listen") or "127.0.0.1", int(node.get("port", "0"))
