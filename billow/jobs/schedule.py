@@ -96,6 +96,14 @@ SCHEDULE: list[PeriodicJob] = [
     PeriodicJob("payments_janitor", "billow.payments.tasks.resolve_payments", "*/5 * * * *"),
     # Idempotency records past API_IDEMPOTENCY_RETENTION_HOURS.
     PeriodicJob("api_purge_idempotency", "billow.api.tasks.purge_idempotency", "17 * * * *"),
+    # Dedicated servers (docs/dedicated.md): ready servers from DCImanager 6 every 10 minutes;
+    # reservation holds past their expiry back to free / in stock every 5.
+    PeriodicJob(
+        "inventory_sync_dcimanager", "billow.inventory.tasks.sync_dcimanager", "*/10 * * * *"
+    ),
+    PeriodicJob(
+        "inventory_expire_reservations", "billow.inventory.tasks.expire_reservations", "*/5 * * * *"
+    ),
     PeriodicJob(
         "notifications_requeue_email",
         "billow.notifications.tasks.requeue_stuck_emails",
