@@ -40,7 +40,12 @@ from billow.services.actions.outcomes import (
 )
 from billow.services.actions.requests import BUSY, dispatch_operations, request_operation
 from billow.services.actions.secrets_once import take_open_secret
-from billow.services.actions.service_tasks import open_service_task
+from billow.services.actions.service_tasks import (
+    TaskOwnedElsewhere,
+    open_service_task,
+    register_task_owner,
+    task_owner_page,
+)
 from billow.services.actions.settings import (
     client_may_suspend,
     close_service,
@@ -93,6 +98,9 @@ __all__ = [
     "apply_transitions",
     "cancel_operation",
     "cancel_task",
+    "TaskOwnedElsewhere",
+    "register_task_owner",
+    "task_owner_page",
     "change_plan",
     "check_import_offer",
     "check_import_values",
