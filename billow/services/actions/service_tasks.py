@@ -58,7 +58,8 @@ def open_service_task(
     now: datetime | None = None,
 ) -> Task:
     """A Task of kind ``other`` linked to ``service`` in ``department`` (else its module
-    instance's), linked to ``link`` (else the service's admin page). A replay with the same title while it is open returns it."""
+    instance's), pointing to ``link`` (else the service's admin page). A replay with the same
+    title while it is open returns it."""
     moment = clock.now(now)
     with transaction.atomic():
         existing = Task.objects.filter(
