@@ -16,8 +16,14 @@ from billow.core import clock
 from billow.core.errors import BillowError
 from billow.inventory.choices import PartChoice, part_choices
 from billow.inventory.dedicated import expected_date
-from billow.inventory.publish import KINDS, build_from_addons, is_configurable
-from billow.inventory.selectors import availability, default_location
+from billow.inventory.publish import (
+    KINDS,
+    LOCATION,
+    build_from_addons,
+    is_configurable,
+    location_from_addons,
+)
+from billow.inventory.selectors import availability, locations_with_stock
 from billow.services.models import OperationStatus, Service, ServiceOperation
 from billow.web.forms import ADDON_PREFIX
 
@@ -26,7 +32,7 @@ def _offered(values: Mapping[str, Any]) -> dict[str, list[PartChoice]]:
     if not is_configurable(values):
         return {}
     try:
-        location_id = default_location().pk
+        location_id = location_from_addons(values).pk
     except BillowError:
         return {}
     return part_choices(values, location_id=location_id)
@@ -38,6 +44,10 @@ def fitting_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(values)
     if not is_configurable(out):
         return out
+    if LOCATION in out:
+        stocked = locations_with_stock()
+        if stocked and str(out[LOCATION]) not in stocked:
+            out[LOCATION] = stocked[0]
     for kind, _most, _optional in KINDS:
         offered = _offered(out).get(kind, [])
         if offered and str(out.get(kind)) not in {c.value for c in offered}:
@@ -54,6 +64,17 @@ def narrow_build_fields(
     ``out_of_band`` the selects carry ``hx-swap-oob`` for the htmx refresh. Returns the names
     of the narrowed fields."""
     narrowed: list[str] = []
+    location_field = form.fields.get(ADDON_PREFIX + LOCATION)
+    if isinstance(location_field, django_forms.ChoiceField) and is_configurable(values):
+        # the locations with stock (all of them when none has any); the current pick stays
+        stocked = locations_with_stock()
+        if stocked:
+            keep = {*stocked, str(values.get(LOCATION, ""))}
+            all_choices = list(location_field.choices)  # type: ignore[arg-type]
+            location_field.choices = [(v, label) for v, label in all_choices if v in keep]
+        if out_of_band:
+            location_field.widget.attrs["hx-swap-oob"] = "true"
+        narrowed.append(ADDON_PREFIX + LOCATION)
     for kind, offered in _offered(values).items():
         name = ADDON_PREFIX + kind
         field = form.fields.get(name)
@@ -94,7 +115,7 @@ def dedicated_availability(addon_values: Mapping[str, Any]) -> DedicatedAvailabi
         return None
     try:
         chosen = build_from_addons(addon_values)
-        where = availability(chosen, location_id=default_location().pk)
+        where = availability(chosen, location_id=location_from_addons(addon_values).pk)
     except BillowError:
         return None
     today = clock.now().date()

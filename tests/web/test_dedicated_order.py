@@ -11,7 +11,7 @@ from django.utils.formats import date_format
 
 from billow.catalog import actions as catalog
 from billow.core import clock
-from billow.inventory.models import ComponentModel
+from billow.inventory.models import ComponentModel, Location, ReadyServer
 from billow.inventory.publish import publish_configurable_tariff, value_of
 from billow.orders.models import CartItem
 from tests.inventory.conftest import Catalogue, make_catalogue
@@ -141,3 +141,33 @@ def test_the_fields_offer_only_parts_that_fit_and_say_when_they_are_on_order(
     response = text(http.post(f"/order/{tariff.pk}/", forged))
     assert "(incompatible_build)" in response
     assert not CartItem.objects.filter(cart__client=web.a.client).exists()
+
+
+def test_the_location_field_offers_locations_with_stock_first_by_default(web: WebWorld) -> None:
+    cat = make_catalogue()  # ams1
+    fra = Location.objects.create(code="fra1", name="Frankfurt 1")
+    Location.objects.create(code="lon1", name="London 1")  # nothing there
+    w = web.world
+    pt = catalog.create_product_type(name="Dedicated", intname="dedicated")
+    tariff = catalog.create_tariff(provider_id=w.provider.pk, product_type=pt, name="Own build")
+    catalog.set_tariff_price(tariff=tariff, period="1m", currency="USD", amount_minor=0)
+    publish_configurable_tariff(tariff=tariff, currency="USD")
+    small = cat.small()
+    cat.add_stock(cat.ssd, 1)  # ams1 has parts
+    ReadyServer.objects.create(
+        location=fra, name="fra-node", configuration=small.configuration, chassis=small.chassis
+    )
+    http = web.a.http
+    page = text(http.get(f"/order/{tariff.pk}/"))
+    assert options(page, "addon_location") == [("ams1", "Amsterdam 1"), ("fra1", "Frankfurt 1")]
+    assert re.search(r'<option value="ams1" selected>', page)
+    # availability follows the location
+    at_ams = text(
+        http.get(f"/order/{tariff.pk}/preview/", {**build(cat), "addon_location": "ams1"})
+    )
+    assert "Not in stock: assembled to order" in at_ams
+    at_fra = text(
+        http.get(f"/order/{tariff.pk}/preview/", {**build(cat), "addon_location": "fra1"})
+    )
+    assert "In stock: 1 server of this configuration, ready at once." in at_fra
+    assert options(at_fra, "addon_location") == [("ams1", "Amsterdam 1"), ("fra1", "Frankfurt 1")]
