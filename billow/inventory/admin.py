@@ -11,7 +11,7 @@ from unfold.decorators import action
 
 from billow.core.actors import Actor
 from billow.core.errors import BillowError
-from billow.inventory.dedicated import complete_dedicated_task
+from billow.inventory.dedicated import complete_dedicated_task, tasks_page
 from billow.inventory.models import (
     ComponentModel,
     DedicatedTask,
@@ -80,7 +80,7 @@ class DedicatedTaskAdmin(ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .filter(kind="other", service__status="not_available")
+            .filter(kind="other", link=tasks_page(), service__status="not_available")
             .select_related("service")
         )
 

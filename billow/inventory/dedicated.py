@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from billow.core import clock
@@ -40,6 +41,19 @@ ASSEMBLY = "assembly"
 
 def expected_date(today: date, missing: dict[int, int]) -> date:
     return today + timedelta(days=(PROCUREMENT_DAYS if missing else 0) + ASSEMBLY_DAYS)
+
+
+def tasks_page() -> str:
+    """Where staff close procurement / assembly Tasks: the inventory's *Dedicated server tasks*
+    (closing one there also assembles the server); each such Task links to it."""
+    return reverse("admin:inventory_dedicatedtask_changelist")
+
+
+def claim_task(task: Task) -> str | None:
+    """The services Task owner claim (``services.register_task_owner``): the generic Task
+    admin refuses to close these, pointing to ``tasks_page()``."""
+    page = tasks_page()
+    return page if task.service_id is not None and task.link == page else None
 
 
 def task_title(kind: str, service_id: int) -> str:
@@ -108,6 +122,7 @@ def place_service(
                 instructions="\n".join(
                     [_("Buy and receive into %(loc)s:") % {"loc": location.name}, *_lines(missing)]
                 ),
+                link=tasks_page(),
                 now=moment,
             )
         parts = {pk: n for pk, n in chosen.needs().items() if pk != chosen.chassis.pk}
@@ -126,14 +141,14 @@ def place_service(
                     _("Configuration name: %(name)s") % {"name": chosen.configuration},
                 ]
             ),
+            link=tasks_page(),
             now=moment,
         )
     return service
 
 
 def open_dedicated_tasks(service: Service) -> list[Task]:
-    titles = [task_title(PROCUREMENT, service.pk), task_title(ASSEMBLY, service.pk)]
-    return list(service.tasks.filter(status=TaskStatus.OPEN, title__in=titles).order_by("id"))
+    return list(service.tasks.filter(status=TaskStatus.OPEN, link=tasks_page()).order_by("id"))
 
 
 def complete_dedicated_task(
@@ -146,7 +161,7 @@ def complete_dedicated_task(
     assert task.service_id is not None
     with transaction.atomic():
         service = Service.objects.select_for_update().get(pk=task.service_id)
-        services.complete_task(task=task, actor=actor, now=moment)
+        services.complete_task(task=task, actor=actor, by_owner=True, now=moment)
         if open_dedicated_tasks(service) or service.status != ServiceStatus.NOT_AVAILABLE:
             return service
         chosen = from_parameters(service.parameters)

@@ -10,13 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from billow.catalog import actions as catalog
 from billow.catalog.choices import BillingType, ValueType
 from billow.catalog.models import Tariff
-from billow.inventory.errors import InventoryValidationError
-from billow.inventory.models import ComponentKind, ComponentModel
-from billow.inventory.selectors import ChosenBuild, choose
+from billow.inventory.errors import ComponentNotFound, InventoryValidationError
+from billow.inventory.models import ComponentKind, ComponentModel, Location
+from billow.inventory.selectors import ChosenBuild, choose, default_location
 
 #: The addon of each kind, its largest quantity and whether it may be left out.
 KINDS: tuple[tuple[str, int, bool], ...] = (
@@ -29,6 +30,8 @@ KINDS: tuple[tuple[str, int, bool], ...] = (
     (ComponentKind.GPU, 2, True),
 )
 NONE = "none"
+#: The addon naming the location (only when there is more than one): values are location codes.
+LOCATION = "location"
 
 
 def value_of(model_id: int, quantity: int) -> str:
@@ -62,6 +65,18 @@ def build_from_addons(addon_values: Mapping[str, Any]) -> ChosenBuild:
     return choose(chassis[0], parts)
 
 
+def location_from_addons(addon_values: Mapping[str, Any]) -> Location:
+    """The location an item's addon values name, else the first one (``location_not_found``
+    for a code that names none)."""
+    code = addon_values.get(LOCATION)
+    if not code:
+        return default_location()
+    location = Location.objects.filter(code=str(code)).first()
+    if location is None:
+        raise ComponentNotFound("no such location", code="location_not_found", location=code)
+    return location
+
+
 def publish_configurable_tariff(*, tariff: Tariff, currency: str, period: str = "1m") -> None:
     """Give ``tariff`` (priced 0: the parts make the price) one enum addon per component kind
     with every offered model and quantity, each priced quantity x the model's monthly price."""
@@ -90,12 +105,34 @@ def publish_configurable_tariff(*, tariff: Tariff, currency: str, period: str = 
                 enumeration=enum,
                 sort=sort,
             )
-            by_intname = {v.intname: v for v in enum.values.all()}
-            for iv, _name, price in values:
-                catalog.set_enumeration_value_price(
-                    addon=addon,
-                    value=by_intname[iv],
-                    period=period,
-                    currency=currency,
-                    amount_minor=price,
-                )
+            _price_values(addon, enum, values, period, currency)
+        locations = list(Location.objects.order_by("id"))
+        if len(locations) > 1:
+            # where the server stands: the form offers those with stock, the first by default
+            enum = catalog.create_enumeration(
+                name=f"{tariff.name}: {_('Location')}",
+                intname=f"dedicated-{tariff.pk}-{LOCATION}",
+                values=[(loc.code, loc.name) for loc in locations],
+            )
+            addon = catalog.create_addon(
+                tariff=tariff,
+                name=str(_("Location")),
+                intname=LOCATION,
+                value_type=ValueType.ENUM,
+                billing_type=BillingType.ON_ORDER,
+                currency=currency,
+                enumeration=enum,
+                sort=len(KINDS),
+            )
+            prices = [(loc.code, loc.name, 0) for loc in locations]
+            _price_values(addon, enum, prices, period, currency)
+
+
+def _price_values(
+    addon: Any, enum: Any, values: list[tuple[str, str, int]], period: str, currency: str
+) -> None:
+    by_intname = {v.intname: v for v in enum.values.all()}
+    for iv, _name, price in values:
+        catalog.set_enumeration_value_price(
+            addon=addon, value=by_intname[iv], period=period, currency=currency, amount_minor=price
+        )

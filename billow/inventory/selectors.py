@@ -191,3 +191,22 @@ def default_location() -> Location:
     if location is None:
         raise ComponentNotFound("no inventory location", code="location_not_found")
     return location
+
+
+def locations_with_stock(now: datetime | None = None) -> list[str]:
+    """Codes of the locations with a free ready server or free loose parts, in order."""
+    moment = clock.now(now)
+    with_servers = ReadyServer.objects.filter(takeable(moment)).values("location_id")
+    with_parts = (
+        StockItem.objects.filter(server__isnull=True)
+        .filter(
+            Q(status=StockStatus.IN_STOCK)
+            | Q(status=StockStatus.RESERVED, reserved_until__lte=moment)
+        )
+        .values("location_id")
+    )
+    return list(
+        Location.objects.filter(Q(pk__in=with_servers) | Q(pk__in=with_parts))
+        .order_by("id")
+        .values_list("code", flat=True)
+    )

@@ -104,6 +104,14 @@ SCHEDULE: list[PeriodicJob] = [
     PeriodicJob(
         "client_statuses", "billow.billing.tasks.refresh_client_statuses_job", "25 * * * *"
     ),
+    # Dedicated servers (docs/dedicated.md): ready servers from DCImanager 6 every 10 minutes;
+    # reservation holds past their expiry back to free / in stock every 5.
+    PeriodicJob(
+        "inventory_sync_dcimanager", "billow.inventory.tasks.sync_dcimanager", "*/10 * * * *"
+    ),
+    PeriodicJob(
+        "inventory_expire_reservations", "billow.inventory.tasks.expire_reservations", "*/5 * * * *"
+    ),
     PeriodicJob(
         "notifications_requeue_email",
         "billow.notifications.tasks.requeue_stuck_emails",

@@ -38,8 +38,7 @@ from billow.catalog.pricing import period_after_trial
 from billow.core.actors import Actor
 from billow.core.periods import Period
 from billow.inventory.dedicated import place_service
-from billow.inventory.publish import build_from_addons, is_configurable
-from billow.inventory.selectors import default_location
+from billow.inventory.publish import build_from_addons, is_configurable, location_from_addons
 from billow.ledger.actions import post_transaction
 from billow.ledger.models import AccountKind, TransactionKind
 from billow.ledger.selectors import get_account_id
@@ -159,7 +158,7 @@ def _settle_item(
         place_service(
             service=svc,
             chosen=build_from_addons(item.addon_values),
-            location=default_location(),
+            location=location_from_addons(item.addon_values),
             actor=actor,
             now=now,
         )

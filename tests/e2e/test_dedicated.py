@@ -89,9 +89,15 @@ def test_assemble_a_server_see_price_and_availability_and_order_it(
     page.select_option("#id_addon_ram", value_of(cat.ddr5.pk, 4))
     expect(page.locator("#item-total")).to_have_text("$132.00")
     expect(page.locator("#dedicated-availability")).to_contain_text("Not in stock")
-    # DDR4 in a DDR5 board: refused with the reason
-    page.select_option("#id_addon_ram", value_of(cat.ddr4.pk, 2))
-    expect(page.locator("#item-preview")).to_contain_text("32GB DDR4 is DDR4; R250 1U takes DDR5.")
+    # the memory field offers only what fits the DDR5 board, and says what is on order: the
+    # two-module build is a ready server, four modules are bought first
+    ram = "#id_addon_ram option[value='{}']"
+    expect(page.locator(ram.format(value_of(cat.ddr4.pk, 2)))).to_have_count(0)
+    expect(page.locator(ram.format(value_of(cat.ddr5.pk, 5)))).to_have_count(0)
+    expect(page.locator(ram.format(value_of(cat.ddr5.pk, 2)))).to_have_text("2x 32GB DDR5")
+    expect(page.locator(ram.format(value_of(cat.ddr5.pk, 4)))).to_contain_text(
+        "4x 32GB DDR5 — on order, expected by"
+    )
     # two modules: 116.00 and one ready server in stock
     page.select_option("#id_addon_ram", value_of(cat.ddr5.pk, 2))
     expect(page.locator("#item-total")).to_have_text("$116.00")

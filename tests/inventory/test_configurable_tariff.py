@@ -11,9 +11,11 @@ import pytest
 
 from billow.catalog import actions as catalog
 from billow.catalog.models import Tariff
+from billow.core.errors import BillowError
 from billow.inventory.dedicated import open_dedicated_tasks
 from billow.inventory.errors import IncompatibleBuild
-from billow.inventory.publish import publish_configurable_tariff, value_of
+from billow.inventory.models import Location, ReadyServer
+from billow.inventory.publish import location_from_addons, publish_configurable_tariff, value_of
 from billow.orders import actions as orders
 from billow.orders import selectors as order_selectors
 from billow.services import actions as services
@@ -129,3 +131,48 @@ def test_paid_order_with_stock_is_provisioned_and_without_waits(
     assert waits.status == "not_available"
     assert waits.parameters["expected_on"]
     assert len(open_dedicated_tasks(waits)) == 2
+
+
+def test_the_location_chosen_on_the_order_is_where_the_server_is_reserved(
+    shop: Shop, panel: LocalDci, django_capture_on_commit_callbacks: Any
+) -> None:
+    cat = make_catalogue()  # ams1
+    fra = Location.objects.create(code="fra1", name="Frankfurt 1", dci_location_id=2)
+    pt = catalog.create_product_type(name="Dedicated", intname="dedicated")
+    tariff = catalog.create_tariff(provider_id=shop.provider.pk, product_type=pt, name="Own build")
+    catalog.set_tariff_price(tariff=tariff, period="1m", currency="USD", amount_minor=0)
+    publish_configurable_tariff(tariff=tariff, currency="USD")
+    services.create_module_instance(
+        module="dcimanager6",
+        name="dci",
+        config={"url": panel.url, "email": "admin@example.com", "task_poll_seconds": 0.0},
+        secrets={"password": "secret"},
+        product_types=[pt],
+    )
+    build = cat.small()
+    ams_server = cat.add_server(build, name="ams-node")
+    fra_server = ReadyServer.objects.create(
+        location=fra, name="fra-node", configuration=build.configuration, chassis=build.chassis
+    )
+    # no location named: the first one
+    assert location_from_addons(small(cat)) == cat.location
+    client = shop.client(balance=20000)
+    orders.add_to_cart(
+        client=client,
+        tariff=tariff,
+        period="1m",
+        currency="USD",
+        addon_values={**small(cat), "location": "fra1"},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        result = orders.checkout(client=client, provider_id=shop.provider.pk)
+    assert result.paid and result.order.total_minor == 11600  # the location costs nothing
+    svc = Service.objects.get(client=client)
+    fra_server.refresh_from_db()
+    ams_server.refresh_from_db()
+    assert (fra_server.status, fra_server.service_id) == ("reserved", svc.pk)
+    assert (ams_server.status, ams_server.service_id) == ("free", None)
+    assert svc.parameters["location"] == "fra1"
+    with pytest.raises(BillowError) as exc:
+        location_from_addons({**small(cat), "location": "nowhere"})
+    assert exc.value.code == "location_not_found"

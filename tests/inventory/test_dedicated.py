@@ -207,6 +207,38 @@ def test_staff_complete_the_tasks_on_the_inventory_admin_page(
     assert ReadyServer.objects.get(service_id=svc.pk).status == "reserved"
 
 
+def test_the_generic_task_admin_refuses_to_close_a_dedicated_task(
+    world: tuple[Catalogue, Client, Tariff],
+) -> None:
+    cat, client, tariff = world
+    svc = order(client, tariff, cat)  # nothing in stock: buy and assemble
+    buy, assemble = open_dedicated_tasks(svc)
+    page = reverse("admin:inventory_dedicatedtask_changelist")
+    assert (buy.link, assemble.link) == (page, page)
+    User = get_user_model()
+    staff = User.objects.create_superuser("ops", "ops@example.com", "pw")
+    http = HttpClient()
+    http.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+    generic = reverse("admin:services_task_changelist")
+    for action in ("complete_tasks", "fail_tasks", "cancel_tasks"):
+        answer = http.post(
+            generic, {"action": action, "_selected_action": [buy.pk, assemble.pk]}, follow=True
+        )
+        shown = [str(m) for m in answer.context["messages"]]
+        assert shown == [
+            f"#{task.pk}: task_owned_elsewhere: close this task on {page}: it also changes the"
+            " stock there"
+            for task in sorted((buy, assemble), key=lambda t: -t.pk)
+        ]
+    # nothing closed, the service still waits
+    assert open_dedicated_tasks(svc) == [buy, assemble]
+    svc.refresh_from_db()
+    assert svc.status == "not_available"
+    with pytest.raises(services.TaskOwnedElsewhere) as exc:
+        services.complete_task(task=buy)
+    assert exc.value.details == {"page": page}
+
+
 def test_an_incompatible_build_is_refused_with_its_reason(
     world: tuple[Catalogue, Client, Tariff],
 ) -> None:

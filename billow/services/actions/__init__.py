@@ -44,7 +44,12 @@ from billow.services.actions.outcomes import (
 )
 from billow.services.actions.requests import BUSY, dispatch_operations, request_operation
 from billow.services.actions.secrets_once import take_open_secret
-from billow.services.actions.service_tasks import open_service_task
+from billow.services.actions.service_tasks import (
+    TaskOwnedElsewhere,
+    open_service_task,
+    register_task_owner,
+    task_owner_page,
+)
 from billow.services.actions.settings import (
     client_may_suspend,
     close_service,
@@ -110,6 +115,7 @@ __all__ = [
     "NewService",
     "PlanChange",
     "Renewal",
+    "TaskOwnedElsewhere",
     "Transition",
     "TrialConversion",
     "apply_scheduled_plan_changes",
@@ -144,6 +150,7 @@ __all__ = [
     "record_event",
     "record_events",
     "record_staff_event",
+    "register_task_owner",
     "request_operation",
     "request_prolongs",
     "rerun_failed_operation",
@@ -161,6 +168,7 @@ __all__ = [
     "suspend_by_client",
     "suspend_service_by_staff",
     "take_open_secret",
+    "task_owner_page",
     "transition_service",
     "update_imported_services",
 ]

@@ -28,6 +28,7 @@ from .outcomes import (
     fail_operation,
     open_task,
 )
+from .service_tasks import refuse_if_owned_elsewhere
 
 
 def open_staff_task(
@@ -77,14 +78,19 @@ def complete_task(
     success: bool = True,
     data: Mapping[str, Any] | None = None,
     resolution: str = "",
+    by_owner: bool = False,
     now: datetime | None = None,
 ) -> Task:
     """Staff finished ``task``. With an unfinished operation attached: ``success`` completes it
     (``data`` as the module's result, e.g. ``{"external_id": ...}``); otherwise the operation
-    fails for good (service ``failed``, a failure Task). ``task_closed`` if not open."""
+    fails for good (service ``failed``, a failure Task). ``task_closed`` if not open;
+    ``task_owned_elsewhere`` for a Task an app owns (``register_task_owner``) unless that app
+    closes it (``by_owner``)."""
     moment = clock.now(now)
     with transaction.atomic():
         t = _lockopen_task(task)
+        if not by_owner:
+            refuse_if_owned_elsewhere(t)
         t.status, t.completed_at, t.resolution = TaskStatus.DONE, moment, resolution
         t.save(update_fields=["status", "completed_at", "resolution"])
         op = t.operation
@@ -101,13 +107,20 @@ def complete_task(
 
 
 def cancel_task(
-    *, task: Task, actor: Actor | None = None, reason: str = "", now: datetime | None = None
+    *,
+    task: Task,
+    actor: Actor | None = None,
+    reason: str = "",
+    by_owner: bool = False,
+    now: datetime | None = None,
 ) -> Task:
     """Staff drop ``task``. A waiting (manual) operation attached to it is cancelled and the
     service returns to where it was; a failed operation stays failed."""
     moment = clock.now(now)
     with transaction.atomic():
         t = _lockopen_task(task)
+        if not by_owner:
+            refuse_if_owned_elsewhere(t)
         t.status, t.completed_at, t.resolution = TaskStatus.CANCELLED, moment, reason
         t.save(update_fields=["status", "completed_at", "resolution"])
         op = t.operation

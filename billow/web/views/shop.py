@@ -40,7 +40,11 @@ from billow.payments.models import Payment
 from billow.web import forms
 from billow.web import shop_selectors as shop
 from billow.web.access import actor_of, client_of, client_user_of, client_view, forbidden
-from billow.web.dedicated_selectors import dedicated_availability
+from billow.web.dedicated_selectors import (
+    dedicated_availability,
+    fitting_defaults,
+    narrow_build_fields,
+)
 from billow.web.views.common import refused
 
 SERVICES = ClientPermission.SERVICES
@@ -74,13 +78,16 @@ def _configure_page(request: HttpRequest, tariff_id: int) -> shop.ConfigurePage:
 
 
 def _preview(
-    request: HttpRequest, page: shop.ConfigurePage, form: forms.OrderItemForm | None = None
+    request: HttpRequest,
+    page: shop.ConfigurePage,
+    form: forms.OrderItemForm | None = None,
+    defaults: dict[str, Any] | None = None,
 ) -> shop.Preview:
-    """The quote of the item as configured so far (defaults without a bound ``form``;
-    parameters never change the price, so they are left out)."""
+    """The quote of the item as configured so far (``defaults``, else the tariff's, without a
+    bound ``form``; parameters never change the price, so they are left out)."""
     data = form.cleaned_data if form is not None else {}
     period = data.get("period") or (page.periods[0][0] if page.periods else "")
-    values = form.addon_values() if form is not None else {}
+    values = form.addon_values() if form is not None else (defaults or {})
     return shop.preview_item(
         client_of(request), page.tariff, currency=page.currency, period=period, addon_values=values
     )
@@ -128,10 +135,14 @@ def configure(request: HttpRequest, tariff_id: int) -> HttpResponse:
                 )
                 return redirect("web:cart")
         preview = _preview(request, page, form)
+        values = form.addon_values() if form.is_valid() else _initial_addons(form)
     else:
         form, error = forms.OrderItemForm(page=page), ""
-        preview = _preview(request, page)
-    values = form.addon_values() if form.is_bound and form.is_valid() else _initial_addons(form)
+        # a server build starts from choices that fit together
+        values = fitting_defaults(_initial_addons(form))
+        form.initial.update({forms.ADDON_PREFIX + k: v for k, v in values.items()})
+        preview = _preview(request, page, defaults=values)
+    narrow_build_fields(form, values)
     context = {
         "page": page,
         "form": form,
@@ -153,10 +164,14 @@ def configure_preview(request: HttpRequest, tariff_id: int) -> HttpResponse:
         str(e) for name, errs in form.errors.items() if not name.startswith("param_") for e in errs
     ]
     preview = shop.Preview(None, " ".join(errors)) if errors else _preview(request, page, form)
+    values = {} if errors else form.addon_values()
+    # the component fields, narrowed to the new picks, replace theirs on the page (htmx oob)
+    narrowed = narrow_build_fields(form, values, out_of_band=True)
     context = {
         "preview": preview,
         "page": page,
-        "dedicated": None if errors else dedicated_availability(form.addon_values()),
+        "dedicated": None if errors else dedicated_availability(values),
+        "build_fields": [form[name] for name in narrowed],
     }
     return render(request, "web/shop/_item_preview.html", context)
 
