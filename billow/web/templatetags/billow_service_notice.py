@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
-from billow.services.models import Service
 from billow.services.selectors import get_suspension_notice
 
 register = template.Library()
 
 
 @register.simple_tag
-def suspension_notice(service: Service) -> str:
+def suspension_notice(service: Any) -> str:
     return get_suspension_notice(service)
