@@ -28,9 +28,9 @@ SCOPES: dict[str, str] = {
     "support:read": "Read the client's support tickets and their messages",
     "support:write": "Open support tickets, reply, close, reopen and rate them",
     "staff:read": "Staff: read catalog, clients, services and the ledger",
-    "staff:write": "Staff: create and change catalog entries, clients and payers; service "
-    "operations (create, paid-until, price, plan, renew, suspend, resume, delete, re-run, "
-    "attach); balance adjustments",
+    "staff:write": "Staff: create and change catalog entries, promotions, tax rules, payment "
+    "methods, clients and payers; service operations (create, paid-until, price, plan, renew, "
+    "suspend, resume, delete, re-run, attach); balance adjustments",
 }
 
 #: Families that act for a client, and the client-user permission each needs (None: any user).

@@ -16,6 +16,7 @@ from billow.api.views import (
     s3,
     staff,
     staff_commerce,
+    staff_config,
     staff_discovery,
     staff_ops,
     support,
@@ -234,6 +235,38 @@ v1_staff = [
         "balance-adjustments/",
         staff_ops.BalanceAdjustmentView.as_view(),
         name="staff-balance-adjustments",
+    ),
+    path("promotions/", staff_config.StaffPromotionListView.as_view(), name="staff-promotions"),
+    path(
+        "promotions/<int:promotion_id>/",
+        staff_config.StaffPromotionDetailView.as_view(),
+        name="staff-promotion",
+    ),
+    path(
+        "promotions/<int:promotion_id>/codes/",
+        staff_config.StaffPromoCodeListView.as_view(),
+        name="staff-promotion-codes",
+    ),
+    path(
+        "promo-codes/<int:code_id>/",
+        staff_config.StaffPromoCodeDetailView.as_view(),
+        name="staff-promo-code",
+    ),
+    path("tax-rules/", staff_config.StaffTaxRuleListView.as_view(), name="staff-tax-rules"),
+    path(
+        "tax-rules/<int:rule_id>/",
+        staff_config.StaffTaxRuleDetailView.as_view(),
+        name="staff-tax-rule",
+    ),
+    path(
+        "payment-methods/",
+        staff_config.StaffPaymentMethodListView.as_view(),
+        name="staff-payment-methods",
+    ),
+    path(
+        "payment-methods/<int:method_id>/",
+        staff_config.StaffPaymentMethodDetailView.as_view(),
+        name="staff-payment-method",
     ),
     path("services/", staff_ops.StaffServicesView.as_view(), name="staff-services"),
     *[

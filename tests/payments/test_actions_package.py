@@ -16,6 +16,7 @@ def test_the_package_re_exports_every_public_action() -> None:
         "configure_payment_method",
         "confirm_manual_payment",
         "create_payment",
+        "create_payment_method",
         "handle_webhook",
         "mark_payment_cancelled",
         "mark_payment_failed",
@@ -24,6 +25,7 @@ def test_the_package_re_exports_every_public_action() -> None:
         "remember_saved_method",
         "resolve_open_payments",
         "start_payment",
+        "update_payment_method",
     ]
     assert all(callable(getattr(actions, name)) for name in actions.__all__)
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.template.loader import render_to_string
 
 from billow.accounts.models import Client
 from billow.catalog import actions as catalog
@@ -414,3 +415,12 @@ def test_a_deleted_service_refuses_every_operation(client: Client, tariff: Tarif
     ]
     for call in calls:
         refused("service_deleted", call)
+
+
+def test_the_client_sees_why_staff_suspended_the_service(client: Client, tariff: Tariff) -> None:
+    svc = actions.create_service_by_staff(new=new(client, tariff), actor=STAFF, reason="by hand")
+    assert render_to_string("web/services/_suspension_notice.html", {"s": svc}).strip() == ""
+    actions.suspend_service_by_staff(service=svc, reason="spam <b>from</b> here", actor=STAFF)
+    svc.refresh_from_db()
+    html = render_to_string("web/services/_suspension_notice.html", {"s": svc})
+    assert "Suspended by the provider:</strong> spam &lt;b&gt;from&lt;/b&gt; here</p>" in html

@@ -18,7 +18,11 @@ from billow.payments.actions.charges import charge_saved_method
 from billow.payments.actions.creation import check_payment_request, create_payment, start_payment
 from billow.payments.actions.gateway_calls import build_gateway
 from billow.payments.actions.janitor import resolve_open_payments
-from billow.payments.actions.methods import configure_payment_method
+from billow.payments.actions.methods import (
+    configure_payment_method,
+    create_payment_method,
+    update_payment_method,
+)
 from billow.payments.actions.outcomes import (
     apply_outcome,
     confirm_manual_payment,
@@ -39,6 +43,7 @@ __all__ = [
     "configure_payment_method",
     "confirm_manual_payment",
     "create_payment",
+    "create_payment_method",
     "handle_webhook",
     "mark_payment_cancelled",
     "mark_payment_failed",
@@ -47,4 +52,5 @@ __all__ = [
     "remember_saved_method",
     "resolve_open_payments",
     "start_payment",
+    "update_payment_method",
 ]
