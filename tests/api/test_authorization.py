@@ -78,8 +78,26 @@ def _commerce(t: Tenant) -> dict[str, Any]:
             "invoice": order.invoice_id,
             "payment": payment.pk,
             "saved_method": saved.pk,
+            "method": method.pk,
         }
     return dict(t.extra["commerce"])
+
+
+def _staff_config(t: Tenant) -> dict[str, int]:
+    """A promotion with a code and a tax rule of the tenant's provider (staff routes)."""
+    if "staff_config" not in t.extra:
+        from decimal import Decimal
+
+        from billow.invoicing.models import TaxRule
+        from billow.marketing.promos.models import PromoCode, Promotion
+
+        promotion = Promotion.objects.create(provider=t.world.provider, name="Spring")
+        code = PromoCode.objects.create(
+            promotion=promotion, provider=t.world.provider, code=f"SPRING{t.client.pk}"
+        )
+        rule = TaxRule.objects.create(provider=t.world.provider, name="VAT", rate=Decimal("19"))
+        t.extra["staff_config"] = {"promotion": promotion.pk, "code": code.pk, "rule": rule.pk}
+    return dict(t.extra["staff_config"])
 
 
 def _bonus(t: Tenant) -> dict[str, int]:
@@ -135,6 +153,10 @@ PARAMS: dict[str, Callable[[Tenant], int]] = {
     "program_id": lambda t: _bonus(t)["program"],
     "bonus_account_id": lambda t: _bonus(t)["account"],
     "ticket_id": lambda t: _support(t)["ticket"],
+    "promotion_id": lambda t: _staff_config(t)["promotion"],
+    "code_id": lambda t: _staff_config(t)["code"],
+    "rule_id": lambda t: _staff_config(t)["rule"],
+    "method_id": lambda t: _commerce(t)["method"],
     "attachment_id": lambda t: _support(t)["attachment"],
     # S3: a bucket and an access key inside client A's service (the service decides access)
     "name": lambda t: "a-bucket",  # type: ignore[dict-item,return-value]
