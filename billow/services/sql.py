@@ -49,7 +49,16 @@ _C_OP = rows.Columns(ServiceOperation, "c")
 _C_SVC = rows.Columns(
     Service,
     "s",
-    ["id", "tariff", "status", "module_instance", "external_id", "addon_values", "parameters"],
+    [
+        "id",
+        "client",
+        "tariff",
+        "status",
+        "module_instance",
+        "external_id",
+        "addon_values",
+        "parameters",
+    ],
 )
 _C_TARIFF = rows.Columns(Tariff, "t", ["id", "product_type", "name"])
 _C_TYPE = rows.Columns(ProductType, "pt", ["id", "intname"])
