@@ -16,7 +16,7 @@ def reason_field() -> serializers.CharField:
     )
 
 
-class ServiceCreateIn(serializers.Serializer):
+class StaffServiceCreateIn(serializers.Serializer):
     client_id = serializers.IntegerField(**ID)
     tariff_id = serializers.IntegerField(**ID)
     period = period_field()
@@ -65,7 +65,7 @@ class PlanIn(serializers.Serializer):
     reason = reason_field()
 
 
-class RenewIn(serializers.Serializer):
+class StaffRenewIn(serializers.Serializer):
     period = period_field(required=False, allow_null=True, default=None)
     charge = serializers.BooleanField(default=True)
     reason = reason_field()
@@ -80,7 +80,7 @@ class ReasonIn(serializers.Serializer):
     reason = reason_field()
 
 
-class DeleteIn(serializers.Serializer):
+class StaffDeleteIn(serializers.Serializer):
     when = serializers.ChoiceField(
         choices=["now", "period_end"],
         required=False,

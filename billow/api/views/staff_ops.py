@@ -56,10 +56,10 @@ class StaffServicesView(StaffServiceListView):
 
     staff_perms = {**StaffServiceListView.staff_perms, "POST": ("services.add_service",)}
 
-    @extend_schema(request=so.ServiceCreateIn, responses={201: cs.ServiceOut})
+    @extend_schema(request=so.StaffServiceCreateIn, responses={201: cs.ServiceOut})
     @idempotent
     def post(self, request: Request) -> Response:
-        data = validated(so.ServiceCreateIn, request.data)
+        data = validated(so.StaffServiceCreateIn, request.data)
         client = self.get_or_404(Client.objects.all(), pk=data.pop("client_id"))
         tariff = self.get_or_404(Tariff.objects.all(), pk=data.pop("tariff_id"))
         charge, reason = data.pop("charge"), data.pop("reason")
@@ -113,10 +113,10 @@ class PlanView(_ServiceOpView):
 
 
 class RenewView(_ServiceOpView):
-    @extend_schema(request=so.RenewIn, responses=cs.ServiceOut)
+    @extend_schema(request=so.StaffRenewIn, responses=cs.ServiceOut)
     @idempotent
     def post(self, request: Request, service_id: int) -> Response:
-        data = validated(so.RenewIn, request.data)
+        data = validated(so.StaffRenewIn, request.data)
         svc = billing.renew_service_by_staff(
             service=self.service(service_id), actor=self.actor, **data
         )
@@ -177,10 +177,10 @@ class AttachView(_ServiceOpView):
 class DeleteView(_ServiceOpView):
     staff_perms = DELETE_SERVICE
 
-    @extend_schema(request=so.DeleteIn, responses=cs.ServiceOut)
+    @extend_schema(request=so.StaffDeleteIn, responses=cs.ServiceOut)
     @idempotent
     def post(self, request: Request, service_id: int) -> Response:
-        data = validated(so.DeleteIn, request.data)
+        data = validated(so.StaffDeleteIn, request.data)
         svc = billing.delete_service_by_staff(
             service=self.service(service_id), actor=self.actor, **data
         )
