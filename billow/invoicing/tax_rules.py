@@ -13,6 +13,7 @@ from django.db import transaction
 
 from billow.accounts.models import Provider
 from billow.core.actors import Actor
+from billow.core.journal import record_change, snapshot
 from billow.invoicing.errors import InvoicingError
 from billow.invoicing.models import TaxRule
 
@@ -58,6 +59,7 @@ def create_tax_rule(
     _check(rule)
     with transaction.atomic():
         rule.save()
+        record_change(actor=actor, obj=rule, before=None, after=snapshot(rule))
     return rule
 
 
@@ -69,9 +71,11 @@ def update_tax_rule(*, rule: TaxRule, actor: Actor | None = None, **changes: Any
     if "country" in changes:
         changes["country"] = str(changes["country"]).upper()
     checked = TaxRule.objects.get(pk=rule.pk)
+    before = snapshot(checked)
     for key, value in changes.items():
         setattr(checked, key, value)
     _check(checked)
     with transaction.atomic():
         checked.save(update_fields=[*changes])
+        record_change(actor=actor, obj=checked, before=before, after=snapshot(checked))
     return checked

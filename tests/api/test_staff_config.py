@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 
 from billow.accounts.models import ClientGroup
+from billow.core.models import ConfigChange
 from billow.invoicing.models import TaxRule
 from billow.marketing.promos.models import PromoCode, Promotion, PromotionDiscount
 from billow.payments.models import PaymentMethod
@@ -172,6 +174,16 @@ def test_tax_rule_create_update_deactivate(tenant_a: Tenant, staff_user: Any) ->
     assert r.status_code == 200, r.content
     assert (r.json()["rate"], r.json()["included"], r.json()["is_active"]) == ("7.500", True, False)
     assert TaxRule.objects.filter(name="VAT DE").count() == 1
+    # both writes are in the configuration journal, the change with its field-level diff
+    changes = ConfigChange.objects.filter(
+        content_type=ContentType.objects.get_for_model(TaxRule), object_id=str(rule.pk)
+    ).order_by("pk")
+    assert [c.action for c in changes] == ["created", "changed"]
+    diff = {d["field"]: (d["old"], d["new"]) for d in changes[1].diff}
+    assert set(diff) == {"rate", "included", "is_active"}
+    assert (Decimal(diff["rate"][0]), Decimal(diff["rate"][1])) == (Decimal(19), Decimal("7.5"))
+    assert (diff["included"], diff["is_active"]) == ((False, True), (True, False))
+    assert changes[1].actor_kind == "api_token"  # a staff member's token
 
 
 def test_tax_rule_refusals_write_nothing(tenant_a: Tenant, staff_user: Any) -> None:

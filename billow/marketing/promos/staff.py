@@ -15,6 +15,7 @@ from django.db import transaction
 
 from billow.accounts.models import Provider
 from billow.core.actors import Actor
+from billow.core.journal import record_change, snapshot
 from billow.marketing.promos.errors import PromoError
 from billow.marketing.promos.models import PromoCode, Promotion, PromotionDiscount
 from billow.marketing.promos.rules import DiscountKind, DiscountTarget
@@ -90,6 +91,7 @@ def create_promotion(
             amount_minor=amount_minor if fixed else 0,
             currency=currency if fixed else "",
         )
+        record_change(actor=actor, obj=promotion, before=None, after=snapshot(promotion))
     return promotion
 
 
@@ -106,9 +108,11 @@ def update_promotion(
     if "max_uses" in changes:
         _check_limit(changes["max_uses"], promotion.uses)
     with transaction.atomic():
+        before = snapshot(promotion)
         for key, value in changes.items():
             setattr(promotion, key, value)
         promotion.save(update_fields=list(changes))
+        record_change(actor=actor, obj=promotion, before=before, after=snapshot(promotion))
     return promotion
 
 
@@ -120,7 +124,11 @@ def update_promo_code(*, code: PromoCode, actor: Actor | None = None, **changes:
     if "max_uses" in changes:
         _check_limit(changes["max_uses"], code.uses)
     with transaction.atomic():
+        before = snapshot(code)
         for key, value in changes.items():
             setattr(code, key, value)
         code.save(update_fields=list(changes))
+        record_change(
+            actor=actor, obj=code, before=before, after=snapshot(code), parent=code.promotion
+        )
     return code

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from billow.accounts.models import ClientGroup, Provider
 from billow.core.actors import Actor
+from billow.core.journal import record_change, snapshot
 from billow.payments.actions.gateway_calls import check_gateway_allowed
 from billow.payments.errors import GatewayError, PaymentError
 from billow.payments.gateways import gateways
@@ -96,6 +97,7 @@ def create_payment_method(
     with transaction.atomic():
         configure_payment_method(method=method, config=config or {}, secrets=secrets, actor=actor)
         method.client_groups.set(client_groups)
+        record_change(actor=actor, obj=method, before=None, after=snapshot(method))
     return method
 
 
@@ -114,6 +116,7 @@ def update_payment_method(
     if unknown:
         raise PaymentError(f"cannot change {sorted(unknown)}", code="invalid_payment_method")
     fresh = PaymentMethod.objects.get(pk=method.pk)
+    before = snapshot(fresh)
     for key, value in changes.items():
         setattr(fresh, key, value)
     _check_amounts(fresh)
@@ -121,4 +124,5 @@ def update_payment_method(
         configure_payment_method(method=fresh, config=config, secrets=secrets, actor=actor)
         if client_groups is not None:
             fresh.client_groups.set(client_groups)
+        record_change(actor=actor, obj=fresh, before=before, after=snapshot(fresh))
     return fresh
