@@ -37,6 +37,7 @@ from billow.usage.models import (
     UsageMonthly,
     UsageRecord,
 )
+from billow.usage.parsing import MAX_VALUE
 
 STAGE_TABLE = "usage_stage"
 #: The advisory lock class of usage rollups (``pg_advisory_xact_lock(class, bucket)``).
@@ -420,8 +421,8 @@ def rebuild_monthly_sql(conn: BaseDatabaseWrapper) -> str:
 # --- the bulk upload's SQL path (``usage.bulk``) -----------------------------------------------
 
 BULK_STAGE_TABLE = "usage_bulk_stage"
-#: Values from here on are refused (``parsing.MAX_VALUE``).
-BULK_MAX_VALUE = 10**15
+#: Values from here on are refused: the Python parser's cap, so both paths refuse the same.
+BULK_MAX_VALUE = int(MAX_VALUE)
 
 
 @rows.per_vendor
