@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
@@ -16,16 +15,14 @@ from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from billow.accounts.models import Client, ClientGroup
+from billow.accounts.models import Client
 from billow.accounts.selectors import get_client_scope
 from billow.api.idempotency import HEADER, idempotent
 from billow.api.serializers import bonus as s
 from billow.api.views.base import ClientView, validated
 from billow.api.views.staff import StaffView
 from billow.billing.bonus import estimate_renewal_points
-from billow.catalog.models import ProductType, Tariff
 from billow.core import clock
-from billow.core.errors import ValidationError
 from billow.core.money import Money
 from billow.marketing.bonus import actions as bonus
 from billow.marketing.bonus.models import (
@@ -33,7 +30,6 @@ from billow.marketing.bonus.models import (
     BonusMovement,
     BonusProgram,
     BonusRule,
-    BonusTariffGroup,
 )
 from billow.marketing.bonus.selectors import (
     get_account_status,
@@ -190,20 +186,7 @@ class StaffRuleListView(StaffView, generics.ListAPIView):
             "tariffs": data.pop("tariff_ids"),
             "client_groups": data.pop("client_group_ids"),
         }
-        targets = {
-            "product_types": ProductType.objects.all(),
-            "tariff_groups": BonusTariffGroup.objects.filter(provider_id=program.provider_id),
-            "tariffs": Tariff.objects.filter(provider_id=program.provider_id),
-            "client_groups": ClientGroup.objects.all(),
-        }
-        for name, ids in links.items():
-            found = set(targets[name].filter(pk__in=ids).values_list("pk", flat=True))
-            if found != set(ids):
-                raise ValidationError(f"unknown {name}", code="invalid_rule", field=name)
-        with transaction.atomic():
-            rule = BonusRule.objects.create(program=program, **data)
-            for name, ids in links.items():
-                getattr(rule, name).set(ids)
+        rule = bonus.create_bonus_rule(program=program, links=links, actor=self.actor, **data)
         return Response(s.BonusRuleOut(rule).data, status=status.HTTP_201_CREATED)
 
 

@@ -25,12 +25,14 @@ from billow.marketing.bonus.actions.redemption import (
     redemption_key,
     return_redeemed_points,
 )
+from billow.marketing.bonus.actions.rules import create_bonus_rule
 
 __all__ = [
     "ChargeEvent",
     "accrue_for_charges",
     "adjust_bonus_points",
     "apply_manual_rules",
+    "create_bonus_rule",
     "enable_bonus_program",
     "ensure_bonus_account",
     "expire_bonus_points",
